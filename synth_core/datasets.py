@@ -1,0 +1,189 @@
+"""Datasets by reference: embedded ones, workspace files and plain paths.
+
+A dataset reference is one of
+
+* ``builtin:NAME`` – an embedded dataset from :data:`BUILTINS` that needs no
+  download (made on first use and kept under ``cache/builtin/``);
+* a workspace dataset name (``datasets/<name>.h5``);
+* a path to a feature file (``.h5``).
+
+Everything downstream works on a feature-file path, so jobs and the CLI can
+pass references around as text. Adding an embedded dataset means one entry in
+:data:`BUILTINS` and one loader function returning a :class:`FeatureSet`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from synth_core.errors import InputError, StorageError
+from synth_core.features import FeatureSet, read_features, write_features
+from synth_core.workspace import Workspace, safe_name
+
+BUILTIN_PREFIX = "builtin:"
+
+
+@dataclass(frozen=True)
+class BuiltinDataset:
+    """An embedded dataset: a title for the page and a loader ``"module:function"``."""
+
+    title: str
+    description: str
+    loader: str  # "module:function"; the function takes workspace= and returns a FeatureSet
+    modality: str  # "image", "audio" or "tabular"
+
+
+BUILTINS: dict[str, BuiltinDataset] = {
+    "digits": BuiltinDataset(
+        title="Digits (8x8 images)",
+        description="scikit-learn's 1797 handwritten digits, 8x8 pixels scaled to [0, 1], "
+                    "10 classes. A quick visual check: samples are drawn as images.",
+        loader="synth_core.datasets:load_digits_features",
+        modality="image"),
+    "demo-sounds": BuiltinDataset(
+        title="Demo sounds (synthetic audio)",
+        description="Synthetic demo audio made with numpy (sirens, horns, engine hum, drilling, "
+                    "impulses...): short labelled clips turned into log-mel features, so the "
+                    "whole audio path runs offline. Not real recordings.",
+        loader="synth_core.demo_audio:load_demo_sounds_features",
+        modality="audio"),
+}
+
+
+@dataclass
+class DatasetInfo:
+    """A one-line description of a dataset for lists and the home page."""
+
+    ref: str
+    path: str
+    n_samples: int
+    n_features: int
+    n_classes: int
+    class_names: list[str] = field(default_factory=list)
+    modality: str = "tabular"
+    source: str = ""
+    extractor: str = ""
+
+
+def load_digits_features(*, workspace: Workspace | None = None) -> FeatureSet:
+    """scikit-learn's 8x8 digits as a FeatureSet, pixels scaled to [0, 1].
+
+    Every builtin loader takes ``workspace`` (where it may cache files); this one
+    needs none since scikit-learn ships the data.
+    """
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    features = (bunch.data / 16.0).astype(np.float32)  # [1797, 64], pixel values 0..16
+    return FeatureSet(
+        features=features, labels=bunch.target.astype(np.int64),
+        class_names=[str(c) for c in bunch.target_names],
+        ids=[f"digits-{i}" for i in range(len(features))],
+        attrs={"source": "scikit-learn load_digits", "modality": "image",
+               "feature_shape": [8, 8], "extractor": "pixels"})
+
+
+def is_builtin(ref: str) -> bool:
+    return str(ref).startswith(BUILTIN_PREFIX)
+
+
+def builtin_path(name: str, workspace: Workspace) -> Path:
+    """Materialise the embedded dataset ``name`` into the cache (once) and return its file."""
+    if name not in BUILTINS:
+        raise InputError(f"unknown embedded dataset 'builtin:{name}'; choose one of "
+                         + ", ".join(f"builtin:{n}" for n in BUILTINS))
+    path = workspace.cache_dir / "builtin" / f"{name}.h5"
+    if not path.is_file():
+        module_name, _, func_name = BUILTINS[name].loader.partition(":")
+        loader: Callable[..., FeatureSet] = getattr(importlib.import_module(module_name), func_name)
+        data = loader(workspace=workspace)
+        data.attrs.setdefault("modality", BUILTINS[name].modality)
+        data.attrs["dataset"] = f"builtin:{name}"
+        write_features(path, data, overwrite=True)
+    return path
+
+
+def dataset_path(ref: str | os.PathLike[str], workspace: Workspace) -> Path:
+    """The feature file behind a dataset reference (see the module docstring)."""
+    text = str(ref).strip()
+    if not text:
+        raise InputError("no dataset given; pass builtin:digits, a workspace dataset name or "
+                         "a path to a .h5 feature file")
+    if is_builtin(text):
+        return builtin_path(text[len(BUILTIN_PREFIX):], workspace)
+    candidate = Path(text).expanduser()
+    if candidate.suffix.lower() in (".csv", ".npz", ".npy", ".txt"):
+        raise InputError(f"{text}: {candidate.suffix} files are imported first; run "
+                         f"`python -m synth_core import --input {text} --out NAME.h5`")
+    if candidate.is_file():
+        return candidate
+    named = workspace.dataset_path(text)
+    if named.is_file():
+        return named
+    known = ", ".join(list_dataset_refs(workspace)) or "none"
+    raise StorageError(f"dataset {text!r} not found (no such file, and no workspace dataset of "
+                       f"that name); known datasets: {known}")
+
+
+def load_dataset(ref: str | os.PathLike[str], workspace: Workspace) -> FeatureSet:
+    """Read the dataset behind ``ref``."""
+    data = read_features(dataset_path(ref, workspace))
+    if is_builtin(str(ref)):
+        data.attrs.setdefault("dataset", str(ref))
+    return data
+
+
+def dataset_ref_for_path(path: Path, workspace: Workspace) -> str:
+    """The shortest reference that names ``path`` (workspace name when it is one)."""
+    path = Path(path).absolute()
+    if path.parent == workspace.datasets_dir.absolute():
+        return path.stem
+    builtin_dir = (workspace.cache_dir / "builtin").absolute()
+    if path.parent == builtin_dir:
+        return BUILTIN_PREFIX + path.stem
+    return str(path)
+
+
+def list_dataset_refs(workspace: Workspace) -> list[str]:
+    """Embedded datasets first, then workspace datasets by name."""
+    return [BUILTIN_PREFIX + n for n in BUILTINS] + [p.stem for p in workspace.list_datasets()]
+
+
+def describe_dataset(ref: str, workspace: Workspace) -> DatasetInfo:
+    data = load_dataset(ref, workspace)
+    return DatasetInfo(ref=ref, path=str(dataset_path(ref, workspace)), n_samples=data.n_samples,
+                       n_features=data.n_features, n_classes=data.n_classes,
+                       class_names=data.class_names,
+                       modality=str(data.attrs.get("modality", "tabular")),
+                       source=str(data.attrs.get("source", "")),
+                       extractor=str(data.attrs.get("extractor", "")))
+
+
+def save_dataset(data: FeatureSet, name: str, workspace: Workspace, *,
+                 overwrite: bool = False) -> Path:
+    """Save ``data`` as the workspace dataset ``name`` (sanitised); never overwrites silently."""
+    return write_features(workspace.dataset_path(name), data, overwrite=overwrite)
+
+
+def rename_dataset(old: str, new: str, workspace: Workspace) -> Path:
+    source = workspace.dataset_path(old)
+    target = workspace.dataset_path(new)
+    if not source.is_file():
+        raise StorageError(f"no workspace dataset {old!r} to rename")
+    if target.exists():
+        raise StorageError(f"a dataset called {safe_name(new)!r} already exists; pick another name")
+    source.rename(target)
+    return target
+
+
+def delete_dataset(name: str, workspace: Workspace) -> None:
+    path = workspace.dataset_path(name)
+    if not path.is_file():
+        raise StorageError(f"no workspace dataset {name!r} to delete")
+    path.unlink()

@@ -1,0 +1,186 @@
+"""The workspace: one folder holding everything a session produces.
+
+Layout (see DESIGN.md)::
+
+    datasets/<name>.h5      feature files
+    runs/<model>-<stamp>/   trained models
+    optuna.db               Optuna studies (SQLite); optuna.journal for shared studies
+    jobs/<id>/              background jobs: spec.json, status.json, events.jsonl, log
+    cache/                  t-SNE maps etc., keyed by content hash
+    uploads/                unpacked uploads
+
+The folder is ``./workspace`` unless ``SYNTH_WORKSPACE`` or ``--workspace``
+names another. Writes go through :func:`atomic_write_bytes` so that a crash or a
+full disk never leaves a half-written file that looks complete, and paths built
+from user text go through :func:`safe_name` / :meth:`Workspace.inside` so that
+nothing is written outside the workspace.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from synth_core.errors import InputError, StorageError
+
+ENV_VAR = "SYNTH_WORKSPACE"
+DEFAULT_ROOT = "workspace"
+_SAFE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Paths inside one workspace folder. Create with :func:`get_workspace`."""
+
+    root: Path
+
+    @property
+    def datasets_dir(self) -> Path:
+        return self.root / "datasets"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.root / "runs"
+
+    @property
+    def jobs_dir(self) -> Path:
+        return self.root / "jobs"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.root / "cache"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.root / "uploads"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.root / "exports"
+
+    @property
+    def optuna_db(self) -> Path:
+        return self.root / "optuna.db"
+
+    @property
+    def optuna_journal(self) -> Path:
+        return self.root / "optuna.journal"
+
+    @property
+    def optuna_url(self) -> str:
+        """SQLite URL of the studies database (optuna-dashboard opens it)."""
+        return f"sqlite:///{self.optuna_db}"
+
+    def ensure(self) -> "Workspace":
+        """Create the folder tree if needed and return self."""
+        for path in (self.datasets_dir, self.runs_dir, self.jobs_dir, self.cache_dir,
+                     self.uploads_dir, self.exports_dir):
+            path.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def dataset_path(self, name: str) -> Path:
+        """Path of the workspace dataset called ``name`` (sanitised)."""
+        stem = safe_name(name.removesuffix(".h5"))
+        return self.datasets_dir / f"{stem}.h5"
+
+    def inside(self, *parts: str | os.PathLike[str]) -> Path:
+        """Join ``parts`` under the root, refusing anything that escapes it."""
+        root = self.root.resolve()
+        path = root.joinpath(*[str(p) for p in parts]).resolve()
+        if path != root and root not in path.parents:
+            raise InputError(
+                f"path {os.path.join(*[str(p) for p in parts])!r} points outside the workspace "
+                f"{root}; use a plain name inside it")
+        return path
+
+    def list_datasets(self) -> list[Path]:
+        if not self.datasets_dir.is_dir():
+            return []
+        return sorted(self.datasets_dir.glob("*.h5"))
+
+    def list_runs(self) -> list[Path]:
+        """Run folders that finished saving (they hold config.json), newest first."""
+        if not self.runs_dir.is_dir():
+            return []
+        runs = [p for p in self.runs_dir.iterdir() if (p / "config.json").is_file()]
+        return sorted(runs, key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+def get_workspace(root: str | os.PathLike[str] | None = None) -> Workspace:
+    """The workspace at ``root``, else ``$SYNTH_WORKSPACE``, else ``./workspace``."""
+    chosen = root or os.environ.get(ENV_VAR) or DEFAULT_ROOT
+    return Workspace(Path(chosen).expanduser().absolute()).ensure()
+
+
+def safe_name(name: str, *, default: str = "unnamed", max_length: int = 80) -> str:
+    """A file-system-safe version of user text: letters, digits, '.', '_', '-'.
+
+    Accents are folded ('é' -> 'e'), everything else becomes '_', leading dots
+    are dropped (no hidden files, no '..'), and the result is never empty.
+    """
+    folded = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
+    cleaned = _SAFE_CHARS.sub("_", folded).strip("._-")
+    cleaned = cleaned[:max_length].rstrip("._-")
+    return cleaned or default
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old or the new file, never half.
+
+    A temporary file in the same folder is written, flushed and renamed over the
+    target. On failure (disk full...) the temporary file is removed, the old
+    file stays, and a :class:`StorageError` says what happened.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise StorageError(f"could not write {path}: {exc.strerror or exc}; "
+                           "free some disk space or choose another folder") from exc
+
+
+def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> None:
+    """JSON version of :func:`atomic_write_bytes` (UTF-8, indented, NaN as null)."""
+    text = json.dumps(_json_safe(obj), indent=2, ensure_ascii=False, allow_nan=False)
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def read_json(path: str | os.PathLike[str], default: Any = None) -> Any:
+    """Read a JSON file, returning ``default`` when it does not exist."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return default
+
+
+def _json_safe(obj: Any) -> Any:
+    """Replace NaN/inf floats by None and numpy scalars/paths by plain values."""
+    if isinstance(obj, float):
+        return obj if obj == obj and obj not in (float("inf"), float("-inf")) else None
+    if isinstance(obj, dict):
+        return {str(k): _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    if isinstance(obj, Path):
+        return str(obj)
+    if hasattr(obj, "item") and callable(obj.item) and getattr(obj, "ndim", 1) == 0:
+        return _json_safe(obj.item())
+    if hasattr(obj, "tolist"):
+        return _json_safe(obj.tolist())
+    return obj

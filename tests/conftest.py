@@ -1,0 +1,50 @@
+"""Shared fixtures: an empty workspace per test, tiny generated datasets."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from synth_core.features import FeatureSet  # noqa: E402
+from synth_core.workspace import Workspace, get_workspace  # noqa: E402
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
+    """A fresh workspace, also exported as SYNTH_WORKSPACE for pages and workers."""
+    root = tmp_path / "workspace"
+    monkeypatch.setenv("SYNTH_WORKSPACE", str(root))
+    return get_workspace(root)
+
+
+def make_blobs(n_per_class: int = 30, n_features: int = 16, n_classes: int = 3,
+               seed: int = 0) -> FeatureSet:
+    """Well-separated Gaussian blobs in [0, 1]: a tiny labelled dataset for tests."""
+    rng = np.random.default_rng(seed)
+    centers = rng.uniform(0.2, 0.8, size=(n_classes, n_features))
+    features = np.concatenate([np.clip(c + 0.05 * rng.standard_normal((n_per_class, n_features)),
+                                       0, 1) for c in centers])
+    labels = np.repeat(np.arange(n_classes), n_per_class)
+    return FeatureSet(features=features, labels=labels,
+                      class_names=[f"class_{i}" for i in range(n_classes)],
+                      ids=[f"row-{i}" for i in range(len(labels))],
+                      attrs={"source": "tests.make_blobs", "modality": "tabular"})
+
+
+@pytest.fixture
+def blobs() -> FeatureSet:
+    return make_blobs()
+
+
+def app_test(script: str, *, timeout: float = 120):
+    """An AppTest for ``script`` relative to the repository root (app.py, pages/...)."""
+    from streamlit.testing.v1 import AppTest
+
+    return AppTest.from_file(str(ROOT / script), default_timeout=timeout)

@@ -1,0 +1,27 @@
+"""Job functions used by the job-runner tests (run in a real worker process)."""
+
+from __future__ import annotations
+
+import time
+
+from synth_core.errors import InputError
+from synth_core.events import EpochEnd, Log, Progress
+
+
+def count(params: dict, ctx) -> dict:
+    """Count to params['n'], reporting progress; sleeps params['delay'] between steps."""
+    n = int(params["n"])
+    for i in range(n):
+        time.sleep(float(params.get("delay", 0.0)))
+        ctx(Progress((i + 1) / n, f"step {i + 1} of {n}"))
+        ctx(EpochEnd(epoch=i + 1, n_epochs=n, train_loss=1.0 / (i + 1), val_loss=1.0 / (i + 1)))
+    ctx(Log("counted", level="info"))
+    return {"counted": n, "message": f"counted to {n}"}
+
+
+def refuse(params: dict, ctx) -> dict:
+    raise InputError("params: 'x' must be positive; got -1; pass a positive x")
+
+
+def crash(params: dict, ctx) -> dict:
+    raise RuntimeError("boom")

@@ -1,0 +1,69 @@
+"""The HDF5 feature file: round trip, layout checks, no silent overwrite."""
+
+from __future__ import annotations
+
+import h5py
+import numpy as np
+import pytest
+
+from synth_core.errors import InputError, StorageError
+from synth_core.features import FeatureSet, read_features, write_features
+from tests.conftest import make_blobs
+
+
+def test_write_read_round_trip(tmp_path):
+    data = make_blobs()
+    data.folds = np.arange(data.n_samples) % 3
+    data.scaler = {"data_min": np.zeros(16), "data_max": np.ones(16)}
+    data.attrs.update(extractor="logmel", frames=4, feature_shape=[4, 4], sample_rate=16000)
+    path = write_features(tmp_path / "f.h5", data)
+    back = read_features(path)
+    np.testing.assert_array_equal(back.features, data.features)
+    np.testing.assert_array_equal(back.labels, data.labels)
+    np.testing.assert_array_equal(back.folds, data.folds)
+    assert back.ids == data.ids
+    assert back.class_names == data.class_names
+    assert back.attrs["feature_shape"] == [4, 4]
+    assert back.attrs["frames"] == 4
+    assert back.attrs["extractor"] == "logmel"
+    assert "created" in back.attrs and "synth_core_version" in back.attrs
+    np.testing.assert_array_equal(back.scaler["data_max"], np.ones(16))
+
+
+def test_write_features_refuses_overwrite(tmp_path):
+    path = write_features(tmp_path / "f.h5", make_blobs(seed=1))
+    with pytest.raises(StorageError, match="already exists"):
+        write_features(path, make_blobs(seed=2))
+    assert read_features(path).features.shape == make_blobs(seed=1).features.shape
+    np.testing.assert_array_equal(read_features(path).features, make_blobs(seed=1).features)
+
+
+def test_read_features_wrong_layout_names_file_and_fix(tmp_path):
+    path = tmp_path / "thesis.h5"
+    with h5py.File(path, "w") as handle:
+        handle.create_dataset("data", data=np.zeros((4, 5)))
+    with pytest.raises(InputError, match=r"thesis\.h5.*'/features'.*import"):
+        read_features(path)
+
+
+def test_read_features_not_hdf5(tmp_path):
+    path = tmp_path / "junk.h5"
+    path.write_bytes(b"not an hdf5 file")
+    with pytest.raises(InputError, match="not a readable HDF5"):
+        read_features(path)
+
+
+def test_feature_set_checks_shapes_and_finite():
+    with pytest.raises(InputError, match="labels has 2 entries"):
+        FeatureSet(features=np.zeros((3, 2)), labels=[0, 1])
+    data = FeatureSet(features=np.array([[0.0, np.nan], [1.0, 2.0]]), labels=[0, 1])
+    with pytest.raises(InputError, match="1 row.*NaN"):
+        data.check_finite()
+
+
+def test_subset_keeps_aligned_columns():
+    data = make_blobs()
+    sub = data.subset(data.labels == 1)
+    assert sub.n_samples == 30
+    assert set(sub.labels) == {1}
+    assert sub.ids[0] == "row-30"
