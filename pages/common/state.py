@@ -16,6 +16,8 @@ RUN = "run_dir"                    # str: the run picked on Train / Generate
 SYNTHETIC = "synthetic_ref"        # str: a generated feature file picked on Generate / Explore
 STUDY = "study_name"               # str: the Optuna study shown on Tune
 GEN_PAIR = "generate_pair"         # tuple[int, int]: interpolation end points (row indices)
+GEN_CONFIG = "generate_config"     # dict: run_dir + GenerateConfig of the batch shown on Generate
+GEN_CLICK = "generate_click"       # str: which end point ("first"/"second") the next map click sets
 DASHBOARD = "optuna_dashboard"     # dict: pid and url of a running optuna-dashboard
 DEFAULT_DATASET = "builtin:digits"
 

@@ -1,0 +1,342 @@
+"""Widgets of the Generate page: cached run loading, the pair picker, sample views, results.
+
+Models, data and maps are loaded through ``st.cache_resource`` keyed by the run
+folder (and its config's mtime), so moving the slider decodes one point with a
+model already in memory: no reload per step. Session state holds only row
+indices and configs (see :mod:`pages.common.state`).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from pages.common import state
+from synth_core.features import FeatureSet
+from synth_core.generation import (Endpoints, GenerateConfig, default_export_name, encode_pair,
+                                   export_bytes, generate, load_run_data, nearest_rows,
+                                   random_pair, save_generated)
+from synth_core.runs import Run
+
+MAP_METHODS = {"pca": "PCA (instant)", "tsne": "t-SNE (computed once, then cached)"}
+_IMAGE_PX = 144  # decoded images are drawn this wide (nearest-neighbour upscaling)
+
+
+# --------------------------------------------------------------------------- cached loaders
+
+
+def _mtime(run_dir: str) -> float:
+    config = Path(run_dir) / "config.json"
+    return config.stat().st_mtime if config.is_file() else 0.0
+
+
+@st.cache_resource(show_spinner="Loading the model...", max_entries=4)
+def _load_run(run_dir: str, mtime: float) -> Run:
+    return Run.load(run_dir, device="cpu")
+
+
+def load_run(run_dir: str) -> Run:
+    """The run at ``run_dir``, loaded once per server (CPU: one point decodes in ~1 ms)."""
+    return _load_run(run_dir, _mtime(run_dir))
+
+
+@st.cache_resource(show_spinner="Reading the data...", max_entries=4)
+def _load_data(run_dir: str, mtime: float) -> FeatureSet:
+    return load_run_data(load_run(run_dir), state.workspace())
+
+
+def load_data(run_dir: str) -> FeatureSet:
+    """The real data the run was trained on (shared, read-only)."""
+    return _load_data(run_dir, _mtime(run_dir))
+
+
+@st.cache_resource(max_entries=32)
+def endpoints(run_dir: str, i: int, j: int, path: str, codes: str) -> Endpoints:
+    return encode_pair(load_run(run_dir), load_data(run_dir), i, j, path=path, codes=codes)
+
+
+@st.cache_resource(show_spinner="Fitting the map of the real data...", max_entries=4)
+def real_map(run_dir: str, method: str):
+    from synth_core.maps import fit_map
+
+    return fit_map(load_data(run_dir), method=method, cache_dir=state.workspace().cache_dir)
+
+
+@st.cache_resource(show_spinner="Generating...", max_entries=8)
+def generated(run_dir: str, config_json: str) -> FeatureSet:
+    """Generated rows for a config; seeded, so caching by the config is exact."""
+    config = GenerateConfig.from_dict(json.loads(config_json))
+    return generate(load_run(run_dir), load_data(run_dir), config)
+
+
+# --------------------------------------------------------------------------- pickers
+
+
+def train_link() -> None:
+    """A link to the Train page (absent when the page runs alone, e.g. under AppTest)."""
+    from streamlit.errors import StreamlitPageNotFoundError
+
+    try:
+        st.page_link("pages/2_Train.py", label="Go to Train", icon=":material/model_training:")
+    except StreamlitPageNotFoundError:
+        pass  # the page is run on its own: the text above already names the Train page
+
+
+def run_label(run_dir: Path) -> str:
+    meta = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
+    return f"{run_dir.name}  ({meta.get('model', '?')} on {meta.get('dataset_ref', '?')})"
+
+
+def run_picker(runs: list[Path]) -> str:
+    current = state.get(state.RUN)
+    names = [str(r) for r in runs]
+    choice = st.selectbox("Trained model", names, index=names.index(current) if current in names
+                          else 0, format_func=lambda r: run_label(Path(r)),
+                          help="A run folder from the Train page (newest first). A VAE "
+                               "interpolates between samples; a CVAE also generates by class.")
+    state.put(state.RUN, choice)
+    return choice
+
+
+def class_row_picker(data: FeatureSet, label: str, *, key: str, default_row: int) -> int:
+    """A class and the index of a sample inside it -> a data row."""
+    names = data.class_names or ["(unlabeled)"]
+    default_class = max(int(data.labels[default_row]), 0)
+    left, right = st.columns(2)
+    c = left.selectbox(f"{label}: class", range(len(names)), index=default_class,
+                       format_func=lambda k: names[k] if names[k] == str(k) else f"{k}: {names[k]}",
+                       key=f"{key}-class",
+                       help="The class to take this end point from.")
+    rows = np.flatnonzero(data.labels == c) if data.is_labeled else np.arange(data.n_samples)
+    pos = int(np.searchsorted(rows, default_row)) if c == default_class else 0
+    k = right.number_input(f"{label}: index in class", 0, max(len(rows) - 1, 0),
+                           min(pos, len(rows) - 1), key=f"{key}-index",
+                           help=f"Which of the {len(rows)} samples of this class (0-based).")
+    return int(rows[k])
+
+
+def pair_picker(data: FeatureSet) -> tuple[int, int]:
+    """Choose two samples: by class and index, a random pair, or clicks on the map."""
+    i, j = state.get(state.GEN_PAIR) or random_pair(data, random_state=0)
+    how = st.radio("Choose the two samples", ["By class and index", "Random pair",
+                                              "Click on the map"], horizontal=True,
+                   help="End points of the interpolation: pick them in lists, draw a random "
+                        "pair, or click two points of the map below.")
+    if how == "By class and index":
+        left, right = st.columns(2)
+        with left:
+            i = class_row_picker(data, "First", key="gen-a", default_row=i)
+        with right:
+            j = class_row_picker(data, "Second", key="gen-b", default_row=j)
+    elif how == "Random pair":
+        same = st.checkbox("Both from the same class", value=True,
+                           help="Within-class pairs are what the thesis's protocol uses.")
+        if st.button("New random pair", icon=":material/casino:",
+                     help="Draw two different random samples."):
+            label = int(np.random.default_rng().choice(data.labels)) if same else None
+            i, j = random_pair(data, label=label if data.is_labeled else None)
+    else:
+        target = st.radio("The next click sets", ["first", "second"], horizontal=True,
+                          key=state.GEN_CLICK, help="Click a real point on the map to make it "
+                                                    "this end point.")
+        st.caption(f"Click a faded (real) point on the map to set the {target} sample.")
+    state.put(state.GEN_PAIR, (int(i), int(j)))
+    return int(i), int(j)
+
+
+# --------------------------------------------------------------------------- sample views
+
+
+def modality(data: FeatureSet) -> str:
+    shape = data.attrs.get("feature_shape")
+    if data.attrs.get("modality") == "image" and shape and len(shape) == 2:
+        return "image"
+    return str(data.attrs.get("modality", "tabular"))
+
+
+def to_image(x: np.ndarray, data: FeatureSet) -> np.ndarray:
+    """A decoded row as a crisp greyscale image in [0, 1] (nearest-neighbour upscaled)."""
+    h, w = data.attrs["feature_shape"]
+    lo, hi = float(data.features.min()), float(data.features.max())
+    img = np.clip((np.asarray(x).reshape(h, w) - lo) / max(hi - lo, 1e-12), 0.0, 1.0)
+    scale = max(_IMAGE_PX // max(h, w), 1)
+    return np.kron(img, np.ones((scale, scale)))
+
+
+def heatmap(X: np.ndarray, data: FeatureSet, *, title: str, row_labels=None) -> go.Figure:
+    """Feature vectors as a heatmap: one row per vector (or the feature shape for one)."""
+    X = np.atleast_2d(X)
+    shape = data.attrs.get("feature_shape")
+    if len(X) == 1 and shape and len(shape) == 2 and shape[0] * shape[1] == X.shape[1]:
+        X = X.reshape(shape)
+        row_labels = None
+    lo, hi = np.percentile(data.features, [1, 99])
+    fig = go.Figure(go.Heatmap(z=X, y=row_labels, zmin=lo, zmax=hi, colorscale="Viridis",
+                               colorbar={"thickness": 10}))
+    fig.update_layout(title=title, height=120 + 14 * len(X), margin=dict(l=40, r=10, t=40, b=20),
+                      yaxis={"autorange": "reversed"})
+    return fig
+
+
+def show_sample(x: np.ndarray, data: FeatureSet, *, caption: str, key: str) -> None:
+    """One decoded sample: an image, a heatmap, and for audio the nearest real clips."""
+    kind = modality(data)
+    if kind == "image":
+        st.image(to_image(x, data), caption=caption, clamp=True)
+        return
+    st.plotly_chart(heatmap(x, data, title=caption), key=key, width="stretch",
+                    config={"displayModeBar": False})
+    if kind == "audio":
+        rows, dist = nearest_rows(data, x, k=3)
+        st.caption("Nearest real clips (Euclidean distance in feature space):")
+        for row, d in zip(rows, dist):
+            clip = (data.ids or [""] * data.n_samples)[row]
+            label = data.class_names[data.labels[row]] if data.labels[row] >= 0 else "?"
+            st.write(f"row {row} · {label} · distance {d:.3g} · `{Path(clip).name or clip}`")
+            if clip and Path(clip).is_file():
+                st.audio(clip)
+
+
+def show_ends(data: FeatureSet, ends: Endpoints) -> None:
+    """The two real samples at the ends of the path (images only), for comparison."""
+    if modality(data) == "image":
+        st.image([to_image(data.features[r], data) for r in (ends.index_a, ends.index_b)],
+                 caption=["first", "second"], width=64, clamp=True)
+
+
+def path_strip(X: np.ndarray, t: np.ndarray, data: FeatureSet, *, key: str) -> None:
+    """The whole path as a strip of decoded samples, first sample left."""
+    if modality(data) == "image":
+        st.image([to_image(x, data) for x in X], caption=[f"t={v:.2f}" for v in t],
+                 width=72, clamp=True)
+    else:
+        st.plotly_chart(heatmap(X, data, title="Path (one row per t)",
+                                row_labels=[f"t={v:.2f}" for v in t]),
+                        key=key, width="stretch", config={"displayModeBar": False})
+
+
+# --------------------------------------------------------------------------- results
+
+
+def save_and_download(run: Run, rows: FeatureSet, config: GenerateConfig, *, key: str) -> None:
+    """Name box + save to exports/ (never overwriting) + HDF5/CSV/NPZ downloads."""
+    name = st.text_input("File name", default_export_name(run, config), key=f"{key}-name",
+                         help="Saved as exports/<name>.h5 in the workspace; an existing file "
+                              "is never replaced (a -2, -3... suffix is added).")
+    cols = st.columns(4)
+    if cols[0].button("Save to workspace", key=f"{key}-save", icon=":material/save:",
+                      help="Write an HDF5 feature file with provenance (run, mode, seed, "
+                           "parents); Explore and Evaluate can open it."):
+        path = save_generated(rows, state.workspace(), name)
+        state.put(state.SYNTHETIC, str(path))
+        st.success(f"Saved {rows.n_samples} samples to exports/{path.name}")
+    for col, fmt, mime in zip(cols[1:], ("h5", "csv", "npz"),
+                              ("application/x-hdf5", "text/csv", "application/octet-stream")):
+        col.download_button(f"Download {fmt.upper()}", data=lambda f=fmt: export_bytes(rows, f),
+                            file_name=f"{name}.{fmt}", mime=mime, key=f"{key}-{fmt}",
+                            on_click="ignore", icon=":material/download:",
+                            help=f"The {rows.n_samples} generated rows as {fmt.upper()}"
+                                 + (" (features, then the label column)." if fmt == "csv"
+                                    else " with parents and provenance."))
+
+
+def row_text(data: FeatureSet, row: int) -> str:
+    label = int(data.labels[row])
+    name = data.class_names[label] if 0 <= label < len(data.class_names) else "unlabeled"
+    return f"class {name}"
+
+
+# --------------------------------------------------------------------------- maps
+
+
+def _map_figure(run_dir: str, method: str, rows: FeatureSet | None) -> go.Figure:
+    """synth_core.maps' figure: real points faded, generated ``rows`` as stars."""
+    from synth_core.maps import map_figure
+
+    return map_figure(real_map(run_dir, method).map_data(rows), height=560)
+
+
+MARKER = "decoded point"
+_PATH_T = np.linspace(0.0, 1.0, 21)  # the slider's grid (step 0.05): the marker lands on these
+
+
+@st.cache_resource(max_entries=16, show_spinner="Placing the path on the map...")
+def _placed_path(run_dir: str, method: str, i: int, j: int, path: str, codes: str) -> np.ndarray:
+    """Map positions [21, 2] of the decoded path at the slider's t values (once per pair)."""
+    from synth_core.generation import decode_path
+
+    ends = endpoints(run_dir, i, j, path, codes)
+    return real_map(run_dir, method).place(decode_path(load_run(run_dir), ends, _PATH_T))
+
+
+@st.cache_resource(max_entries=2, scope="session")
+def _path_figure(run_dir: str, method: str, i: int, j: int, path: str, codes: str) -> go.Figure:
+    """The real map plus the path and its two ends, one per session: a slider step only
+    moves the marker of this figure in place (rebuilding it would cost ~50 ms more)."""
+    path_xy = _placed_path(run_dir, method, i, j, path, codes)
+    fig = _map_figure(run_dir, method, None)
+    fig.add_trace(go.Scatter(x=path_xy[:, 0], y=path_xy[:, 1], mode="lines",
+                             name="path (t = 0 to 1)", hoverinfo="skip",
+                             line=dict(color="#222222", width=2, dash="dot")))
+    fig.add_trace(go.Scatter(x=path_xy[[0, -1], 0], y=path_xy[[0, -1], 1], mode="markers+text",
+                             name="decoded end points", text=["first", "second"],
+                             textposition="top center", hoverinfo="skip",
+                             marker=dict(size=14, color="rgba(0,0,0,0)",
+                                         line=dict(color="#222222", width=2))))
+    return fig
+
+
+def path_map(run_dir: str, method: str, ends: Endpoints, t: float, x: np.ndarray) -> None:
+    """The real map with the path, its two ends and a marker at the decoded point ``x``.
+
+    PCA places ``x`` exactly (a projection); t-SNE placement is an optimisation,
+    so the marker is read off the path placed once per pair (exact at the
+    slider's 0.05 steps). Clicking a real point picks it as an end point.
+    """
+    from synth_core.maps import add_marker
+
+    key = (run_dir, method, ends.index_a, ends.index_b, ends.path, ends.codes)
+    fig = _path_figure(*key)
+    if method == "pca":
+        xy = real_map(run_dir, method).place(np.asarray(x)[None, :])
+    else:
+        path_xy = _placed_path(*key)
+        xy = np.array([[np.interp(t, _PATH_T, path_xy[:, 0]),
+                        np.interp(t, _PATH_T, path_xy[:, 1])]])
+    add_marker(fig, xy, name=MARKER)
+    st.plotly_chart(fig, key="gen-map", on_select=functools.partial(_on_map_click, run_dir),
+                    selection_mode="points", width="stretch")
+
+
+@st.cache_resource(max_entries=4)
+def _row_of_id(run_dir: str) -> dict[str, int]:
+    """Map hover ids (the data's ids, else "real-<row>") back to data rows, for clicks."""
+    data = load_data(run_dir)
+    ids = data.ids if data.ids is not None else [f"real-{i}" for i in range(data.n_samples)]
+    rows: dict[str, int] = {}
+    for row, ident in enumerate(ids):
+        rows.setdefault(ident, row)
+    return rows
+
+
+def _on_map_click(run_dir: str) -> None:
+    """Callback of the map: a clicked real point becomes the chosen end point (once per click)."""
+    selection = st.session_state.get("gen-map") or {}
+    rows = _row_of_id(run_dir)
+    for point in selection.get("selection", {}).get("points", []):
+        custom = point.get("customdata") or []
+        if len(custom) < 3 or custom[2] != "real" or custom[0] not in rows:
+            continue  # the path, the marker, or a generated point: not a data row
+        i, j = state.get(state.GEN_PAIR)
+        first = state.get(state.GEN_CLICK, "first") == "first"
+        state.put(state.GEN_PAIR, (rows[custom[0]], j) if first else (i, rows[custom[0]]))
+
+
+def result_map(run_dir: str, method: str, rows: FeatureSet) -> None:
+    """Real points faded, the generated rows as stars in their class colour."""
+    st.plotly_chart(_map_figure(run_dir, method, rows), key="gen-result-map", width="stretch")

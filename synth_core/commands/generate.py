@@ -1,0 +1,120 @@
+"""``generate``: new samples from a trained run (interpolation, by class, or from the prior)."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "generate samples from a trained run: VAE interpolation, CVAE by class, or the prior"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--run", required=True, help="run folder (runs/<model>-<timestamp>)")
+    parser.add_argument("--out", required=True,
+                        help="output file: .h5 (with provenance), .csv or .npz")
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--interpolate", action="store_true",
+                      help="latent interpolation: the batch protocol (--pairs, --steps), or one "
+                           "pair with --from I --to J [--t 0.5]")
+    mode.add_argument("--per-class", type=int, metavar="N",
+                      help="CVAE: N samples of every class (or of --classes)")
+    mode.add_argument("--prior", type=int, metavar="N", help="N samples from the prior")
+    parser.add_argument("--pairs", type=int, default=8, help="random pairs per class (default 8)")
+    parser.add_argument("--steps", type=int, default=12,
+                        help="points from z1 to z2 per pair, the two ends dropped (default 12 "
+                             "-> 10 new samples per pair)")
+    parser.add_argument("--from", dest="from_index", type=int, metavar="I",
+                        help="first end point: a data row number")
+    parser.add_argument("--to", dest="to_index", type=int, metavar="J",
+                        help="second end point: a data row number")
+    parser.add_argument("--t", type=str, default=None,
+                        help="position(s) on the path in [0, 1], e.g. 0.5 or 0.25,0.5,0.75 "
+                             "(default: --steps values from 0 to 1)")
+    parser.add_argument("--cross", type=str, default=None, metavar="A,B",
+                        help="pairs from class A to class B instead of within each class")
+    parser.add_argument("--classes", type=str, default=None,
+                        help="comma-separated classes (indices or names) to generate")
+    parser.add_argument("--path", choices=["linear", "spherical"], default="linear",
+                        help="interpolation path in latent space (default linear)")
+    parser.add_argument("--codes", choices=["mean", "sample"], default="mean",
+                        help="encode end points as posterior means (default) or sampled codes")
+    parser.add_argument("--prior-kind", dest="prior_kind", default="auto",
+                        choices=["auto", "standard", "fitted"],
+                        help="prior: N(0, I) (standard), N(mu, sigma^2) fitted to the data's "
+                             "codes (fitted); auto = standard for VAEs, fitted for autoencoders")
+    parser.add_argument("--data", default=None,
+                        help="feature file or dataset to pick samples from (default: the data "
+                             "the run was trained on)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+
+
+def _split(text: str | None, flag: str) -> list[str] | None:
+    if text is None:
+        return None
+    items = [s.strip() for s in text.split(",") if s.strip()]
+    if not items:
+        from synth_core.errors import InputError
+
+        raise InputError(f"{flag} {text!r} is empty; give comma-separated values")
+    return items
+
+
+def run(args: argparse.Namespace, workspace, callback) -> dict:
+    from pathlib import Path
+
+    from synth_core.datasets import load_dataset
+    from synth_core.errors import InputError, StorageError
+    from synth_core.events import Log, emit
+    from synth_core.generation import (LARGE_REQUEST, GenerateConfig, run_data_or_none,
+                                       export_generated, generate, resolve_class)
+    from synth_core.runs import Run
+
+    out = Path(args.out)
+    if out.exists() and not args.overwrite:
+        raise StorageError(f"--out {out} already exists; choose another name or pass --overwrite")
+    if not Path(args.run).is_dir():
+        raise StorageError(f"--run {args.run}: no such run folder; list them under "
+                           f"{workspace.runs_dir} or train one with `python -m synth_core train`")
+    run_ = Run.load(args.run, device="cpu")
+    t = None
+    if args.t is not None:
+        try:
+            t = tuple(float(v) for v in _split(args.t, "--t"))
+        except ValueError as exc:
+            raise InputError(f"--t {args.t!r} is not a number or list of numbers; give e.g. "
+                             "0.5 or 0.25,0.5,0.75") from exc
+    if args.interpolate:
+        pair = args.from_index is not None or args.to_index is not None
+        mode = "pair" if pair else "protocol"
+        if not pair and t is not None:
+            raise InputError("--t picks points between one pair; give --from I --to J too")
+    else:
+        mode = "class" if args.per_class is not None else "prior"
+    cross = _split(args.cross, "--cross")
+    if cross is not None and len(cross) != 2:
+        raise InputError(f"--cross {args.cross!r} needs exactly two classes, e.g. --cross 3,8")
+    config_classes = _split(args.classes, "--classes")
+    cfg_kwargs = dict(mode=mode, pairs=args.pairs, steps=args.steps,
+                      from_index=args.from_index, to_index=args.to_index, t=t or (),
+                      per_class=args.per_class or 0, n_prior=args.prior or 0,
+                      prior=args.prior_kind, path=args.path, codes=args.codes, seed=args.seed)
+    probe = GenerateConfig(**cfg_kwargs)
+    data = (load_dataset(args.data, workspace) if args.data
+            else run_data_or_none(run_, workspace, probe, callback))
+    if cross is not None:
+        cfg_kwargs["cross"] = tuple(resolve_class(run_, c, data=data, name="--cross class")
+                                    for c in cross)
+    if config_classes is not None:
+        cfg_kwargs["classes"] = tuple(resolve_class(run_, c, data=data, name="--classes class")
+                                      for c in config_classes)
+    config = GenerateConfig(**cfg_kwargs)
+    n_classes = len(run_.class_names or (data.class_names if data is not None else []))
+    requested = config.n_requested(n_classes)
+    if requested > LARGE_REQUEST:
+        emit(callback, Log(f"{requested} samples requested; this may take a while on a slow "
+                           "machine", level="warning"))
+    generated = generate(run_, data, config, callback=callback)
+    path = export_generated(generated, out, overwrite=args.overwrite)
+    return {"out": str(path), "n_samples": generated.n_samples, "mode": generated.attrs["mode"],
+            "run": str(run_.run_dir), "seed": args.seed,
+            "classes": sorted({int(c) for c in generated.labels if c >= 0})}

@@ -1,0 +1,358 @@
+"""Generation: interpolation, the batch protocol, class and prior sampling, export.
+
+Most tests use :class:`LinearRun`, a stand-in with a linear encoder/decoder and
+the same interface as ``synth_core.runs.Run`` (so they check generation's own
+logic in milliseconds); ``test_generation_with_trained_run`` uses a real run.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from synth_core.errors import InputError, StorageError
+from synth_core.features import read_features
+from synth_core.generation import (GenerateConfig, batch_protocol, check_t, decode_path,
+                                   encode_pair, export_bytes, export_generated, generate,
+                                   interpolate, interpolate_codes, load_run_data, nearest_rows,
+                                   random_pair, sample_class, sample_prior, save_generated,
+                                   synthesize)
+from tests.conftest import make_blobs
+
+
+@dataclass(frozen=True)
+class _Config:
+    model: str
+    latent_dim: int
+
+
+class LinearRun:
+    """A run whose encoder is X @ W and decoder Z @ W.T (+ a per-class offset for 'cvae')."""
+
+    def __init__(self, n_features=16, latent_dim=4, model="vae", class_names=("a", "b", "c"),
+                 run_dir="runs/vae-test", dataset_ref=""):
+        rng = np.random.default_rng(1)
+        self.W = rng.standard_normal((n_features, latent_dim))
+        self.offsets = rng.standard_normal((len(class_names), n_features))
+        self.config = _Config(model, latent_dim)
+        self.n_features = n_features
+        self.class_names = list(class_names)
+        self.run_dir = Path(run_dir)
+        self.dataset_ref = dataset_ref
+        self.is_conditional = model == "cvae"
+        self.is_variational = model in ("vae", "cvae")
+        self.decode_calls = 0
+
+    def encode(self, X, labels=None):
+        if self.is_conditional and labels is None:
+            raise AssertionError("cvae encode without labels")
+        mu = np.asarray(X, dtype=np.float64) @ self.W
+        return mu, np.full_like(mu, -2.0)
+
+    def decode(self, Z, labels=None):
+        self.decode_calls += 1
+        out = np.asarray(Z, dtype=np.float64) @ self.W.T
+        if self.is_conditional:
+            if labels is None:
+                raise AssertionError("cvae decode without labels")
+            out = out + self.offsets[np.asarray(labels)]
+        return out.astype(np.float32)
+
+
+@pytest.fixture
+def run():
+    return LinearRun()
+
+
+def test_interpolate_end_points_equal_decoded_end_codes(run, blobs):
+    x_a, x_b = blobs.features[0], blobs.features[40]
+    out = interpolate(run, x_a, x_b, t=[0.0, 0.5, 1.0])
+    mu, _ = run.encode(np.vstack([x_a, x_b]))
+    ends = run.decode(mu)
+    np.testing.assert_allclose(out[0], ends[0], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(out[-1], ends[1], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(out[1], run.decode(mu.mean(axis=0, keepdims=True))[0], atol=1e-5)
+    spherical = interpolate(run, x_a, x_b, t=[0.0, 1.0], path="spherical")
+    np.testing.assert_allclose(spherical, ends, rtol=1e-5, atol=1e-5)
+
+
+def test_interpolate_codes_spherical_keeps_norm_between_equal_norm_codes():
+    z_a, z_b = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    mid = interpolate_codes(z_a, z_b, [0.5], path="spherical")[0]
+    assert np.linalg.norm(mid) == pytest.approx(1.0, abs=1e-6)
+    assert np.linalg.norm(interpolate_codes(z_a, z_b, [0.5])[0]) == pytest.approx(np.sqrt(0.5))
+
+
+def test_interpolate_sampled_codes_are_seeded(run, blobs):
+    x_a, x_b = blobs.features[0], blobs.features[1]
+    one = interpolate(run, x_a, x_b, t=[0.3], codes="sample", random_state=3)
+    two = interpolate(run, x_a, x_b, t=[0.3], codes="sample", random_state=3)
+    mean = interpolate(run, x_a, x_b, t=[0.3])
+    np.testing.assert_array_equal(one, two)
+    assert not np.allclose(one, mean)
+
+
+@pytest.mark.parametrize("t", [[-0.1], [1.5], [float("nan")], []])
+def test_interpolate_rejects_t_outside_unit_interval(run, blobs, t):
+    with pytest.raises(InputError, match=r"t"):
+        interpolate(run, blobs.features[0], blobs.features[1], t=t)
+
+
+def test_interpolate_rejects_identical_samples(run, blobs):
+    with pytest.raises(InputError, match="identical"):
+        interpolate(run, blobs.features[3], blobs.features[3].copy(), t=[0.5])
+    with pytest.raises(InputError, match="rows 3 and 3"):
+        encode_pair(run, blobs, 3, 3)
+
+
+def test_encode_pair_rejects_rows_out_of_range_and_bad_path(run, blobs):
+    with pytest.raises(InputError, match="not a row"):
+        encode_pair(run, blobs, 0, blobs.n_samples)
+    with pytest.raises(InputError, match="spherical"):
+        encode_pair(run, blobs, 0, 1, path="curvy")
+
+
+def test_decode_path_one_point_decodes_once(run, blobs):
+    ends = encode_pair(run, blobs, 0, 50)
+    before = run.decode_calls
+    point = decode_path(run, ends, 0.25)
+    assert point.shape == (1, blobs.n_features)
+    assert run.decode_calls == before + 1
+
+
+def test_batch_protocol_counts_parents_and_attrs(run):
+    data = make_blobs(n_per_class=12, n_classes=3)
+    data.attrs.update({"feature_shape": [4, 4], "modality": "image"})
+    out = batch_protocol(run, data, pairs_per_class=8, steps=12, random_state=0)
+    assert out.n_samples == 3 * 8 * 10
+    assert out.parents.shape == (240, 2)
+    np.testing.assert_array_equal(np.bincount(out.labels), [80, 80, 80])
+    # Both parents of every point come from the point's own class, and differ.
+    assert (data.labels[out.parents[:, 0]] == out.labels).all()
+    assert (data.labels[out.parents[:, 1]] == out.labels).all()
+    assert (out.parents[:, 0] != out.parents[:, 1]).all()
+    assert len({tuple(p) for p in out.parents}) == 24  # 8 pairs per class, 10 points each
+    assert out.attrs["mode"] == "interpolate" and out.attrs["seed"] == 0
+    assert out.attrs["model_run"] == str(run.run_dir)
+    assert out.attrs["feature_shape"] == [4, 4] and out.attrs["modality"] == "image"
+    assert out.class_names == ["a", "b", "c"]
+    again = batch_protocol(run, data, pairs_per_class=8, steps=12, random_state=0)
+    np.testing.assert_array_equal(out.features, again.features)
+
+
+def test_batch_protocol_drops_end_points(run, blobs):
+    out = batch_protocol(run, blobs, pairs_per_class=1, steps=4, classes=[0])
+    i, j = out.parents[0]
+    ends = encode_pair(run, blobs, int(i), int(j))
+    np.testing.assert_allclose(out.features, decode_path(run, ends, [1 / 3, 2 / 3]), atol=1e-5)
+
+
+def test_batch_protocol_cross_pairs_label_the_nearer_end(run, blobs):
+    out = batch_protocol(run, blobs, pairs_per_class=3, steps=12, cross=(0, 2))
+    assert out.n_samples == 30
+    assert (blobs.labels[out.parents[:, 0]] == 0).all()
+    assert (blobs.labels[out.parents[:, 1]] == 2).all()
+    np.testing.assert_array_equal(np.bincount(out.labels, minlength=3), [15, 0, 15])
+    assert out.attrs["cross"] == [0, 2]
+
+
+def test_batch_protocol_rejects_unknown_class(run, blobs):
+    with pytest.raises(InputError, match="class 7 is not a class this model knows"):
+        batch_protocol(run, blobs, classes=[7])
+    with pytest.raises(InputError, match="'zebra'"):
+        batch_protocol(run, blobs, cross=("a", "zebra"))
+
+
+def test_sample_class_labels_and_counts():
+    run = LinearRun(model="cvae")
+    out = sample_class(run, [0, "c"], 5, random_state=1)
+    np.testing.assert_array_equal(out.labels, [0] * 5 + [2] * 5)
+    assert out.features.shape == (10, 16)
+    assert (out.parents == -1).all()
+    assert out.attrs["mode"] == "class"
+    again = sample_class(run, [0, 2], 5, random_state=1)
+    np.testing.assert_array_equal(out.features, again.features)
+
+
+def test_sample_class_refuses_vae_and_unknown_class(run):
+    with pytest.raises(InputError, match="not a conditional model"):
+        sample_class(run, [0], 3)
+    with pytest.raises(InputError, match="class 3 is not a class this model knows"):
+        sample_class(LinearRun(model="cvae"), [3], 3)
+
+
+def test_sample_prior_shapes_standard_and_fitted(run, blobs):
+    out = sample_prior(run, 7, random_state=0)
+    assert out.features.shape == (7, 16) and (out.labels == -1).all()
+    assert out.attrs["prior"] == "standard"
+    ae = LinearRun(model="ae")
+    with pytest.raises(InputError, match="fitted prior needs"):
+        sample_prior(ae, 5)
+    fitted = sample_prior(ae, 500, data=blobs, random_state=0)
+    assert fitted.attrs["prior"] == "fitted"
+    # Codes drawn around the data's codes: their decoded mean is that of the mean code
+    # (the stand-in decoder is linear), unlike N(0, I) codes.
+    mu, _ = ae.encode(blobs.features)
+    center = ae.decode(mu.mean(axis=0, keepdims=True))[0]
+    spread = np.abs(center).max()
+    np.testing.assert_allclose(fitted.features.mean(axis=0), center, atol=0.1 * spread)
+    standard = sample_prior(ae, 500, prior="standard", random_state=0)
+    assert np.abs(standard.features.mean(axis=0) - center).max() > 0.3 * spread
+    cvae = sample_prior(LinearRun(model="cvae"), 20, random_state=0)
+    assert set(cvae.labels) <= {0, 1, 2}
+
+
+def test_synthesize_counts_per_mode(run, blobs):
+    out = synthesize(run, blobs, {0: 4, 2: 6}, random_state=0)
+    np.testing.assert_array_equal(np.bincount(out.labels, minlength=3), [4, 0, 6])
+    assert (blobs.labels[out.parents[:, 0]] == out.labels).all()
+    cvae = synthesize(LinearRun(model="cvae"), blobs, {1: 3}, random_state=0)
+    assert cvae.attrs["mode"] == "class" and (cvae.labels == 1).all()
+    with pytest.raises(InputError, match="0 samples"):
+        synthesize(run, blobs, {0: 0})
+
+
+def test_generate_config_dispatch_and_counts(run, blobs):
+    config = GenerateConfig(mode="protocol", pairs=2, steps=5)
+    assert config.n_requested(3) == 18
+    assert generate(run, blobs, config).n_samples == 18
+    pair = GenerateConfig(mode="pair", from_index=0, to_index=5, t=(0.5,))
+    assert generate(run, blobs, pair).parents.tolist() == [[0, 5]]
+    assert GenerateConfig.from_dict(json.loads(json.dumps(pair.to_dict()))) == pair
+    with pytest.raises(InputError, match="--from I and --to J"):
+        GenerateConfig(mode="pair", from_index=0)
+    with pytest.raises(InputError, match="mode"):
+        GenerateConfig(mode="magic")
+
+
+def test_save_generated_never_overwrites(run, blobs, workspace):
+    out = batch_protocol(run, blobs, pairs_per_class=1, steps=3)
+    first = save_generated(out, workspace, "mine")
+    second = save_generated(out, workspace, "mine")
+    assert first.name == "mine.h5" and second.name == "mine-2.h5"
+    back = read_features(first)
+    np.testing.assert_array_equal(back.parents, out.parents)
+    assert back.attrs["mode"] == "interpolate" and back.attrs["model_run"] == str(run.run_dir)
+
+
+def test_export_bytes_csv_and_npz_round_trip(run, blobs, tmp_path):
+    out = batch_protocol(run, blobs, pairs_per_class=1, steps=3)
+    table = np.loadtxt(io.BytesIO(export_bytes(out, "csv")), delimiter=",", skiprows=1, ndmin=2)
+    np.testing.assert_allclose(table[:, :-1], out.features, rtol=1e-5)
+    np.testing.assert_array_equal(table[:, -1], out.labels)
+    npz = np.load(io.BytesIO(export_bytes(out, "npz")))
+    np.testing.assert_array_equal(npz["parents"], out.parents)
+    assert json.loads(str(npz["attrs"]))["mode"] == "interpolate"
+    path = export_generated(out, tmp_path / "g.npz")
+    with pytest.raises(StorageError, match="already exists"):
+        export_generated(out, path)
+    with pytest.raises(InputError, match="unknown export format"):
+        export_generated(out, tmp_path / "g.xlsx")
+
+
+def test_load_run_data_names_run_and_missing_dataset(workspace):
+    run = LinearRun(dataset_ref=str(workspace.root / "gone.h5"))
+    with pytest.raises(StorageError, match="vae-test was trained on dataset .*gone.h5"):
+        load_run_data(run, workspace)
+
+
+def test_nearest_rows_and_random_pair(blobs):
+    rows, dist = nearest_rows(blobs, blobs.features[5], k=3)
+    assert rows[0] == 5 and dist[0] == 0 and len(rows) == 3
+    i, j = random_pair(blobs, label=1, random_state=0)
+    assert i != j and blobs.labels[i] == blobs.labels[j] == 1
+    with pytest.raises(InputError, match="pair needs 2"):
+        random_pair(blobs, label=9)
+
+
+def test_check_t_accepts_scalar():
+    np.testing.assert_array_equal(check_t(0.5), [0.5])
+
+
+# --------------------------------------------------------------------------- with a real run
+
+
+def train_tiny_run(workspace, *, model: str = "vae", n_rows: int = 300, epochs: int = 3,
+                   name: str = "digits-small", **overrides) -> Path:
+    """Train a tiny run on a subsample of builtin:digits saved as workspace dataset ``name``.
+
+    ``overrides`` are TrainConfig fields (e.g. ``beta=0.05, hidden=(64,)`` for a run whose
+    decoded digits are recognisable, for screenshots).
+    """
+    from synth_core.datasets import load_dataset, save_dataset
+    from synth_core.training import TrainConfig, new_run_dir, train_model
+
+    digits = load_dataset("builtin:digits", workspace)
+    rows = np.random.default_rng(0).choice(digits.n_samples, size=n_rows, replace=False)
+    small = digits.subset(np.sort(rows))
+    if not workspace.dataset_path(name).exists():
+        save_dataset(small, name, workspace)
+    config = TrainConfig(**{"model": model, "latent_dim": 4, "hidden": (32,), "lr": 3e-3,
+                            "epochs": epochs, "batch_size": 32, "patience": 0, "seed": 0,
+                            "device": "cpu", **overrides})
+    result = train_model(small, config, run_dir=new_run_dir(workspace, model), dataset_ref=name)
+    return Path(result.run_dir)
+
+
+@pytest.fixture
+def vae_run_dir(workspace) -> Path:
+    return train_tiny_run(workspace)
+
+
+def test_generation_with_trained_run(workspace, vae_run_dir):
+    from synth_core.runs import Run
+
+    run = Run.load(vae_run_dir)
+    data = load_run_data(run, workspace)
+    ends = encode_pair(run, data, 0, 1)
+    path = decode_path(run, ends, [0.0, 1.0])
+    np.testing.assert_allclose(path, run.decode(np.vstack([ends.z_a, ends.z_b])), atol=1e-6)
+    out = batch_protocol(run, data, pairs_per_class=2, steps=4, random_state=0)
+    assert out.n_samples == 10 * 2 * 2
+    assert out.attrs["feature_shape"] == [8, 8] and out.attrs["modality"] == "image"
+    # Back in the original scale: pixels in [0, 1] like the real data, not scaled codes.
+    assert out.features.min() >= -0.05 and out.features.max() <= 1.05
+    prior = sample_prior(run, 5, data=data)
+    assert prior.features.shape == (5, 64)
+    with pytest.raises(InputError, match="not a conditional model"):
+        sample_class(run, [0], 2)
+    saved = save_generated(out, workspace, "protocol")
+    assert read_features(saved).attrs["model_run"] == str(vae_run_dir)
+
+
+def test_generation_cvae_by_class(workspace):
+    from synth_core.runs import Run
+
+    run = Run.load(train_tiny_run(workspace, model="cvae", epochs=2))
+    out = sample_class(run, [3, 8], 4, random_state=0)
+    np.testing.assert_array_equal(out.labels, [3] * 4 + [8] * 4)
+    with pytest.raises(InputError, match="class 12 is not a class this model knows"):
+        sample_class(run, [12], 4)
+    data = load_run_data(run, workspace)
+    assert synthesize(run, data, {1: 3}).n_samples == 3
+
+
+def test_load_run_data_when_dataset_file_is_gone(workspace, vae_run_dir):
+    from synth_core.runs import Run
+
+    workspace.dataset_path("digits-small").unlink()
+    with pytest.raises(StorageError, match="digits-small"):
+        load_run_data(Run.load(vae_run_dir), workspace)
+
+
+def test_generate_job_saves_to_exports(workspace, vae_run_dir):
+    from synth_core.jobs import submit_job, wait_for_job
+
+    config = GenerateConfig(mode="protocol", pairs=1, steps=3, seed=2)
+    job = submit_job(workspace, "generate", {"run": str(vae_run_dir), "config": config.to_dict(),
+                                             "name": "from-job"})
+    status = wait_for_job(workspace, job.id, timeout=120)
+    assert status.state == "done", status.error
+    assert status.result["n_samples"] == 10
+    saved = read_features(workspace.exports_dir / "from-job.h5")
+    assert saved.attrs["seed"] == 2 and saved.parents.shape == (10, 2)
