@@ -1,0 +1,73 @@
+"""``extract``: audio clips (folder, zip, UrbanSound8K/ESC-50 layout) -> a feature file."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "extract VGGish (or weight-free log-mel) features from audio clips into a feature file"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--input", required=True,
+                        help="folder of class folders, an UrbanSound8K/ESC-50 folder, a .zip of "
+                             "class folders, or one audio file")
+    parser.add_argument("--out", required=True,
+                        help="NAME (saved as workspace datasets/NAME.h5) or a path ending in .h5")
+    parser.add_argument("--extractor", choices=("vggish", "logmel"), default="logmel",
+                        help="vggish: pretrained VGGish embeddings (needs the weights file); "
+                             "logmel: weight-free log-mel statistics (default)")
+    parser.add_argument("--frames", type=int, default=4,
+                        help="0.96 s frames per clip; each gives 128 numbers (default 4 -> 512)")
+    parser.add_argument("--labels", default="auto",
+                        help="'folder' (class folders), a CSV with file,label[,fold] columns, or "
+                             "'auto' (detect UrbanSound8K/ESC-50 metadata, else class folders)")
+    parser.add_argument("--duration", default="4.0",
+                        help="keep clips of this many seconds (UrbanSound8K: 4.0 keeps 7077 of "
+                             "8732), or 'none' to keep every length")
+    parser.add_argument("--tolerance", type=float, default=0.01,
+                        help="seconds a clip may differ from --duration (default 0.01)")
+    parser.add_argument("--pad", action="store_true",
+                        help="zero-pad short clips and trim long ones instead of skipping them")
+    parser.add_argument("--sample-rate", type=int, default=16000,
+                        help="rate clips are resampled to before extraction (VGGish: 16000)")
+    parser.add_argument("--postprocess", action="store_true",
+                        help="vggish: apply AudioSet's PCA whitening + 8-bit quantisation")
+    parser.add_argument("--untrained", action="store_true",
+                        help="vggish: random weights, for tests and timing only")
+    parser.add_argument("--test-folds", default="",
+                        help="comma-separated folds left out of the stored scaler's fit, e.g. 10")
+    parser.add_argument("--device", default="auto", help="vggish: auto, cpu or cuda")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing output file")
+
+
+def run(args: argparse.Namespace, workspace, callback) -> dict:
+    from pathlib import Path
+
+    from synth_core.datasets import dataset_ref_for_path
+    from synth_core.errors import InputError
+    from synth_core.extraction import ExtractConfig, extract_clips, summary
+    from synth_core.features import write_features
+    from synth_core.importers import output_path
+    from synth_core.uploads import unpack_zip
+
+    duration_text = str(args.duration).strip().lower()
+    try:
+        duration = None if duration_text in ("none", "any", "") else float(duration_text)
+        folds = tuple(int(f) for f in str(args.test_folds).split(",") if f.strip())
+    except ValueError as exc:
+        raise InputError(f"--duration {args.duration!r} / --test-folds {args.test_folds!r}: "
+                         "give a number of seconds (or 'none') and comma-separated fold "
+                         "numbers") from exc
+    config = ExtractConfig(extractor=args.extractor, frames=args.frames,
+                           sample_rate=args.sample_rate, duration=duration,
+                           tolerance=args.tolerance, pad=args.pad, labels=args.labels,
+                           postprocess=args.postprocess, pretrained=not args.untrained,
+                           device=args.device, test_folds=folds)
+    out = output_path(args.out, workspace, overwrite=args.overwrite)
+    source = Path(args.input).expanduser()
+    if source.suffix.lower() == ".zip" and source.is_file():
+        source = unpack_zip(source, workspace, name=source.stem)
+    result = extract_clips(source, config, callback=callback)
+    write_features(out, result.data, overwrite=args.overwrite)
+    return summary(result, out, dataset_ref_for_path(out, workspace))

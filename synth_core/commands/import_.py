@@ -1,0 +1,32 @@
+"""``import``: a feature matrix (HDF5, CSV, NPZ or an MNIST IDX folder) -> a feature file."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "import a feature matrix (HDF5, CSV, NPZ, MNIST IDX folder) into a feature file"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--input", required=True,
+                        help="F.h5 (this layout, or one [N, D+1] matrix with the label last), "
+                             "F.csv, F.npz (X, y), a folder of MNIST IDX files, or "
+                             "openml:mnist_784 (needs internet once; cached)")
+    parser.add_argument("--out", required=True,
+                        help="NAME (saved as workspace datasets/NAME.h5) or a path ending in .h5")
+    parser.add_argument("--label-column", default="auto",
+                        help="CSV: the label column's name, 'last', 'none', or 'auto' (a column "
+                             "called label/class/target/y if there is one)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing output file")
+
+
+def run(args: argparse.Namespace, workspace, callback) -> dict:
+    from synth_core.datasets import dataset_ref_for_path
+    from synth_core.features import write_features
+    from synth_core.importers import import_any, import_summary, output_path
+
+    out = output_path(args.out, workspace, overwrite=args.overwrite)
+    data = import_any(args.input, workspace, label_column=args.label_column, callback=callback)
+    write_features(out, data, overwrite=args.overwrite)
+    return import_summary(data, out, dataset_ref_for_path(out, workspace))

@@ -1,0 +1,304 @@
+"""Importing feature matrices made elsewhere: HDF5, CSV, NPZ and MNIST IDX folders.
+
+:func:`import_features` reads
+
+* HDF5 in this project's layout (``/features``, ``/labels``...), or the
+  thesis's single dataset [N, D+1] with the class label in the last column;
+* CSV with a header row: the label column by name, ``"last"``, or found by its
+  name (label/class/target/y); an ``id``/``file`` text column becomes the ids;
+* NPZ with ``X`` (or ``features``) and optionally ``y`` (or ``labels``);
+* a folder of MNIST IDX files (see :mod:`synth_core.mnist`); :func:`import_any`
+  also takes ``openml:mnist_784`` (downloaded when online, cached in the workspace).
+
+NaN or infinite values are refused with the rows that hold them. Labels that
+are not 0..K-1 (text, or integers like 3, 5, 9) are mapped to 0..K-1 and the
+originals kept as class names. :func:`import_job` is the job kind ``import``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from synth_core.errors import InputError, StorageError
+from synth_core.events import Callback, Progress, emit
+from synth_core.features import FeatureSet, read_features, write_features
+from synth_core.workspace import Workspace
+
+IMPORT_EXTENSIONS = (".h5", ".hdf5", ".csv", ".npz")
+OPENML_MNIST = "openml:mnist_784"
+_LABEL_NAMES = ("label", "labels", "class", "target", "y", "category")
+_ID_NAMES = ("id", "ids", "file", "filename", "name")
+
+
+def output_path(out: str, workspace: Workspace, *, overwrite: bool = False) -> Path:
+    """Where ``--out`` points: a plain name -> ``datasets/<name>.h5``; a path -> that path.
+
+    Refuses an existing file unless ``overwrite`` (checked before any work starts).
+    """
+    text = str(out).strip()
+    if not text:
+        raise InputError("no output name given; pass --out NAME (saved in the workspace) or "
+                         "--out path/to/file.h5")
+    if os.sep in text or "/" in text:
+        path = Path(text).expanduser()
+        if path.suffix.lower() not in (".h5", ".hdf5"):
+            raise InputError(f"output {text!r} must end in .h5; e.g. {path.with_suffix('.h5')}")
+        if path.is_dir():
+            raise InputError(f"output {text!r} is a folder; name a .h5 file inside it")
+    else:
+        path = workspace.dataset_path(text)
+    if path.exists() and not overwrite:
+        raise StorageError(f"output {path} already exists; choose another name, delete it first, "
+                           "or pass --overwrite")
+    return path
+
+
+def import_features(path: str | os.PathLike[str], *, label_column: str | None = "auto",
+                    callback: Callback | None = None) -> FeatureSet:
+    """Read the feature matrix at ``path`` (see the module docstring)."""
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise StorageError(f"input {path}: no such file; check the path")
+    emit(callback, Progress(0.0, f"reading {path.name}", stage="import"))
+    if path.is_dir():
+        from synth_core.mnist import load_mnist_idx
+
+        data = load_mnist_idx(path)
+    else:
+        suffix = path.suffix.lower()
+        if suffix in (".h5", ".hdf5"):
+            data = _read_hdf5(path)
+        elif suffix == ".csv":
+            data = _read_csv(path, label_column)
+        elif suffix == ".npz":
+            data = _read_npz(path)
+        else:
+            raise InputError(f"input {path.name}: unknown file type {suffix or '(none)'!r}; "
+                             f"import one of {', '.join(IMPORT_EXTENSIONS)} (audio is extracted, "
+                             "not imported)")
+    data.check_finite(f"input {path.name}")
+    if data.n_samples == 0:
+        raise InputError(f"input {path.name}: holds no rows; export some data first")
+    data.attrs.setdefault("source", str(path.absolute()))
+    data.attrs.setdefault("modality", "tabular")
+    data.attrs.setdefault("extractor", "imported")
+    emit(callback, Progress(1.0, f"read {data.n_samples} rows x {data.n_features} features",
+                            stage="import"))
+    return data
+
+
+def _encode_labels(raw: np.ndarray, where: str) -> tuple[np.ndarray, list[str]]:
+    """Labels of any type -> (int64 0..K-1, class names)."""
+    raw = np.asarray(raw)
+    if raw.dtype.kind == "f":
+        if not np.isfinite(raw).all():
+            rows = np.flatnonzero(~np.isfinite(raw))[:5].tolist()
+            raise InputError(f"{where}: labels missing or not finite at rows {rows}; give every "
+                             "row a label")
+        if not np.all(raw == np.round(raw)):
+            bad = raw[raw != np.round(raw)][:3].tolist()
+            raise InputError(f"{where}: labels must be class ids or names, found fractional "
+                             f"values {bad}; is the label column the right one?")
+        raw = raw.astype(np.int64)
+    if raw.dtype.kind in "iu":
+        values = np.unique(raw)
+        if values.min() >= 0 and np.array_equal(values, np.arange(values.max() + 1)):
+            return raw.astype(np.int64), [str(v) for v in values]
+        return np.searchsorted(values, raw).astype(np.int64), [str(v) for v in values]
+    text = np.array([str(v) for v in raw])
+    values = np.unique(text)
+    return np.searchsorted(values, text).astype(np.int64), [str(v) for v in values]
+
+
+def _read_hdf5(path: Path) -> FeatureSet:
+    import h5py
+
+    try:
+        handle = h5py.File(path, "r")
+    except OSError as exc:
+        raise InputError(f"input {path.name}: not a readable HDF5 file ({exc}); export it "
+                         "again, or use CSV/NPZ") from exc
+    with handle:
+        if "features" in handle:
+            layout = "project"
+        else:
+            datasets = [k for k, v in handle.items() if isinstance(v, h5py.Dataset)]
+            matrices = [k for k in datasets if handle[k].ndim == 2]
+            if len(matrices) != 1:
+                raise InputError(
+                    f"input {path.name}: expected '/features' (this project's layout) or one 2-D "
+                    f"dataset [N, D+1] with the label in the last column (the thesis's layout); "
+                    f"found {', '.join(datasets) or 'no datasets'}; export one of these layouts")
+            matrix = np.asarray(handle[matrices[0]][()], dtype=np.float64)
+            layout = matrices[0]
+    if layout == "project":
+        return read_features(path)
+    if matrix.shape[1] < 2:
+        raise InputError(f"input {path.name}: dataset {layout!r} has shape {matrix.shape}; the "
+                         "thesis layout needs features plus a label column")
+    bad = ~np.isfinite(matrix)
+    if bad.any():
+        rows = np.flatnonzero(bad.any(axis=1))
+        raise InputError(f"input {path.name}: {len(rows)} row(s) contain NaN or infinite values "
+                         f"(rows {rows[:5].tolist()}); remove or impute them")
+    labels, names = _encode_labels(matrix[:, -1], f"input {path.name}, last column")
+    return FeatureSet(features=matrix[:, :-1], labels=labels, class_names=names,
+                      attrs={"import_layout": f"thesis: dataset {layout!r} [N, D+1], label last"})
+
+
+def _read_csv(path: Path, label_column: str | None) -> FeatureSet:
+    import pandas as pd
+
+    try:
+        table = pd.read_csv(path)
+    except Exception as exc:  # pandas: ParserError, UnicodeDecodeError, EmptyDataError...
+        reason = " ".join(str(exc).split())
+        raise InputError(f"input {path.name}: could not be read as CSV ({reason}); "
+                         "save it as comma-separated UTF-8 text with a header row") from exc
+    if table.shape[1] == 0 or table.shape[0] == 0:
+        raise InputError(f"input {path.name}: the CSV holds no data rows; export the matrix "
+                         "with a header row and one row per sample")
+    columns = [str(c) for c in table.columns]
+    table.columns = columns
+    label_col = _pick_label_column(columns, label_column, path)
+    id_col = next((c for c in columns if c.strip().lower() in _ID_NAMES and c != label_col
+                   and table[c].dtype.kind not in "iuf"), None)
+    feature_cols = [c for c in columns if c not in (label_col, id_col)]
+    if not feature_cols:
+        raise InputError(f"input {path.name}: no feature columns left besides the label; check "
+                         "--label-column")
+    block = table[feature_cols]
+    numeric = block.apply(pd.to_numeric, errors="coerce")
+    non_numeric = numeric.isna() & block.notna()
+    if non_numeric.to_numpy().any():
+        row, col = np.argwhere(non_numeric.to_numpy())[0]
+        raise InputError(
+            f"input {path.name}: column {feature_cols[col]!r} holds non-numeric text "
+            f"({block.iat[row, col]!r} on line {row + 2}); features must be numbers - remove text "
+            "columns or pass the label column with --label-column")
+    missing = numeric.isna().to_numpy()
+    if missing.any():
+        rows = np.flatnonzero(missing.any(axis=1))
+        lines = ", ".join(str(r + 2) for r in rows[:5]) + (" ..." if len(rows) > 5 else "")
+        raise InputError(f"input {path.name}: {len(rows)} row(s) have missing values (lines "
+                         f"{lines}); fill or remove them before importing")
+    values = numeric.to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        rows = np.flatnonzero(bad.any(axis=1))
+        lines = ", ".join(str(r + 2) for r in rows[:5])
+        raise InputError(f"input {path.name}: {len(rows)} row(s) hold infinite values (lines "
+                         f"{lines}); remove or clip them")
+    if label_col is None:
+        labels, names = np.full(len(table), -1, dtype=np.int64), []
+    else:
+        raw = table[label_col]
+        if raw.isna().any():
+            line = int(raw.isna().to_numpy().argmax()) + 2
+            raise InputError(f"input {path.name}: label column {label_col!r} is empty on line "
+                             f"{line}; give every row a label")
+        labels, names = _encode_labels(raw.to_numpy(), f"input {path.name}, column {label_col!r}")
+    ids = [str(v) for v in table[id_col]] if id_col else None
+    return FeatureSet(features=values, labels=labels, class_names=names, ids=ids,
+                      attrs={"import_layout": f"csv, label column {label_col or 'none'}",
+                             "feature_columns": feature_cols if len(feature_cols) <= 64 else None})
+
+
+def _pick_label_column(columns: list[str], label_column: str | None, path: Path) -> str | None:
+    if label_column in (None, "", "none"):
+        return None
+    if label_column == "last":
+        return columns[-1]
+    if label_column == "auto":
+        return next((c for c in columns if c.strip().lower() in _LABEL_NAMES), None)
+    if label_column not in columns:
+        shown = ", ".join(columns[:12]) + (" ..." if len(columns) > 12 else "")
+        raise InputError(f"input {path.name}: no column named {label_column!r}; columns are "
+                         f"{shown}; pass one of them, or 'last'")
+    return label_column
+
+
+def _read_npz(path: Path) -> FeatureSet:
+    try:
+        npz = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"input {path.name}: not a readable NPZ file ({exc}); save it with "
+                         "numpy.savez(path, X=features, y=labels)") from exc
+    with npz:
+        keys = set(npz.files)
+        x_key = next((k for k in ("X", "features", "x", "data") if k in keys), None)
+        y_key = next((k for k in ("y", "labels", "Y", "target") if k in keys), None)
+        if x_key is None:
+            raise InputError(f"input {path.name}: no 'X' array (found {', '.join(sorted(keys))}); "
+                             "save it with numpy.savez(path, X=features, y=labels)")
+        try:
+            X = np.asarray(npz[x_key])
+            y = np.asarray(npz[y_key]) if y_key else None
+        except ValueError as exc:  # object arrays need pickle, which is refused
+            raise InputError(f"input {path.name}: holds object arrays ({exc}); save plain "
+                             "numeric arrays") from exc
+    if X.dtype.kind not in "iufb":
+        raise InputError(f"input {path.name}: '{x_key}' has dtype {X.dtype}, not numbers")
+    if X.ndim > 2:
+        shape = list(X.shape[1:])
+        X = X.reshape(X.shape[0], -1)
+    else:
+        shape = None
+    if X.ndim != 2:
+        raise InputError(f"input {path.name}: '{x_key}' has shape {X.shape}; expected [rows, "
+                         "features]")
+    if y is None:
+        labels, names = np.full(X.shape[0], -1, dtype=np.int64), []
+    else:
+        if y.reshape(-1).shape[0] != X.shape[0]:
+            raise InputError(f"input {path.name}: '{y_key}' has {y.size} labels for {X.shape[0]} "
+                             "rows; give one label per row")
+        labels, names = _encode_labels(y.reshape(-1), f"input {path.name}, '{y_key}'")
+    attrs: dict[str, Any] = {"import_layout": f"npz: {x_key}, {y_key or 'no labels'}"}
+    if shape is not None:
+        attrs["feature_shape"] = shape
+        if len(shape) == 2:
+            attrs["modality"] = "image"
+    return FeatureSet(features=X.astype(np.float32), labels=labels, class_names=names,
+                      attrs=attrs)
+
+
+def import_any(source: str, workspace: Workspace, *, label_column: str | None = "auto",
+               callback: Callback | None = None) -> FeatureSet:
+    """:func:`import_features`, plus ``openml:mnist_784`` (fetched when online, cached)."""
+    if source.strip().lower() in (OPENML_MNIST, "openml:mnist"):
+        from synth_core.mnist import fetch_mnist_openml
+
+        emit(callback, Progress(0.0, "fetching MNIST from OpenML", stage="import"))
+        return fetch_mnist_openml(workspace)
+    return import_features(source, label_column=label_column, callback=callback)
+
+
+def import_job(params: dict[str, Any], ctx) -> dict[str, Any]:
+    """Job kind ``import``. params: input, out (name or path), label_column, overwrite."""
+    from synth_core.datasets import dataset_ref_for_path
+
+    workspace = getattr(ctx, "workspace", None)
+    if workspace is None:
+        from synth_core.workspace import get_workspace
+        workspace = get_workspace()
+    overwrite = bool(params.get("overwrite"))
+    out = output_path(params.get("out", ""), workspace, overwrite=overwrite)
+    data = import_any(str(params.get("input", "")), workspace,
+                      label_column=params.get("label_column", "auto"), callback=ctx)
+    write_features(out, data, overwrite=overwrite)
+    return import_summary(data, out, dataset_ref_for_path(out, workspace))
+
+
+def import_summary(data: FeatureSet, out: Path, ref: str) -> dict[str, Any]:
+    counts = np.bincount(data.labels[data.labels >= 0], minlength=data.n_classes)
+    return {"message": f"imported {data.n_samples} rows x {data.n_features} features into "
+                       f"{out.name}" + ("" if data.n_classes else " (no labels)"),
+            "path": str(out), "dataset": ref, "n_samples": data.n_samples,
+            "n_features": data.n_features, "n_classes": data.n_classes,
+            "class_counts": {n: int(c) for n, c in zip(data.class_names, counts)},
+            "labeled": data.is_labeled}

@@ -1,0 +1,262 @@
+"""Finding labelled clips on disk: class folders, a CSV, UrbanSound8K and ESC-50.
+
+:func:`discover_clips` looks at a folder (or one audio file) and returns a
+:class:`ClipList`: the clips with their class, fold and id, the class names in
+label order, and the files it skipped with the reason. Layouts:
+
+* ``urbansound8k`` – ``audio/fold1..10/*.wav`` + ``metadata/UrbanSound8K.csv``
+  (official class ids and folds kept);
+* ``esc50`` – ``audio/*.wav`` + ``meta/esc50.csv`` (targets and folds kept);
+* ``csv`` – a CSV with a file column and a label column (optional fold);
+* ``folders`` – one sub-folder per class (audio anywhere below it);
+* ``files`` – loose audio files without labels (label -1).
+
+Which one applies is detected, or forced with ``labels="folder"`` / a CSV path.
+A single bad entry never sinks the scan: it is listed in ``skipped``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from synth_core.audio import AUDIO_EXTENSIONS
+from synth_core.errors import InputError
+
+US8K_CSV = Path("metadata") / "UrbanSound8K.csv"
+ESC50_CSV = Path("meta") / "esc50.csv"
+_IGNORED_NAMES = {"__MACOSX", "Thumbs.db", "desktop.ini"}
+_FILE_COLUMNS = ("file", "filename", "file_name", "path", "slice_file_name", "clip")
+_LABEL_COLUMNS = ("label", "class", "category", "classname", "class_name", "target")
+
+
+@dataclass(frozen=True)
+class ClipRef:
+    """One clip to extract: its file, class index (-1 = unlabeled), fold and id."""
+
+    path: Path
+    label: int
+    fold: int | None = None
+    id: str = ""
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file left out, and why (shown in the page, the CLI summary and the job log)."""
+
+    file: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"file": self.file, "reason": self.reason}
+
+
+@dataclass
+class ClipList:
+    clips: list[ClipRef]
+    class_names: list[str]
+    layout: str
+    root: Path
+    skipped: list[Skipped] = field(default_factory=list)
+
+    @property
+    def has_folds(self) -> bool:
+        return bool(self.clips) and all(c.fold is not None for c in self.clips)
+
+
+def discover_clips(root: str | os.PathLike[str], *, labels: str = "auto") -> ClipList:
+    """The clips under ``root`` (see the module docstring).
+
+    ``labels`` is ``"auto"`` (detect), ``"folder"`` (class folders) or the path
+    of a CSV with file and label columns.
+    """
+    root = Path(root).expanduser()
+    if not root.exists():
+        raise InputError(f"input {root}: no such file or folder; check the path (on the page, "
+                         "upload files instead)")
+    if root.is_file():
+        if root.suffix.lower() == ".csv":
+            return _from_csv(root, root.parent, layout="csv")
+        return ClipList(clips=[ClipRef(root, -1, None, root.name)], class_names=[], layout="file",
+                        root=root.parent)
+    if labels not in ("auto", "folder", ""):
+        csv_path = Path(labels).expanduser()
+        if not csv_path.is_file():
+            raise InputError(f"labels {labels!r}: no such CSV file; pass 'folder' for class "
+                             "folders or the path of a CSV with file,label columns")
+        result = _from_csv(csv_path, root, layout="csv")
+    elif labels == "folder":
+        result = _from_folders(root)
+    elif (root / US8K_CSV).is_file():
+        result = _from_urbansound8k(root)
+    elif (root / ESC50_CSV).is_file():
+        result = _from_esc50(root)
+    else:
+        result = _from_folders(root)
+    if not result.clips:
+        found = "; ".join(f"{s.file}: {s.reason}" for s in result.skipped[:3])
+        raise InputError(f"input {root}: no usable audio clips found ({result.layout} layout)"
+                         + (f"; skipped {found}" if found else "")
+                         + f"; put {', '.join(AUDIO_EXTENSIONS)} files in one folder per class")
+    return result
+
+
+def _ignored(path: Path) -> bool:
+    return any(part.startswith(".") or part in _IGNORED_NAMES for part in path.parts)
+
+
+def _walk_files(folder: Path) -> list[Path]:
+    files = [p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()]
+    return sorted(p for p in files if not _ignored(p.relative_to(folder)))
+
+
+def _audio_or_skip(paths: list[Path], root: Path, skipped: list[Skipped]) -> list[Path]:
+    keep = []
+    for path in paths:
+        if path.suffix.lower() in AUDIO_EXTENSIONS:
+            keep.append(path)
+        else:
+            skipped.append(Skipped(_rel(path, root),
+                                   f"unknown extension {path.suffix or '(none)'!r}; supported: "
+                                   + ", ".join(AUDIO_EXTENSIONS)))
+    return keep
+
+
+def _from_folders(root: Path) -> ClipList:
+    # A zip of class folders often wraps them in one top folder: look through it
+    # (but one folder that holds audio itself is a single class, not a wrapper).
+    while True:
+        entries = [p for p in root.iterdir() if not _ignored(Path(p.name))]
+        dirs = [p for p in entries if p.is_dir() and not p.is_symlink()]
+        if len(dirs) == 1 and not any(p.is_file() for p in entries) and not any(
+                p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS for p in dirs[0].iterdir()):
+            root = dirs[0]
+            continue
+        break
+    skipped: list[Skipped] = []
+    class_dirs = sorted((d for d in dirs if any(f.suffix.lower() in AUDIO_EXTENSIONS
+                                                for f in _walk_files(d))),
+                        key=lambda d: _natural_key(d.name))
+    if not class_dirs:  # loose files, no labels
+        files = _audio_or_skip([p for p in entries if p.is_file()], root, skipped)
+        clips = [ClipRef(p, -1, None, _rel(p, root)) for p in sorted(files)]
+        return ClipList(clips, [], "files", root, skipped)
+    clips = []
+    for label, folder in enumerate(class_dirs):
+        for path in _audio_or_skip(_walk_files(folder), root, skipped):
+            clips.append(ClipRef(path, label, None, _rel(path, root)))
+    for path in entries:
+        if path.is_file():
+            skipped.append(Skipped(_rel(path, root), "not inside a class folder; move it into "
+                                                     "the folder of its class"))
+    return ClipList(clips, [d.name for d in class_dirs], "folders", root, skipped)
+
+
+def _read_csv(path: Path):
+    import pandas as pd
+
+    try:
+        return pd.read_csv(path)
+    except Exception as exc:  # pandas raises several parser/decoding errors
+        raise InputError(f"labels CSV {path}: could not be read ({exc}); save it as a "
+                         "comma-separated UTF-8 file with a header row") from exc
+
+
+def _from_urbansound8k(root: Path) -> ClipList:
+    table = _read_csv(root / US8K_CSV)
+    _require_columns(table, root / US8K_CSV, ("slice_file_name", "fold", "classID", "class"))
+    names = _class_names_by_id(table, "classID", "class", root / US8K_CSV)
+    clips, skipped = [], []
+    for row in table.itertuples(index=False):
+        rel = Path("audio") / f"fold{int(row.fold)}" / str(row.slice_file_name)
+        path = root / rel
+        if not path.is_file():
+            skipped.append(Skipped(str(rel), "listed in UrbanSound8K.csv but missing on disk"))
+            continue
+        clips.append(ClipRef(path, int(row.classID), int(row.fold), str(rel)))
+    return ClipList(clips, names, "urbansound8k", root, skipped)
+
+
+def _from_esc50(root: Path) -> ClipList:
+    table = _read_csv(root / ESC50_CSV)
+    _require_columns(table, root / ESC50_CSV, ("filename", "fold", "target", "category"))
+    names = _class_names_by_id(table, "target", "category", root / ESC50_CSV)
+    clips, skipped = [], []
+    for row in table.itertuples(index=False):
+        rel = Path("audio") / str(row.filename)
+        path = root / rel
+        if not path.is_file():
+            skipped.append(Skipped(str(rel), "listed in esc50.csv but missing on disk"))
+            continue
+        clips.append(ClipRef(path, int(row.target), int(row.fold), str(rel)))
+    return ClipList(clips, names, "esc50", root, skipped)
+
+
+def _from_csv(csv_path: Path, root: Path, *, layout: str) -> ClipList:
+    table = _read_csv(csv_path)
+    columns = {str(c).strip().lower(): c for c in table.columns}
+    file_col = next((columns[c] for c in _FILE_COLUMNS if c in columns), None)
+    label_col = next((columns[c] for c in _LABEL_COLUMNS if c in columns), None)
+    if file_col is None or label_col is None:
+        raise InputError(f"labels CSV {csv_path}: needs a file column ({'/'.join(_FILE_COLUMNS)}) "
+                         f"and a label column ({'/'.join(_LABEL_COLUMNS)}); found columns "
+                         f"{', '.join(map(str, table.columns))}; rename the header row")
+    fold_col = columns.get("fold")
+    table = table.dropna(subset=[file_col])
+    raw_labels = table[label_col]
+    if raw_labels.isna().any():
+        line = int(raw_labels.isna().to_numpy().argmax()) + 2
+        raise InputError(f"labels CSV {csv_path}: line {line} has no label; give every file a "
+                         "label or remove the line")
+    names = sorted({str(v) for v in raw_labels}, key=_natural_key)
+    index = {name: i for i, name in enumerate(names)}
+    clips, skipped = [], []
+    base = csv_path.parent if root == csv_path.parent else root
+    for row in table.to_dict("records"):
+        rel = str(row[file_col])
+        path = Path(rel) if Path(rel).is_absolute() else base / rel
+        if not path.is_file() and (csv_path.parent / rel).is_file():
+            path = csv_path.parent / rel
+        if not path.is_file():
+            skipped.append(Skipped(rel, f"listed in {csv_path.name} but missing on disk"))
+            continue
+        if path.suffix.lower() not in AUDIO_EXTENSIONS:
+            skipped.append(Skipped(rel, f"unknown extension {path.suffix!r}; supported: "
+                                        + ", ".join(AUDIO_EXTENSIONS)))
+            continue
+        fold = None
+        if fold_col is not None:
+            value = row[fold_col]
+            fold = int(value) if value == value else None
+        label = index[str(row[label_col])]
+        clips.append(ClipRef(path, label, fold, rel))
+    return ClipList(clips, names, layout, base, skipped)
+
+
+def _require_columns(table, path: Path, needed: tuple[str, ...]) -> None:
+    missing = [c for c in needed if c not in table.columns]
+    if missing:
+        raise InputError(f"{path}: missing column(s) {', '.join(missing)}; this file does not "
+                         "look like the official metadata - restore the original CSV")
+
+
+def _class_names_by_id(table, id_col: str, name_col: str, path: Path) -> list[str]:
+    pairs = table[[id_col, name_col]].drop_duplicates().sort_values(id_col)
+    ids = pairs[id_col].astype(int).tolist()
+    if ids != list(range(len(ids))):
+        raise InputError(f"{path}: class ids {ids} are not 0..K-1 with one name each; restore "
+                         "the original CSV")
+    return [str(n) for n in pairs[name_col]]
+
+
+def _natural_key(text: str) -> list:
+    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", text)]
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,118 @@
+"""Importing feature matrices: HDF5 (both layouts), CSV, NPZ (synth_core/importers.py)."""
+
+from __future__ import annotations
+
+import h5py
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from synth_core.errors import InputError, StorageError
+from synth_core.features import read_features, write_features
+from synth_core.importers import import_features, import_job, output_path
+
+
+def test_import_hdf5_project_layout(tmp_path, blobs):
+    path = write_features(tmp_path / "b.h5", blobs)
+    data = import_features(path)
+    np.testing.assert_allclose(data.features, blobs.features)
+    assert data.class_names == blobs.class_names
+
+
+def test_import_hdf5_thesis_layout_label_last(tmp_path):
+    matrix = np.hstack([np.random.default_rng(0).random((6, 4)), np.array([[0, 1, 2, 0, 1, 2]]).T])
+    with h5py.File(tmp_path / "thesis.h5", "w") as handle:
+        handle.create_dataset("data", data=matrix)
+    data = import_features(tmp_path / "thesis.h5")
+    assert data.features.shape == (6, 4)
+    assert data.labels.tolist() == [0, 1, 2, 0, 1, 2]
+
+
+def test_import_hdf5_unknown_layout(tmp_path):
+    with h5py.File(tmp_path / "odd.h5", "w") as handle:
+        handle.create_dataset("a", data=np.zeros((2, 3)))
+        handle.create_dataset("b", data=np.zeros((2, 3)))
+    with pytest.raises(InputError, match="found a, b"):
+        import_features(tmp_path / "odd.h5")
+
+
+def test_import_csv_label_by_name_last_and_auto(tmp_path):
+    path = tmp_path / "m.csv"
+    path.write_text("f1,f2,kind\n0.1,0.2,cat\n0.3,0.4,dog\n0.5,0.6,cat\n")
+    data = import_features(path, label_column="kind")
+    assert data.class_names == ["cat", "dog"] and data.labels.tolist() == [0, 1, 0]
+    assert data.features.shape == (3, 2)
+    assert import_features(path, label_column="last").labels.tolist() == [0, 1, 0]
+    path.write_text("f1,f2,label\n0.1,0.2,3\n0.3,0.4,9\n")
+    auto = import_features(path)
+    assert auto.class_names == ["3", "9"] and auto.labels.tolist() == [0, 1]
+
+
+def test_import_csv_errors_name_the_problem(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("f1,f2,label\n0.1,0.2,0\n0.3,,1\n0.5,0.6,1\n")
+    with pytest.raises(InputError, match=r"missing values \(lines 3\)"):
+        import_features(path)
+    path.write_text("f1,f2,label\n0.1,abc,0\n")
+    with pytest.raises(InputError, match="column 'f2' holds non-numeric text"):
+        import_features(path)
+    with pytest.raises(InputError, match="no column named 'species'"):
+        import_features(path, label_column="species")
+    path.write_text("f1,label\ninf,0\n")
+    with pytest.raises(InputError, match="infinite"):
+        import_features(path)
+
+
+def test_import_npz_and_nan_rows(tmp_path):
+    X = np.arange(12, dtype=np.float32).reshape(4, 3)
+    np.savez(tmp_path / "d.npz", X=X, y=np.array([1, 0, 1, 0]))
+    data = import_features(tmp_path / "d.npz")
+    np.testing.assert_array_equal(data.features, X)
+    X[2, 1] = np.nan
+    np.savez(tmp_path / "nan.npz", X=X)
+    with pytest.raises(InputError, match=r"rows 2\)"):
+        import_features(tmp_path / "nan.npz")
+    np.savez(tmp_path / "img.npz", X=np.zeros((2, 5, 5)))
+    assert import_features(tmp_path / "img.npz").attrs["feature_shape"] == [5, 5]
+
+
+def test_import_unknown_extension(tmp_path):
+    (tmp_path / "x.parquet").write_bytes(b"x")
+    with pytest.raises(InputError, match="unknown file type"):
+        import_features(tmp_path / "x.parquet")
+
+
+def test_output_path_name_or_path(workspace, tmp_path):
+    assert output_path("feat.h5", workspace) == workspace.datasets_dir / "feat.h5"
+    assert output_path(str(tmp_path / "x.h5"), workspace) == tmp_path / "x.h5"
+    with pytest.raises(InputError, match="must end in .h5"):
+        output_path(str(tmp_path / "x.csv"), workspace)
+    (workspace.datasets_dir / "feat.h5").write_bytes(b"")
+    with pytest.raises(StorageError, match="already exists"):
+        output_path("feat", workspace)
+
+
+def test_import_job_saves_dataset(workspace, tmp_path):
+    path = tmp_path / "m.csv"
+    path.write_text("a,b,label\n1,2,x\n3,4,y\n")
+    ctx = type("Ctx", (), {"workspace": workspace, "__call__": lambda self, e: None})()
+    result = import_job({"input": str(path), "out": "mine"}, ctx)
+    assert result["dataset"] == "mine" and result["n_samples"] == 2
+    assert read_features(workspace.dataset_path("mine")).class_names == ["x", "y"]
+
+
+@settings(max_examples=20, deadline=None)
+@given(X=arrays(np.float64, st.tuples(st.integers(1, 8), st.integers(1, 5)),
+                elements=st.floats(-1e6, 1e6, allow_nan=False)),
+       seed=st.integers(0, 10))
+def test_csv_round_trip_property(tmp_path_factory, X, seed):
+    y = np.random.default_rng(seed).integers(0, 3, X.shape[0])
+    path = tmp_path_factory.mktemp("csv") / "p.csv"
+    header = ",".join(f"f{i}" for i in range(X.shape[1])) + ",label"
+    rows = [",".join(repr(float(v)) for v in row) + f",{label}" for row, label in zip(X, y)]
+    path.write_text(header + "\n" + "\n".join(rows) + "\n")
+    data = import_features(path)
+    np.testing.assert_allclose(data.features, X.astype(np.float32), rtol=1e-6)
+    assert [data.class_names[i] for i in data.labels] == [str(v) for v in y]

@@ -1,0 +1,104 @@
+"""Finding labelled clips: class folders, CSV, UrbanSound8K and ESC-50 (synth_core/layouts.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from synth_core.errors import InputError
+from synth_core.layouts import discover_clips
+from tests.test_audio import write_tone
+
+
+def test_discover_class_folders_skips_and_lists_bad_file(tmp_path):
+    for cls in ("dog", "siren"):
+        for i in range(2):
+            write_tone(tmp_path / "clips" / cls / f"{i}.wav", 0.2)
+    (tmp_path / "clips" / "dog" / "notes.txt").write_text("hi")
+    (tmp_path / "clips" / "dog" / ".DS_Store").write_text("x")
+    found = discover_clips(tmp_path / "clips")
+    assert found.layout == "folders"
+    assert found.class_names == ["dog", "siren"]
+    assert [c.label for c in found.clips] == [0, 0, 1, 1]
+    assert [s.file for s in found.skipped] == ["dog/notes.txt"]
+    assert "unknown extension" in found.skipped[0].reason
+
+
+def test_discover_looks_through_single_wrapper_folder(tmp_path):
+    write_tone(tmp_path / "upload" / "data" / "a" / "x.wav", 0.2)
+    write_tone(tmp_path / "upload" / "data" / "b" / "y.wav", 0.2)
+    found = discover_clips(tmp_path / "upload")
+    assert found.class_names == ["a", "b"]
+
+
+def test_discover_single_class_folder_is_a_class(tmp_path):
+    write_tone(tmp_path / "upload" / "dog" / "x.wav", 0.2)
+    found = discover_clips(tmp_path / "upload")
+    assert found.class_names == ["dog"] and found.clips[0].label == 0
+
+
+def test_discover_loose_files_are_unlabeled(tmp_path):
+    write_tone(tmp_path / "x.wav", 0.2)
+    write_tone(tmp_path / "y.wav", 0.2)
+    found = discover_clips(tmp_path)
+    assert found.layout == "files" and found.class_names == []
+    assert all(c.label == -1 for c in found.clips)
+
+
+def test_discover_csv_labels_and_missing_file(tmp_path):
+    write_tone(tmp_path / "a.wav", 0.2)
+    write_tone(tmp_path / "b.wav", 0.2)
+    csv = tmp_path / "labels.csv"
+    csv.write_text("file,label,fold\na.wav,cat,1\nb.wav,bird,2\nc.wav,cat,1\n")
+    found = discover_clips(tmp_path, labels=str(csv))
+    assert found.class_names == ["bird", "cat"]
+    assert [(c.id, c.label, c.fold) for c in found.clips] == [("a.wav", 1, 1), ("b.wav", 0, 2)]
+    assert found.skipped[0].file == "c.wav" and "missing" in found.skipped[0].reason
+
+
+def test_discover_csv_without_columns_explains(tmp_path):
+    write_tone(tmp_path / "a.wav", 0.2)
+    csv = tmp_path / "labels.csv"
+    csv.write_text("name,kind\na.wav,cat\n")
+    with pytest.raises(InputError, match="needs a file column"):
+        discover_clips(tmp_path, labels=str(csv))
+
+
+def test_discover_urbansound8k_keeps_folds_and_class_names(tmp_path):
+    root = tmp_path / "UrbanSound8K"
+    (root / "metadata").mkdir(parents=True)
+    rows = [("100-0-0-0.wav", 1, 0, "air_conditioner"), ("101-1-0-0.wav", 2, 1, "car_horn"),
+            ("102-1-0-1.wav", 2, 1, "car_horn"), ("103-0-0-0.wav", 3, 0, "air_conditioner")]
+    lines = ["slice_file_name,fsID,start,end,salience,fold,classID,class"]
+    for name, fold, cid, cls in rows:
+        lines.append(f"{name},1,0,4,1,{fold},{cid},{cls}")
+        if name != "103-0-0-0.wav":  # one listed file is missing on disk
+            write_tone(root / "audio" / f"fold{fold}" / name, 0.2)
+    (root / "metadata" / "UrbanSound8K.csv").write_text("\n".join(lines) + "\n")
+    found = discover_clips(root)
+    assert found.layout == "urbansound8k"
+    assert found.class_names == ["air_conditioner", "car_horn"]
+    assert [(c.label, c.fold) for c in found.clips] == [(0, 1), (1, 2), (1, 2)]
+    assert found.has_folds
+    assert [s.file for s in found.skipped] == ["audio/fold3/103-0-0-0.wav"]
+
+
+def test_discover_esc50(tmp_path):
+    root = tmp_path / "ESC-50"
+    (root / "meta").mkdir(parents=True)
+    (root / "meta" / "esc50.csv").write_text(
+        "filename,fold,target,category,esc10,src_file,take\n"
+        "1-1-A-0.wav,1,0,dog,True,1,A\n2-1-A-1.wav,2,1,rooster,False,1,A\n")
+    write_tone(root / "audio" / "1-1-A-0.wav", 0.2)
+    write_tone(root / "audio" / "2-1-A-1.wav", 0.2)
+    found = discover_clips(root)
+    assert found.layout == "esc50" and found.class_names == ["dog", "rooster"]
+    assert [(c.label, c.fold) for c in found.clips] == [(0, 1), (1, 2)]
+
+
+def test_discover_missing_or_empty_input(tmp_path):
+    with pytest.raises(InputError, match="no such file or folder"):
+        discover_clips(tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "readme.md").write_text("x")
+    with pytest.raises(InputError, match="no usable audio clips"):
+        discover_clips(tmp_path / "empty")

@@ -1,0 +1,116 @@
+"""AppTest of the Data page (pages/1_Data.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from synth_core.features import read_features
+from tests.conftest import app_test
+
+
+def test_data_page_renders_on_digits(workspace):
+    at = app_test("pages/1_Data.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Data"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Rows"] == "1797" and metrics["Kind"] == "image"
+    assert len(at.get("image")) >= 1  # digit samples drawn as images
+
+
+def test_data_page_imports_csv_upload(workspace):
+    at = app_test("pages/1_Data.py").run()
+    csv = b"f1,f2,label\n0.1,0.2,a\n0.3,0.4,b\n0.5,0.6,a\n"
+    at.file_uploader(key="data_import_file").set_value(("mine.csv", csv, "text/csv"))
+    at.run()
+    at.text_input(key="data_import_name").input("mine")
+    at.button(key="data_import_start").click().run()
+    assert not at.exception and not at.error
+    assert "imported 3 rows" in at.success[0].value
+    data = read_features(workspace.dataset_path("mine"))
+    np.testing.assert_allclose(data.features[:, 0], [0.1, 0.3, 0.5], rtol=1e-6)
+    at.button(key="data_use_imported").click().run()
+    assert at.selectbox(key="data_dataset_picker").value == "mine"
+    assert {m.label: m.value for m in at.metric}["Rows"] == "3"
+
+
+def test_data_page_shows_error_for_bad_csv(workspace):
+    at = app_test("pages/1_Data.py").run()
+    at.file_uploader(key="data_import_file").set_value(
+        ("bad.csv", b"f1,f2,label\n0.1,,a\n", "text/csv"))
+    at.run()
+    at.button(key="data_import_start").click().run()
+    assert not at.exception
+    assert any("missing values" in e.value for e in at.error)
+    assert not workspace.dataset_path("bad").exists()
+
+
+def test_data_page_extracts_uploaded_zip_in_background(workspace, tmp_path):
+    import io
+    import zipfile
+
+    from synth_core.jobs import list_jobs, wait_for_job
+    from tests.test_audio import write_tone
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for cls, freq in (("low", 200), ("high", 2000)):
+            zf.write(write_tone(tmp_path / f"{cls}.wav", 1.0, 8000, freq), f"clips/{cls}/a.wav")
+        zf.writestr("clips/low/notes.txt", "not audio")
+    at = app_test("pages/1_Data.py").run()
+    at.radio(key="data_audio_kind").set_value("zip").run()
+    at.file_uploader(key="data_audio_zip").set_value(("clips.zip", buffer.getvalue(),
+                                                      "application/zip"))
+    at.selectbox(key="data_length_mode").set_value("pad / trim to length")
+    at.number_input(key="data_frames").set_value(1)
+    at.number_input(key="data_duration").set_value(1.0)
+    at.text_input(key="data_extract_name").input("tones")
+    at.button(key="data_extract_start").click().run()
+    assert not at.exception and not at.error
+    job = list_jobs(workspace, "extract")[0]
+    assert wait_for_job(workspace, job.id, timeout=120).state == "done"
+    at.run()
+    assert not at.exception
+    assert any("extracted 2 clips" in s.value for s in at.success)
+    assert read_features(workspace.dataset_path("tones")).features.shape == (2, 128)
+
+
+def test_data_page_vggish_without_weights_explains(workspace, monkeypatch, tmp_path):
+    monkeypatch.setenv("SYNTH_VGGISH_WEIGHTS", str(tmp_path / "missing.pth"))
+    at = app_test("pages/1_Data.py").run()
+    at.selectbox(key="data_extractor").set_value("vggish").run()
+    assert not at.exception
+    assert any("VGGish weights not found" in w.value for w in at.warning)
+    assert at.button(key="data_extract_start").disabled
+
+
+def test_data_page_rename_and_delete_with_confirmation(workspace):
+    from synth_core.datasets import save_dataset
+    from tests.conftest import make_blobs
+
+    save_dataset(make_blobs(), "blobs", workspace)
+    at = app_test("pages/1_Data.py").run()
+    at.selectbox(key="data_dataset_picker").select("blobs").run()
+    at.text_input(key="data_rename_to").input("renamed")
+    at.button(key="data_rename").click().run()
+    assert not at.exception and workspace.dataset_path("renamed").is_file()
+    assert at.selectbox(key="data_dataset_picker").value == "renamed"
+    assert at.button(key="data_delete").disabled  # nothing is deleted without the tick
+    at.checkbox(key="data_delete_sure").check().run()
+    at.button(key="data_delete").click().run()
+    assert not at.exception and not workspace.dataset_path("renamed").exists()
+    assert at.selectbox(key="data_dataset_picker").value == "builtin:digits"
+
+
+def test_data_page_imports_server_file_as_job(workspace, tmp_path):
+    from synth_core.jobs import list_jobs, wait_for_job
+
+    np.savez(tmp_path / "feats.npz", X=np.eye(4), y=np.array([0, 1, 0, 1]))
+    at = app_test("pages/1_Data.py").run()
+    at.text_input(key="data_import_path").input(str(tmp_path / "feats.npz")).run()
+    at.button(key="data_import_job").click().run()
+    assert not at.exception
+    job = list_jobs(workspace, "import")[0]
+    assert wait_for_job(workspace, job.id, timeout=120).state == "done"
+    at.run()
+    assert read_features(workspace.dataset_path("feats")).n_samples == 4
+    assert any("imported 4 rows" in s.value for s in at.success)
