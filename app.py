@@ -11,7 +11,8 @@ from pathlib import Path
 import streamlit as st
 
 from pages.common import state
-from pages.common.home import next_steps, workspace_summary
+from pages.common.home import next_steps, show_tour_result, workspace_summary
+from pages.common.jobs_ui import job_panel, latest_job, start_job
 from pages.common.ui import page_header
 
 page_header(
@@ -31,6 +32,20 @@ cols[0].metric("Datasets", summary.n_datasets, help="Embedded datasets plus your
 cols[1].metric("Trained models", summary.n_runs, help="Run folders under runs/")
 cols[2].metric("Optuna studies", summary.n_studies, help="Studies in the workspace's optuna.db")
 cols[3].metric("Jobs running", summary.n_active_jobs, help="Background jobs still running")
+
+st.subheader("One-click tour")
+st.write("Train a small VAE on the embedded 8x8 digits, decode the path from a typical 3 to a "
+         "typical 8 in its latent space, and see the decoded digits as stars on a t-SNE map of "
+         "the real ones. About half a minute; it runs in the background.")
+tour = latest_job("tour")
+if st.button("Take the tour", icon=":material/play_circle:", key="tour-start",
+             disabled=bool(tour and tour.is_active),
+             help="Starts a background job; you can switch pages and come back."):
+    tour = start_job("tour", {}, title="Tour: digits 3 -> 8")
+if tour is not None:
+    tour = job_panel(tour, key="tour")
+    if tour.is_done:
+        show_tour_result(tour.result)
 
 st.subheader("Next step")
 for step in next_steps(summary):

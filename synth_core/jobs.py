@@ -54,6 +54,7 @@ JOB_KINDS: dict[str, str] = {
     "map": "synth_core.maps:map_job",
     "evaluate": "synth_core.evaluation:evaluate_job",
     "augment": "synth_core.evaluation:augment_job",
+    "tour": "synth_core.tour:tour_job",
 }
 
 ACTIVE_STATES = ("queued", "running")

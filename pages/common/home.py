@@ -80,3 +80,29 @@ def next_steps(summary: WorkspaceSummary) -> list[NextStep]:
                               "Optuna studies with TPE and median pruning, as in the thesis.",
                               ":material/tune:"))
     return steps
+
+
+def show_tour_result(result: dict) -> None:
+    """The tour's outcome: the decoded 3 -> 8 path as images and the map with stars."""
+    from pathlib import Path
+
+    import numpy as np
+
+    from pages.common.generate_ui import path_strip
+    from synth_core.errors import SynthError
+    from synth_core.features import read_features
+    from synth_core.maps import MapData, map_figure
+
+    try:
+        path = read_features(result["generated"])
+        map_data = MapData.load(result["map"])
+    except (KeyError, SynthError) as exc:
+        st.warning(f"The tour's files are gone ({exc}); take the tour again.")
+        return
+    t = np.asarray(path.attrs.get("t", np.linspace(0, 1, path.n_samples)), dtype=float)
+    st.markdown("**The path from a 3 to an 8, decoded from the VAE's latent space:**")
+    path_strip(path.features, t, path, key="tour-strip")
+    st.plotly_chart(map_figure(map_data, title="Real digits (faded) and the decoded path (stars)",
+                               height=520), key="tour-map", width="stretch")
+    st.caption(f"Model: `{Path(result['run_dir']).name}` · generated file: "
+               f"`{Path(result['generated']).name}`. Open them on the Generate and Explore pages.")

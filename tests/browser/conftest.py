@@ -131,7 +131,24 @@ def assert_no_exception(page) -> None:
         raise AssertionError("page shows an exception:\n" + errors.first.inner_text())
 
 
+def wait_for_charts(page, *, timeout_ms: int = 20_000) -> None:
+    """Wait until every plotly chart has drawn and every image has loaded."""
+    page.wait_for_function(
+        """() => {
+            const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
+            const drawn = charts.every(c => c.querySelector('.main-svg'));
+            const images = [...document.querySelectorAll('img')].every(i => i.complete);
+            const skeleton = document.querySelector('[data-testid="stSkeleton"]');
+            return drawn && images && !skeleton;
+        }""", timeout=timeout_ms)
+    page.wait_for_timeout(300)  # let plotly finish its transition
+
+
 def screenshot(page, name: str) -> Path:
+    try:
+        wait_for_charts(page)
+    except Exception:  # noqa: BLE001 - a screenshot of a half-drawn page still helps debugging
+        pass
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
