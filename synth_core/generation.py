@@ -487,7 +487,7 @@ def sample_prior(run: "Run", n: int, *, data: FeatureSet | None = None, random_s
 def _training_rows(run: "Run", data: FeatureSet) -> np.ndarray:
     """The run's training rows of ``data`` when the run recorded its split, else all rows."""
     split = run.split() if hasattr(run, "split") else {}
-    train = np.asarray((split or {}).get("train") or [], dtype=np.int64)
+    train = np.asarray((split or {}).get("train_index") or [], dtype=np.int64)
     if train.size and train.max() < data.n_samples:
         return train
     return np.arange(data.n_samples)

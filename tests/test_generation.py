@@ -356,3 +356,15 @@ def test_generate_job_saves_to_exports(workspace, vae_run_dir):
     assert status.result["n_samples"] == 10
     saved = read_features(workspace.exports_dir / "from-job.h5")
     assert saved.attrs["seed"] == 2 and saved.parents.shape == (10, 2)
+
+
+def test_training_rows_follow_the_saved_split(workspace, vae_run_dir):
+    """The fitted prior uses the rows the run trained on (split.json's train_index)."""
+    from synth_core.generation import _training_rows
+    from synth_core.runs import Run
+
+    run = Run.load(vae_run_dir)
+    data = load_run_data(run, workspace)
+    rows = _training_rows(run, data)
+    assert rows.tolist() == run.split()["train_index"]
+    assert 0 < len(rows) < data.n_samples

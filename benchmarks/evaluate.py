@@ -1,0 +1,95 @@
+"""Time the full evaluation scorecard at thesis scale and print the figures.
+
+7077 real training rows, 1655 real test rows (UrbanSound8K has 8732 clips) and
+800 synthetic rows (the thesis batch protocol: 10 classes x 80), 512 features
+(VGGish, 4 frames x 128), 10 classes. The data are class-wise Gaussians with a
+low-rank structure; the synthetic rows come from slightly shifted, shrunken
+versions of them (the usual VAE look: a little blurred towards the mean).
+
+    python benchmarks/evaluate.py [--synthetic-sets 1] [--no-reference]
+
+Goal (issue #6): at most 30 s on a 2-core machine for one synthetic set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from synth_core.evaluation import EvaluateConfig, scorecard  # noqa: E402
+from synth_core.events import Progress  # noqa: E402
+from synth_core.features import FeatureSet  # noqa: E402
+
+N_CLASSES, N_FEATURES, RANK = 10, 512, 24
+
+
+def make_data(n_train: int = 7077, n_test: int = 1655, n_synthetic: int = 800,
+              n_sets: int = 1, seed: int = 0
+              ) -> tuple[FeatureSet, FeatureSet, dict[str, FeatureSet]]:
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(0.0, 0.12, size=(N_CLASSES, N_FEATURES))
+    loadings = rng.normal(0.0, 0.6, size=(N_CLASSES, RANK, N_FEATURES))  # per-class structure
+
+    def draw(n: int, shrink: float = 1.0, shift: float = 0.0, rows_seed: int = 1) -> FeatureSet:
+        r = np.random.default_rng(rows_seed)
+        labels = np.sort(r.integers(0, N_CLASSES, size=n))
+        codes = r.standard_normal((n, RANK))
+        X = (centers[labels] + shift
+             + shrink * np.einsum("nr,nrd->nd", codes, loadings[labels])
+             + shrink * 0.5 * r.standard_normal((n, N_FEATURES)))
+        return FeatureSet(features=X, labels=labels,
+                          class_names=[f"class_{i}" for i in range(N_CLASSES)],
+                          attrs={"frames": 4, "feature_shape": [4, 128], "modality": "audio"})
+
+    real_train = draw(n_train, rows_seed=1)
+    real_test = draw(n_test, rows_seed=2)
+    synthetic = {f"vae-{i}": draw(n_synthetic, shrink=0.8, shift=0.05 * (i + 1), rows_seed=10 + i)
+                 for i in range(n_sets)}
+    return real_train, real_test, synthetic
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--synthetic-sets", type=int, default=1)
+    parser.add_argument("--no-reference", action="store_true")
+    parser.add_argument("--no-test-set", action="store_true",
+                        help="leave the real test set out (70/30 split of the training rows)")
+    args = parser.parse_args()
+    real_train, real_test, synthetic = make_data(n_sets=args.synthetic_sets)
+    stages: list[tuple[float, str]] = []
+    start = time.perf_counter()
+    cpu_start = time.process_time()
+
+    def callback(event) -> None:
+        if isinstance(event, Progress):
+            stages.append((time.perf_counter() - start, event.message))
+
+    card = scorecard(real_train, synthetic, None if args.no_test_set else real_test,
+                     config=EvaluateConfig(reference=not args.no_reference), callback=callback)
+    total = time.perf_counter() - start
+    cpu = time.process_time() - cpu_start
+    print(f"machine: {os.cpu_count()} cores")
+    print(f"data: {real_train.n_samples} real train, "
+          f"{'split' if args.no_test_set else real_test.n_samples} real test, "
+          f"{args.synthetic_sets} x {next(iter(synthetic.values())).n_samples} synthetic rows, "
+          f"{N_FEATURES} features, {N_CLASSES} classes")
+    previous = 0.0
+    for at, message in stages:
+        print(f"  {at - previous:6.2f} s  {message}")
+        previous = at
+    for row in card.table():
+        print(f"  {row['metric']:<50} " + "  ".join(f"{name}: {row[name]}" for name in card.sets))
+    load = os.getloadavg()[0]
+    print(f"total: {total:.1f} s wall, {cpu:.1f} s CPU (goal: at most 30 s; "
+          f"load average during the run {load:.1f} on {os.cpu_count()} cores)")
+
+
+if __name__ == "__main__":
+    main()

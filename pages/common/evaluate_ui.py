@@ -1,0 +1,263 @@
+"""Widgets and views of the Evaluate page: set pickers, the scorecard, confusion matrices."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from pages.common import state, ui
+from synth_core.datasets import list_dataset_refs, load_dataset
+from synth_core.evaluation import (DETECTORS, EvaluateConfig, Scorecard, load_report)
+from synth_core.jobs import JobStatus
+
+SPLIT = "(split the real training data)"
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _file_info(path: str, mtime: float) -> dict[str, Any]:
+    """Rows, width and provenance attrs of a feature file, read without loading features."""
+    try:
+        with h5py.File(path, "r") as handle:
+            shape = handle["features"].shape if "features" in handle else (0, 0)
+            attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in handle.attrs.items()
+                     if k in ("mode", "model_run", "model")}
+    except OSError:
+        return {"rows": 0, "width": 0, "generated": False, "label": "unreadable"}
+    run = Path(str(attrs.get("model_run", ""))).name
+    generated = bool(attrs.get("mode") or attrs.get("model_run"))
+    label = f"{shape[0]} rows x {shape[1]}" + (f", {attrs.get('mode')} from {run}" if generated
+                                               else "")
+    return {"rows": int(shape[0]), "width": int(shape[1]), "generated": generated, "label": label}
+
+
+def synthetic_files() -> list[str]:
+    """Feature files of the workspace (datasets/ and exports/), generated ones first."""
+    ws = state.workspace()
+    files = sorted(ws.datasets_dir.glob("*.h5")) + sorted(ws.exports_dir.glob("*.h5"))
+    info = {str(p): _file_info(str(p), p.stat().st_mtime) for p in files}
+    return sorted(info, key=lambda p: (not info[p]["generated"], p))
+
+
+def _label(path: str) -> str:
+    p = Path(path)
+    return f"{p.parent.name}/{p.name}  ({_file_info(path, p.stat().st_mtime)['label']})"
+
+
+def synthetic_picker(*, key: str) -> list[str]:
+    options = synthetic_files()
+    remembered = state.get(state.SYNTHETIC)
+    generated = [p for p in options if _file_info(p, Path(p).stat().st_mtime)["generated"]]
+    default = [remembered] if remembered in options else generated[:1]
+    return st.multiselect(
+        "Synthetic sets", options, default=default, key=key, format_func=_label,
+        placeholder="none: score the real held-out rows only (the baseline)",
+        help="Any feature file in the workspace's datasets/ and exports/ folders; generated "
+             "files (from the Generate page) come first. Pick several to compare VAE, CVAE or "
+             "different runs side by side. They must have the real data's width and classes.")
+
+
+def test_picker(*, key: str) -> str | None:
+    refs = [SPLIT] + list_dataset_refs(state.workspace())
+    choice = st.selectbox(
+        "Real test data", refs, key=key, format_func=lambda r: r if r == SPLIT else
+        ui.dataset_label(r),
+        help="Real rows the classifiers are tested on; never rows the generator was trained on. "
+             "Left to split, the real data is divided by its predefined folds (the last fold "
+             "tests; UrbanSound8K style) or 70/30 by class, and the report says which.")
+    return None if choice == SPLIT else choice
+
+
+def options_form(*, key: str) -> dict[str, Any]:
+    """The EvaluateConfig fields a user may want to change (as a JSON-able dict)."""
+    with st.expander("Options", icon=":material/tune:"):
+        cols = st.columns(3)
+        k = cols[0].number_input("k neighbours", 1, 50, 5, key=f"{key}-k",
+                                 help="Neighbours that define each row's ball for precision, "
+                                      "recall, density and coverage (Naeem et al. use 5).")
+        classifiers = cols[1].multiselect(
+            "Classifiers", ["mlp", "logreg"], default=["mlp", "logreg"], key=f"{key}-clf",
+            help="Trained on each set and tested on real rows (seeded scikit-learn): an MLP "
+                 "with early stopping, and logistic regression.")
+        detector = cols[2].selectbox(
+            "Real-vs-synthetic detector", list(DETECTORS), key=f"{key}-det",
+            format_func=lambda d: f"{d}: {DETECTORS[d]}",
+            help="The classifier of the two-sample test. 'quadratic' catches shifted means and "
+                 "shrunken variances, the usual marks of a VAE, and is fast.")
+        folds = cols[0].text_input("Test folds", "", key=f"{key}-folds",
+                                   help="When no real test data is chosen and the data has "
+                                        "predefined folds: the folds to test on, e.g. 10. Empty: "
+                                        "the last fold.")
+        frames = cols[1].selectbox("Frechet per frame", ["auto", "on", "off"], key=f"{key}-fr",
+                                   help="Also the Frechet distance on single VGGish frames "
+                                        "(feature_shape [4, 128]), as in the Frechet Audio "
+                                        "Distance. auto: when the data has frames.")
+        seed = cols[2].number_input("Seed", 0, 10_000, 0, key=f"{key}-seed",
+                                    help="Seeds the split, the classifiers and the subsampling.")
+        augmentation = st.checkbox("Also train on real + synthetic (augmentation)", True,
+                                   key=f"{key}-aug",
+                                   help="Does adding the synthetic rows to the real training "
+                                        "rows help a classifier? Costs one more fit per set.")
+    try:
+        test_folds = [int(f) for f in folds.replace(" ", "").split(",") if f] or None
+    except ValueError:
+        st.error(f"Test folds {folds!r}: write whole numbers separated by commas, e.g. 9,10.")
+        test_folds = None
+    return {"k": int(k), "classifiers": classifiers or ["logreg"], "detector": detector,
+            "test_folds": test_folds, "random_state": int(seed), "augmentation": augmentation,
+            "frechet_frames": {"auto": None, "on": True, "off": False}[frames]}
+
+
+def check_options(options: dict[str, Any]) -> bool:
+    return ui.attempt(EvaluateConfig.from_dict, options) is not None
+
+
+def report_of(job: JobStatus) -> Scorecard | None:
+    path = job.result.get("report") if job.state == "done" else None
+    return ui.attempt(load_report, path) if path else None
+
+
+def show_scorecard(card: Scorecard, *, key: str) -> None:
+    for note in card.notes:
+        st.info(note, icon=":material/info:")
+    real = card.real
+    st.caption(f"Real data: {real['n_train']} training and {real['n_test']} test rows, "
+               f"{real['n_features']} features, {real['n_classes']} classes. Each cell: value "
+               "(95 % interval where there is one). 'real held-out' scores real test rows the "
+               "same way: what a perfect generator would get.")
+    # A static table: the one-line meanings wrap instead of being cut off.
+    st.table(pd.DataFrame(card.table()).set_index("metric"))
+    tab_class, tab_confusion, tab_copies = st.tabs(["Per class", "Confusion matrices",
+                                                    "Near-copies"])
+    with tab_class:
+        chosen = st.selectbox("Set", card.sets, key=f"{key}-class-set",
+                              help="Per-class precision, recall, density, coverage, Frechet "
+                                   "distance and F1 of the first classifier (trained on this "
+                                   "set vs on real rows).")
+        rows = [{k: v for k, v in r.__dict__.items() if k != "set"}
+                for r in card.per_class if r.set == chosen]
+        st.dataframe(rows, hide_index=True, width="stretch")
+    with tab_confusion:
+        confusion_view(card, key=key)
+    with tab_copies:
+        st.dataframe([{"set": name, "near-copies": c.n_flagged, "share": c.fraction_flagged,
+                       "median distance to training": c.median_distance,
+                       "real-to-real median": c.real_median_distance,
+                       "first flagged rows": ", ".join(map(str, c.flagged_rows[:10]))}
+                      for name, c in card.copies.items()], hide_index=True, width="stretch")
+        st.caption("A row is flagged when it is closer to a training row than 99 % of real "
+                   "rows are to their nearest neighbour; about 1 % is expected by chance.")
+    data = card.to_dict()
+    cols = st.columns(2)
+    cols[0].download_button("Download JSON", json.dumps(data, indent=2, default=str),
+                            "evaluation.json", "application/json", key=f"{key}-json",
+                            icon=":material/download:", help="The whole report: every metric, "
+                            "classification reports and confusion matrices.")
+    cols[1].download_button("Download CSV", card.to_csv(), "evaluation.csv", "text/csv",
+                            key=f"{key}-csv", icon=":material/table:",
+                            help="One row per number (overall and per class), for a spreadsheet.")
+
+
+def confusion_figure(confusion: list[list[int]], names: list[str], title: str) -> go.Figure:
+    z = np.asarray(confusion, dtype=float)
+    share = z / np.maximum(z.sum(axis=1, keepdims=True), 1)  # colour by row share
+    fig = go.Figure(go.Heatmap(z=share, x=names, y=names, text=z.astype(int),
+                               texttemplate="%{text}", colorscale="Blues", zmin=0, zmax=1,
+                               colorbar={"title": "row share"},
+                               hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>"))
+    fig.update_layout(title=title, xaxis_title="predicted", yaxis_title="true", height=420,
+                      xaxis={"type": "category"},  # class names like "0".."9" stay labels
+                      yaxis={"type": "category", "autorange": "reversed"},
+                      margin={"t": 50, "l": 10, "r": 10})
+    return fig
+
+
+def confusion_view(card: Scorecard, *, key: str) -> None:
+    sets = [s for s in card.sets if any(c.set == s for c in card.classifiers)] or ["real"]
+    cols = st.columns(2)
+    chosen = cols[0].selectbox("Trained on", sets, key=f"{key}-cm-set",
+                               help="The synthetic set whose classifier to show next to the "
+                                    "one trained on real rows.")
+    names = sorted({c.classifier for c in card.classifiers})
+    clf = cols[1].selectbox("Classifier", names, key=f"{key}-cm-clf",
+                            help="Which classifier's predictions on the real test rows.")
+    real = next((c for c in card.classifiers if c.mode == "trtr" and c.classifier == clf), None)
+    own = next((c for c in card.classifiers if c.set == chosen and c.mode == "tstr"
+                and c.classifier == clf), None)
+    figs = st.columns(2)
+    for col, score, title in ((figs[0], real, "trained on real"),
+                              (figs[1], own, f"trained on {chosen}")):
+        if score is not None:
+            col.plotly_chart(confusion_figure(score.confusion, score.class_names,
+                                              f"{title}: accuracy {score.accuracy:.3f}"),
+                             width="stretch", key=f"{key}-cm-{title}")
+
+
+def sample_grid(path: str, *, n: int = 16) -> None:
+    """Image data: the first rows of a set drawn as pictures (feature_shape [H, W])."""
+    data = ui.attempt(load_dataset, path, state.workspace())
+    shape = (data.attrs.get("feature_shape") if data is not None else None) or []
+    if data is None or data.attrs.get("modality") != "image" or len(shape) != 2:
+        return
+    rows = data.features[:n].reshape(-1, *shape)  # [n, H*W] -> [n, H, W]
+    cols = st.columns(min(len(rows), 8))
+    for i, image in enumerate(rows):
+        span = float(image.max() - image.min()) or 1.0
+        label = data.class_names[data.labels[i]] if data.labels[i] >= 0 else "?"
+        cols[i % len(cols)].image((image - image.min()) / span, caption=label, clamp=True,
+                                  width="stretch")
+
+
+def augment_form(*, key: str) -> dict[str, Any]:
+    """Settings of the augmentation benchmark as job params (config of AugmentConfig)."""
+    cols = st.columns(4)
+    model = cols[0].radio("Generator", ["vae", "cvae"], key=f"{key}-model", horizontal=True,
+                          help="VAE: new rows by interpolating between two rows of a class. "
+                               "CVAE: new rows sampled for a chosen class.")
+    test_size = cols[1].slider("Test share", 0.1, 0.5, 0.3, 0.05, key=f"{key}-test",
+                               help="Real rows held out for testing (the study used 30 %).")
+    seeds = cols[2].text_input("Seeds", "0,1,2", key=f"{key}-seeds",
+                               help="One run per seed (split, generator, classifiers); several "
+                                    "give a mean and a spread, e.g. 0,1,2 or 0-4.")
+    preset = cols[3].selectbox("Training", [f"quick-{model}", f"thesis-{model}"],
+                               key=f"{key}-preset-{model}",
+                               help="quick: small network, 30 epochs, seconds on small data. "
+                                    "thesis: the thesis's tuned network (176-180 epochs).")
+    return {"model": model, "test_size": float(test_size), "seeds": seeds, "preset": preset}
+
+
+def augment_params(dataset: str, form: dict[str, Any]) -> dict[str, Any] | None:
+    from synth_core.augment import AugmentConfig, parse_seeds
+
+    seeds = ui.attempt(parse_seeds, form["seeds"])
+    if seeds is None:
+        return None
+    config = ui.attempt(AugmentConfig, model=form["model"], test_size=form["test_size"],
+                        seeds=seeds, preset=form["preset"])
+    return {"dataset": dataset, "config": config.to_dict()} if config else None
+
+
+def show_augment(job: JobStatus) -> None:
+    from synth_core.workspace import read_json
+
+    report = read_json(job.result.get("report", ""), None) if job.result.get("report") else None
+    if not report:
+        return
+    summary = report["summary"]
+    cols = st.columns(4)
+    for col, (side, metric) in zip(cols, [("real", "accuracy"), ("synthetic", "accuracy"),
+                                          ("real", "macro_f1"), ("synthetic", "macro_f1")]):
+        s = summary[f"{side}_{metric}"]
+        col.metric(f"Trained on {side}: {metric.replace('_', '-')}", f"{s['mean']:.3f}",
+                   help=f"Mean over seeds on the real test rows; spread (std) {s['std']:.3f}, "
+                        f"range {s['min']:.3f} to {s['max']:.3f}.")
+    st.dataframe(report["per_class"], hide_index=True, width="stretch")
+    st.caption(f"Dataset {report['dataset']}, generator {report['config']['model']}, seeds "
+               f"{report['config']['seeds']}. Rows: precision, recall and F1 per class, seed "
+               "means (std where there are several seeds).")

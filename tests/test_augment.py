@@ -1,0 +1,117 @@
+"""The augmentation benchmark: the protocol on a small embedded dataset, and its command."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from synth_core.augment import AugmentConfig, augment_benchmark, parse_seeds, stratified_split
+from synth_core.cli import main
+from synth_core.datasets import load_digits_features
+from synth_core.errors import InputError
+from tests.conftest import make_blobs
+
+QUICK = {"epochs": 3, "device": "cpu", "batch_size": 32}
+
+
+@pytest.fixture(scope="module")
+def digits():
+    """300 rows of builtin:digits (30 per class): seconds per generator."""
+    data = load_digits_features()
+    rng = np.random.default_rng(0)
+    rows = np.concatenate([rng.choice(np.flatnonzero(data.labels == c), 30, replace=False)
+                           for c in range(10)])
+    return data.subset(np.sort(rows))
+
+
+def test_augment_benchmark_vae_two_seeds(digits):
+    config = AugmentConfig(model="vae", seeds=(0, 1), preset="quick-vae", train=QUICK)
+    events = []
+    result = augment_benchmark(digits, config, dataset_ref="digits-300", callback=events.append)
+    assert [r.seed for r in result.runs] == [0, 1]
+    for run in result.runs:
+        assert run.n_test == 90 and run.n_train == 210
+        assert run.n_synthetic == run.n_train  # same size as the real training split
+        assert run.real.n_test == run.synthetic.n_test == 90
+    summary = result.summary()
+    assert 0.6 < summary["real_accuracy"]["mean"] <= 1.0  # an MLP on 210 digits
+    assert summary["real_accuracy"]["std"] >= 0.0
+    assert 0.0 <= summary["synthetic_accuracy"]["mean"] <= 1.0
+    text = result.report_text()
+    assert "REAL (train on real)" in text and "SYNTHETIC (train on synthetic)" in text
+    assert "+-" in text and "accuracy" in text and "macro avg" in text
+    assert events[-1].fraction == 1.0
+    fractions = [e.fraction for e in events if hasattr(e, "fraction")]
+    assert fractions == sorted(fractions)  # progress never goes back across seeds
+    assert json.loads(json.dumps(result.to_dict(), default=str))["summary"]
+
+
+def test_augment_benchmark_cvae_generates_class_balanced_set(digits):
+    result = augment_benchmark(digits, AugmentConfig(model="cvae", preset="quick-cvae",
+                                                     train=QUICK))
+    run = result.runs[0]
+    assert run.n_synthetic == run.n_train
+    assert run.synthetic.n_train == run.n_train
+    assert len(result.class_table()) == 12  # 10 classes + macro and weighted averages
+
+
+def test_augment_split_is_stratified_and_seeded():
+    data = make_blobs(n_per_class=20)
+    train, test = stratified_split(data, test_size=0.3, random_state=0)
+    assert np.bincount(test.labels).tolist() == [6, 6, 6]
+    again, _ = stratified_split(data, test_size=0.3, random_state=0)
+    assert train.ids == again.ids
+    lonely = make_blobs(n_per_class=1)
+    with pytest.raises(InputError, match="single row"):
+        stratified_split(lonely, test_size=0.3, random_state=0)
+
+
+def test_augment_config_checks():
+    with pytest.raises(InputError, match="vae or cvae"):
+        AugmentConfig(model="gan")
+    with pytest.raises(InputError, match="repeat a seed"):
+        AugmentConfig(seeds=(0, 0))
+    with pytest.raises(InputError, match="preset 'nope' is unknown"):
+        AugmentConfig(preset="nope").train_config(0)
+    with pytest.raises(InputError, match="trains a cvae, not a vae"):
+        AugmentConfig(model="vae", preset="quick-cvae").train_config(0)
+    assert AugmentConfig(model="cvae").train_config(3).seed == 3
+    assert parse_seeds("0,1,2") == (0, 1, 2) and parse_seeds("0-3") == (0, 1, 2, 3)
+    with pytest.raises(InputError, match="not a list of whole numbers"):
+        parse_seeds("a,b")
+
+
+def test_augment_benchmark_refuses_unlabeled_data():
+    data = make_blobs()
+    data.labels[:] = -1
+    with pytest.raises(InputError, match="no label"):
+        augment_benchmark(data, AugmentConfig(preset="quick-vae", train=QUICK))
+
+
+def test_cli_augment_benchmark_prints_reports_side_by_side(workspace, digits, capsys, tmp_path):
+    from synth_core.datasets import save_dataset
+
+    save_dataset(digits, "digits300", workspace)
+    out = tmp_path / "augment.json"
+    code = main(["--workspace", str(workspace.root), "-q", "augment-benchmark", "--data",
+                 "digits300", "--model", "vae", "--test-size", "0.3", "--seeds", "0,1",
+                 "--preset", "quick-vae", "--epochs", "2", "--device", "cpu",
+                 "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "REAL (train on real)" in captured.out and "SYNTHETIC" in captured.out
+    assert "real_accuracy:" in captured.out
+    saved = json.loads(out.read_text())
+    assert len(saved["runs"]) == 2 and saved["config"]["seeds"] == [0, 1]
+    assert not list(workspace.runs_dir.iterdir())  # generators were temporary
+
+
+def test_cli_augment_benchmark_json_and_bad_input(workspace, capsys):
+    code = main(["--workspace", str(workspace.root), "-q", "augment-benchmark", "--json",
+                 "--data", "builtin:digits", "--seeds", "1,1"])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert json.loads(captured.out.strip().splitlines()[-1])["ok"] is False
+    assert "repeat a seed" in captured.err

@@ -1,0 +1,131 @@
+"""The ``evaluate`` command and the ``evaluate`` background job."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from synth_core.cli import main
+from synth_core.datasets import load_dataset, save_dataset
+from synth_core.errors import InputError
+from synth_core.evaluation import REFERENCE, EvaluateConfig, run_evaluation
+from synth_core.features import write_features
+from synth_core.jobs import submit_job, wait_for_job
+from tests.conftest import make_blobs
+
+
+def _noisy_digits(workspace, name: str, *, seed: int = 0, n: int = 300, width: int | None = None):
+    """A stand-in for a generated set: digits rows plus noise, saved under exports/."""
+    data = load_dataset("builtin:digits", workspace)
+    rng = np.random.default_rng(seed)
+    data = data.subset(np.sort(rng.choice(data.n_samples, n, replace=False)))
+    data.features = np.clip(data.features + 0.05 * rng.standard_normal(data.features.shape), 0, 1)
+    if width is not None:
+        data.features = data.features[:, :width]
+    data.attrs.update(mode="interpolate", model_run="runs/vae-test")
+    return write_features(workspace.exports_dir / f"{name}.h5", data)
+
+
+def _cli(workspace, *args: str) -> int:
+    return main(["--workspace", str(workspace.root), "-q", *args])
+
+
+def test_cli_evaluate_writes_json_and_csv(workspace, tmp_path, capsys):
+    synthetic = _noisy_digits(workspace, "generated-vae")
+    out = tmp_path / "report.json"
+    code = _cli(workspace, "evaluate", "--json", "--real-train", "builtin:digits", "--synthetic",
+                str(synthetic), "--out", str(out), "--classifiers", "logreg")
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    summary = json.loads(captured.out)
+    assert summary["ok"] and summary["sets"] == [REFERENCE, "generated-vae"]
+    assert summary["real_test_rows"] == 540  # no --real-test: 30 % of 1797, by class
+    assert any("70%/30%" in note for note in summary["notes"])
+    assert 0.0 <= summary["scores"]["generated-vae"]["precision"] <= 1.0
+    assert "tstr_accuracy[logreg]" in summary["scores"]["generated-vae"]
+    report = json.loads(out.read_text())
+    assert {m["metric"] for m in report["metrics"]} >= {"precision", "frechet", "detection_auc",
+                                                       "copy_fraction", "tstr_macro_f1"}
+    rows = list(csv.DictReader(out.with_suffix(".csv").open()))
+    assert rows and set(rows[0]) >= {"set", "metric", "value", "meaning"}
+    # Never overwrite a report silently.
+    assert _cli(workspace, "evaluate", "--real-train", "builtin:digits", "--out", str(out)) == 2
+    assert "already exists" in capsys.readouterr().err
+
+
+def test_cli_evaluate_real_test_and_two_sets_of_one_name(workspace, tmp_path, capsys):
+    data = load_dataset("builtin:digits", workspace)
+    index = np.arange(data.n_samples)
+    save_dataset(data.subset(index % 3 != 0), "digits-train", workspace)
+    save_dataset(data.subset(index % 3 == 0), "digits-test", workspace)
+    a = _noisy_digits(workspace, "gen", seed=1)
+    (workspace.root / "other").mkdir()
+    b = _noisy_digits(workspace, "gen2", seed=2).rename(workspace.root / "other" / "gen.h5")
+    code = _cli(workspace, "evaluate", "--json", "--real-train", "digits-train", "--real-test",
+                "digits-test", "--synthetic", str(a), "--synthetic", str(b),
+                "--classifiers", "logreg", "--no-augmentation", "--out", str(tmp_path / "r.json"))
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    summary = json.loads(captured.out)
+    assert summary["sets"] == [REFERENCE, "gen", "gen-2"]
+    assert summary["real_test_rows"] == 599
+
+
+def test_cli_evaluate_bad_input_is_one_line(workspace, capsys):
+    narrow = _noisy_digits(workspace, "narrow", width=32)
+    code = _cli(workspace, "evaluate", "--real-train", "builtin:digits", "--synthetic",
+                str(narrow))
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "has 32 features per row but the real training set has 64" in err
+    assert _cli(workspace, "evaluate", "--real-train", "builtin:digits", "--test-folds",
+                "x") == 2
+    assert "not a list of whole numbers" in capsys.readouterr().err
+    assert _cli(workspace, "evaluate", "--real-train", "builtin:digits", "--test-folds",
+                "1") == 2
+    assert "has no folds" in capsys.readouterr().err
+
+
+def test_generator_folds_from_its_run_are_never_test_folds(workspace):
+    real = make_blobs(n_per_class=30)
+    real.folds = np.arange(real.n_samples) % 3 + 1
+    save_dataset(real, "folded", workspace)
+    run_dir = workspace.runs_dir / "vae-folds"
+    run_dir.mkdir()
+    (run_dir / "config.json").write_text(json.dumps({"dataset_ref": "folded"}))
+    (run_dir / "split.json").write_text(json.dumps({"train_index": list(range(90))}))
+    synthetic = make_blobs(n_per_class=20, seed=0)
+    synthetic.attrs["model_run"] = str(run_dir)
+    path = write_features(workspace.exports_dir / "from-all-folds.h5", synthetic)
+    with pytest.raises(InputError, match=r"generated from fold\(s\) \[3\], which are test folds"):
+        run_evaluation(workspace, real_train="folded", synthetic=[str(path)],
+                       config=EvaluateConfig(classifiers=("logreg",)))
+    # Trained on folds 1 and 2 only: testing on fold 3 is fine.
+    (run_dir / "split.json").write_text(json.dumps(
+        {"train_index": [i for i in range(90) if i % 3 != 2]}))
+    card = run_evaluation(workspace, real_train="folded", synthetic=[str(path)],
+                          config=EvaluateConfig(classifiers=("logreg",)))
+    assert card.real["n_test"] == 30
+
+
+def test_evaluate_job_saves_report_in_workspace(workspace):
+    synthetic = _noisy_digits(workspace, "generated-job")
+    job = submit_job(workspace, "evaluate", {
+        "real_train": "builtin:digits", "synthetic": [str(synthetic)],
+        "config": {"classifiers": ["logreg"], "bootstrap": 20}}, title="Evaluate")
+    status = wait_for_job(workspace, job.id, timeout=240)
+    assert status.state == "done", status.error
+    report = json.loads(open(status.result["report"]).read())
+    assert report["sets"] == [REFERENCE, "generated-job"]
+    assert status.result["csv"].endswith(".csv")
+    assert "scored 2 set(s)" in status.message
+
+
+def test_evaluate_job_reports_bad_input(workspace):
+    job = submit_job(workspace, "evaluate", {"real_train": "builtin:digits",
+                                             "config": {"k": 0}})
+    status = wait_for_job(workspace, job.id, timeout=120)
+    assert status.state == "failed" and "k must be at least 1" in status.error

@@ -1,0 +1,333 @@
+"""Evaluation metrics on cases with known answers, input checks, folds and the scorecard."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import numpy as np
+import pytest
+from scipy import linalg
+
+from synth_core.errors import InputError
+from synth_core.evaluation import (REFERENCE, EvaluateConfig, Scorecard, classifier_two_sample_test,
+                                   classifier_utility, copy_check, frechet_distance,
+                                   frechet_distance_frames, prdc, psnr, scorecard, split_real)
+from synth_core.features import FeatureSet
+from tests.conftest import make_blobs
+
+FAST = EvaluateConfig(classifiers=("logreg",), bootstrap=50)
+
+
+def _real(n_per_class: int = 30, seed: int = 0, **kwargs) -> tuple[FeatureSet, FeatureSet]:
+    """Real training and test rows from one distribution (alternate rows of one blob set)."""
+    data = make_blobs(n_per_class=2 * n_per_class, seed=seed, **kwargs)
+    index = np.arange(data.n_samples)
+    return data.subset(index % 2 == 0), data.subset(index % 2 == 1)
+
+
+def _synthetic(n_per_class: int = 30, seed: int = 0, noise_seed: int = 7, **kwargs) -> FeatureSet:
+    """New rows from the same blobs as ``_real(seed=seed)`` (same centres, new noise)."""
+    data = make_blobs(n_per_class=n_per_class, seed=seed, **kwargs)
+    rng = np.random.default_rng(noise_seed)
+    data.features = data.features + 0.03 * rng.standard_normal(data.features.shape)
+    return data
+
+
+def _gauss(n: int = 300, d: int = 8, seed: int = 0, shift: float = 0.0) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal((n, d)) + shift
+
+
+# --------------------------------------------------------------------------- PRDC
+
+def test_prdc_identical_sets_score_one():
+    X = _gauss()
+    result = prdc(X, X.copy(), k=5)
+    assert result.precision == 1.0 and result.recall == 1.0 and result.coverage == 1.0
+    # Each row lies in its own ball and its k-1 nearest neighbours' balls: density 1 (up to
+    # rows whose k-th neighbour sits on the ball's edge, where the last bits decide).
+    assert result.density == pytest.approx(1.0, abs=0.01)
+
+
+def test_prdc_disjoint_sets_score_zero():
+    result = prdc(_gauss(), _gauss(seed=1, shift=100.0), k=5)
+    assert (result.precision, result.recall, result.density, result.coverage) == (0, 0, 0, 0)
+
+
+def test_prdc_mode_collapse_keeps_precision_but_loses_recall():
+    real = _gauss(400, 2)
+    collapsed = real[np.argsort(real[:, 0])[:100]]  # only the left tail of the real data
+    result = prdc(real, collapsed, k=5)
+    assert result.precision == 1.0
+    assert result.recall < 0.5 and result.coverage < 0.5
+
+
+def test_prdc_same_distribution_is_high():
+    result = prdc(_gauss(400, seed=0), _gauss(400, seed=1), k=5)
+    assert result.precision > 0.7 and result.recall > 0.7 and result.coverage > 0.8
+    assert 0.6 < result.density < 1.4
+
+
+def test_prdc_refuses_too_few_rows_for_k():
+    with pytest.raises(InputError, match=r"synthetic: has 5 rows.*k=5 need at least 6"):
+        prdc(_gauss(), _gauss(5), k=5)
+
+
+def test_prdc_refuses_different_widths():
+    with pytest.raises(InputError, match="has 4 features per row but real has 8"):
+        prdc(_gauss(), _gauss(d=4), k=5)
+
+
+# --------------------------------------------------------------------------- Frechet
+
+def test_frechet_identical_is_zero_and_shift_is_squared_norm():
+    X = _gauss(500, 6)
+    assert frechet_distance(X, X) == pytest.approx(0.0, abs=1e-8)
+    shift = np.array([1.0, 2.0, 0.0, 0.0, 0.0, 2.0])
+    # Same covariance, means apart by `shift`: distance ||shift||^2 = 9.
+    assert frechet_distance(X, X + shift) == pytest.approx(9.0, rel=1e-6)
+
+
+def test_frechet_matches_scipy_sqrtm_formula():
+    a, b = _gauss(400, 5, seed=0), 0.5 * _gauss(300, 5, seed=1) + 0.3
+    ca, cb = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    expected = (np.sum((a.mean(0) - b.mean(0)) ** 2) + np.trace(ca) + np.trace(cb)
+                - 2 * np.trace(linalg.sqrtm(ca @ cb).real))
+    assert frechet_distance(a, b) == pytest.approx(expected, rel=1e-6)
+
+
+def test_frechet_per_frame_uses_frames_as_rows():
+    X = _gauss(100, 8)
+    assert frechet_distance_frames(X, X, [2, 4]) == pytest.approx(0.0, abs=1e-8)
+    expected = frechet_distance(X.reshape(200, 4), (X + 1.0).reshape(200, 4))
+    assert frechet_distance_frames(X, X + 1.0, [2, 4]) == pytest.approx(expected)
+    with pytest.raises(InputError, match=r"feature_shape \[3, 4\] does not split 8"):
+        frechet_distance_frames(X, X, [3, 4])
+
+
+def test_frechet_needs_two_rows():
+    with pytest.raises(InputError, match="at least 2"):
+        frechet_distance(_gauss(), _gauss(1))
+
+
+# --------------------------------------------------------------------------- detection
+
+def test_detection_identical_sets_near_half():
+    X = _gauss(300, 8)
+    result = classifier_two_sample_test(X, X.copy(), n_folds=5)
+    assert abs(result.auc - 0.5) < 0.1
+    assert len(result.fold_aucs) == 5
+
+
+def test_detection_same_distribution_near_half_and_shift_near_one():
+    assert abs(classifier_two_sample_test(_gauss(seed=0), _gauss(seed=1)).auc - 0.5) < 0.1
+    assert classifier_two_sample_test(_gauss(seed=0), _gauss(seed=1, shift=2.0)).auc > 0.95
+
+
+def test_detection_sees_shrunken_variance():
+    # The typical VAE mark: right mean, too little spread. A linear detector would miss it.
+    result = classifier_two_sample_test(_gauss(400, seed=0), 0.6 * _gauss(400, seed=1))
+    assert result.auc > 0.8
+
+
+def test_detection_refuses_too_few_rows_for_cross_validation():
+    with pytest.raises(InputError, match=r"has 6 rows.*5-fold cross-validation needs at least 10"):
+        classifier_two_sample_test(_gauss(), _gauss(6), n_folds=5)
+
+
+# --------------------------------------------------------------------------- copying
+
+def test_copy_check_flags_copies_and_not_new_rows():
+    train = _gauss(400, 8)
+    copies = copy_check(train, train[:50] + 1e-6)
+    assert copies.fraction_flagged == 1.0 and copies.nearest_train_rows == list(range(50))
+    assert copies.distance_ratio < 0.01
+    fresh = copy_check(train, _gauss(200, 8, seed=5))
+    assert fresh.fraction_flagged < 0.1
+    assert 0.5 < fresh.distance_ratio < 2.0
+    assert copy_check(train, _gauss(50, 8, seed=5, shift=50.0)).n_flagged == 0
+
+
+# --------------------------------------------------------------------------- PSNR
+
+def test_psnr_known_value():
+    X = np.random.default_rng(0).uniform(0, 1, (10, 64))
+    # MSE 1e-4 on a range of 1: 10 log10(1 / 1e-4) = 40 dB.
+    assert psnr(X, X + 0.01, data_range=1.0).mean_db == pytest.approx(40.0)
+    with pytest.raises(InputError, match="shape"):
+        psnr(X, X[:5])
+
+
+# --------------------------------------------------------------------------- utility
+
+def test_classifier_utility_separable_blobs_and_random_labels():
+    train, test = make_blobs(seed=0), make_blobs(seed=0)
+    test.features = test.features + np.random.default_rng(1).normal(0, 0.01, test.features.shape)
+    score = classifier_utility(train, test, classifier="logreg")
+    assert score.accuracy == 1.0 and score.macro_f1 == 1.0
+    assert score.accuracy_ci[0] <= score.accuracy <= score.accuracy_ci[1]
+    assert np.trace(np.array(score.confusion)) == test.n_samples
+    assert set(score.report) >= {"class_0", "class_1", "class_2", "macro avg", "accuracy"}
+    shuffled = make_blobs(seed=0)
+    shuffled.labels = np.random.default_rng(2).permutation(shuffled.labels)
+    assert classifier_utility(shuffled, test, classifier="mlp").accuracy < 0.7
+
+
+def test_classifier_utility_is_seeded():
+    train, test = _real()
+    a = classifier_utility(train, test, classifier="mlp", random_state=1)
+    b = classifier_utility(train, test, classifier="mlp", random_state=1)
+    assert a.accuracy == b.accuracy and a.confusion == b.confusion
+
+
+# --------------------------------------------------------------------------- folds
+
+def _with_folds(data: FeatureSet, n_folds: int = 3) -> FeatureSet:
+    data.folds = np.arange(data.n_samples) % n_folds + 1
+    return data
+
+
+def test_split_real_uses_last_fold_by_default_and_given_folds():
+    data = _with_folds(make_blobs())
+    split = split_real(data)
+    assert set(split.test.folds) == {3} and set(split.train.folds) == {1, 2}
+    assert "fold(s) [3]" in split.note
+    split = split_real(data, test_folds=[1])
+    assert set(split.test.folds) == {1}
+    with pytest.raises(InputError, match=r"test folds \[7\] are not in the data"):
+        split_real(data, test_folds=[7])
+    with pytest.raises(InputError, match="has no folds"):
+        split_real(make_blobs(), test_folds=[1])
+
+
+def test_split_real_without_folds_is_stratified_70_30():
+    split = split_real(make_blobs(n_per_class=20))
+    assert split.test.n_samples == 18
+    assert np.bincount(split.test.labels).tolist() == [6, 6, 6]
+    assert "70%/30%" in split.note
+
+
+def test_scorecard_refuses_synthetic_from_test_folds():
+    real = _with_folds(make_blobs())
+    synthetic = _synthetic()
+    synthetic.attrs["train_folds"] = [1, 2, 3]  # generator saw every fold, test fold 3 included
+    with pytest.raises(InputError, match=r"generated from fold\(s\) \[3\], which are test folds"):
+        scorecard(real, {"leaky": synthetic}, config=FAST)
+    synthetic.attrs["train_folds"] = [1, 2]
+    card = scorecard(real, {"clean": synthetic}, config=FAST)
+    assert card.real["n_test"] == 30 and any("fold(s) [3]" in n for n in card.notes)
+
+
+def test_scorecard_refuses_train_and_test_sharing_folds():
+    train = _with_folds(make_blobs(seed=0))
+    test = _with_folds(make_blobs(seed=1))
+    with pytest.raises(InputError, match=r"shares fold\(s\) \[1, 2, 3\]"):
+        scorecard(train, {}, test, config=FAST)
+
+
+# --------------------------------------------------------------------------- bad input
+
+def test_scorecard_bad_inputs_have_clear_messages():
+    real, test = _real()
+    narrow = make_blobs(n_features=8, seed=2)
+    with pytest.raises(InputError, match=r"synthetic set 'narrow': has 8 features.*has 16"):
+        scorecard(real, {"narrow": narrow}, test, config=FAST)
+    extra = make_blobs(n_classes=4, seed=2)
+    with pytest.raises(InputError, match=r"class\(es\) \[3\].*label sets do not match"):
+        scorecard(real, {"extra": extra}, test, config=FAST)
+    renamed = _synthetic()
+    renamed.class_names = ["dog", "siren", "drill"]
+    with pytest.raises(InputError, match="class names.*do not match"):
+        scorecard(real, {"renamed": renamed}, test, config=FAST)
+    with pytest.raises(InputError, match=r"real test set: has class\(es\) 2 \(class_2\)"):
+        scorecard(real.subset(real.labels < 2), {}, test, config=FAST)
+    tiny = make_blobs(n_per_class=1, seed=2)
+    with pytest.raises(InputError, match=r"'tiny': has 3 rows.*k=5 need at least 6.*at least 10"):
+        scorecard(real, {"tiny": tiny}, test, config=FAST)
+    unlabeled = make_blobs(seed=0)
+    unlabeled.labels[:] = -1
+    with pytest.raises(InputError, match="real training set: 90 of 90 rows have no label"):
+        scorecard(unlabeled, {}, test, config=FAST)
+    with pytest.raises(InputError, match="same data as the real training set"):
+        scorecard(real, {}, real.subset(np.arange(real.n_samples)), config=FAST)
+
+
+def test_scorecard_with_missing_synthetic_classes_notes_it():
+    real, test = _real()
+    partial = _synthetic()
+    partial = partial.subset(partial.labels < 2)
+    card = scorecard(real, {"partial": partial}, test, config=FAST)
+    assert any("no rows of class(es) 2 (class_2)" in note for note in card.notes)
+
+
+# --------------------------------------------------------------------------- scorecard
+
+def test_scorecard_identical_copy_of_training_rows():
+    real, test = _real(n_per_class=40)
+    card = scorecard(real, {"copy": real.subset(np.arange(real.n_samples))}, test, config=FAST)
+    assert card.sets == [REFERENCE, "copy"]
+    assert card.metric("copy", "precision").value == 1.0
+    assert card.metric("copy", "recall").value == 1.0
+    assert card.metric("copy", "frechet").value == pytest.approx(0.0, abs=1e-6)
+    assert abs(card.metric("copy", "detection_auc").value - 0.5) < 0.1
+    assert card.metric("copy", "copy_fraction").value == 1.0  # every row is a training row
+    assert card.metric(REFERENCE, "copy_fraction").value < 0.2
+    tstr = card.metric("copy", "tstr_accuracy", "logreg")
+    assert tstr.value == tstr.reference == card.metric(REFERENCE, "tstr_accuracy", "logreg").value
+
+
+def test_scorecard_shifted_set_scores_badly():
+    real, test = _real()
+    shifted = _synthetic()
+    shifted.features = shifted.features + 5.0
+    card = scorecard(real, {"shifted": shifted}, test, config=FAST)
+    assert card.metric("shifted", "precision").value == 0.0
+    assert card.metric("shifted", "coverage").value == 0.0
+    assert card.metric("shifted", "detection_auc").value > 0.95
+    assert card.metric("shifted", "frechet").value > 100
+    assert card.metric("shifted", "copy_fraction").value == 0.0
+
+
+def test_scorecard_round_trips_json_and_csv():
+    real, test = _real()
+    events = []
+    card = scorecard(real, {"a": _synthetic(), "b": _synthetic(noise_seed=8)}, test,
+                     config=EvaluateConfig(classifiers=("logreg", "mlp"), bootstrap=20),
+                     callback=events.append)
+    assert events[-1].fraction == 1.0 and all(0 <= e.fraction <= 1 for e in events
+                                              if hasattr(e, "fraction"))
+    data = json.loads(json.dumps(card.to_dict()))
+    again = Scorecard.from_dict(data)
+    assert again.sets == card.sets and again.metric("a", "precision").value == \
+        card.metric("a", "precision").value
+    assert {c.mode for c in again.classifiers} == {"trtr", "tstr", "augmented"}
+    rows = list(csv.DictReader(io.StringIO(card.to_csv())))
+    assert {r["section"] for r in rows} == {"overall", "per_class"}
+    per_class = [r for r in rows if r["section"] == "per_class" and r["set"] == "a"]
+    assert {r["class"] for r in per_class} == {"class_0", "class_1", "class_2"}
+    assert len(card.per_class) == 3 * 3  # reference, a, b x 3 classes
+    table = card.table()
+    assert all(set(card.sets) <= set(row) and row["meaning"] for row in table)
+
+
+def test_scorecard_without_test_set_splits_and_says_so():
+    card = scorecard(make_blobs(n_per_class=30), {"a": _synthetic()}, config=FAST)
+    assert card.real["n_test"] == 27 and "70%/30%" in card.notes[0]
+
+
+def test_scorecard_frame_frechet_auto_for_frame_features():
+    (real, test), synthetic = _real(), _synthetic()
+    real.attrs.update(frames=4, feature_shape=[4, 4])
+    card = scorecard(real, {"s": synthetic}, test, config=FAST)
+    assert card.metric("s", "frechet_frames") is not None
+    real.attrs.pop("frames")
+    assert scorecard(real, {"s": synthetic}, test,
+                     config=FAST).metric("s", "frechet_frames") is None
+
+
+def test_evaluate_config_refuses_unknown_options():
+    with pytest.raises(InputError, match="unknown"):
+        EvaluateConfig.from_dict({"kk": 3})
+    with pytest.raises(InputError, match="classifier 'svm' is unknown"):
+        EvaluateConfig(classifiers=("svm",))

@@ -1,0 +1,67 @@
+"""AppTest of the Evaluate page."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from synth_core.datasets import load_dataset
+from synth_core.features import write_features
+from synth_core.jobs import list_jobs, submit_job, wait_for_job
+from tests.conftest import app_test
+
+PAGE = "pages/6_Evaluate.py"
+
+
+def _generated(workspace, name: str = "generated-vae"):
+    data = load_dataset("builtin:digits", workspace)
+    rng = np.random.default_rng(0)
+    data = data.subset(np.sort(rng.choice(data.n_samples, 200, replace=False)))
+    data.features = np.clip(data.features + 0.05 * rng.standard_normal(data.features.shape), 0, 1)
+    data.attrs.update(mode="interpolate", model_run="runs/vae-x", modality="image")
+    return write_features(workspace.exports_dir / f"{name}.h5", data)
+
+
+def test_evaluate_page_empty_workspace_offers_the_baseline(workspace):
+    at = app_test(PAGE).run()
+    assert not at.exception
+    assert at.title[0].value == "Evaluate"
+    assert any("No synthetic data in this workspace yet" in i.value for i in at.info)
+    assert at.button(key="eval_start").label.startswith("Run the baseline")
+    assert any("No evaluation yet" in c.value for c in at.caption)
+
+
+def test_evaluate_page_starts_a_job_with_the_chosen_sets(workspace):
+    path = _generated(workspace)
+    at = app_test(PAGE).run()
+    assert not at.exception
+    assert at.multiselect(key="eval_synthetic").value == [str(path)]  # generated set preselected
+    at.multiselect(key="eval_synthetic").set_value([])
+    at.button(key="eval_start").click().run()
+    jobs = list_jobs(workspace, "evaluate")
+    assert len(jobs) == 1 and jobs[0].params["synthetic"] == []
+    assert jobs[0].params["real_train"] == "builtin:digits"
+    wait_for_job(workspace, jobs[0].id, timeout=240)
+
+
+def test_evaluate_page_shows_finished_scorecard(workspace):
+    path = _generated(workspace)
+    job = submit_job(workspace, "evaluate", {
+        "real_train": "builtin:digits", "real_test": None, "synthetic": [str(path)],
+        "config": {"classifiers": ["logreg"], "bootstrap": 20}}, title="Evaluate generated-vae")
+    assert wait_for_job(workspace, job.id, timeout=240).state == "done"
+    at = app_test(PAGE).run()
+    assert not at.exception
+    assert any("Scorecard" in s.value for s in at.subheader)
+    table = at.table[0].value
+    assert {"real held-out", "generated-vae", "range", "meaning"} <= set(table.columns)
+    assert any("Precision" in m for m in table.index)
+    assert any("70%/30%" in i.value for i in at.info)
+    at.selectbox(key="eval_card-class-set").set_value("generated-vae").run()
+    assert not at.exception
+
+
+def test_evaluate_page_bad_option_is_shown(workspace):
+    at = app_test(PAGE).run()
+    at.text_input(key="eval_opts-folds").set_value("ten").run()
+    assert not at.exception
+    assert any("Test folds 'ten'" in e.value for e in at.error)
