@@ -1,0 +1,994 @@
+"""Maps of real and generated data: t-SNE (openTSNE and scikit-learn) and PCA, and their figures.
+
+Compute-then-draw, as Optuna's visualisation modules do: :func:`fit_map` fits a
+2-d map of the real rows once (cached in the workspace by a content hash) and
+returns a :class:`RealMap` whose :meth:`RealMap.place` puts new rows onto that
+fixed map (openTSNE's ``transform`` for t-SNE, the projection for PCA), so the
+real points stay where they are between generations. :func:`joint_tsne` is the
+thesis's scikit-learn t-SNE of real and generated rows together. Both give a
+:class:`MapData` record; :func:`map_figure` draws it the thesis's way (real
+points faded, generated points as stars in the class colour, numbered boxes at
+the class centroids: real 0..K-1, generated K..2K-1) and :func:`export_figure`
+writes HTML, JSON or PNG. :func:`latent_map` maps a trained model's latent
+means. :func:`map_job` is the ``"map"`` background job.
+
+A slider (the Generate page) uses it like this::
+
+    real_map = fit_map(real, method="tsne", cache_dir=ws.cache_dir)  # cached after the first call
+    fig = map_figure(real_map.map_data())
+    add_marker(fig, real_map.place(x_new[None]))                     # one step, ~tens of ms
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from synth_core.errors import InputError, StorageError
+from synth_core.events import Callback, Log, Progress, emit
+from synth_core.features import FeatureSet, array_digest, file_digest, read_features
+from synth_core.workspace import Workspace, atomic_write_bytes, get_workspace
+
+logger = logging.getLogger(__name__)
+
+MAP_METHODS = ("tsne", "pca")                     # fit_map: a fixed real map + placement
+ALL_METHODS = ("tsne", "joint-tsne", "pca")       # map_job / CLI: plus the thesis's joint t-SNE
+METHOD_LABELS = {
+    "tsne": "t-SNE, real map fixed (openTSNE, generated rows placed)",
+    "joint-tsne": "joint t-SNE of real + generated (scikit-learn, as in the thesis)",
+    "pca": "PCA (fast, linear)",
+}
+REAL, GENERATED = "real", "generated"
+_CACHE_VERSION = 1
+
+# Seconds per row on one core, measured by benchmarks/explore.py (7077 x 512 rows);
+# only used to warn before a long run.
+_SECONDS_PER_ROW_CORE = {"tsne": 0.006, "joint-tsne": 0.012, "pca": 0.00002}
+
+
+def _default_jobs() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+_MIN_ROWS_PER_THREAD = 2000
+
+
+def _threads(n_jobs: int, n_rows: int) -> int:
+    """Threads worth using for ``n_rows``: on small data, thread start-up and (on a busy
+    machine) spinning OpenMP threads cost far more than they save - measured 0.3 s with
+    one thread vs 9 s with two for 60 rows on a loaded 2-core machine."""
+    return max(1, min(n_jobs, n_rows // _MIN_ROWS_PER_THREAD))
+
+
+@dataclass(frozen=True)
+class MapConfig:
+    """How a map is computed. ``n_jobs`` changes speed only, so it is not part of the cache key."""
+
+    method: str = "tsne"
+    perplexity: float = 30.0
+    n_iter: int = 500                      # openTSNE's main phase
+    early_exaggeration_iter: int = 250     # openTSNE's early-exaggeration phase
+    pca_components: int = 50               # wider data is reduced to this many PCs before t-SNE
+    place_perplexity: float = 5.0          # openTSNE's defaults for transform()
+    place_iter: int = 250
+
+    # "auto": FFT interpolation from 1000 rows, Barnes-Hut below. openTSNE's own "auto" switches
+    # at 10,000 rows, but on the 7077-row benchmark FFT ran the first 250 iterations ~2x faster
+    # (6.8 s vs 13.7 s, one thread); on tiny data FFT's fixed grid cost makes BH faster.
+    negative_gradient_method: str = "auto"
+    random_state: int = 0
+    n_jobs: int = field(default_factory=_default_jobs)
+
+    def __post_init__(self) -> None:
+        if self.method not in MAP_METHODS:
+            raise InputError(f"map method {self.method!r} is not known; choose one of "
+                             f"{', '.join(MAP_METHODS)} (joint t-SNE is joint_tsne())")
+        for name in ("perplexity", "place_perplexity"):
+            if not getattr(self, name) > 0:
+                raise InputError(f"{name} must be > 0; got {getattr(self, name)}; try 30")
+        for name in ("n_iter", "place_iter", "pca_components", "n_jobs"):
+            if int(getattr(self, name)) < 1:
+                raise InputError(f"{name} must be >= 1; got {getattr(self, name)}")
+        if self.early_exaggeration_iter < 0:
+            raise InputError(f"early_exaggeration_iter must be >= 0; got "
+                             f"{self.early_exaggeration_iter}")
+
+    def cache_params(self) -> dict[str, Any]:
+        params = asdict(self)
+        params.pop("n_jobs")
+        return params
+
+
+# --------------------------------------------------------------------------- records
+
+@dataclass
+class MapData:
+    """Points of one map: real rows first, then generated rows.
+
+    ``xy`` float [N, 2]; ``labels`` int64 [N] (-1 = unlabeled); ``source`` [N]
+    of "real"/"generated"; ``ids`` N strings; ``class_names`` K names.
+    """
+
+    xy: np.ndarray
+    labels: np.ndarray
+    source: np.ndarray
+    ids: list[str]
+    class_names: list[str]
+    method: str = "tsne"
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.xy = np.asarray(self.xy, dtype=np.float64).reshape(-1, 2)
+        n = self.xy.shape[0]
+        self.labels = np.asarray(self.labels, dtype=np.int64).reshape(-1)
+        self.source = np.asarray(self.source, dtype=str).reshape(-1)
+        self.ids = [str(i) for i in self.ids]
+        self.class_names = [str(c) for c in self.class_names]
+        if not (len(self.labels) == len(self.source) == len(self.ids) == n):
+            raise InputError(f"map data: xy has {n} rows but labels/source/ids have "
+                             f"{len(self.labels)}/{len(self.source)}/{len(self.ids)}")
+
+    @property
+    def n_real(self) -> int:
+        return int((self.source == REAL).sum())
+
+    @property
+    def n_generated(self) -> int:
+        return int((self.source == GENERATED).sum())
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write as a pickle-free ``.npz`` (atomic)."""
+        buffer = io.BytesIO()
+        np.savez_compressed(
+            buffer, xy=self.xy, labels=self.labels, source=self.source,
+            ids=np.array(self.ids, dtype=str), class_names=np.array(self.class_names, dtype=str),
+            meta=np.array(json.dumps({"method": self.method, **self.meta}, default=str)))
+        atomic_write_bytes(path, buffer.getvalue())
+        return Path(path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> "MapData":
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                meta = json.loads(str(npz["meta"]))
+                return cls(xy=npz["xy"], labels=npz["labels"], source=npz["source"],
+                           ids=npz["ids"].tolist(), class_names=npz["class_names"].tolist(),
+                           method=meta.pop("method", "tsne"), meta=meta)
+        except FileNotFoundError as exc:
+            raise StorageError(f"{path}: no such map file; compute the map again") from exc
+        except (OSError, KeyError, ValueError) as exc:
+            raise InputError(f"{path}: not a map file written by synth_core ({exc}); "
+                             "compute the map again") from exc
+
+
+@dataclass(frozen=True)
+class Centroid:
+    """A class centre on the map; ``number`` is the label for real rows, label + K for generated."""
+
+    label: int
+    source: str
+    number: int
+    x: float
+    y: float
+
+
+def centroids(data: MapData) -> list[Centroid]:
+    """Mean position of each (class, source) group; real numbered 0..K-1, generated K..2K-1."""
+    k = len(data.class_names)
+    out = []
+    for source, offset in ((REAL, 0), (GENERATED, k)):
+        for label in range(k):
+            mask = (data.source == source) & (data.labels == label)
+            if mask.any():
+                x, y = data.xy[mask].mean(axis=0)
+                out.append(Centroid(label, source, label + offset, float(x), float(y)))
+    return out
+
+
+# --------------------------------------------------------------------------- fitting
+
+def _knn(reference: np.ndarray, queries: np.ndarray, k: int, *,
+         reference_sq: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Exact k nearest reference rows of each query row: (distances [n, k], indices [n, k]).
+
+    Plain numpy (one matrix product per chunk) instead of scikit-learn's
+    NearestNeighbors: for the one-row queries of a slider step, scikit-learn's
+    threaded search cost ~280 ms on a busy 2-core machine, this costs well under 1 ms.
+    """
+    reference = np.asarray(reference, dtype=np.float64)
+    queries = np.asarray(queries, dtype=np.float64)
+    k = max(1, min(k, reference.shape[0]))
+    if reference_sq is None:
+        reference_sq = np.einsum("ij,ij->i", reference, reference)  # [N]
+    distances, indices = [], []
+    for start in range(0, queries.shape[0], 1024):
+        q = queries[start:start + 1024]                              # [c, d]
+        d2 = np.einsum("ij,ij->i", q, q)[:, None] - 2.0 * q @ reference.T + reference_sq
+        idx = np.argpartition(d2, k - 1, axis=1)[:, :k] if k < d2.shape[1] else \
+            np.tile(np.arange(d2.shape[1]), (len(q), 1))             # [c, k], unordered
+        part = np.take_along_axis(d2, idx, axis=1)
+        order = np.argsort(part, axis=1)
+        indices.append(np.take_along_axis(idx, order, axis=1))
+        distances.append(np.sqrt(np.maximum(np.take_along_axis(part, order, axis=1), 0.0)))
+    if not indices:
+        return np.zeros((0, k)), np.zeros((0, k), dtype=np.int64)
+    return np.concatenate(distances), np.concatenate(indices)
+
+
+class _ReferenceAffinities:
+    """Affinities of new rows to the real rows, for openTSNE's ``transform``.
+
+    openTSNE can pickle a fitted ``TSNEEmbedding`` but not save it any other way,
+    and we keep cache files pickle-free (a cache file must never run code when
+    loaded). ``transform`` needs only the real rows' map positions and a
+    nearest-neighbour query against the real rows, so we store those arrays and
+    rebuild this small object instead (no index to build: queries are exact
+    matrix products). It implements the part of ``openTSNE.affinity.Affinities``
+    that ``transform`` uses: ``P`` (only its shape is checked) and ``to_new``.
+    """
+
+    def __init__(self, reference: np.ndarray, *, n_jobs: int = 1) -> None:
+        import scipy.sparse as sp
+
+        self.reference = np.asarray(reference, dtype=np.float64)         # [N, k]
+        self.reference_sq = np.einsum("ij,ij->i", self.reference, self.reference)
+        self.n_samples = self.reference.shape[0]
+        self.n_jobs = n_jobs
+        self.verbose = False
+        self.P = sp.csr_matrix((self.n_samples, self.n_samples))
+
+    def to_new(self, data: np.ndarray, perplexity: float = 5.0, return_distances: bool = False,
+               k_neighbors: str | int = "auto"):
+        from openTSNE.affinity import joint_probabilities_nn
+
+        k = min(self.n_samples, int(3 * perplexity)) if k_neighbors == "auto" else int(k_neighbors)
+        k = max(1, k)
+        perplexity = min(perplexity, max(k / 3, 1.0))  # openTSNE's rule: k >= 3 x perplexity
+        distances, neighbors = _knn(self.reference, data, k, reference_sq=self.reference_sq)
+        P = joint_probabilities_nn(neighbors, distances, [perplexity], symmetrize=False,
+                                   normalization="point-wise", n_reference_samples=self.n_samples,
+                                   n_jobs=self.n_jobs)
+        return (P, neighbors, distances) if return_distances else P
+
+
+@dataclass
+class RealMap:
+    """A fitted map of the real rows; :meth:`place` adds new rows without moving them.
+
+    ``xy`` [N, 2] real positions (centred); ``mean_`` [D] and ``components_``
+    [k, D] project raw rows (PCA; k = 0 means the rows are used as they are);
+    ``reference_`` [N, k] the projected real rows that t-SNE placement queries.
+    """
+
+    config: MapConfig
+    xy: np.ndarray
+    labels: np.ndarray
+    ids: list[str]
+    class_names: list[str]
+    mean_: np.ndarray
+    components_: np.ndarray
+    reference_: np.ndarray
+    key: str = ""
+    from_cache: bool = False
+    seconds: float = 0.0
+    _embedding: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def method(self) -> str:
+        return self.config.method
+
+    @property
+    def n_features(self) -> int:
+        return int(self.mean_.shape[0])
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.xy.shape[0])
+
+    def project(self, X: np.ndarray) -> np.ndarray:
+        """Raw rows [n, D] -> the space the map was fitted in [n, k]."""
+        X = np.asarray(X, dtype=np.float64)
+        if self.components_.shape[0] == 0:
+            return X
+        return (X - self.mean_) @ self.components_.T  # [n, D] @ [D, k] -> [n, k]
+
+    def place(self, X: np.ndarray) -> np.ndarray:
+        """Positions [n, 2] of new rows [n, D] on this map; the real points do not move."""
+        X = _check_rows(X, self.n_features, "generated rows")
+        if X.shape[0] == 0:
+            return np.zeros((0, 2))
+        Z = self.project(X)
+        if self.method == "pca":
+            return Z
+        placed = self._tsne_embedding().transform(
+            Z, perplexity=self.config.place_perplexity, n_iter=self.config.place_iter)
+        return np.asarray(placed, dtype=np.float64)
+
+    def _tsne_embedding(self):
+        if self._embedding is None:
+            from openTSNE import TSNEEmbedding
+
+            # One thread: placement is light (800 rows ~0.3-0.7 s) and a second thread made it
+            # 7x slower on a busy 2-core machine (5.3 s vs 0.7 s, benchmarks/explore.py).
+            affinities = _ReferenceAffinities(self.reference_, n_jobs=1)
+            # FFT interpolation: the grid over the real points is computed once and reused,
+            # so placing one row costs a few ms per iteration whatever N is.
+            self._embedding = TSNEEmbedding(
+                self.xy, affinities, negative_gradient_method="fft",
+                random_state=self.config.random_state, n_jobs=1)
+        return self._embedding
+
+    def map_data(self, synthetic: FeatureSet | None = None, *,
+                 callback: Callback | None = None) -> MapData:
+        """The real rows plus ``synthetic`` placed on the map, as a :class:`MapData`."""
+        xy, labels, ids = [self.xy], [self.labels], list(self.ids)
+        source = [np.full(self.n_samples, REAL)]
+        if synthetic is not None and synthetic.n_samples:
+            _check_labels(synthetic, len(self.class_names))
+            emit(callback, Progress(0.95, f"placing {synthetic.n_samples} generated rows",
+                                    stage="place"))
+            xy.append(self.place(synthetic.features))
+            labels.append(synthetic.labels)
+            source.append(np.full(synthetic.n_samples, GENERATED))
+            ids += _row_ids(synthetic, "generated")
+        return MapData(xy=np.concatenate(xy), labels=np.concatenate(labels),
+                       source=np.concatenate(source), ids=ids, class_names=self.class_names,
+                       method=self.method)
+
+    # -- pickle-free cache: plain arrays and a JSON string in one .npz
+    def _save(self, path: Path) -> None:
+        buffer = io.BytesIO()
+        meta = {"version": _CACHE_VERSION, "config": asdict(self.config),
+                "class_names": self.class_names, "key": self.key, "seconds": self.seconds}
+        np.savez(buffer, xy=self.xy, labels=self.labels, ids=np.array(self.ids, dtype=str),
+                 mean=self.mean_, components=self.components_, reference=self.reference_,
+                 meta=np.array(json.dumps(meta)))
+        atomic_write_bytes(path, buffer.getvalue())
+
+    @classmethod
+    def _load(cls, path: Path, config: MapConfig) -> "RealMap":
+        with np.load(path, allow_pickle=False) as npz:
+            meta = json.loads(str(npz["meta"]))
+            if meta.get("version") != _CACHE_VERSION:
+                raise ValueError(f"cache version {meta.get('version')}")
+            return cls(config=config, xy=npz["xy"], labels=npz["labels"],
+                       ids=npz["ids"].tolist(), class_names=meta["class_names"],
+                       mean_=npz["mean"], components_=npz["components"],
+                       reference_=npz["reference"], key=meta["key"], from_cache=True,
+                       seconds=float(meta.get("seconds", 0.0)))
+
+
+def map_cache_key(real: FeatureSet, config: MapConfig) -> str:
+    """Content hash of the rows and labels plus the parameters that change the map."""
+    params = json.dumps(config.cache_params(), sort_keys=True)
+    digest = hashlib.blake2b(digest_size=12)
+    digest.update(array_digest(real.features, real.labels).encode())
+    digest.update(params.encode())
+    return digest.hexdigest()
+
+
+def _real_map_path(cache_dir: Path, method: str, key: str) -> Path:
+    return cache_dir / "maps" / f"real-{method}-{key}.npz"
+
+
+def fit_map(real: FeatureSet, *, method: str = "tsne", cache_dir: Path | None = None,
+            random_state: int = 0, callback: Callback | None = None,
+            config: MapConfig | None = None) -> RealMap:
+    """Fit a 2-d map of the real rows, or load it from ``cache_dir/maps/`` when already fitted.
+
+    ``config`` sets the other parameters (perplexity, iterations...); ``method``
+    and ``random_state`` always come from the arguments. Wide data (more than
+    ``config.pca_components`` features) is reduced with PCA before t-SNE.
+    """
+    config = replace(config or MapConfig(), method=method, random_state=random_state)
+    _check_rows(real.features, real.n_features, "real rows")
+    if real.n_features < 2:
+        raise InputError(f"the real data has {real.n_features} feature per row; a 2-d map needs "
+                         "at least 2 features")
+    min_rows = 5 if method == "tsne" else 2
+    if real.n_samples < min_rows:
+        raise InputError(f"the real data has {real.n_samples} rows; a {method} map needs at "
+                         f"least {min_rows}; pick a larger dataset")
+    key = map_cache_key(real, config)
+    path = _real_map_path(Path(cache_dir), method, key) if cache_dir else None
+    if path is not None and path.is_file():
+        try:
+            cached = RealMap._load(path, config)
+            cached.ids = _row_ids(real, "real")  # ids do not change the map; take the current ones
+            emit(callback, Progress(1.0, f"{method} map loaded from the cache", stage="cache"))
+            return cached
+        except (OSError, KeyError, ValueError) as exc:
+            emit(callback, Log(f"ignoring unreadable map cache {path.name} ({exc}); refitting",
+                               level="warning"))
+    start = time.perf_counter()
+    X = real.features.astype(np.float64)
+    if method == "pca":
+        mean, components = _fit_pca(X, 2, config.random_state)
+        xy = (X - mean) @ components.T  # [N, D] @ [D, 2] -> [N, 2]
+        reference = np.zeros((0, 0))     # PCA places new rows by projection alone
+    else:
+        if X.shape[1] > config.pca_components:
+            emit(callback, Progress(0.0, f"PCA: {X.shape[1]} -> {config.pca_components} "
+                                         "dimensions", stage="pca"))
+            mean, components = _fit_pca(X, config.pca_components, config.random_state)
+            reference = (X - mean) @ components.T  # [N, D] @ [D, k] -> [N, k]
+        else:
+            mean, components, reference = np.zeros(X.shape[1]), np.zeros((0, X.shape[1])), X
+        xy = _fit_opentsne(reference, config, callback)
+        xy -= (xy.max(axis=0) + xy.min(axis=0)) / 2  # centred, as openTSNE's transform expects
+    real_map = RealMap(config=config, xy=xy, labels=real.labels.copy(),
+                       ids=_row_ids(real, "real"), class_names=list(real.class_names),
+                       mean_=mean, components_=components, reference_=reference,
+                       key=key, seconds=time.perf_counter() - start)
+    if path is not None:
+        real_map._save(path)
+    emit(callback, Progress(1.0, f"{method} map of {real.n_samples} rows fitted in "
+                                 f"{real_map.seconds:.1f} s", stage="fit"))
+    return real_map
+
+
+def _fit_pca(X: np.ndarray, n_components: int, random_state: int) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.decomposition import PCA
+
+    n_components = min(n_components, X.shape[0], X.shape[1])
+    pca = PCA(n_components=n_components, random_state=random_state).fit(X)
+    return pca.mean_.astype(np.float64), pca.components_.astype(np.float64)  # [D], [k, D]
+
+
+def _gradient_method(config: MapConfig, n_rows: int) -> str:
+    if config.negative_gradient_method != "auto":
+        return config.negative_gradient_method
+    return "fft" if n_rows >= 1000 else "bh"
+
+
+def _fit_opentsne(X: np.ndarray, config: MapConfig, callback: Callback | None) -> np.ndarray:
+    from openTSNE import TSNE
+
+    total = config.early_exaggeration_iter + config.n_iter
+    every = max(1, min(50, total // 20))
+    done = {"iterations": 0}
+
+    def _report(iteration: int, error: float, embedding: np.ndarray) -> bool:
+        # openTSNE restarts the count for its second phase; count calls instead.
+        done["iterations"] += every
+        emit(callback, Progress(min(0.05 + 0.9 * done["iterations"] / total, 0.95),
+                                f"t-SNE iteration {min(done['iterations'], total)}/{total}",
+                                stage="tsne"))
+        return False
+
+    tsne = TSNE(n_components=2, perplexity=min(config.perplexity, (X.shape[0] - 1) / 3),
+                n_iter=config.n_iter, early_exaggeration_iter=config.early_exaggeration_iter,
+                negative_gradient_method=_gradient_method(config, X.shape[0]),
+                n_jobs=_threads(config.n_jobs, X.shape[0]),
+                random_state=config.random_state, callbacks=_report if callback else None,
+                callbacks_every_iters=every)
+    emit(callback, Progress(0.05, f"t-SNE of {X.shape[0]} rows x {X.shape[1]} dimensions",
+                            stage="tsne"))
+    return np.array(tsne.fit(X), dtype=np.float64)  # [N, 2]
+
+
+def joint_tsne(real: FeatureSet, synthetic: FeatureSet | None, *, random_state: int = 0,
+               perplexity: float = 30.0, pca_components: int = 50, max_iter: int | None = None,
+               n_jobs: int | None = None, callback: Callback | None = None) -> MapData:
+    """The thesis's map: one scikit-learn t-SNE of real and generated rows together.
+
+    Rows wider than ``pca_components`` are reduced with PCA (fitted on all rows)
+    first. Every generation changes the whole map; use :func:`fit_map` for a
+    fixed real map.
+    """
+    from sklearn.manifold import TSNE
+    from threadpoolctl import threadpool_limits
+
+    parts = [real] + ([synthetic] if synthetic is not None and synthetic.n_samples else [])
+    for part in parts[1:]:
+        _check_rows(part.features, real.n_features, "generated rows")
+        _check_labels(part, real.n_classes)
+    X = np.concatenate([p.features for p in parts]).astype(np.float64)
+    n = X.shape[0]
+    if n < 5:
+        raise InputError(f"joint t-SNE needs at least 5 rows; got {n}; pick a larger dataset")
+    start = time.perf_counter()
+    if X.shape[1] > pca_components:
+        emit(callback, Progress(0.02, f"PCA: {X.shape[1]} -> {pca_components} dimensions",
+                                stage="pca"))
+        mean, components = _fit_pca(X, pca_components, random_state)
+        X = (X - mean) @ components.T  # [n, D] -> [n, k]
+    emit(callback, Progress(0.05, f"scikit-learn t-SNE of {n} rows (no progress until it ends)",
+                            stage="tsne"))
+    kwargs = {"max_iter": max_iter} if max_iter else {}
+    n_jobs = _threads(n_jobs or _default_jobs(), n)
+    tsne = TSNE(n_components=2, perplexity=min(perplexity, (n - 1) / 3), init="pca",
+                learning_rate="auto", random_state=random_state, n_jobs=n_jobs, **kwargs)
+    # scikit-learn's Barnes-Hut gradient uses every OpenMP thread whatever n_jobs says; on a
+    # busy machine spinning threads make it many times slower, so n_jobs caps them too.
+    with threadpool_limits(limits=n_jobs, user_api="openmp"):
+        xy = tsne.fit_transform(X)  # [n, 2]
+    emit(callback, Progress(1.0, f"joint t-SNE of {n} rows in {time.perf_counter() - start:.1f} s",
+                            stage="tsne"))
+    source = np.concatenate([np.full(real.n_samples, REAL)]
+                            + [np.full(p.n_samples, GENERATED) for p in parts[1:]])
+    ids = _row_ids(real, "real") + [i for p in parts[1:] for i in _row_ids(p, "generated")]
+    return MapData(xy=xy, labels=np.concatenate([p.labels for p in parts]), source=source,
+                   ids=ids, class_names=real.class_names, method="joint-tsne",
+                   meta={"seconds": time.perf_counter() - start})
+
+
+def latent_map(run: Any, real: FeatureSet, synthetic: FeatureSet | None = None, *,
+               method: str = "pca", random_state: int = 0,
+               callback: Callback | None = None, config: MapConfig | None = None) -> MapData:
+    """Map of a trained model's latent space: the means of the real rows, and the generated codes.
+
+    ``run`` is a :class:`synth_core.runs.Run` (anything with ``encode(X, labels)
+    -> (mu, logvar)`` and ``is_conditional``). Generated rows are encoded too, so
+    the stars show where the model puts them.
+    """
+    conditional = bool(getattr(run, "is_conditional", False))
+    expected = int(getattr(run, "n_features", real.n_features))
+    if expected != real.n_features:
+        raise InputError(f"the model was trained on {expected}-feature rows but the real data has "
+                         f"{real.n_features}; pick the dataset the model was trained on "
+                         f"({getattr(run, 'dataset_ref', '') or 'see its config.json'})")
+    if conditional and not real.is_labeled:
+        raise InputError("this model is conditional (CVAE) and needs class labels, but the real "
+                         "data has unlabeled rows; pick the labelled dataset it was trained on")
+    emit(callback, Progress(0.02, f"encoding {real.n_samples} real rows", stage="encode"))
+    mu, _ = run.encode(real.features, real.labels if conditional else None)  # [N, latent]
+    pad = max(0, 2 - mu.shape[1])  # a 1-d latent space is drawn on a line: [N, 1] -> [N, 2]
+    mu = np.pad(mu, ((0, 0), (0, pad)))
+    latent = FeatureSet(features=mu, labels=real.labels, class_names=real.class_names,
+                        ids=_row_ids(real, "real"))
+    real_map = fit_map(latent, method=method, cache_dir=None, random_state=random_state,
+                       callback=callback, config=config)
+    codes = None
+    if synthetic is not None and synthetic.n_samples:
+        _check_rows(synthetic.features, real.n_features, "generated rows")
+        _check_labels(synthetic, real.n_classes)
+        if conditional and (synthetic.labels < 0).any():
+            raise InputError("the generated file has unlabeled rows but the model is "
+                             "conditional; generate with class labels (CVAE) first")
+        mu_gen, _ = run.encode(synthetic.features, synthetic.labels if conditional else None)
+        mu_gen = np.pad(mu_gen, ((0, 0), (0, pad)))
+        codes = FeatureSet(features=mu_gen, labels=synthetic.labels,
+                           class_names=synthetic.class_names, ids=_row_ids(synthetic, "generated"))
+    data = real_map.map_data(codes, callback=callback)
+    data.meta.update({"space": "latent", "latent_dim": int(mu.shape[1])})
+    return data
+
+
+# --------------------------------------------------------------------------- helpers on data
+
+def _check_rows(X: np.ndarray, n_features: int, name: str) -> np.ndarray:
+    X = np.asarray(X)
+    if X.ndim == 1:
+        X = X[None, :]
+    if X.ndim != 2:
+        raise InputError(f"{name} must be a 2-D matrix [rows, features]; got shape {X.shape}")
+    if X.shape[1] != n_features:
+        raise InputError(
+            f"{name} have {X.shape[1]} features but the map was fitted on {n_features}-feature "
+            "rows; use generated data from a model trained on this dataset (same feature "
+            "width), or pick the real dataset the model was trained on")
+    if not np.isfinite(X).all():
+        bad = int((~np.isfinite(X)).any(axis=1).sum())
+        raise InputError(f"{name}: {bad} row(s) contain NaN or infinite values; remove them "
+                         "and try again (in generated data they come from a diverged model)")
+    return X
+
+
+def _check_labels(data: FeatureSet, n_classes: int) -> None:
+    if data.n_samples and n_classes and data.labels.max() >= n_classes:
+        raise InputError(f"generated rows have class label {int(data.labels.max())} but the real "
+                         f"data has {n_classes} classes (0..{n_classes - 1}); use generated data "
+                         "from a model trained on this dataset")
+
+
+def _row_ids(data: FeatureSet, prefix: str) -> list[str]:
+    if data.ids is not None:
+        return list(data.ids)
+    return [f"{prefix}-{i}" for i in range(data.n_samples)]
+
+
+def nearest_rows(reference: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index [n] of each query row's nearest reference row (Euclidean) and the distance [n]."""
+    reference = np.asarray(reference, dtype=np.float64)
+    queries = _check_rows(np.asarray(queries, dtype=np.float64), reference.shape[1], "query rows")
+    distances, index = _knn(reference, queries, 1)
+    return index[:, 0], distances[:, 0]
+
+
+def estimate_seconds(n_rows: int, method: str) -> float:
+    """Rough duration of a map of ``n_rows`` rows on this machine (for a warning, not a promise)."""
+    cores = min(os.cpu_count() or 1, 8)
+    per_row = _SECONDS_PER_ROW_CORE.get(method, _SECONDS_PER_ROW_CORE["joint-tsne"])
+    return n_rows * per_row / (cores if method == "tsne" else min(cores, 2))
+
+
+# --------------------------------------------------------------------------- figure
+
+# matplotlib's nipy_spectral colour map (segment data copied; matplotlib is not a dependency):
+# the thesis's palette, wide enough to keep 10+ classes apart.
+_NIPY_SPECTRAL = {
+    "red": [0.0, 0.4667, 0.5333, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.7333,
+            0.9333, 1.0, 1.0, 1.0, 0.8667, 0.80, 0.80],
+    "green": [0.0, 0.0, 0.0, 0.0, 0.0, 0.4667, 0.6000, 0.6667, 0.6667, 0.6000, 0.7333, 0.8667,
+              1.0, 1.0, 0.9333, 0.8000, 0.6000, 0.0, 0.0, 0.0, 0.80],
+    "blue": [0.0, 0.5333, 0.6000, 0.6667, 0.8667, 0.8667, 0.8667, 0.6667, 0.5333, 0.0, 0.0, 0.0,
+             0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.80],
+}
+UNLABELED_COLOR = "#9e9e9e"
+
+
+def class_colors(n_classes: int) -> list[str]:
+    """One hex colour per class from nipy_spectral, skipping its black start and its end
+    (0.86..1 is three near-identical reds, then grey)."""
+    if n_classes <= 0:
+        return []
+    stops = np.linspace(0.0, 1.0, 21)
+    where = np.linspace(0.03, 0.86, n_classes) if n_classes > 1 else np.array([0.5])
+    channels = [np.interp(where, stops, _NIPY_SPECTRAL[c]) for c in ("red", "green", "blue")]
+    return ["#%02x%02x%02x" % tuple(int(round(255 * v)) for v in rgb) for rgb in zip(*channels)]
+
+
+def _text_color(hex_color: str) -> str:
+    r, g, b = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
+    return "#000000" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "#ffffff"
+
+
+_AXIS_TITLES = {"tsne": "t-SNE", "joint-tsne": "t-SNE", "pca": "PC"}
+
+
+def map_figure(data: MapData, *, title: str | None = None, show_centroids: bool = True,
+               real_opacity: float = 0.5, height: int = 700):
+    """Plotly figure of a map: one trace per (class, source), numbered centroid boxes.
+
+    Real points are faded circles, generated points stars of the same class
+    colour; the legend groups real and generated traces (click an entry to hide
+    it, click a group title to hide the group); hover shows id, class and source.
+    """
+    import plotly.graph_objects as go
+
+    k = len(data.class_names)
+    colors = class_colors(k)
+    fig = go.Figure()
+    labels = list(range(k)) + ([-1] if (data.labels < 0).any() else [])
+    for source, offset in ((REAL, 0), (GENERATED, k)):
+        for label in labels:
+            mask = (data.source == source) & (data.labels == label)
+            if not mask.any():
+                continue
+            name = data.class_names[label] if label >= 0 else "unlabeled"
+            color = colors[label] if label >= 0 else UNLABELED_COLOR
+            idx = np.flatnonzero(mask)
+            custom = np.stack([np.array(data.ids, dtype=object)[idx],
+                               np.full(len(idx), name, dtype=object),
+                               np.full(len(idx), source, dtype=object)], axis=1)  # [n, 3]
+            is_real = source == REAL
+            fig.add_trace(go.Scatter(
+                x=data.xy[idx, 0], y=data.xy[idx, 1], mode="markers",
+                name=f"{label + offset}: {name}" if label >= 0 else f"{name} ({source})",
+                legendgroup=source,
+                legendgrouptitle_text="Real (faded)" if is_real else "Generated (stars)",
+                marker=dict(color=color, symbol="circle" if is_real else "star",
+                            size=7 if is_real else 13, opacity=real_opacity if is_real else 1.0,
+                            line=dict(width=0 if is_real else 0.8, color="#222222")),
+                customdata=custom,
+                hovertemplate="%{customdata[0]}<br>class: %{customdata[1]}"
+                              "<br>%{customdata[2]}<extra></extra>",
+                meta={"label": int(label), "source": source}))
+    if show_centroids:
+        for c in centroids(data):
+            color = colors[c.label]
+            generated = c.source == GENERATED
+            fig.add_annotation(
+                x=c.x, y=c.y, text=f"<b>{c.number}</b>", showarrow=False,
+                font=dict(size=12, color=_text_color(color) if generated else "#000000"),
+                bgcolor=color if generated else "rgba(255,255,255,0.85)",
+                bordercolor="#222222" if generated else color, borderwidth=2, borderpad=3,
+                hovertext=f"{'generated' if generated else 'real'} centroid of "
+                          f"{data.class_names[c.label]}")
+    axis = _AXIS_TITLES.get(data.method, "")
+    fig.update_layout(
+        title=title or _default_title(data), template="plotly_white", height=height,
+        legend=dict(groupclick="toggleitem", itemsizing="constant", tracegroupgap=12),
+        margin=dict(l=40, r=20, t=60, b=40), hovermode="closest")
+    fig.update_xaxes(title_text=f"{axis} 1", showticklabels=False, zeroline=False)
+    fig.update_yaxes(title_text=f"{axis} 2", showticklabels=False, zeroline=False,
+                     scaleanchor="x", scaleratio=1)
+    return fig
+
+
+def _default_title(data: MapData) -> str:
+    method = {"tsne": "t-SNE (real map fixed)", "joint-tsne": "joint t-SNE",
+              "pca": "PCA"}.get(data.method, data.method)
+    space = "latent space, " if data.meta.get("space") == "latent" else ""
+    gen = f" + {data.n_generated} generated" if data.n_generated else ""
+    return f"{method}: {space}{data.n_real} real{gen}"
+
+
+MARKER_NAME = "selected sample"
+
+
+def add_marker(fig, xy: np.ndarray, *, name: str = MARKER_NAME, color: str = "#000000"):
+    """Show ``xy`` [n, 2] as a big outlined marker; updates the trace in place if it exists.
+
+    The Generate page calls this on every slider step, so it only changes the
+    marker trace's data instead of rebuilding the figure.
+    """
+    import plotly.graph_objects as go
+
+    xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+    for trace in fig.data:
+        if trace.name == name:
+            trace.x, trace.y = xy[:, 0], xy[:, 1]
+            return fig
+    fig.add_trace(go.Scatter(
+        x=xy[:, 0], y=xy[:, 1], mode="markers", name=name,
+        marker=dict(symbol="star-diamond", size=20, color=color,
+                    line=dict(width=2, color="#ffffff")),
+        hovertemplate=f"{name}<extra></extra>"))
+    return fig
+
+
+# --------------------------------------------------------------------------- export
+
+EXPORT_FORMATS = {".html": "text/html", ".json": "application/json", ".png": "image/png"}
+
+
+def chrome_path() -> str | None:
+    """The Chrome/Chromium that PNG export (kaleido) will use, or None when there is none."""
+    override = os.environ.get("BROWSER_PATH")
+    if override:
+        return override if Path(override).is_file() else None
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    for candidate in ("/usr/bin/chromium", "/usr/lib/chromium/chromium"):
+        if Path(candidate).is_file():
+            return candidate
+    return None
+
+
+def figure_bytes(fig, fmt: str, *, width: int = 1100, height: int = 800, scale: float = 2.0
+                 ) -> bytes:
+    """The figure as ``html`` (self-contained, works offline), ``json`` or ``png`` bytes."""
+    fmt = fmt.lower().lstrip(".")
+    if fmt == "html":
+        return fig.to_html(include_plotlyjs=True, full_html=True).encode("utf-8")
+    if fmt == "json":
+        return fig.to_json().encode("utf-8")
+    if fmt == "png":
+        browser = chrome_path()
+        if browser is None:
+            raise StorageError(
+                "PNG export needs Chrome or Chromium (kaleido draws the figure with it) and none "
+                "was found; install it (apt-get install chromium), point BROWSER_PATH at it, or "
+                "export HTML instead")
+        # kaleido 1.x finds the browser through choreographer: $BROWSER_PATH first, then PATH.
+        os.environ.setdefault("BROWSER_PATH", browser)
+        try:
+            return fig.to_image(format="png", width=width, height=height, scale=scale)
+        except Exception as exc:  # noqa: BLE001 - kaleido/Chrome failures have many types
+            raise StorageError(f"PNG export with {browser} failed: {type(exc).__name__}: {exc}; "
+                               "export HTML instead, or check that the browser starts") from exc
+    raise InputError(f"export format {fmt!r} is not supported; use one of "
+                     f"{', '.join(s.lstrip('.') for s in EXPORT_FORMATS)}")
+
+
+def export_figure(fig, path: str | os.PathLike[str], *, overwrite: bool = False, **kwargs) -> Path:
+    """Write the figure to ``path``; the format follows the suffix (.html, .json, .png)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in EXPORT_FORMATS:
+        raise InputError(f"{path}: unknown map format {suffix or '(none)'}; end the file name "
+                         f"in {', '.join(EXPORT_FORMATS)}")
+    if path.exists() and not overwrite:
+        raise StorageError(f"{path} already exists; choose another name or pass overwrite=True "
+                           "(--overwrite on the CLI)")
+    atomic_write_bytes(path, figure_bytes(fig, suffix, **kwargs))
+    return path
+
+
+# --------------------------------------------------------------------------- workspace, jobs
+
+def is_generated_file(path: Path) -> bool:
+    """True for a feature file written by generation (its attrs hold ``mode``)."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as handle:
+            return "mode" in handle.attrs and "features" in handle
+    except OSError:
+        return False
+
+
+def generated_files(workspace: Workspace) -> list[Path]:
+    """Generated feature files in the workspace's datasets/ and exports/, newest first."""
+    found = [p for folder in (workspace.datasets_dir, workspace.exports_dir) if folder.is_dir()
+             for p in folder.glob("*.h5") if is_generated_file(p)]
+    return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+def load_synthetic(refs: Sequence[str], workspace: Workspace) -> FeatureSet | None:
+    """Read one or more generated files as one FeatureSet (None when ``refs`` is empty)."""
+    from synth_core.datasets import dataset_path
+
+    parts, ids = [], []
+    for ref in refs:
+        path = dataset_path(ref, workspace)
+        part = read_features(path)
+        if parts and part.n_features != parts[0].n_features:
+            raise InputError(f"{path.name} has {part.n_features} features but "
+                             f"{refs[0]} has {parts[0].n_features}; map generated files of one "
+                             "feature width together")
+        parts.append(part)
+        ids += part.ids if part.ids is not None else [f"{path.stem}:{i}"
+                                                      for i in range(part.n_samples)]
+    if not parts:
+        return None
+    return FeatureSet(features=np.concatenate([p.features for p in parts]),
+                      labels=np.concatenate([p.labels for p in parts]),
+                      class_names=parts[0].class_names, ids=ids)
+
+
+def check_map_inputs(params: dict[str, Any], workspace: Workspace) -> tuple[int, int]:
+    """Rows of the real and generated data (read from the file shapes) after checking widths.
+
+    Cheap, so a page can refuse bad input before starting a job.
+    """
+    import h5py
+
+    from synth_core.datasets import dataset_path
+
+    params = normalize_params(params)
+
+    def _shape(ref: str) -> tuple[int, int]:
+        path = dataset_path(ref, workspace)
+        try:
+            with h5py.File(path, "r") as handle:
+                return tuple(handle["features"].shape)  # type: ignore[return-value]
+        except (OSError, KeyError) as exc:
+            raise InputError(f"{path}: not a feature file with a /features matrix ({exc})") from exc
+
+    n_real, width = _shape(params["dataset"])
+    if params["run"]:
+        from synth_core.workspace import read_json
+
+        run_meta = read_json(Path(params["run"]) / "config.json") or {}
+        trained = run_meta.get("n_features")
+        if trained is not None and int(trained) != width:
+            raise InputError(
+                f"the model {Path(params['run']).name} was trained on {trained}-feature rows but "
+                f"the real dataset {params['dataset']} has {width}; pick the dataset it was "
+                f"trained on ({run_meta.get('dataset_ref') or 'see its config.json'})")
+    n_generated = 0
+    for ref in params["synthetic"]:
+        rows, cols = _shape(ref)
+        if cols != width:
+            raise InputError(
+                f"generated file {Path(ref).name} has {cols} features per row but the real "
+                f"dataset {params['dataset']} has {width}; pick the real dataset the model was "
+                "trained on, or generated data from a model trained on this one")
+        n_generated += rows
+    return int(n_real), int(n_generated)
+
+
+def _params_key(params: dict[str, Any], workspace: Workspace) -> str:
+    from synth_core.datasets import dataset_path
+
+    content = {
+        "dataset": file_digest(dataset_path(params["dataset"], workspace)),
+        "synthetic": [file_digest(dataset_path(r, workspace)) for r in params.get("synthetic", [])],
+        "method": params.get("method", "tsne"),
+        "random_state": int(params.get("random_state", 0)),
+        "config": params.get("config", {}),
+        "run": "",
+    }
+    if params.get("run"):
+        config = Path(params["run"]) / "config.json"
+        content["run"] = file_digest(config) if config.is_file() else str(params["run"])
+    text = json.dumps(content, sort_keys=True)
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
+def map_result_path(workspace: Workspace, params: dict[str, Any]) -> Path:
+    """Where the MapData for ``params`` is (or will be) stored: ``cache/maps/map-<hash>.npz``."""
+    kind = "latent" if params.get("run") else "map"
+    return workspace.cache_dir / "maps" / f"{kind}-{_params_key(params, workspace)}.npz"
+
+
+def normalize_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Check and complete map params: dataset, synthetic (list), method, random_state, run."""
+    method = str(params.get("method", "tsne"))
+    if method not in ALL_METHODS:
+        raise InputError(f"map method {method!r} is not known; choose one of "
+                         f"{', '.join(ALL_METHODS)}")
+    synthetic = params.get("synthetic") or []
+    if isinstance(synthetic, (str, os.PathLike)):
+        synthetic = [synthetic]
+    if params.get("run") and method == "joint-tsne":
+        raise InputError("latent maps use 'tsne' or 'pca', not 'joint-tsne'")
+    if not params.get("dataset"):
+        raise InputError("no dataset given for the map; pass a dataset reference "
+                         "(e.g. builtin:digits)")
+    return {"dataset": str(params["dataset"]), "synthetic": [str(s) for s in synthetic],
+            "method": method, "random_state": int(params.get("random_state", 0)),
+            "config": dict(params.get("config") or {}), "run": str(params.get("run") or "")}
+
+
+def compute_map(params: dict[str, Any], workspace: Workspace, *,
+                callback: Callback | None = None) -> tuple[MapData, Path]:
+    """Compute (or load) the map described by ``params``; returns it and where it is stored."""
+    from synth_core.datasets import load_dataset
+
+    params = normalize_params(params)
+    out = map_result_path(workspace, params)
+    if out.is_file():
+        emit(callback, Progress(1.0, "map loaded from the cache", stage="cache"))
+        return MapData.load(out), out
+    start = time.perf_counter()
+    real = load_dataset(params["dataset"], workspace)
+    real.check_finite(params["dataset"])
+    synthetic = load_synthetic(params["synthetic"], workspace)
+    config = MapConfig(**{**params["config"], "method": "tsne" if params["method"] != "pca"
+                          else "pca", "random_state": params["random_state"]})
+    if params["run"]:
+        from synth_core.runs import Run
+
+        run = Run.load(params["run"])
+        data = latent_map(run, real, synthetic, method=config.method,
+                          random_state=params["random_state"], callback=callback, config=config)
+    elif params["method"] == "joint-tsne":
+        data = joint_tsne(real, synthetic, random_state=params["random_state"],
+                          perplexity=config.perplexity, pca_components=config.pca_components,
+                          n_jobs=config.n_jobs, callback=callback)
+    else:
+        real_map = fit_map(real, method=config.method, cache_dir=workspace.cache_dir,
+                           random_state=params["random_state"], callback=callback, config=config)
+        data = real_map.map_data(synthetic, callback=callback)
+    data.meta.update({"dataset": params["dataset"], "synthetic": params["synthetic"],
+                      "run": params["run"], "seconds": round(time.perf_counter() - start, 3)})
+    data.save(out)
+    return data, out
+
+
+def is_quick(params: dict[str, Any], workspace: Workspace) -> bool:
+    """True when the map for ``params`` takes about a second: PCA, or t-SNE placement on a real
+    map already in the cache (then only the generated rows are placed). Pages run those inline
+    and everything else as a job."""
+    from synth_core.datasets import load_dataset
+
+    params = normalize_params(params)
+    if params["method"] == "pca":
+        return True
+    if params["method"] != "tsne" or params["run"]:
+        return False
+    config = MapConfig(**{**params["config"], "method": "tsne",
+                          "random_state": params["random_state"]})
+    real = load_dataset(params["dataset"], workspace)
+    key = map_cache_key(real, config)
+    return _real_map_path(workspace.cache_dir, "tsne", key).is_file()
+
+
+def map_job(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    """Job kind ``"map"``: compute the map and store it under cache/maps/ for the page.
+
+    ``params``: ``dataset`` (reference), ``synthetic`` (list of generated files),
+    ``method`` (tsne | joint-tsne | pca), ``random_state``, optional ``run`` (a
+    run folder: map its latent space) and ``config`` (MapConfig fields).
+    """
+    workspace = getattr(ctx, "workspace", None) or get_workspace()
+    data, out = compute_map(params, workspace, callback=ctx)
+    return {"map": str(out), "method": data.method, "n_real": data.n_real,
+            "n_generated": data.n_generated, "seconds": data.meta.get("seconds"),
+            "message": f"map of {data.n_real} real and {data.n_generated} generated rows ready"}
