@@ -184,8 +184,11 @@ def _read_csv(path: Path, label_column: str | None) -> FeatureSet:
     if missing.any():
         rows = np.flatnonzero(missing.any(axis=1))
         lines = ", ".join(str(r + 2) for r in rows[:5]) + (" ..." if len(rows) > 5 else "")
+        cols = [feature_cols[c] for c in np.flatnonzero(missing.any(axis=0))]
+        named = ", ".join(repr(c) for c in cols[:5]) + (" ..." if len(cols) > 5 else "")
         raise InputError(f"input {path.name}: {len(rows)} row(s) have missing values (lines "
-                         f"{lines}); fill or remove them before importing")
+                         f"{lines}) in column(s) {named} (empty cells or NaN); fill or remove "
+                         "them before importing")
     values = numeric.to_numpy(dtype=np.float64)
     bad = ~np.isfinite(values)
     if bad.any():
@@ -223,11 +226,19 @@ def _pick_label_column(columns: list[str], label_column: str | None, path: Path)
 
 
 def _read_npz(path: Path) -> FeatureSet:
+    import zipfile
+    import zlib
+
+    # An empty or truncated file raises EOFError, a damaged archive BadZipFile/zlib.error.
+    unreadable = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error)
     try:
         npz = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"input {path.name}: not a readable NPZ file ({exc}); save it with "
-                         "numpy.savez(path, X=features, y=labels)") from exc
+    except unreadable as exc:
+        raise InputError(f"input {path.name}: not a readable NPZ file ({exc or 'empty'}); save "
+                         "it with numpy.savez(path, X=features, y=labels)") from exc
+    if not isinstance(npz, np.lib.npyio.NpzFile):  # a single .npy array saved under .npz
+        raise InputError(f"input {path.name}: holds one bare array, not an NPZ archive; save it "
+                         "with numpy.savez(path, X=features, y=labels)")
     with npz:
         keys = set(npz.files)
         x_key = next((k for k in ("X", "features", "x", "data") if k in keys), None)
@@ -241,6 +252,9 @@ def _read_npz(path: Path) -> FeatureSet:
         except ValueError as exc:  # object arrays need pickle, which is refused
             raise InputError(f"input {path.name}: holds object arrays ({exc}); save plain "
                              "numeric arrays") from exc
+        except unreadable as exc:
+            raise InputError(f"input {path.name}: the archive is damaged ({exc}); save it "
+                             "again with numpy.savez(path, X=features, y=labels)") from exc
     if X.dtype.kind not in "iufb":
         raise InputError(f"input {path.name}: '{x_key}' has dtype {X.dtype}, not numbers")
     if X.ndim > 2:

@@ -1,0 +1,204 @@
+"""The dashboard's responsiveness: start-up to the first page, and a slider move under load.
+
+Two figures, measured with headless Chromium (Debian's ``chromium``, driven by
+Playwright) against a real ``streamlit run app.py`` on localhost:
+
+* **first page**: seconds from starting ``streamlit run app.py`` to the home
+  page's title being drawn in the browser (the browser is started beforehand;
+  repeated ``--starts`` times, each with a fresh server);
+* **slider**: milliseconds from pressing the arrow key on the Generate page's
+  ``t`` slider to the newly decoded sample's caption being on screen, on a
+  workspace holding a small VAE trained on ``builtin:digits``; with 1 and with
+  10 browser sessions open at once. With N sessions, two cases: one session
+  moves while the others are open (idle), and all N move at the same moment
+  (each session's own latency counted). Timestamps are taken in the pages
+  (``Date.now()`` before the key press, a MutationObserver when the caption
+  changes), so the Python driver's own overhead is not counted.
+
+Goals for issue #7 on a 2-core machine: first page within 5 s; slider within
+300 ms with 10 sessions. Timings are only comparable on an otherwise idle
+machine.
+
+Run: ``python benchmarks/app.py [--sessions 1,10] [--moves 8] [--starts 2] [--json]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.browser.conftest import (CHROMIUM_ARGS, StreamlitServer, _free_port,  # noqa: E402
+                                    chromium_path, wait_for_app)
+
+GOAL_FIRST_PAGE_S = 5.0
+GOAL_SLIDER_MS = 300.0
+
+# Installs an observer that stamps window.__decoded[t] = Date.now() when the caption
+# "decoded at t = <t>" first appears; returns the page's clock before the key press.
+_ARM_JS = """(target) => {
+    window.__decoded = window.__decoded || {};
+    delete window.__decoded[target];
+    const text = 'decoded at t = ' + target;
+    const seen = () => [...document.querySelectorAll('[data-testid="stImage"]')]
+        .some(el => el.innerText.includes(text));
+    const obs = new MutationObserver(() => {
+        if (seen()) { window.__decoded[target] = Date.now(); obs.disconnect(); }
+    });
+    obs.observe(document.body, {subtree: true, childList: true, characterData: true});
+    return Date.now();
+}"""
+
+
+def make_workspace(root: Path) -> Path:
+    """A workspace with a small VAE on a 300-row digits subsample (a few seconds)."""
+    import numpy as np
+
+    from synth_core.datasets import load_dataset, save_dataset
+    from synth_core.training import TrainConfig, new_run_dir, train_model
+    from synth_core.workspace import get_workspace
+
+    ws = get_workspace(root / "workspace")
+    digits = load_dataset("builtin:digits", ws)
+    rows = np.sort(np.random.default_rng(0).choice(digits.n_samples, 300, replace=False))
+    small = digits.subset(rows)
+    save_dataset(small, "digits-small", ws)
+    config = TrainConfig(model="vae", latent_dim=4, hidden=(64,), lr=3e-3, epochs=20,
+                         batch_size=32, patience=0, device="cpu", beta=0.05)
+    train_model(small, config, run_dir=new_run_dir(ws, "vae"), dataset_ref="digits-small")
+    return ws.root
+
+
+def first_page_seconds(browser, workspace: Path) -> float:
+    """Start a server and time it until the home page's title is drawn."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = dict(os.environ, SYNTH_WORKSPACE=str(workspace), PYTHONUNBUFFERED="1")
+    page = browser.new_page()
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.headless", "true"], cwd=ROOT, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while True:  # wait for the port to answer, as a user pressing reload would
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.perf_counter() - started > 120:
+                    raise RuntimeError("streamlit did not start")
+                time.sleep(0.05)
+        page.goto(url)
+        wait_for_app(page, timeout_ms=120_000)
+        return time.perf_counter() - started
+    finally:
+        page.close()
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def open_generate(browser, url: str, n: int) -> list:
+    pages = []
+    for _ in range(n):
+        context = browser.new_context(viewport={"width": 1400, "height": 1800})
+        page = context.new_page()
+        page.goto(f"{url}/Generate")
+        pages.append(page)
+    for page in pages:
+        wait_for_app(page, timeout_ms=180_000)
+        page.get_by_text("decoded at t = 0.50").first.wait_for(timeout=180_000)
+        page.get_by_role("slider").first.focus()
+    return pages
+
+
+def move(pages: list, step: int, timeout_s: float = 60.0) -> list[float]:
+    """Press the arrow key in every page at once; return each page's latency (ms)."""
+    key, target = ("ArrowRight", "0.55") if step % 2 == 0 else ("ArrowLeft", "0.50")
+    pressed = []
+    for page in pages:
+        pressed.append(page.evaluate(_ARM_JS, target))
+        page.keyboard.press(key)
+    latencies = []
+    for page, t0 in zip(pages, pressed):
+        page.wait_for_function("(t) => window.__decoded && window.__decoded[t]", arg=target,
+                               timeout=timeout_s * 1000)
+        latencies.append(float(page.evaluate("(t) => window.__decoded[t]", target) - t0))
+    return latencies
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    values = sorted(values)
+    return {"median": round(statistics.median(values), 1),
+            "p90": round(values[min(len(values) - 1, int(0.9 * len(values)))], 1),
+            "max": round(values[-1], 1), "n": len(values)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", default="1,10", help="session counts (default 1,10)")
+    parser.add_argument("--moves", type=int, default=8, help="slider moves per case (8)")
+    parser.add_argument("--starts", type=int, default=2, help="server starts timed (2)")
+    parser.add_argument("--json", action="store_true", help="print one JSON line")
+    args = parser.parse_args()
+    chromium = chromium_path()
+    if chromium is None:
+        print("chromium not found: apt-get install chromium", file=sys.stderr)
+        return 1
+    from playwright.sync_api import sync_playwright
+
+    results: dict = {"cpu_count": os.cpu_count(), "load_avg": os.getloadavg()}
+    with tempfile.TemporaryDirectory(prefix="bench-app-") as tmp, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        workspace = make_workspace(Path(tmp))
+        starts = [first_page_seconds(browser, workspace) for _ in range(args.starts)]
+        results["first_page_s"] = [round(s, 2) for s in starts]
+        server = StreamlitServer(workspace).start()
+        try:
+            for n in (int(s) for s in args.sessions.split(",")):
+                pages = open_generate(browser, server.url, n)
+                # Even steps go right to 0.55, odd steps back to 0.50 (every page starts there).
+                move(pages[:1], 0)  # warm-up: first decode and map placement
+                one = [move(pages[:1], step)[0] for step in range(1, args.moves + 1)]
+                if args.moves % 2 == 0:  # back to 0.50, where the other pages are
+                    move(pages[:1], 1)
+                results[f"slider_ms_{n}_sessions_one_moves"] = summary(one)
+                if n > 1:
+                    together = [ms for step in range(args.moves) for ms in move(pages, step)]
+                    results[f"slider_ms_{n}_sessions_all_move"] = summary(together)
+                for page in pages:
+                    page.context.close()
+        finally:
+            server.stop()
+        browser.close()
+    results["load_avg_after"] = os.getloadavg()
+    if args.json:
+        print(json.dumps(results))
+        return 0
+    print(f"machine: {results['cpu_count']} cores, load average {results['load_avg'][0]:.1f}")
+    first = min(results["first_page_s"])
+    print(f"first page after `streamlit run app.py`: {results['first_page_s']} s "
+          f"(best {first:.2f} s; goal {GOAL_FIRST_PAGE_S:.0f} s: "
+          f"{'met' if first <= GOAL_FIRST_PAGE_S else 'NOT met'})")
+    for key, value in results.items():
+        if key.startswith("slider_ms_"):
+            label = key.removeprefix("slider_ms_").replace("_", " ")
+            verdict = "met" if value["median"] <= GOAL_SLIDER_MS else "NOT met"
+            print(f"slider response, {label}: median {value['median']:.0f} ms, p90 "
+                  f"{value['p90']:.0f} ms, max {value['max']:.0f} ms over {value['n']} moves "
+                  f"(goal {GOAL_SLIDER_MS:.0f} ms: {verdict})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
