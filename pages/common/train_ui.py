@@ -1,0 +1,218 @@
+"""Train page helpers: the settings form, live loss curves, and the views of a finished run.
+
+Compute lives in synth_core (training, runs); this module turns its records
+into widgets and plotly figures. Runs and datasets load through cached
+loaders keyed by path and modification time; session state holds paths only.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.subplots import make_subplots
+
+from pages.common import state
+from synth_core.datasets import dataset_path, load_dataset
+from synth_core.features import FeatureSet
+from synth_core.jobs import JobStatus, read_events
+from synth_core.models import MODELS
+from synth_core.runs import Run, latent_points, reconstruction_examples, run_summaries
+from synth_core.training import PRESET_DESCRIPTIONS, PRESETS, TrainConfig
+
+OWN = "own values"
+_CURVES = (("loss", "Total loss"), ("recon", "Reconstruction"), ("kl", "KL divergence"))
+
+
+# ---------------------------------------------------------------- loading (cached)
+@st.cache_data(show_spinner=False, max_entries=8)
+def _dataset(ref: str, path: str, mtime: float) -> FeatureSet:
+    return load_dataset(ref, state.workspace())
+
+
+def load_data(ref: str) -> FeatureSet:
+    path = dataset_path(ref, state.workspace())
+    return _dataset(ref, str(path), path.stat().st_mtime)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _run(run_dir: str, mtime: float) -> Run:
+    return Run.load(run_dir)
+
+
+def load_run(run_dir: str) -> Run:
+    return _run(run_dir, (Path(run_dir) / "config.json").stat().st_mtime)
+
+
+# ---------------------------------------------------------------- settings form
+def preset_options(model: str) -> list[str]:
+    return [name for name, cfg in PRESETS.items() if cfg.model == model] + [OWN]
+
+
+def default_preset(options: list[str]) -> int:
+    """The quick preset when there is one: a first run should take seconds, not minutes."""
+    return next((i for i, name in enumerate(options) if name.startswith("quick-")), 0)
+
+
+def settings_form(model: str, preset: str, data: FeatureSet) -> TrainConfig | None:
+    """The form with every TrainConfig option; returns the config when Train is pressed."""
+    base = PRESETS[preset] if preset in PRESETS else TrainConfig(model=model)
+    k = f"train-{model}-{preset}"  # new preset -> fresh widgets showing its values
+    image = bool(data.attrs.get("feature_shape")) and data.attrs.get("modality") == "image"
+    with st.form(k, border=True):
+        a, b, c, d = st.columns(4)
+        latent = a.number_input("Latent size", 1, data.n_features,
+                                min(base.latent_dim, data.n_features), key=f"{k}-latent",
+                                help="Size of the code each row is squeezed into; at most the "
+                                     "number of features. Thesis: 42 (VAE), 8 (CVAE).")
+        hidden = b.text_input("Hidden layers", ",".join(map(str, base.hidden)), key=f"{k}-hidden",
+                              help="Units per hidden layer, comma-separated (e.g. 483 or 512,256); "
+                                   "the decoder mirrors the encoder.")
+        lr = c.number_input("Learning rate", 1e-6, 1.0, float(base.lr), format="%.2e",
+                            key=f"{k}-lr", help="Adam's step size. Thesis: 2.78e-4 (VAE), "
+                                                "6.79e-4 (CVAE). Too high and the loss diverges.")
+        epochs = d.number_input("Epochs", 1, 5000, base.epochs, key=f"{k}-epochs",
+                                help="Maximum passes over the training rows; early stopping may "
+                                     "end sooner.")
+        a, b, c, d = st.columns(4)
+        batch = a.number_input("Batch size", 1, 4096, base.batch_size, key=f"{k}-batch",
+                               help="Rows per optimisation step. 64 is fast; the thesis used 12 "
+                                    "(slower epochs, noisier steps).")
+        patience = b.number_input("Patience", 0, 1000, base.patience, key=f"{k}-patience",
+                                  help="Stop after this many epochs without a better validation "
+                                       "loss and keep the best weights; 0 never stops early.")
+        val = c.number_input("Validation share", 0.0, 0.5, base.val_fraction, 0.05,
+                             key=f"{k}-val", help="Share of rows held out (per class) to watch "
+                                                  "for overfitting and to stop early.")
+        seed = d.number_input("Seed", 0, 2**31 - 1, base.seed, key=f"{k}-seed",
+                              help="Random seed: the same seed repeats a CPU run exactly.")
+        with st.expander("More options"):
+            a, b, c, d = st.columns(4)
+            beta = a.number_input("KL weight (beta)", 0.0, 100.0, base.beta, key=f"{k}-beta",
+                                  disabled=not MODELS[model].is_variational,
+                                  help="Weight of the KL term (VAE, CVAE); >1 gives a smoother, "
+                                       "blurrier latent space, <1 sharper reconstructions.")
+            warmup = b.number_input("KL warm-up epochs", 0, 1000, base.kl_warmup_epochs,
+                                    key=f"{k}-warmup", disabled=not MODELS[model].is_variational,
+                                    help="Raise the KL weight linearly from 0 to beta over this "
+                                         "many epochs (avoids an unused latent code).")
+            noise = c.number_input("Input noise (DAE)", 0.0, 1.0, base.noise_std, key=f"{k}-noise",
+                                   disabled=model != "dae",
+                                   help="Std of the Gaussian noise added to the scaled input of "
+                                        "the denoising autoencoder.")
+            l1 = d.number_input("L1 on the code (AE)", 0.0, 10.0, base.l1, key=f"{k}-l1",
+                                disabled=model != "ae",
+                                help="Weight of an L1 penalty on the code: a sparse code.")
+            a, b = st.columns(2)
+            body = a.radio("Body", ["mlp", "conv"], horizontal=True, key=f"{k}-body",
+                           index=0, disabled=not image,
+                           help="mlp: fully connected layers. conv: two 3x3 convolutions first, "
+                                "for image datasets only.")
+            device = b.radio("Device", ["auto", "cpu", "cuda"], horizontal=True, key=f"{k}-dev",
+                             help="auto uses the GPU when PyTorch sees one.")
+        pressed = st.form_submit_button("Train", type="primary", icon=":material/play_arrow:",
+                                        help="Start training in the background; you can leave "
+                                             "the page and come back.")
+    if not pressed:
+        return None
+    return TrainConfig(model=model, latent_dim=int(latent), hidden=hidden, lr=float(lr),
+                       epochs=int(epochs), batch_size=int(batch), patience=int(patience),
+                       val_fraction=float(val), seed=int(seed), device=device, beta=float(beta),
+                       kl_warmup_epochs=int(warmup), noise_std=float(noise), l1=float(l1),
+                       body=body)
+
+
+def preset_help() -> str:
+    return "Start from a named setting, then change any value. " + " ".join(
+        f"{name}: {text}" for name, text in PRESET_DESCRIPTIONS.items())
+
+
+# ---------------------------------------------------------------- figures
+def loss_figure(history: list[dict[str, Any]]) -> go.Figure:
+    """Train and validation curves of total loss, reconstruction and KL, side by side."""
+    fig = make_subplots(rows=1, cols=3, subplot_titles=[t for _, t in _CURVES])
+    epochs = [h["epoch"] for h in history]
+    for col, (part, _) in enumerate(_CURVES, start=1):
+        for split, color, dash in (("train", "#1f77b4", "solid"), ("val", "#ff7f0e", "dash")):
+            values = [_num(h.get(f"{split}_{part}")) for h in history]
+            fig.add_trace(go.Scatter(x=epochs, y=values, mode="lines", name=split if split ==
+                                     "train" else "validation", legendgroup=split,
+                                     showlegend=col == 1, line={"color": color, "dash": dash}),
+                          row=1, col=col)
+    fig.update_xaxes(title_text="epoch", **({"dtick": 1} if len(epochs) <= 10 else {}))
+    fig.update_layout(height=300, margin={"t": 40, "b": 10, "l": 10, "r": 10},
+                      legend={"orientation": "h", "y": -0.25})
+    return fig
+
+
+def _num(value: Any) -> float | None:
+    return value if isinstance(value, (int, float)) and math.isfinite(value) else None
+
+
+def live_curves(job: JobStatus) -> None:
+    """Live view for the job panel: loss curves from the job's EpochEnd events."""
+    events = read_events(state.workspace(), job.id, event_type="EpochEnd")
+    if events:
+        st.plotly_chart(loss_figure(events), width="stretch", key=f"live-{job.id}")
+
+
+def reconstruction_figure(run: Run, data: FeatureSet) -> tuple[Any, str]:
+    """Originals over reconstructions: an image grid (image data) or two heatmaps."""
+    rec = reconstruction_examples(run, data, n_samples=8)
+    names = [data.class_names[c] if 0 <= c < data.n_classes else "?" for c in rec.labels]
+    caption = (f"Top: validation rows ({', '.join(names)}); bottom: their reconstructions. "
+               f"Mean squared error {rec.mse:.4g}.")
+    shape = data.attrs.get("feature_shape")
+    if data.attrs.get("modality") == "image" and shape and len(shape) == 2:
+        lo, hi = run.scaler.data_min_.min(), run.scaler.data_max_.max()
+        gap_row = np.full((1, shape[1]), np.nan)  # NaN draws as a blank gap between tiles
+        tiles = [np.vstack([o.reshape(shape), gap_row, r.reshape(shape)])
+                 for o, r in zip(rec.original, rec.reconstructed)]
+        gap_col = np.full((tiles[0].shape[0], 1), np.nan) if tiles else None
+        grid = np.hstack([part for tile in tiles for part in (tile, gap_col)][:-1])
+        grid = np.clip((grid - lo) / max(hi - lo, 1e-12), 0, 1)
+        fig = px.imshow(grid, color_continuous_scale="gray_r", zmin=0, zmax=1, aspect="equal")
+        fig.update_layout(coloraxis_showscale=False, height=260,
+                          margin={"t": 10, "b": 10, "l": 10, "r": 10})
+        fig.update_xaxes(showticklabels=False, ticks="", showgrid=False)
+        fig.update_yaxes(showticklabels=False, ticks="", showgrid=False)
+        return fig, caption
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
+                        subplot_titles=["original", "reconstruction"])
+    for row, values in ((1, rec.original), (2, rec.reconstructed)):
+        fig.add_trace(go.Heatmap(z=values, y=[f"row {i}" for i in rec.index], coloraxis="coloraxis"),
+                      row=row, col=1)
+    fig.update_layout(height=420, coloraxis={"colorscale": "Viridis"},
+                      margin={"t": 30, "b": 10, "l": 10, "r": 10})
+    fig.update_xaxes(title_text="feature", row=2, col=1)
+    return fig, caption.replace("Top", "Upper map").replace("bottom", "lower map")
+
+
+def latent_figure(run: Run, data: FeatureSet) -> tuple[go.Figure, str]:
+    points = latent_points(run, data, rows="train")
+    names = np.array([data.class_names[c] if 0 <= c < data.n_classes else "unlabeled"
+                      for c in points.labels])
+    fig = px.scatter(x=points.xy[:, 0], y=points.xy[:, 1], color=names, opacity=0.7,
+                     labels={"x": "dim 1" if points.method == "latent" else "PC 1",
+                             "y": "dim 2" if points.method == "latent" else "PC 2",
+                             "color": "class"},
+                     category_orders={"color": [*data.class_names, "unlabeled"]},
+                     hover_name=[f"row {i}" for i in points.index])
+    fig.update_layout(height=420, margin={"t": 10, "b": 10, "l": 10, "r": 10})
+    if points.method == "pca":
+        share = sum(points.explained)
+        caption = (f"Latent means of {len(points.index)} training rows, projected from "
+                   f"{run.latent_dim} to 2 dimensions with PCA ({share:.0%} of the variance).")
+    else:
+        caption = f"Latent means of {len(points.index)} training rows ({run.latent_dim}-d code)."
+    return fig, caption
+
+
+def runs_table(dataset_ref: str | None = None) -> list[dict[str, Any]]:
+    return [{**r.as_row(), "run_dir": r.run_dir}
+            for r in run_summaries(state.workspace(), dataset_ref=dataset_ref)]

@@ -1,0 +1,106 @@
+"""``train``: fit a VAE, CVAE, AE or DAE on a feature file and save the run folder.
+
+Flags start from ``--preset`` (or the TrainConfig defaults) and override it
+one by one; every epoch is printed to stderr; ``--json`` prints the summary
+(run_dir, epochs_run, best_val_loss, seconds_per_epoch...) as one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "train a VAE / CVAE / AE / DAE on a dataset and save the run folder"
+
+# flag dest -> TrainConfig field; None defaults mean "keep the preset's value".
+_FIELDS = {"model": "model", "latent_dim": "latent_dim", "hidden": "hidden", "lr": "lr",
+           "epochs": "epochs", "batch_size": "batch_size", "patience": "patience",
+           "val_fraction": "val_fraction", "seed": "seed", "device": "device", "beta": "beta",
+           "kl_warmup": "kl_warmup_epochs", "noise_std": "noise_std", "l1": "l1",
+           "body": "body"}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from synth_core.models import MODELS
+    from synth_core.training import PRESETS, TrainConfig
+
+    d = TrainConfig()
+    parser.add_argument("--data", required=True,
+                        help="feature file (.h5), workspace dataset name or builtin:digits")
+    parser.add_argument("--model", choices=sorted(MODELS), default=None,
+                        help=f"model kind (default {d.model}, or the preset's)")
+    parser.add_argument("--out", default=None,
+                        help="run folder to create (default: a new runs/<model>-<time> in the "
+                             "workspace); must not exist or be empty")
+    parser.add_argument("--preset", choices=sorted(PRESETS), default=None,
+                        help="start from a named configuration (thesis-vae, thesis-cvae...); "
+                             "other flags override it")
+    parser.add_argument("--latent-dim", type=int, default=None,
+                        help=f"size of the latent code (default {d.latent_dim})")
+    parser.add_argument("--hidden", default=None,
+                        help="hidden layer sizes: 483 or 512,256 (default "
+                             f"{','.join(map(str, d.hidden))})")
+    parser.add_argument("--lr", type=float, default=None,
+                        help=f"Adam learning rate (default {d.lr:g})")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help=f"maximum number of epochs (default {d.epochs})")
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help=f"rows per optimisation step (default {d.batch_size}; thesis 12)")
+    parser.add_argument("--patience", type=int, default=None,
+                        help="stop after this many epochs without a better validation loss; "
+                             f"0 = never (default {d.patience})")
+    parser.add_argument("--val-fraction", type=float, default=None,
+                        help=f"share of rows held out for validation (default {d.val_fraction})")
+    parser.add_argument("--seed", type=int, default=None,
+                        help=f"random seed; the same seed repeats a CPU run exactly (default {d.seed})")
+    parser.add_argument("--device", default=None,
+                        help="auto (GPU when there is one), cpu or cuda (default auto)")
+    parser.add_argument("--beta", type=float, default=None,
+                        help=f"weight of the KL term (default {d.beta:g})")
+    parser.add_argument("--kl-warmup", type=int, default=None,
+                        help="epochs over which the KL weight grows linearly to beta (default 0)")
+    parser.add_argument("--noise-std", type=float, default=None,
+                        help=f"dae: std of the Gaussian input noise (default {d.noise_std:g})")
+    parser.add_argument("--l1", type=float, default=None,
+                        help="ae: weight of the L1 penalty on the code (default 0)")
+    parser.add_argument("--body", choices=["mlp", "conv"], default=None,
+                        help="mlp, or conv for image datasets with a feature_shape (default mlp)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="CPU threads for PyTorch (default: PyTorch's choice). On a machine "
+                             "busy with other work, 1 is much faster for small batches")
+
+
+def config_from_args(args: argparse.Namespace):
+    """The TrainConfig the flags describe: preset (or defaults), then each given flag."""
+    from synth_core.training import PRESETS, TrainConfig
+
+    base = PRESETS[args.preset] if args.preset else TrainConfig()
+    changes = {field: getattr(args, dest) for dest, field in _FIELDS.items()
+               if getattr(args, dest, None) is not None}
+    return base.replace(**changes)
+
+
+def run(args: argparse.Namespace, workspace, callback) -> dict:
+    from pathlib import Path
+
+    from synth_core.datasets import load_dataset
+    from synth_core.training import new_run_dir, train_model
+
+    config = config_from_args(args)
+    if args.threads is not None:
+        import torch
+
+        from synth_core.errors import InputError
+
+        if args.threads < 1:
+            raise InputError(f"--threads must be at least 1; got {args.threads}")
+        torch.set_num_threads(args.threads)
+    data = load_dataset(args.data, workspace)
+    run_dir = Path(args.out) if args.out else new_run_dir(workspace, config.model)
+    result = train_model(data, config, run_dir=run_dir, callback=callback,
+                         dataset_ref=str(args.data))
+    return {"run_dir": str(result.run_dir), "model": config.model,
+            "epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
+            "best_val_loss": result.best_val_loss,
+            "seconds_per_epoch": result.seconds_per_epoch,
+            "stopped_early": result.stopped_early, "diverged": result.diverged,
+            **({"psnr_db": result.metrics["psnr_db"]} if "psnr_db" in result.metrics else {})}

@@ -1,0 +1,29 @@
+"""The variational autoencoder of the thesis: MSE reconstruction + KL.
+
+Encoder: hidden layer(s) with ReLU -> mean and log-variance of the code;
+reparameterisation; decoder: hidden layer(s) with ReLU -> sigmoid output in
+[0, 1]. Loss per batch: squared error summed over features and averaged over
+rows, plus ``beta`` x the KL divergence to N(0, I) (the trainer applies beta
+and its warm-up). Thesis shape for VGGish embeddings: 512 -> 483 -> 42.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torch import nn
+
+from synth_core.models.base import Autoencoder, ModelConfig
+
+
+@dataclass(frozen=True)
+class VAEConfig(ModelConfig):
+    """Shape of a VAE (see ModelConfig); nothing extra."""
+
+
+class VAE(Autoencoder):
+    kind = "vae"
+    config_class = VAEConfig
+    is_variational = True
+    activation = nn.ReLU
+    reconstruction = "mse"

@@ -1,0 +1,577 @@
+"""Training: one loop for every model in the registry, and the run folder it writes.
+
+:class:`TrainConfig` is the currency between the page, the CLI and Optuna;
+:func:`train_model` fits any model of :data:`synth_core.models.MODELS` on a
+:class:`~synth_core.features.FeatureSet`:
+
+* rows are min-max scaled with a scaler fitted on the training rows only;
+* the whole split lives as tensors on the device (GPU when there is one), an
+  epoch is one index permutation and slices of it: no DataLoader, no per-row
+  Python work, and losses are summed on the device (one sync per epoch);
+* Adam, a validation split (stratified when labelled), early stopping on the
+  validation loss with patience, keeping the best weights; a loss that turns
+  NaN stops training and keeps the last good weights;
+* an :class:`~synth_core.events.EpochEnd` event every epoch. Exceptions the
+  callback raises (``JobCancelled``, ``optuna.TrialPruned``) propagate.
+
+With ``run_dir`` the run is saved as a folder (``config.json``, ``model.pt``
+state_dict, ``history.json``, ``scaler.json``, ``metrics.json``,
+``split.json``), written into a hidden temporary folder that is renamed at the
+end, with ``config.json`` written last: a full disk never leaves a half-written
+run that looks complete. :class:`synth_core.runs.Run` loads it again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import logging
+import math
+import os
+import shutil
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import torch
+
+from synth_core import __version__
+from synth_core.errors import InputError, StorageError
+from synth_core.events import Callback, EpochEnd, Log, Progress, emit
+from synth_core.features import FeatureSet
+from synth_core.models import BODIES, MODELS, Autoencoder, build_model, model_config
+from synth_core.scaling import MinMaxScaling
+from synth_core.workspace import Workspace, atomic_write_json, get_workspace, safe_name
+
+logger = logging.getLogger(__name__)
+
+WEIGHTS_FILE = "model.pt"
+CONFIG_FILE = "config.json"
+HISTORY_FILE = "history.json"
+SCALER_FILE = "scaler.json"
+METRICS_FILE = "metrics.json"
+SPLIT_FILE = "split.json"
+RUN_FORMAT = 1
+_EVAL_CHUNK = 8192  # rows per forward pass when evaluating (bounds memory on big data)
+# Below this many (rows x parameters) per batch, CPU training runs on one thread. Such small
+# matrix products gain little from a second thread, and on a machine busy with other work
+# the threads' synchronisation is ruinous: batch 12 of the thesis VAE (550k parameters) on 2
+# shared cores took ~2 s/epoch on 1 thread and 14-80 s on 2 (benchmarks/train.py). The choice
+# depends only on the shapes, so a seeded run still repeats exactly.
+SMALL_BATCH_WORK = 20_000_000
+
+
+def _check_int(name: str, value: Any, minimum: int, fix: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise InputError(f"{name} must be a whole number >= {minimum}; got {value!r}; {fix}")
+
+
+def parse_hidden(value: Any) -> tuple[int, ...]:
+    """Hidden layer sizes from 483, "483", "512,256", [512, 256] -> (512, 256)."""
+    if isinstance(value, str):
+        parts = [p for p in value.replace(" ", "").split(",") if p]
+    elif isinstance(value, (int, np.integer)):
+        parts = [value]
+    else:
+        parts = list(value)
+    try:
+        sizes = tuple(int(p) for p in parts)
+        if any(float(p) != int(p) for p in parts):
+            raise ValueError
+    except (TypeError, ValueError):
+        raise InputError(f"hidden: layer sizes must be whole numbers separated by commas; got "
+                         f"{value!r}; write e.g. 483 or 512,256") from None
+    if not sizes or any(s < 1 for s in sizes):
+        raise InputError(f"hidden: give at least one layer size, each at least 1; got {value!r}; "
+                         "write e.g. 483 or 512,256")
+    return sizes
+
+
+def resolve_device(name: str, *, check_available: bool = True) -> torch.device:
+    """"auto" -> CUDA when present, else CPU; "cpu", "cuda", "cuda:1" as given."""
+    text = str(name).strip().lower()
+    if text == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(text)
+    except RuntimeError:
+        raise InputError(f"device: unknown device {name!r}; use auto, cpu or cuda") from None
+    if device.type not in ("cpu", "cuda", "mps"):
+        raise InputError(f"device: unsupported device {name!r}; use auto, cpu or cuda")
+    if check_available and device.type == "cuda" and not torch.cuda.is_available():
+        raise InputError(f"device: {name!r} asked for a GPU but PyTorch sees none here; "
+                         "use --device auto or cpu")
+    return device
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a training run (stored in the run's config.json)."""
+
+    model: str = "vae"
+    latent_dim: int = 42
+    hidden: tuple[int, ...] = (483,)
+    lr: float = 2.78e-4
+    epochs: int = 176
+    batch_size: int = 64
+    patience: int = 10             # epochs without a better validation loss; 0 = never stop early
+    val_fraction: float = 0.1
+    seed: int = 0
+    device: str = "auto"           # "auto" -> cuda when available
+    beta: float = 1.0              # KL weight
+    kl_warmup_epochs: int = 0      # KL weight grows linearly from beta/n to beta over n epochs
+    noise_std: float = 0.1         # dae only
+    l1: float = 0.0                # ae only: L1 penalty on the code
+    body: str = "mlp"              # "conv" for image datasets (feature_shape attr)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hidden", parse_hidden(self.hidden))
+        if self.model not in MODELS:
+            raise InputError(f"model: unknown model {self.model!r}; choose one of "
+                             f"{', '.join(MODELS)}")
+        _check_int("latent_dim", self.latent_dim, 1, "try 42 (thesis VAE) or 8 (thesis CVAE)")
+        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
+            raise InputError(f"lr (learning rate) must be a positive number; got {self.lr!r}; "
+                             "try 2.78e-4 (thesis VAE) or 1e-3")
+        _check_int("epochs", self.epochs, 1, "try 176 (thesis) or 30 for a quick look")
+        _check_int("batch_size", self.batch_size, 1, "try 64")
+        _check_int("patience", self.patience, 0, "use 10, or 0 to never stop early")
+        _check_int("seed", self.seed, 0, "use any whole number >= 0")
+        _check_int("kl_warmup_epochs", self.kl_warmup_epochs, 0, "use 0 for no warm-up")
+        if not 0 <= self.val_fraction < 1:
+            raise InputError(f"val_fraction must be at least 0 and below 1; got "
+                             f"{self.val_fraction}; try 0.1 (10% of the rows for validation)")
+        for name in ("beta", "noise_std", "l1"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+                raise InputError(f"{name} must be zero or a positive number; got {value!r}")
+        if self.body not in BODIES:
+            raise InputError(f"body must be one of {', '.join(BODIES)}; got {self.body!r}; "
+                             "'conv' only fits image datasets")
+        resolve_device(self.device, check_available=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "hidden": list(self.hidden)}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "TrainConfig":
+        """Build from JSON-ish values (lists, strings); unknown keys are refused by name."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise InputError(f"training config: unknown option(s) {', '.join(unknown)}; "
+                             f"known options are {', '.join(sorted(names))}")
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> "TrainConfig":
+        return dataclasses.replace(self, **changes)
+
+
+PRESETS: dict[str, TrainConfig] = {
+    # The thesis's tuned VAE and CVAE for 512-d VGGish embeddings (batch size: the project
+    # default, see benchmarks/train.py; the thesis used 12).
+    "thesis-vae": TrainConfig(model="vae", latent_dim=42, hidden=(483,), lr=2.78e-4, epochs=176),
+    "thesis-cvae": TrainConfig(model="cvae", latent_dim=8, hidden=(490,), lr=6.79e-4, epochs=180),
+    # Small and fast: a first look at any dataset in seconds.
+    "quick-vae": TrainConfig(model="vae", latent_dim=8, hidden=(128,), lr=1e-3, epochs=30),
+    "quick-cvae": TrainConfig(model="cvae", latent_dim=8, hidden=(128,), lr=1e-3, epochs=30),
+}
+
+PRESET_DESCRIPTIONS: dict[str, str] = {
+    "thesis-vae": "Thesis VAE for VGGish embeddings: latent 42, hidden 483, lr 2.78e-4, "
+                  "176 epochs.",
+    "thesis-cvae": "Thesis conditional VAE: latent 8, hidden 490, lr 6.79e-4, 180 epochs.",
+    "quick-vae": "Small VAE (latent 8, hidden 128, lr 1e-3, 30 epochs): seconds on small data.",
+    "quick-cvae": "Small conditional VAE (latent 8, hidden 128, lr 1e-3, 30 epochs).",
+}
+
+
+@dataclass
+class TrainResult:
+    """What a training run produced (``model`` holds the best weights, on the device)."""
+
+    run_dir: Path | None
+    epochs_run: int
+    best_val_loss: float
+    seconds_per_epoch: float
+    history: list[dict]
+    stopped_early: bool
+    diverged: bool
+    best_epoch: int = 0
+    metrics: dict[str, Any] = field(default_factory=dict)
+    model: Autoencoder | None = None
+    scaler: MinMaxScaling | None = None
+
+
+# ----------------------------------------------------------------------------- helpers
+def kl_weight(config: TrainConfig, epoch: int) -> float:
+    """beta, ramped linearly over the first ``kl_warmup_epochs`` epochs (epoch is 1-based)."""
+    if config.kl_warmup_epochs <= 0:
+        return config.beta
+    return config.beta * min(1.0, epoch / config.kl_warmup_epochs)
+
+
+def split_indices(labels: np.ndarray, val_fraction: float, seed: int
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Shuffled (train, val) row positions; stratified by label, every class kept in training."""
+    rng = np.random.default_rng(seed)
+    train, val = [], []
+    for value in np.unique(labels):
+        rows = rng.permutation(np.flatnonzero(labels == value))
+        n_val = int(round(val_fraction * len(rows)))
+        if val_fraction > 0 and len(rows) >= 2:
+            n_val = min(max(n_val, 1), len(rows) - 1)
+        elif len(rows) < 2:
+            n_val = 0
+        val.append(rows[:n_val])
+        train.append(rows[n_val:])
+    return rng.permutation(np.concatenate(train)), np.sort(np.concatenate(val))
+
+
+def one_hot(labels: np.ndarray, n_classes: int, device: torch.device) -> torch.Tensor:
+    """int labels [N] -> float one-hot [N, K] on ``device``."""
+    index = torch.as_tensor(np.asarray(labels, dtype=np.int64), device=device)
+    return torch.nn.functional.one_hot(index, n_classes).float()
+
+
+def check_training_data(data: FeatureSet, config: TrainConfig, *, name: str = "dataset") -> None:
+    """Refuse data the model cannot learn from, naming the problem and the fix."""
+    if data.n_samples == 0:
+        raise InputError(f"{name} has no rows; pick a dataset with data")
+    data.check_finite(f"{name} features")
+    if config.latent_dim > data.n_features:
+        raise InputError(f"latent_dim: {config.latent_dim} is above the number of features "
+                         f"({data.n_features}) of {name}; pick a latent size of at most "
+                         f"{data.n_features} (smaller is the point of an autoencoder)")
+    if MODELS[config.model].is_conditional:
+        unlabeled = int((data.labels < 0).sum())
+        if unlabeled:
+            raise InputError(f"{name}: the conditional VAE (cvae) needs a class for every row, "
+                             f"but {unlabeled} of {data.n_samples} rows are unlabeled; label "
+                             "them (Data step) or train a vae")
+        present = np.unique(data.labels)
+        if len(present) < 2 or data.n_classes < 2:
+            raise InputError(f"{name}: the conditional VAE (cvae) needs at least two classes, "
+                             f"found {len(present)}; use a dataset with several classes or "
+                             "train a vae")
+        if int(present.max()) >= data.n_classes:
+            raise InputError(f"{name}: label {int(present.max())} has no class name (only "
+                             f"{data.n_classes} classes named); fix the labels or class_names")
+
+
+def _feature_shape(data: FeatureSet) -> tuple[int, ...] | None:
+    shape = data.attrs.get("feature_shape")
+    if isinstance(shape, (list, tuple)) and shape and all(isinstance(s, (int, np.integer))
+                                                          for s in shape):
+        return tuple(int(s) for s in shape)
+    return None
+
+
+def _state_copy(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+@torch.no_grad()
+def evaluate(model: Autoencoder, X: torch.Tensor, Y: torch.Tensor | None, *,
+             kl_weight: float) -> torch.Tensor:
+    """Mean (total, recon, kl) over rows in eval mode (code = mean), as a [3] device tensor."""
+    model.eval()
+    sums = torch.zeros(3, device=X.device)
+    for start in range(0, X.shape[0], _EVAL_CHUNK):
+        xb = X[start:start + _EVAL_CHUNK]
+        yb = Y[start:start + _EVAL_CHUNK] if Y is not None else None
+        sums += torch.stack(model.loss(xb, yb, kl_weight=kl_weight)) * xb.shape[0]
+    return sums / max(X.shape[0], 1)
+
+
+@torch.no_grad()
+def reconstruction_mse(model: Autoencoder, X: torch.Tensor, Y: torch.Tensor | None) -> float:
+    """Mean squared error per value of eval-mode reconstructions (scaled [0, 1] units)."""
+    model.eval()
+    total = torch.zeros((), device=X.device)
+    for start in range(0, X.shape[0], _EVAL_CHUNK):
+        xb = X[start:start + _EVAL_CHUNK]
+        yb = Y[start:start + _EVAL_CHUNK] if Y is not None else None
+        mu, _ = model.encode(xb, yb)
+        total += (model.decode(mu, yb) - xb).pow(2).sum()
+    return float(total) / max(X.numel(), 1)
+
+
+# ----------------------------------------------------------------------------- training
+def train_model(data: FeatureSet, config: TrainConfig, *, run_dir: Path | str | None = None,
+                callback: Callback | None = None, dataset_ref: str = "") -> TrainResult:
+    """Train ``config.model`` on ``data``; save a run folder when ``run_dir`` is given.
+
+    ``run_dir=None`` trains without saving (tuning). Raises :class:`InputError`
+    for data or settings that cannot work and :class:`StorageError` when the
+    run cannot be saved (an existing non-empty ``run_dir`` is refused before
+    training starts).
+    """
+    name = dataset_ref or str(data.attrs.get("dataset", "dataset"))
+    if run_dir is not None:
+        run_dir = Path(run_dir)
+        if run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
+            raise StorageError(f"--out {run_dir} already exists and is not empty; choose a new "
+                               "run folder (or leave --out out for a fresh one under runs/)")
+    check_training_data(data, config, name=name)
+    device = resolve_device(config.device)
+    conditional = MODELS[config.model].is_conditional
+    n_classes = data.n_classes if conditional else 0
+    mconfig = model_config(config.model, n_features=data.n_features, n_classes=n_classes,
+                           feature_shape=_feature_shape(data), latent_dim=config.latent_dim,
+                           hidden=config.hidden, body=config.body, l1=config.l1,
+                           noise_std=config.noise_std)
+
+    train_idx, val_idx = split_indices(data.labels, config.val_fraction, config.seed)
+    if len(train_idx) < config.batch_size:
+        raise InputError(
+            f"batch_size: {name} leaves {len(train_idx)} training rows after the "
+            f"{config.val_fraction:.0%} validation split, fewer than one batch of "
+            f"{config.batch_size}; use a batch size of at most {max(len(train_idx), 1)} "
+            "(or more data)")
+    scaler = MinMaxScaling().fit(data.features[train_idx])
+    # Rows outside the training range (validation) are clipped to [0, 1], the decoder's range.
+    scaled = np.clip(scaler.transform(data.features), 0.0, 1.0)          # [N, D]
+    X = torch.as_tensor(scaled, device=device)
+    Y = one_hot(data.labels, n_classes, device) if conditional else None  # [N, K]
+    x_train, x_val = X[train_idx], X[val_idx]
+    y_train = Y[train_idx] if Y is not None else None
+    y_val = Y[val_idx] if Y is not None else None
+    if len(val_idx) == 0:  # no validation rows: monitor the training rows instead
+        x_val, y_val = x_train, y_train
+    del X, Y
+
+    fork_devices = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=fork_devices):
+        torch.manual_seed(config.seed)
+        generator = torch.Generator(device=device).manual_seed(config.seed)
+        model = build_model(config.model, mconfig).to(device)
+        with _cpu_threads(model, config.batch_size, device):
+            result = _fit(model, config, x_train, y_train, x_val, y_val, generator, callback, name)
+
+    result.scaler = scaler
+    result.metrics.update(
+        n_train=int(len(train_idx)), n_val=int(len(val_idx)), device=str(device),
+        n_features=data.n_features, n_parameters=sum(p.numel() for p in model.parameters()))
+    mse = reconstruction_mse(model, x_val, y_val)
+    result.metrics["val_mse"] = mse
+    if str(data.attrs.get("modality", "")) == "image":
+        # Peak signal-to-noise ratio of reconstructions, pixels in [0, 1] (peak 1).
+        result.metrics["psnr_db"] = 10.0 * math.log10(1.0 / mse) if mse > 0 else float("inf")
+    if run_dir is not None:
+        meta = _run_meta(data, config, mconfig, dataset_ref=dataset_ref, device=device)
+        save_run(run_dir, model=model, meta=meta, scaler=scaler, history=result.history,
+                 metrics=result.metrics,
+                 split={"train_index": train_idx.tolist(), "val_index": val_idx.tolist()})
+        result.run_dir = run_dir
+    return result
+
+
+@contextmanager
+def _cpu_threads(model: torch.nn.Module, batch_size: int, device: torch.device) -> Iterator[None]:
+    """One intra-op thread for small CPU batches (see SMALL_BATCH_WORK), restored afterwards.
+
+    torch's thread count is process-wide: concurrent trainings in threads of one process
+    (Optuna n_jobs > 1) may see each other's setting; only speed depends on it.
+    """
+    work = batch_size * sum(p.numel() for p in model.parameters())
+    if device.type != "cpu" or work >= SMALL_BATCH_WORK or torch.get_num_threads() == 1:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _fit(model: Autoencoder, config: TrainConfig, x_train: torch.Tensor,
+         y_train: torch.Tensor | None, x_val: torch.Tensor, y_val: torch.Tensor | None,
+         generator: torch.Generator, callback: Callback | None, name: str) -> TrainResult:
+    """The epoch loop. Data are already tensors on the model's device."""
+    # fused: one kernel for the whole Adam update; it dominates a step at small batch sizes.
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr,
+                                 fused=x_train.device.type in ("cpu", "cuda"))
+    n_train, batch_size = x_train.shape[0], config.batch_size
+    history: list[dict] = []
+    best_val, best_epoch, best_state = math.inf, 0, None
+    bad_epochs, stopped_early, diverged = 0, False, False
+    started = time.perf_counter()
+    for epoch in range(1, config.epochs + 1):
+        t0 = time.perf_counter()
+        weight = kl_weight(config, epoch)
+        model.train()
+        # One gather per epoch, then each batch is a view: no per-batch indexing or copying.
+        perm = torch.randperm(n_train, device=x_train.device, generator=generator)
+        xs = x_train[perm]                                           # [N_train, D]
+        ys = y_train[perm] if y_train is not None else None          # [N_train, K]
+        sums = torch.zeros(3, device=x_train.device)  # summed on the device: one sync an epoch
+        for start in range(0, n_train, batch_size):
+            xb = xs[start:start + batch_size]
+            parts = model.loss(xb, ys[start:start + batch_size] if ys is not None else None,
+                               kl_weight=weight)
+            optimizer.zero_grad(set_to_none=True)
+            parts.total.backward()
+            optimizer.step()
+            with torch.no_grad():
+                sums.add_(torch.stack(parts), alpha=xb.shape[0])
+        train_total, train_recon, train_kl = (sums / n_train).tolist()
+        # Report the full-beta objective so train and validation compare during warm-up.
+        train_total += (config.beta - weight) * train_kl
+        val_total, val_recon, val_kl = evaluate(model, x_val, y_val, kl_weight=config.beta).tolist()
+        seconds = time.perf_counter() - t0
+        if not (math.isfinite(train_total) and math.isfinite(val_total)):
+            diverged = True
+            if best_state is None:
+                raise InputError(
+                    f"training diverged: the loss became NaN/infinite in epoch {epoch} on "
+                    f"{name} before any good weights; lower the learning rate (lr={config.lr:g}) "
+                    "or check the data for extreme values")
+            model.load_state_dict(best_state)
+            message = (f"training diverged in epoch {epoch} (loss became NaN/infinite); stopped "
+                       f"and kept the weights of epoch {best_epoch}; a lower learning rate "
+                       f"(now {config.lr:g}) should avoid it")
+            logger.warning(message)
+            emit(callback, Log(message, level="warning"))
+            break
+        history.append({"epoch": epoch, "train_loss": train_total, "train_recon": train_recon,
+                        "train_kl": train_kl, "val_loss": val_total, "val_recon": val_recon,
+                        "val_kl": val_kl, "kl_weight": weight, "seconds": seconds})
+        if val_total < best_val:
+            best_val, best_epoch, bad_epochs = val_total, epoch, 0
+            best_state = _state_copy(model)
+        elif epoch > config.kl_warmup_epochs:  # the objective still moves during warm-up
+            bad_epochs += 1
+        emit(callback, EpochEnd(
+            epoch=epoch, n_epochs=config.epochs, train_loss=train_total, val_loss=val_total,
+            train_recon=train_recon, train_kl=train_kl, val_recon=val_recon, val_kl=val_kl,
+            seconds=seconds, extra={"kl_weight": weight, "best_val_loss": best_val}))
+        if config.patience and bad_epochs >= config.patience:
+            stopped_early = True
+            emit(callback, Log(f"early stopping after epoch {epoch}: no better validation loss "
+                               f"for {config.patience} epochs; keeping epoch {best_epoch}"))
+            break
+    if best_state is not None and not diverged:
+        model.load_state_dict(best_state)
+    elapsed = time.perf_counter() - started
+    epochs_run = len(history)
+    per_epoch = float(np.mean([h["seconds"] for h in history])) if history else 0.0
+    best = history[best_epoch - 1] if best_epoch else {}
+    metrics = {"best_val_loss": best_val, "best_epoch": best_epoch, "epochs_run": epochs_run,
+               "stopped_early": stopped_early, "diverged": diverged,
+               "seconds_per_epoch": per_epoch, "seconds_total": elapsed,
+               "val_recon": best.get("val_recon"), "val_kl": best.get("val_kl"),
+               "train_loss": best.get("train_loss")}
+    return TrainResult(run_dir=None, epochs_run=epochs_run, best_val_loss=best_val,
+                       seconds_per_epoch=per_epoch, history=history, stopped_early=stopped_early,
+                       diverged=diverged, best_epoch=best_epoch, metrics=metrics, model=model)
+
+
+# ----------------------------------------------------------------------------- run folders
+def _run_meta(data: FeatureSet, config: TrainConfig, mconfig: Any, *, dataset_ref: str,
+              device: torch.device) -> dict[str, Any]:
+    return {
+        "format": RUN_FORMAT, "model": config.model, "train_config": config.to_dict(),
+        "model_config": dataclasses.asdict(mconfig), "n_features": data.n_features,
+        "n_classes": data.n_classes, "class_names": list(data.class_names),
+        "feature_shape": list(_feature_shape(data) or ()) or None,
+        "modality": str(data.attrs.get("modality", "tabular")),
+        "dataset_ref": dataset_ref or str(data.attrs.get("dataset", "")),
+        "weights": WEIGHTS_FILE, "trained_on": str(device),
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "synth_core_version": __version__, "torch_version": torch.__version__,
+    }
+
+
+def save_run(run_dir: Path | str, *, model: torch.nn.Module, meta: dict[str, Any],
+             scaler: MinMaxScaling, history: list[dict], metrics: dict[str, Any],
+             split: dict[str, Any] | None = None) -> Path:
+    """Write a run folder atomically: a hidden temp folder, config.json last, one rename."""
+    run_dir = Path(run_dir)
+    if run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
+        raise StorageError(f"{run_dir} already exists and is not empty; nothing was overwritten; "
+                           "choose a new run folder")
+    run_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{run_dir.name}.", suffix=".partial", dir=run_dir.parent))
+    try:
+        state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+        torch.save(state, tmp / WEIGHTS_FILE)
+        scaler.save(tmp / SCALER_FILE)
+        atomic_write_json(tmp / HISTORY_FILE, history)
+        atomic_write_json(tmp / METRICS_FILE, metrics)
+        if split is not None:
+            atomic_write_json(tmp / SPLIT_FILE, split)
+        atomic_write_json(tmp / CONFIG_FILE, meta)  # last: marks the run complete
+        os.replace(tmp, run_dir)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        reason = exc.strerror or str(exc)
+        raise StorageError(f"could not save the run to {run_dir}: {reason}; nothing was saved "
+                           "(no partial run left); free disk space or choose another folder "
+                           "and train again") from exc
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return run_dir
+
+
+def new_run_dir(workspace: Workspace, model: str) -> Path:
+    """A fresh, not yet existing folder ``runs/<model>-<timestamp>`` (suffixed if taken)."""
+    stem = f"{safe_name(model)}-{_dt.datetime.now():%Y%m%d-%H%M%S}"
+    candidate, n = workspace.runs_dir / stem, 2
+    while candidate.exists():
+        candidate, n = workspace.runs_dir / f"{stem}-{n}", n + 1
+    return candidate
+
+
+def reserve_run_dir(workspace: Workspace, model: str) -> Path:
+    """:func:`new_run_dir`, created empty at once so that it is this caller's alone.
+
+    Two jobs started in the same second (two browser tabs) would otherwise both pick
+    the same name and the second to finish could not save. Saving replaces the empty
+    folder; a failed job removes it again (see :func:`train_job`).
+    """
+    workspace.runs_dir.mkdir(parents=True, exist_ok=True)
+    while True:
+        candidate = new_run_dir(workspace, model)
+        try:
+            candidate.mkdir()
+            return candidate
+        except FileExistsError:  # taken between the check and mkdir: pick the next name
+            continue
+
+
+def train_job(params: dict, ctx) -> dict:
+    """Job entry point (JOB_KINDS "train"): params {"dataset": ref, "config": {...}}.
+
+    Optional ``"run_dir"`` names the run folder; by default a new one under runs/.
+    """
+    from synth_core.datasets import load_dataset
+
+    workspace = getattr(ctx, "workspace", None) or get_workspace()
+    ref = str(params.get("dataset", ""))
+    config = TrainConfig.from_dict(dict(params.get("config") or {}))
+    data = load_dataset(ref, workspace)
+    reserved = not params.get("run_dir")
+    run_dir = Path(params["run_dir"]) if not reserved else reserve_run_dir(workspace, config.model)
+    emit(ctx, Progress(0.0, f"training a {config.model} on {ref}"))
+    try:
+        result = train_model(data, config, run_dir=run_dir, callback=ctx, dataset_ref=ref)
+    except BaseException:
+        if reserved and run_dir.is_dir() and not any(run_dir.iterdir()):
+            run_dir.rmdir()  # the reserved folder is still empty: nothing was saved
+        raise
+    how = ("diverged; kept the last good weights" if result.diverged
+           else "stopped early" if result.stopped_early else "finished")
+    return {"run_dir": str(result.run_dir), "epochs_run": result.epochs_run,
+            "best_epoch": result.best_epoch, "best_val_loss": result.best_val_loss,
+            "seconds_per_epoch": result.seconds_per_epoch, "stopped_early": result.stopped_early,
+            "diverged": result.diverged, "dataset": ref, "model": config.model,
+            "message": f"{how} after {result.epochs_run} epochs; best validation loss "
+                       f"{result.best_val_loss:.4g} (epoch {result.best_epoch})"}
+

@@ -1,0 +1,74 @@
+"""AppTest of the Train page: empty workspace, bad settings, a tiny job from start to result."""
+
+from __future__ import annotations
+
+from synth_core.jobs import list_jobs, wait_for_job
+from synth_core.runs import Run
+from tests.conftest import app_test
+
+PAGE = "pages/2_Train.py"
+K = "train-vae-quick-vae"  # widget keys of the form for model vae, preset quick-vae
+
+
+def _no_exception(at) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def _fill_tiny(at, **values):
+    settings = {"latent": 4, "hidden": "16", "epochs": 2, "batch": 64, **values}
+    at.number_input(key=f"{K}-latent").set_value(settings["latent"])
+    at.text_input(key=f"{K}-hidden").set_value(settings["hidden"])
+    at.number_input(key=f"{K}-epochs").set_value(settings["epochs"])
+    at.number_input(key=f"{K}-batch").set_value(settings["batch"])
+    at.button[0].click()
+    return at.run()
+
+
+def test_page_train_opens_with_intro_and_no_runs(workspace):
+    at = app_test(PAGE).run()
+    _no_exception(at)
+    assert at.title[0].value == "Train"
+    assert "latent code" in at.caption[0].value
+    assert "No trained model yet" in at.info[0].value
+    assert at.selectbox(key="train-model").value == "vae"
+    assert at.selectbox(key="train-preset-vae").value == "quick-vae"
+    assert at.number_input(key=f"{K}-latent").value == 8
+
+
+def test_page_train_preset_fills_the_form(workspace):
+    at = app_test(PAGE).run()
+    at.selectbox(key="train-model").set_value("cvae").run()
+    at.selectbox(key="train-preset-cvae").set_value("thesis-cvae").run()
+    _no_exception(at)
+    prefix = "train-cvae-thesis-cvae"
+    assert at.number_input(key=f"{prefix}-latent").value == 8
+    assert at.text_input(key=f"{prefix}-hidden").value == "490"
+    assert at.number_input(key=f"{prefix}-epochs").value == 180
+
+
+def test_page_train_bad_hidden_sizes_are_explained(workspace):
+    at = app_test(PAGE).run()
+    at = _fill_tiny(at, hidden="big")
+    _no_exception(at)
+    assert "hidden: layer sizes must be whole numbers" in at.error[0].value
+    assert list_jobs(workspace, "train") == []
+
+
+def test_page_train_runs_a_job_and_shows_the_result(workspace):
+    at = app_test(PAGE, timeout=180).run()
+    at = _fill_tiny(at)
+    _no_exception(at)
+    jobs = list_jobs(workspace, "train")
+    assert len(jobs) == 1 and jobs[0].params["config"]["epochs"] == 2
+    status = wait_for_job(workspace, jobs[0].id, timeout=240)
+    assert status.state == "done", status.error
+    at.run()
+    _no_exception(at)
+    run = Run.load(status.result["run_dir"])
+    assert at.subheader[0].value == f"Run {run.name}"
+    assert [m.label for m in at.metric][:3] == ["Epochs", "Best validation loss",
+                                                 "Seconds per epoch"]
+    assert at.metric[3].label == "PSNR"  # digits are images
+    assert any("reconstructions" in c.value for c in at.caption)
+    assert any("Latent means" in c.value for c in at.caption)
+    assert "finished after 2 epochs" in at.success[0].value

@@ -1,0 +1,325 @@
+"""The trainer: learning, early stopping, seeds, events, divergence, refusals, run folders."""
+
+from __future__ import annotations
+
+import errno
+import json
+
+import numpy as np
+import pytest
+import torch
+
+import synth_core.training as training
+from synth_core.errors import InputError, StorageError
+from synth_core.events import EpochEnd, Log
+from synth_core.features import FeatureSet
+from synth_core.models import MODELS, VAE
+from synth_core.runs import Run
+from synth_core.training import (PRESETS, TrainConfig, kl_weight, new_run_dir, parse_hidden,
+                                 split_indices, train_job, train_model)
+from tests.conftest import make_blobs
+
+TINY = dict(latent_dim=2, hidden=(16,), lr=1e-2, epochs=5, batch_size=16, device="cpu")
+
+
+def _config(**changes) -> TrainConfig:
+    return TrainConfig(**{**TINY, **changes})
+
+
+def test_train_model_overfits_a_tiny_dataset():
+    tiny = make_blobs(n_per_class=4)
+    result = train_model(tiny, _config(model="ae", latent_dim=4, hidden=(64,), epochs=150,
+                                       batch_size=4, patience=0, val_fraction=0.0))
+    first, last = result.history[0]["train_recon"], result.history[-1]["train_recon"]
+    assert last < 0.05 * first
+    assert result.metrics["val_mse"] < 0.005
+    assert result.epochs_run == 150 and not result.stopped_early
+
+
+def test_train_model_history_and_summary(blobs):
+    result = train_model(blobs, _config(model="vae"))
+    assert result.run_dir is None and result.epochs_run == 5
+    keys = {"epoch", "train_loss", "train_recon", "train_kl", "val_loss", "val_recon", "val_kl",
+            "seconds", "kl_weight"}
+    assert all(keys <= set(h) for h in result.history)
+    assert result.best_val_loss == min(h["val_loss"] for h in result.history)
+    assert result.history[result.best_epoch - 1]["val_loss"] == result.best_val_loss
+    assert result.seconds_per_epoch > 0
+    assert result.metrics["n_train"] + result.metrics["n_val"] == blobs.n_samples
+
+
+def test_train_model_early_stopping_keeps_best_weights(blobs, monkeypatch):
+    losses = iter([3.0, 1.0, 2.0, 2.0, 2.0] + [2.0] * 20)
+
+    def fake_evaluate(model, X, Y, *, kl_weight):
+        return torch.tensor([next(losses), 0.0, 0.0])
+
+    monkeypatch.setattr(training, "evaluate", fake_evaluate)
+    seen = {}
+    real_copy = training._state_copy
+
+    def spy_copy(model):
+        seen["best"] = real_copy(model)
+        return seen["best"]
+
+    monkeypatch.setattr(training, "_state_copy", spy_copy)
+    result = train_model(blobs, _config(model="ae", epochs=20, patience=3))
+    assert result.stopped_early and result.epochs_run == 5
+    assert result.best_epoch == 2 and result.best_val_loss == 1.0
+    for name, value in result.model.state_dict().items():
+        assert torch.equal(value, seen["best"][name])
+
+
+def test_train_model_seed_repeats_exactly(blobs):
+    first = train_model(blobs, _config(model="vae", seed=3))
+    second = train_model(blobs, _config(model="vae", seed=3))
+    other = train_model(blobs, _config(model="vae", seed=4))
+    assert [h["train_loss"] for h in first.history] == [h["train_loss"] for h in second.history]
+    for (name, a), b in zip(first.model.state_dict().items(), second.model.state_dict().values()):
+        assert torch.equal(a, b), name
+    assert [h["train_loss"] for h in first.history] != [h["train_loss"] for h in other.history]
+
+
+def test_train_model_leaves_global_rng_alone(blobs):
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    train_model(blobs, _config(epochs=1))
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_train_model_emits_epoch_events(blobs):
+    events = []
+    result = train_model(blobs, _config(model="cvae"), callback=events.append)
+    epochs = [e for e in events if isinstance(e, EpochEnd)]
+    assert [e.epoch for e in epochs] == [1, 2, 3, 4, 5]
+    assert all(e.n_epochs == 5 and np.isfinite(e.val_kl) and e.seconds > 0 for e in epochs)
+    assert epochs[-1].train_loss == result.history[-1]["train_loss"]
+
+
+def test_train_model_callback_exception_propagates(blobs, workspace):
+    class Stop(Exception):
+        pass
+
+    def callback(event):
+        if isinstance(event, EpochEnd) and event.epoch == 2:
+            raise Stop
+
+    run_dir = workspace.runs_dir / "stopped"
+    with pytest.raises(Stop):
+        train_model(blobs, _config(), run_dir=run_dir, callback=callback)
+    assert not run_dir.exists() and workspace.list_runs() == []
+
+
+class _NaNAfter(VAE):
+    """A VAE whose training loss turns NaN from the 3rd epoch on (6 batches an epoch)."""
+
+    calls = 0
+
+    def loss(self, x, y=None, *, kl_weight=1.0):
+        parts = super().loss(x, y, kl_weight=kl_weight)
+        if self.training:
+            type(self).calls += 1
+            if type(self).calls > 12:
+                return type(parts)(*(p * float("nan") for p in parts))
+        return parts
+
+
+def test_train_model_divergence_stops_and_keeps_good_weights(blobs, workspace, monkeypatch):
+    monkeypatch.setitem(MODELS, "vae", _NaNAfter)
+    _NaNAfter.calls = 0
+    events = []
+    result = train_model(blobs, _config(epochs=10, batch_size=16, val_fraction=0.0),
+                         run_dir=workspace.runs_dir / "nan", callback=events.append)
+    assert result.diverged and result.epochs_run == 2
+    assert any(isinstance(e, Log) and "diverged in epoch 3" in e.message for e in events)
+    assert all(torch.isfinite(v).all() for v in result.model.state_dict().values())
+    run = Run.load(result.run_dir)
+    assert run.metrics["diverged"] is True
+    assert np.isfinite(run.reconstruct(blobs.features)).all()
+
+
+def test_train_model_divergence_in_first_epoch_is_an_error(blobs):
+    with pytest.raises(InputError, match="diverged.*lower the learning rate"):
+        train_model(blobs, _config(model="vae", lr=1e30, epochs=3))
+
+
+@pytest.mark.parametrize("changes, match", [
+    (dict(latent_dim=0), "latent_dim must be a whole number >= 1; got 0"),
+    (dict(lr=0.0), "lr .learning rate. must be a positive number; got 0.0"),
+    (dict(lr=-1e-3), "lr .learning rate. must be a positive number"),
+    (dict(epochs=0), "epochs must be"),
+    (dict(val_fraction=1.0), "val_fraction"),
+    (dict(hidden="a,b"), "hidden: layer sizes must be whole numbers"),
+    (dict(model="gan"), "unknown model 'gan'"),
+    (dict(device="tpu"), "device"),
+])
+def test_train_config_refuses_bad_values(changes, match):
+    with pytest.raises(InputError, match=match):
+        _config(**changes)
+
+
+def test_train_config_dict_round_trip_and_unknown_key():
+    config = _config(hidden="32, 16", beta=0.5)
+    assert config.hidden == (32, 16)
+    assert TrainConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+    with pytest.raises(InputError, match="unknown option.*learning_rate"):
+        TrainConfig.from_dict({"learning_rate": 1e-3})
+    assert parse_hidden(483) == (483,) and parse_hidden([512, 256]) == (512, 256)
+
+
+def test_presets_match_the_thesis():
+    vae, cvae = PRESETS["thesis-vae"], PRESETS["thesis-cvae"]
+    assert (vae.model, vae.latent_dim, vae.hidden, vae.lr, vae.epochs) == \
+        ("vae", 42, (483,), 2.78e-4, 176)
+    assert (cvae.model, cvae.latent_dim, cvae.hidden, cvae.lr, cvae.epochs) == \
+        ("cvae", 8, (490,), 6.79e-4, 180)
+
+
+def test_train_model_refuses_latent_above_feature_count(blobs):
+    with pytest.raises(InputError, match="latent_dim: 17 is above the number of features .16."):
+        train_model(blobs, _config(latent_dim=17))
+
+
+def test_train_model_refuses_fewer_rows_than_a_batch(blobs):
+    with pytest.raises(InputError, match="fewer than one batch of 500; use a batch size of at most"):
+        train_model(blobs, _config(batch_size=500))
+
+
+def test_train_model_refuses_nan(blobs):
+    blobs.features[4, 2] = np.nan
+    with pytest.raises(InputError, match="NaN or infinite.*rows 4"):
+        train_model(blobs, _config())
+
+
+def test_train_model_cvae_refuses_one_class_and_unlabeled():
+    one = make_blobs(n_classes=1)
+    with pytest.raises(InputError, match="at least two classes, found 1"):
+        train_model(one, _config(model="cvae"))
+    unlabeled = make_blobs()
+    unlabeled.labels[:5] = -1
+    with pytest.raises(InputError, match="5 of 90 rows are unlabeled"):
+        train_model(unlabeled, _config(model="cvae"))
+
+
+def test_split_indices_is_stratified_and_complete():
+    labels = np.repeat([0, 1, 2], [50, 30, 20])
+    train, val = split_indices(labels, 0.1, seed=0)
+    assert sorted(np.concatenate([train, val]).tolist()) == list(range(100))
+    assert np.bincount(labels[val]).tolist() == [5, 3, 2]
+
+
+def test_kl_weight_warms_up_linearly():
+    config = _config(beta=2.0, kl_warmup_epochs=4)
+    assert [kl_weight(config, e) for e in (1, 2, 4, 9)] == [0.5, 1.0, 2.0, 2.0]
+    assert kl_weight(_config(beta=0.5), 1) == 0.5
+
+
+@pytest.mark.parametrize("kind", sorted(MODELS))
+def test_train_model_save_load_round_trip(blobs, workspace, kind):
+    run_dir = workspace.runs_dir / f"{kind}-run"
+    result = train_model(blobs, _config(model=kind, epochs=3), run_dir=run_dir,
+                         dataset_ref="blobs")
+    names = {p.name for p in run_dir.iterdir()}
+    assert {"config.json", "model.pt", "history.json", "scaler.json", "metrics.json"} <= names
+    assert workspace.list_runs() == [run_dir]
+    run = Run.load(run_dir)
+    assert run.config.model == kind
+    labels = blobs.labels if run.is_conditional else None
+    again = Run.load(run_dir)
+    rec = run.reconstruct(blobs.features, labels)
+    assert rec.shape == blobs.features.shape
+    np.testing.assert_array_equal(rec, again.reconstruct(blobs.features, labels))
+    # Same numbers as the in-memory model that training returned.
+    model = result.model.eval()
+    scaled = torch.as_tensor(np.clip(result.scaler.transform(blobs.features), 0, 1))
+    y = training.one_hot(blobs.labels, blobs.n_classes, torch.device("cpu")) if labels is not None \
+        else None
+    with torch.no_grad():
+        expected = result.scaler.inverse_transform(model.decode(model.encode(scaled, y)[0], y).numpy())
+    np.testing.assert_allclose(rec, expected, rtol=0, atol=1e-6)
+    assert run.dataset_ref == "blobs" and run.history == json.loads(
+        (run_dir / "history.json").read_text())
+
+
+def test_train_model_scaler_fitted_on_training_rows_only(blobs, workspace):
+    result = train_model(blobs, _config(), run_dir=workspace.runs_dir / "s")
+    split = Run.load(result.run_dir).split()
+    train_rows = blobs.features[split["train_index"]]
+    np.testing.assert_allclose(result.scaler.data_min_, train_rows.min(axis=0))
+    np.testing.assert_allclose(result.scaler.data_max_, train_rows.max(axis=0))
+
+
+def test_run_load_refuses_wrong_feature_size_and_kind(blobs, workspace):
+    vae_dir = workspace.runs_dir / "vae"
+    cvae_dir = workspace.runs_dir / "cvae"
+    train_model(blobs, _config(model="vae", epochs=1), run_dir=vae_dir)
+    train_model(blobs, _config(model="cvae", epochs=1), run_dir=cvae_dir)
+    with pytest.raises(InputError, match="trained on 16 features, but this data has 64"):
+        Run.load(vae_dir, expect_features=64)
+    with pytest.raises(InputError, match="holds a vae model, not a cvae"):
+        Run.load(vae_dir, expect_model="cvae")
+    run = Run.load(vae_dir)
+    with pytest.raises(InputError, match="trained on 16 features"):
+        run.encode(np.zeros((2, 64), dtype=np.float32))
+    # A checkpoint of another kind under this config is refused, not half-loaded.
+    (vae_dir / "model.pt").write_bytes((cvae_dir / "model.pt").read_bytes())
+    with pytest.raises(InputError, match="do not fit a vae model with 16 features"):
+        Run.load(vae_dir)
+
+
+def test_train_model_disk_full_leaves_no_run(blobs, workspace, monkeypatch):
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", full)
+    run_dir = workspace.runs_dir / "full"
+    with pytest.raises(StorageError, match="No space left on device; nothing was saved"):
+        train_model(blobs, _config(epochs=1), run_dir=run_dir)
+    assert not run_dir.exists()
+    assert list(workspace.runs_dir.iterdir()) == []
+
+
+def test_train_model_refuses_existing_run_dir(blobs, workspace):
+    run_dir = workspace.runs_dir / "taken"
+    run_dir.mkdir()
+    (run_dir / "notes.txt").write_text("mine")
+    with pytest.raises(StorageError, match="already exists and is not empty"):
+        train_model(blobs, _config(epochs=1), run_dir=run_dir)
+    assert (run_dir / "notes.txt").read_text() == "mine"
+
+
+def test_train_model_conv_body_reports_psnr_on_images():
+    rng = np.random.default_rng(0)
+    images = FeatureSet(features=rng.random((40, 16)), labels=np.arange(40) % 2,
+                        attrs={"modality": "image", "feature_shape": [4, 4]})
+    result = train_model(images, _config(model="vae", body="conv", epochs=2))
+    assert result.metrics["psnr_db"] > 0
+    assert "psnr_db" not in train_model(make_blobs(), _config(epochs=1)).metrics
+
+
+def test_new_run_dir_is_fresh(workspace):
+    first = new_run_dir(workspace, "vae")
+    first.mkdir()
+    second = new_run_dir(workspace, "vae")
+    assert first.name.startswith("vae-") and second != first and not second.exists()
+
+
+def test_train_job_trains_a_dataset_reference(blobs, workspace):
+    from synth_core.datasets import save_dataset
+
+    save_dataset(blobs, "blobs", workspace)
+    events = []
+
+    class Ctx:
+        def __init__(self):
+            self.workspace = workspace
+
+        def __call__(self, event):
+            events.append(event)
+
+    result = train_job({"dataset": "blobs", "config": {**TINY, "hidden": [16]}}, Ctx())
+    assert result["epochs_run"] == 5 and "best validation loss" in result["message"]
+    run = Run.load(result["run_dir"])
+    assert run.dataset_ref == "blobs"
+    assert sum(isinstance(e, EpochEnd) for e in events) == 5
