@@ -1,0 +1,77 @@
+"""The Tune page (AppTest): empty state, a finished 3-trial study, starting a study."""
+
+from __future__ import annotations
+
+from synth_core.datasets import save_dataset
+from synth_core.jobs import list_jobs, wait_for_job
+from synth_core.tuning import SearchSpace, TuneConfig, run_study
+from tests.conftest import app_test, make_blobs
+
+PAGE = "pages/3_Tune.py"
+TINY = SearchSpace(latent_dim=(2, 4), hidden=(8, 16), lr=(1e-3, 1e-2), epochs=(2, 3))
+
+
+def _study(workspace, name: str = "page-study") -> None:
+    save_dataset(make_blobs(), "blobs", workspace)
+    run_study(make_blobs(), TuneConfig(model="vae", study_name=name,
+                                       storage=workspace.optuna_url, n_trials=3, space=TINY,
+                                       train={"batch_size": 16, "device": "cpu"}),
+              dataset_ref="blobs")
+
+
+def test_tune_page_without_studies_explains_what_to_do(workspace):
+    at = app_test(PAGE).run()
+    assert not at.exception
+    assert at.title[0].value == "Tune"
+    assert any("No study in this storage yet" in info.value for info in at.info)
+    assert at.button(key="tune-start")  # the new-study form is there
+
+
+def test_tune_page_shows_trials_plots_and_actions_of_a_study(workspace):
+    _study(workspace)
+    at = app_test(PAGE).run()
+    assert not at.exception
+    assert at.selectbox(key="tune-study").value == "page-study"
+    trials = at.dataframe[0].value
+    assert len(trials) == 3 and {"state", "value", "pruned at epoch", "lr"} <= set(trials.columns)
+    assert [m.label for m in at.metric] == ["Trials", "Complete", "Pruned", "Best value"]
+    assert len(at.get("plotly_chart")) >= 4  # history, slice, intermediate, timeline (+importances)
+    assert at.button(key="tune-train") and at.button(key="tune-dash-start")
+    assert at.button(key="tune-narrow")  # 3 complete trials are enough to narrow
+
+
+def test_tune_page_refuses_inverted_range_without_starting(workspace):
+    save_dataset(make_blobs(), "blobs", workspace)
+    at = app_test(PAGE).run()
+    at.selectbox(key="tune-dataset").set_value("blobs").run()
+    at.number_input(key="tune-vae-exploration-epochs-lo").set_value(50).run()
+    at.number_input(key="tune-vae-exploration-epochs-hi").set_value(10).run()
+    at.button(key="tune-start").click().run()
+    assert not at.exception
+    assert any("inverted or empty" in e.value for e in at.error)
+    assert list_jobs(workspace, "tune") == []
+
+
+def test_tune_page_starts_a_three_trial_study_as_a_job(workspace):
+    save_dataset(make_blobs(), "blobs", workspace)
+    at = app_test(PAGE).run()
+    at.selectbox(key="tune-dataset").set_value("blobs").run()
+    assert any("capped at the dataset's 16 features" in c.value for c in at.caption)
+    for name, (low, high) in TINY.to_dict().items():
+        key = "tune-vae-exploration" + ("-16" if name == "latent_dim" else "")
+        if name != "lr":
+            at.number_input(key=f"{key}-{name}-lo").set_value(low).run()
+            at.number_input(key=f"{key}-{name}-hi").set_value(high).run()
+    at.number_input(key="tune-trials").set_value(3).run()
+    at.text_input(key="tune-vae-exploration-name").set_value("from-page").run()
+    at.button(key="tune-start").click().run()
+    assert not at.exception, at.exception
+    jobs = list_jobs(workspace, "tune")
+    assert len(jobs) == 1 and jobs[0].params["config"]["study_name"] == "from-page"
+    status = wait_for_job(workspace, jobs[0].id, timeout=180)
+    assert status.state == "done", status.error
+    assert status.result["n_complete"] + status.result["n_pruned"] == 3
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="tune-study").value == "from-page"
+    assert len(at.dataframe[0].value) == 3
