@@ -936,6 +936,7 @@ def compute_map(params: dict[str, Any], workspace: Workspace, *,
     if out.is_file():
         emit(callback, Progress(1.0, "map loaded from the cache", stage="cache"))
         return MapData.load(out), out
+    check_map_inputs(params, workspace)  # widths first: the message names the generated file
     start = time.perf_counter()
     real = load_dataset(params["dataset"], workspace)
     real.check_finite(params["dataset"])

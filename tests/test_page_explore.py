@@ -43,7 +43,7 @@ def test_explore_pca_map_inline_with_stars(workspace):
     symbols = {t["marker"]["symbol"] for t in charts[0]["data"]}
     assert symbols == {"circle", "star"}
     assert [b.label for b in at.get("download_button")][:2] == ["Download HTML", "Download PNG"]
-    assert any("closest to real" in m.value for m in at.markdown)
+    assert any("closest to real" in t.value for t in at.text)
 
 
 def test_explore_tsne_runs_as_job_and_is_found_again(workspace):

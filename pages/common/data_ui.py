@@ -211,10 +211,7 @@ def import_upload(upload, *, name: str, label_column: str, overwrite: bool) -> d
 
 
 def _select(ref: str) -> None:
-    state.put(state.DATASET, ref)
-    # Forget the picker's own value so that it is drawn again at the chosen dataset
-    # (setting it directly would clash with the picker's index argument).
-    st.session_state.pop(PICKER_KEY, None)
+    state.put(state.DATASET, ref)  # the picker follows the shared choice on the next run
 
 
 def use_dataset_button(ref: str, *, key: str) -> None:

@@ -165,9 +165,10 @@ def nearest_clip(params: dict[str, Any], *, key: str) -> None:
     index, distance = int(found[0][0]), float(found[1][0])
     real_id = real_ids[index] if real_ids else f"row {index}"
     label = int(real_labels[index])
-    st.write(f"Generated row {int(row)} (id `{synthetic.ids[int(row)]}`) is closest to real "
-             f"`{real_id}` of class **{names[label] if 0 <= label < len(names) else 'unlabeled'}**"
-             f" (Euclidean distance {distance:.3g}).")
+    # File and class names are user text: shown with st.text, never as markdown or HTML.
+    st.text(f"Generated row {int(row)} (id {synthetic.ids[int(row)]}) is closest to real "
+            f"{real_id} of class {names[label] if 0 <= label < len(names) else 'unlabeled'}"
+            f" (Euclidean distance {distance:.3g}).")
     clip = Path(real_id)
     if clip.suffix.lower() in AUDIO_SUFFIXES:
         if clip.is_file():

@@ -40,13 +40,26 @@ def dataset_label(ref: str) -> str:
     return ref
 
 
+def _sync_dataset(key: str) -> None:
+    state.put(state.DATASET, st.session_state[key])
+
+
 def dataset_picker(label: str = "Dataset", *, key: str = "dataset_picker",
                    help: str | None = None, refs: list[str] | None = None) -> str:
-    """Select box over embedded and workspace datasets; remembers the choice across pages."""
+    """Select box over embedded and workspace datasets; remembers the choice across pages.
+
+    The shared choice (``state.DATASET``) is the source of truth: a button elsewhere
+    that selects a dataset sets it, and the box is moved to it before it is drawn;
+    the user's own pick is written back by ``on_change``.
+    """
     refs = refs if refs is not None else list_dataset_refs(state.workspace())
     current = state.current_dataset()
-    index = refs.index(current) if current in refs else 0
-    choice = st.selectbox(label, refs, index=index, format_func=dataset_label, key=key,
+    if current not in refs:
+        current = refs[0]
+    if st.session_state.get(key) != current:
+        st.session_state[key] = current
+    choice = st.selectbox(label, refs, format_func=dataset_label, key=key,
+                          on_change=_sync_dataset, args=(key,),
                           help=help or "Embedded datasets need no download; your own appear "
                                        "here after the Data step.")
     state.put(state.DATASET, choice)
