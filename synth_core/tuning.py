@@ -763,6 +763,26 @@ def check_data(data: FeatureSet, config: TuneConfig, *, name: str = "dataset") -
                          f"rows of {name}; use a batch size of at most {len(train_idx)}")
 
 
+def _fit_default_batch(data: FeatureSet, config: TuneConfig,
+                       callback: Callback | None) -> TuneConfig:
+    """A study that sets no batch size of its own gets the trainer's default, shrunk to fit
+    small data (an explicit batch size that does not fit is refused by check_data)."""
+    from synth_core.training import fit_batch_size, split_indices
+
+    if "batch_size" in config.train or config.space.batch_size is not None:
+        return config
+    base = config.base_train_config()
+    n = data.n_samples if config.max_rows is None else min(data.n_samples, config.max_rows)
+    labels = data.labels if n == data.n_samples else np.full(n, -1)
+    n_train = len(split_indices(labels, base.val_fraction, base.seed)[0])
+    fitted = fit_batch_size(n_train, base.batch_size)
+    if fitted == base.batch_size:
+        return config
+    emit(callback, Log(f"batch size {fitted} (the default {base.batch_size} is more than the "
+                       f"{n_train} training rows)"))
+    return dataclasses.replace(config, train={**config.train, "batch_size": fitted})
+
+
 def subsample(data: FeatureSet, max_rows: int | None, *, random_state: int = 0) -> FeatureSet:
     """At most ``max_rows`` rows drawn without replacement (all rows when None)."""
     if max_rows is None or data.n_samples <= max_rows:
@@ -785,6 +805,7 @@ def run_study(data: FeatureSet, config: TuneConfig, *, workspace: Workspace | No
     from optuna.trial import TrialState
 
     config.validate()
+    config = _fit_default_batch(data, config, callback)
     check_data(data, config, name=dataset_ref or "dataset")
     base = config.base_train_config()
     url = resolve_storage_url(config.storage, workspace)

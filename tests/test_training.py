@@ -323,3 +323,20 @@ def test_train_job_trains_a_dataset_reference(blobs, workspace):
     run = Run.load(result["run_dir"])
     assert run.dataset_ref == "blobs"
     assert sum(isinstance(e, EpochEnd) for e in events) == 5
+
+
+def test_fit_batch_size_keeps_or_shrinks_to_a_power_of_two():
+    from synth_core.training import fit_batch_size
+
+    assert fit_batch_size(1000, 128) == 128
+    assert fit_batch_size(108, 128) == 64   # builtin:demo-sounds' training rows
+    assert fit_batch_size(128, 128) == 128
+    assert fit_batch_size(5, 128) == 4
+    assert fit_batch_size(1, 128) == 1
+
+
+def test_default_batch_size_too_big_for_tiny_data_is_refused_with_fix(blobs):
+    """An explicit batch larger than the data is an error that says what to use instead."""
+    config = _config(batch_size=4096)
+    with pytest.raises(InputError, match="batch"):
+        train_model(blobs, config)

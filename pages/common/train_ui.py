@@ -23,7 +23,8 @@ from synth_core.features import FeatureSet
 from synth_core.jobs import JobStatus, read_events
 from synth_core.models import MODELS
 from synth_core.runs import Run, latent_points, reconstruction_examples, run_summaries
-from synth_core.training import PRESET_DESCRIPTIONS, PRESETS, TrainConfig
+from synth_core.training import (PRESET_DESCRIPTIONS, PRESETS, TrainConfig, fit_batch_size,
+                                 split_indices)
 
 OWN = "own values"
 _CURVES = (("loss", "Total loss"), ("recon", "Reconstruction"), ("kl", "KL divergence"))
@@ -80,9 +81,12 @@ def settings_form(model: str, preset: str, data: FeatureSet) -> TrainConfig | No
                                 help="Maximum passes over the training rows; early stopping may "
                                      "end sooner.")
         a, b, c, d = st.columns(4)
-        batch = a.number_input("Batch size", 1, 4096, base.batch_size, key=f"{k}-batch",
-                               help="Rows per optimisation step. 64 is fast; the thesis used 12 "
-                                    "(slower epochs, noisier steps).")
+        n_train = len(split_indices(data.labels, base.val_fraction, base.seed)[0])
+        batch = a.number_input("Batch size", 1, 4096, fit_batch_size(n_train, base.batch_size),
+                               key=f"{k}-batch",
+                               help="Rows per optimisation step, at most the training rows. 128 "
+                                    "is fast; the thesis used 12 (slower epochs, noisier steps). "
+                                    "Small datasets start with a batch that fits.")
         patience = b.number_input("Patience", 0, 1000, base.patience, key=f"{k}-patience",
                                   help="Stop after this many epochs without a better validation "
                                        "loss and keep the best weights; 0 never stops early.")

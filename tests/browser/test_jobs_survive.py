@@ -48,10 +48,21 @@ def _fill_train_form(page, *, epochs: int, batch: int = 64, hidden: str = "16") 
     number(page, "Patience", 0)
 
 
-def _progress_text(page) -> str:
+def _progress_text(page, *, timeout_s: float = 120.0) -> str:
+    """The progress bar's label; polled, since the polling fragment redraws it every second."""
     bar = page.locator(PROGRESS).first
-    bar.wait_for(timeout=120_000)
-    return bar.inner_text()
+    bar.wait_for(timeout=timeout_s * 1000)
+    deadline = time.monotonic() + timeout_s
+    text = ""
+    while time.monotonic() < deadline:
+        try:
+            text = page.locator(PROGRESS).first.inner_text(timeout=5_000).strip()
+        except Exception:  # noqa: BLE001 - detached while the fragment redraws: try again
+            text = ""
+        if text:
+            return text
+        page.wait_for_timeout(200)
+    return text
 
 
 def test_refresh_mid_training_keeps_progress_and_cancel(fresh_workspace, context):
