@@ -14,7 +14,7 @@ here is 100 trials within 10 minutes on a 2-core CPU. The knobs that matter:
 (fewer optimiser steps per epoch), ``--max-rows`` (a subsample), ``--epochs``
 (a smaller epoch range than the thesis's).
 
-Run: ``python benchmarks/tune.py [--trials 100] [--jobs 2] [--batch-size 64] [--timeout S]
+Run: ``python benchmarks/tune.py [--trials 100] [--jobs 2] [--batch-size 128] [--timeout S]
 [--json]``. The load average is printed too: on a shared machine other
 processes take the cores, and every figure scales with that.
 """
@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from synth_core.events import Progress  # noqa: E402
 from synth_core.features import FeatureSet  # noqa: E402
+from synth_core.training import TrainConfig  # noqa: E402
 from synth_core.tuning import RANGE_PRESETS, SearchSpace, TuneConfig, run_study  # noqa: E402
 
 N_ROWS, N_FEATURES = 7077, 512
@@ -47,7 +48,8 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2, help="trials in parallel (default 2)")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch threads per trial (default cores / jobs)")
-    parser.add_argument("--batch-size", type=int, default=64, help="default 64 (trainer default)")
+    parser.add_argument("--batch-size", type=int, default=TrainConfig().batch_size,
+                        help="default: the trainer's default (128)")
     parser.add_argument("--max-rows", type=int, default=None, help="subsample rows (default all)")
     parser.add_argument("--epochs", type=str, default=None,
                         help="epoch range low,high (default the Exploration preset's 20,100)")

@@ -139,7 +139,7 @@ def get_job(workspace: Workspace, job_id: str) -> JobStatus:
     status = JobStatus(**{k: v for k, v in data.items() if k in JobStatus.__dataclass_fields__})
     if status.is_active:
         created = _parse_time(status.created)
-        if status.pid is not None and not _pid_alive(status.pid):
+        if status.pid is not None and not pid_alive(status.pid):
             status.state = "failed"
             status.error = status.error or ("the worker process ended without reporting a result "
                                             "(killed, or out of memory); see the job log and "
@@ -175,7 +175,7 @@ def cancel_job(workspace: Workspace, job_id: str) -> None:
     job_dir = _job_dir(workspace, job_id)
     (job_dir / "cancel").write_text(_now())
     status = get_job(workspace, job_id)
-    if status.is_active and status.pid and _pid_alive(status.pid):
+    if status.is_active and status.pid and pid_alive(status.pid):
         try:
             os.kill(status.pid, signal.SIGTERM)
         except ProcessLookupError:
@@ -335,7 +335,8 @@ def _resolve(target: str) -> Callable[[dict[str, Any], JobContext], dict[str, An
     return getattr(importlib.import_module(module_name), func_name)
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """True while process ``pid`` runs on this machine (a zombie counts as ended)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

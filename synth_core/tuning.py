@@ -44,6 +44,7 @@ import numpy as np
 from synth_core.errors import InputError, StorageError
 from synth_core.events import Callback, EpochEnd, Log, Progress, emit
 from synth_core.features import FeatureSet
+from synth_core.jobs import pid_alive
 from synth_core.workspace import Workspace
 
 if TYPE_CHECKING:  # optuna and torch load lazily so `--help` and the pages stay fast
@@ -609,7 +610,7 @@ def recover_crashed_trials(study: "optuna.Study", *, max_retries: int = MAX_RETR
     recovered = []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         worker = trial.user_attrs.get(WORKER_ATTR) or {}
-        if worker.get("host") != host or not worker.get("pid") or _pid_alive(int(worker["pid"])):
+        if worker.get("host") != host or not worker.get("pid") or pid_alive(int(worker["pid"])):
             continue
         trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, trial.number)
         try:
@@ -627,20 +628,6 @@ def recover_crashed_trials(study: "optuna.Study", *, max_retries: int = MAX_RETR
                        "%s", trial.number, study.study_name, worker.get("pid"),
                        " and queued again" if retries < max_retries else "")
     return recovered
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie still answers kill(0)
-        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (FileNotFoundError, IndexError):
-        return True
 
 
 # --------------------------------------------------------------------------- objective
