@@ -42,6 +42,7 @@ def test_data_page_shows_error_for_bad_csv(workspace):
     assert not at.exception
     assert any("missing values" in e.value for e in at.error)
     assert not workspace.dataset_path("bad").exists()
+    assert list(workspace.uploads_dir.iterdir()) == []  # the failed upload is not left behind
 
 
 def test_data_page_extracts_uploaded_zip_in_background(workspace, tmp_path):

@@ -8,6 +8,7 @@ that render it as plain text (dataframes, ``st.text``, ``st.code``), never as HT
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -197,6 +198,7 @@ def import_upload(upload, *, name: str, label_column: str, overwrite: bool) -> d
     from synth_core.uploads import save_uploaded_files
 
     ws = state.workspace()
+    folder = None
     try:
         out = output_path(name or Path(upload.name).stem, ws, overwrite=overwrite)
         folder = save_uploaded_files([(upload.name, upload.getvalue())], ws, name="import")
@@ -206,6 +208,8 @@ def import_upload(upload, *, name: str, label_column: str, overwrite: bool) -> d
         save_dataset(data, out.stem, ws, overwrite=overwrite)
         return import_summary(data, out, out.stem)
     except SynthError as exc:
+        if folder is not None:  # the upload was only kept for this import: do not leave it behind
+            shutil.rmtree(folder, ignore_errors=True)
         st.error(str(exc), icon=":material/error:")
         return None
 
