@@ -147,12 +147,20 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except OSError as exc:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        _discard(tmp)
         raise StorageError(f"could not write {path}: {exc.strerror or exc}; "
                            "free some disk space or choose another folder") from exc
+    except BaseException:
+        # Cancel (SIGTERM -> JobCancelled) or Ctrl-C mid-write: no stray temp file either.
+        _discard(tmp)
+        raise
+
+
+def _discard(tmp: str) -> None:
+    try:
+        os.unlink(tmp)
+    except FileNotFoundError:
+        pass
 
 
 def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> None:

@@ -39,3 +39,19 @@ def test_atomic_write_keeps_old_file_on_failure(tmp_path, monkeypatch):
 def test_json_nan_written_as_null(tmp_path):
     atomic_write_json(tmp_path / "x.json", {"v": float("nan")})
     assert read_json(tmp_path / "x.json") == {"v": None}
+
+
+def test_atomic_write_interrupted_leaves_no_temp_file(tmp_path, monkeypatch):
+    from synth_core.errors import JobCancelled
+
+    path = tmp_path / "x.json"
+    atomic_write_json(path, {"a": 1})
+
+    def cancelled(fd):
+        raise JobCancelled("cancelled mid-write")
+
+    monkeypatch.setattr("os.fsync", cancelled)
+    with pytest.raises(JobCancelled):
+        atomic_write_bytes(path, b"new")
+    assert read_json(path) == {"a": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["x.json"]
