@@ -211,6 +211,13 @@ class TrainResult:
     model: Autoencoder | None = None
     scaler: MinMaxScaling | None = None
 
+    def summary(self) -> dict[str, Any]:
+        """The JSON summary the CLI prints and the train job returns."""
+        return {"run_dir": str(self.run_dir), "epochs_run": self.epochs_run,
+                "best_epoch": self.best_epoch, "best_val_loss": self.best_val_loss,
+                "seconds_per_epoch": self.seconds_per_epoch, "stopped_early": self.stopped_early,
+                "diverged": self.diverged}
+
 
 # ----------------------------------------------------------------------------- helpers
 def kl_weight(config: TrainConfig, epoch: int) -> float:
@@ -291,15 +298,21 @@ def _state_copy(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
+def _chunks(X: torch.Tensor, Y: torch.Tensor | None
+            ) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
+    """(x [<=_EVAL_CHUNK, D], y [<=_EVAL_CHUNK, K] or None) slices of the rows."""
+    for start in range(0, X.shape[0], _EVAL_CHUNK):
+        yield (X[start:start + _EVAL_CHUNK],
+               Y[start:start + _EVAL_CHUNK] if Y is not None else None)
+
+
 @torch.no_grad()
 def evaluate(model: Autoencoder, X: torch.Tensor, Y: torch.Tensor | None, *,
              kl_weight: float) -> torch.Tensor:
     """Mean (total, recon, kl) over rows in eval mode (code = mean), as a [3] device tensor."""
     model.eval()
     sums = torch.zeros(3, device=X.device)
-    for start in range(0, X.shape[0], _EVAL_CHUNK):
-        xb = X[start:start + _EVAL_CHUNK]
-        yb = Y[start:start + _EVAL_CHUNK] if Y is not None else None
+    for xb, yb in _chunks(X, Y):
         sums += torch.stack(model.loss(xb, yb, kl_weight=kl_weight)) * xb.shape[0]
     return sums / max(X.shape[0], 1)
 
@@ -309,9 +322,7 @@ def reconstruction_mse(model: Autoencoder, X: torch.Tensor, Y: torch.Tensor | No
     """Mean squared error per value of eval-mode reconstructions (scaled [0, 1] units)."""
     model.eval()
     total = torch.zeros((), device=X.device)
-    for start in range(0, X.shape[0], _EVAL_CHUNK):
-        xb = X[start:start + _EVAL_CHUNK]
-        yb = Y[start:start + _EVAL_CHUNK] if Y is not None else None
+    for xb, yb in _chunks(X, Y):
         mu, _ = model.encode(xb, yb)
         total += (model.decode(mu, yb) - xb).pow(2).sum()
     return float(total) / max(X.numel(), 1)
@@ -584,10 +595,7 @@ def train_job(params: dict, ctx) -> dict:
         raise
     how = ("diverged; kept the last good weights" if result.diverged
            else "stopped early" if result.stopped_early else "finished")
-    return {"run_dir": str(result.run_dir), "epochs_run": result.epochs_run,
-            "best_epoch": result.best_epoch, "best_val_loss": result.best_val_loss,
-            "seconds_per_epoch": result.seconds_per_epoch, "stopped_early": result.stopped_early,
-            "diverged": result.diverged, "dataset": ref, "model": config.model,
+    return {**result.summary(), "dataset": ref, "model": config.model,
             "message": f"{how} after {result.epochs_run} epochs; best validation loss "
                        f"{result.best_val_loss:.4g} (epoch {result.best_epoch})"}
 

@@ -369,10 +369,6 @@ def _train_fields() -> list[str]:
     return [f.name for f in dataclasses.fields(TrainConfig)]
 
 
-def train_config_to_dict(config: "TrainConfig") -> dict[str, Any]:
-    return config.to_dict()
-
-
 def train_config_from_dict(data: dict[str, Any]) -> "TrainConfig":
     """A TrainConfig from stored JSON; fields this version does not know are dropped."""
     from synth_core.training import TrainConfig
@@ -659,7 +655,7 @@ class Objective:
         from synth_core.training import train_model
 
         config = self.space.suggest(trial, self.base)
-        trial.set_user_attr(CONFIG_ATTR, train_config_to_dict(config))
+        trial.set_user_attr(CONFIG_ATTR, config.to_dict())
         trial.set_user_attr(WORKER_ATTR, {"host": socket.gethostname(), "pid": os.getpid()})
         last_sent = [0.0]
 
@@ -724,14 +720,26 @@ class TuneResult:
                 **dataclasses.asdict(self.summary)}
 
 
-def check_data(data: FeatureSet, config: TuneConfig, *, name: str = "dataset") -> None:
-    """Refuse data and ranges the trainer could not use, before a study is touched."""
-    from synth_core.training import check_training_data, split_indices
+def _trial_split(data: FeatureSet, config: TuneConfig) -> tuple[int, np.ndarray, np.ndarray]:
+    """(rows a trial sees, train positions, val positions), for the size checks.
+
+    With ``max_rows`` the subsample is drawn later, so it is split as unlabelled rows.
+    """
+    from synth_core.training import split_indices
 
     base = config.base_train_config()
     n = data.n_samples if config.max_rows is None else min(data.n_samples, config.max_rows)
     labels = data.labels if n == data.n_samples else np.full(n, -1)
     train_idx, val_idx = split_indices(labels, base.val_fraction, base.seed)
+    return n, train_idx, val_idx
+
+
+def check_data(data: FeatureSet, config: TuneConfig, *, name: str = "dataset") -> None:
+    """Refuse data and ranges the trainer could not use, before a study is touched."""
+    from synth_core.training import check_training_data
+
+    base = config.base_train_config()
+    n, train_idx, val_idx = _trial_split(data, config)
     if len(val_idx) < 1 or len(train_idx) < 2:
         raise InputError(f"{name}: {n} rows are too few for a {base.val_fraction:.0%} validation "
                          f"split ({len(train_idx)} training, {len(val_idx)} validation rows); "
@@ -754,14 +762,12 @@ def _fit_default_batch(data: FeatureSet, config: TuneConfig,
                        callback: Callback | None) -> TuneConfig:
     """A study that sets no batch size of its own gets the trainer's default, shrunk to fit
     small data (an explicit batch size that does not fit is refused by check_data)."""
-    from synth_core.training import fit_batch_size, split_indices
+    from synth_core.training import fit_batch_size
 
     if "batch_size" in config.train or config.space.batch_size is not None:
         return config
     base = config.base_train_config()
-    n = data.n_samples if config.max_rows is None else min(data.n_samples, config.max_rows)
-    labels = data.labels if n == data.n_samples else np.full(n, -1)
-    n_train = len(split_indices(labels, base.val_fraction, base.seed)[0])
+    n_train = len(_trial_split(data, config)[1])
     fitted = fit_batch_size(n_train, base.batch_size)
     if fitted == base.batch_size:
         return config

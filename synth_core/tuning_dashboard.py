@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from synth_core.errors import StorageError
+from synth_core.jobs import pid_alive
 from synth_core.workspace import Workspace, atomic_write_json, read_json
 
 STATE_FILE = "optuna-dashboard.json"
@@ -62,18 +63,13 @@ def _free_port() -> int:
 
 def _is_dashboard(pid: int) -> bool:
     """True while ``pid`` is alive and is an optuna-dashboard process (not a reused pid)."""
-    try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, PermissionError):
+    if not pid_alive(pid):
         return False
     try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-            if handle.read().rsplit(")", 1)[1].split()[0] == "Z":
-                return False
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
-        return b"optuna" in cmdline and b"dashboard" in cmdline
-    except (FileNotFoundError, IndexError):
+    except FileNotFoundError:
         return True  # no /proc (macOS): trust kill(0)
+    return b"optuna" in cmdline and b"dashboard" in cmdline
 
 
 def dashboard_status(workspace: Workspace) -> DashboardInfo | None:

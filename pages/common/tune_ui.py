@@ -47,8 +47,13 @@ def storage_picker() -> str:
     return url
 
 
+@st.cache_resource(max_entries=8, show_spinner=False)
 def open_storage(url: str):
-    """The storage behind ``url`` (StorageError with the reason when it cannot be opened)."""
+    """The storage behind ``url`` (StorageError with the reason when it cannot be opened).
+
+    Cached per URL: each Optuna RDBStorage builds its own SQLAlchemy engine, and the page,
+    its plots and the one-second job poll would otherwise open a new one every time.
+    """
     return tuning.open_storage(url)
 
 
@@ -185,7 +190,7 @@ def live_trials(job: JobStatus) -> None:
     """Inside the job's polling fragment: the study's trials as they finish."""
     config = job.params.get("config", {})
     try:
-        storage = tuning.open_storage(config.get("storage") or state.workspace().optuna_url)
+        storage = open_storage(config.get("storage") or state.workspace().optuna_url)
         study = tuning.load_study(config.get("study_name", ""), storage)
     except Exception:  # noqa: BLE001 - the study may not exist yet in the first second
         return
@@ -207,7 +212,7 @@ def summary_metrics(study) -> tuning.StudySummary:
 
 @st.cache_data(max_entries=16, show_spinner="Drawing Optuna's plots...")
 def _figures(url: str, name: str, n_finished: int) -> list[tuning.StudyPlot]:
-    return tuning.study_figures(tuning.load_study(name, tuning.open_storage(url)))
+    return tuning.study_figures(tuning.load_study(name, open_storage(url)))
 
 
 def plots(url: str, study) -> None:
@@ -257,7 +262,7 @@ def narrow(url: str, study) -> None:
         return
     st.caption(f"From the best {proposal.n_best} of {proposal.n_complete} complete trials.")
     st.dataframe(proposal.rows(), hide_index=True, width="stretch")
-    name = tuning.unused_study_name(tuning.open_storage(url), f"{study.study_name}-narrowed")
+    name = tuning.unused_study_name(open_storage(url), f"{study.study_name}-narrowed")
     if st.button(f"Start {name} with these ranges", icon=":material/filter_center_focus:",
                  key="tune-narrow", help="A new study with the proposed ranges and the same "
                                          "dataset, model and trial count."):

@@ -98,9 +98,5 @@ def run(args: argparse.Namespace, workspace, callback) -> dict:
     run_dir = Path(args.out) if args.out else new_run_dir(workspace, config.model)
     result = train_model(data, config, run_dir=run_dir, callback=callback,
                          dataset_ref=str(args.data))
-    return {"run_dir": str(result.run_dir), "model": config.model,
-            "epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
-            "best_val_loss": result.best_val_loss,
-            "seconds_per_epoch": result.seconds_per_epoch,
-            "stopped_early": result.stopped_early, "diverged": result.diverged,
+    return {**result.summary(), "model": config.model,
             **({"psnr_db": result.metrics["psnr_db"]} if "psnr_db" in result.metrics else {})}
