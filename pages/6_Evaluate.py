@@ -28,8 +28,9 @@ with tab_score:
                  "the synthetic sets are compared with them and classifiers trained on them.")
     with cols[1]:
         real_test = evaluate_ui.test_picker(key="eval_test")
-    synthetic = evaluate_ui.synthetic_picker(key="eval_synthetic")
-    if not evaluate_ui.synthetic_files():
+    files = evaluate_ui.synthetic_files()
+    synthetic = evaluate_ui.synthetic_picker(files, key="eval_synthetic")
+    if not files:
         st.info(
             "No synthetic data in this workspace yet. To score generated samples, train a "
             "model on the Train page and make samples on the Generate page (or run `python -m "

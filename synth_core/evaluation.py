@@ -43,9 +43,10 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from synth_core.errors import InputError
+from synth_core.errors import InputError, StorageError
 from synth_core.events import Callback, Log, Progress, emit
 from synth_core.features import FeatureSet, array_digest
+from synth_core.workspace import atomic_write_bytes, atomic_write_json, read_json, safe_name
 
 logger = logging.getLogger(__name__)
 
@@ -617,8 +618,6 @@ def prdc(real: np.ndarray | FeatureSet, fake: np.ndarray | FeatureSet, *, k: int
     synthetic row, over k; coverage = share of real balls holding a synthetic
     row. The scores depend on the row counts: compare sets of equal size.
     """
-    from sklearn.metrics import pairwise_distances
-
     real = _as_rows(real, real_name)
     fake = _as_rows(fake, fake_name)
     _check_width(real, fake, real_name, fake_name)
@@ -626,7 +625,14 @@ def prdc(real: np.ndarray | FeatureSet, fake: np.ndarray | FeatureSet, *, k: int
         if len(X) <= k:
             raise InputError(f"{name}: has {len(X)} rows; k-nearest-neighbour metrics with "
                              f"k={k} need at least {k + 1}; add rows or lower k")
-    real_radii = _kth_neighbour_distance(real, k)  # [N]
+    return _prdc(real, fake, k=k, real_radii=_kth_neighbour_distance(real, k), chunk=chunk)
+
+
+def _prdc(real: np.ndarray, fake: np.ndarray, *, k: int, real_radii: np.ndarray,
+          chunk: int = 2048) -> PRDC:
+    """:func:`prdc` on checked float rows, with the real balls' radii [N] given (reusable)."""
+    from sklearn.metrics import pairwise_distances
+
     fake_radii = _kth_neighbour_distance(fake, k)  # [M]
     balls_per_fake = np.zeros(len(fake), dtype=np.int64)
     covered = np.zeros(len(real), dtype=bool)
@@ -641,6 +647,28 @@ def prdc(real: np.ndarray | FeatureSet, fake: np.ndarray | FeatureSet, *, k: int
     return PRDC(precision=float(np.mean(balls_per_fake > 0)), recall=float(recalled.mean()),
                 density=float(balls_per_fake.sum() / (k * len(fake))),
                 coverage=float(covered.mean()), k=k, n_real=len(real), n_fake=len(fake))
+
+
+class _RealBalls:
+    """Real rows' k-NN radii, computed once per (rows, count) and reused for every set.
+
+    The scorecard compares each set with a seeded subsample of the real rows of
+    the same size; sets of equal size (or classes of equal count) meet the same
+    subsample, so its N x N distances need computing only once.
+    """
+
+    def __init__(self, k: int, random_state: int) -> None:
+        self.k = k
+        self.random_state = random_state
+        self._radii: dict[tuple[Any, int], np.ndarray] = {}
+
+    def prdc(self, key: Any, real: np.ndarray, fake: np.ndarray, n: int) -> PRDC:
+        """PRDC of ``n`` rows of ``fake`` against ``n`` rows of ``real`` (``key`` names real)."""
+        real = _subsample(real, n, self.random_state)
+        if (key, n) not in self._radii:
+            self._radii[key, n] = _kth_neighbour_distance(real, self.k)  # [n]
+        return _prdc(real, _subsample(fake, n, self.random_state + 1), k=self.k,
+                     real_radii=self._radii[key, n])
 
 
 # --------------------------------------------------------------------------- Frechet
@@ -698,9 +726,8 @@ def frechet_distance_frames(real: np.ndarray | FeatureSet, fake: np.ndarray | Fe
     real = _as_rows(real, real_name)
     fake = _as_rows(fake, fake_name)
     _check_width(real, fake, real_name, fake_name)
-    return frechet_distance(frame_rows(real, feature_shape, real_name),
-                            frame_rows(fake, feature_shape, fake_name),
-                            real_name=real_name, fake_name=fake_name)
+    return _frechet(_gaussian(frame_rows(real, feature_shape, real_name), real_name),
+                    _gaussian(frame_rows(fake, feature_shape, fake_name), fake_name))
 
 
 # --------------------------------------------------------------------------- detection
@@ -1036,7 +1063,6 @@ def _scorecard(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
     _check_sizes(real_train, synthetic_sets, real_test, config)
     seed = config.random_state
     train_X = real_train.features.astype(np.float64)
-    test_X = real_test.features.astype(np.float64)
 
     sets: dict[str, FeatureSet] = {}
     if config.reference:
@@ -1058,6 +1084,7 @@ def _scorecard(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
     copies: dict[str, CopyCheck] = {}
     per_class: list[ClassRow] = []
     class_gaussians: dict[int, _Gaussian] = {}  # real training rows per class, fitted once
+    balls = _RealBalls(config.k, seed)  # real k-NN radii, shared by sets of equal size
 
     # Utility: train on real once per classifier (TRTR), then each set (TSTR, augmented).
     trtr: dict[str, ClassifierScore] = {}
@@ -1100,9 +1127,7 @@ def _scorecard(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
                     metrics += _utility_rows(name, "augmented", aug)
                     step(f"{name}: real + synthetic, test on real ({clf})")
         # Fidelity and diversity: k-NN balls on equal-size sets (Naeem et al. compare n to n).
-        n = min(len(X), len(train_X), config.max_rows)
-        result = prdc(_subsample(train_X, n, seed), _subsample(X, n, seed + 1), k=config.k,
-                      real_name="real training set", fake_name=label)
+        result = balls.prdc("all", train_X, X, min(len(X), len(train_X), config.max_rows))
         metrics += [MetricRow(name, key, getattr(result, key))
                     for key in ("precision", "recall", "density", "coverage")]
         step(f"{name}: precision, recall, density, coverage")
@@ -1134,19 +1159,18 @@ def _scorecard(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
             own = base if is_ref else next((s for s in scores if s.set == name
                                             and s.mode == "tstr" and s.classifier == first), None)
             per_class += _per_class_rows(name, real_train, data, config, base, own,
-                                         class_gaussians)
+                                         class_gaussians, balls)
         emit(callback, Log(f"evaluated {name}"))
 
     if config.reference:
+        ref_values = {(r.metric, r.detail): r.value for r in metrics if r.set == REFERENCE}
         for row in metrics:
-            ref = next((r for r in metrics if r.set == REFERENCE and r.metric == row.metric
-                        and r.detail == row.detail), None)
             if row.metric.startswith("augmented_"):
                 base = trtr.get(row.detail)
                 row.reference = (base.accuracy if row.metric.endswith("accuracy")
                                  else base.macro_f1) if base else None
-            elif ref is not None:
-                row.reference = ref.value
+            else:
+                row.reference = ref_values.get((row.metric, row.detail))
     real_info = {"n_train": real_train.n_samples, "n_test": real_test.n_samples,
                  "n_features": real_train.n_features, "n_classes": n_classes,
                  "class_names": list(real_train.class_names), "split": split_note,
@@ -1207,7 +1231,8 @@ def _frame_shape(data: FeatureSet, wanted: bool | None) -> tuple[int, int] | Non
 
 def _per_class_rows(name: str, real_train: FeatureSet, data: FeatureSet, config: EvaluateConfig,
                     trtr: ClassifierScore | None, tstr: ClassifierScore | None,
-                    real_gaussians: dict[int, _Gaussian]) -> list[ClassRow]:
+                    real_gaussians: dict[int, _Gaussian], balls: _RealBalls
+                    ) -> list[ClassRow]:
     rows = []
     for index, class_name in enumerate(real_train.class_names):
         real = real_train.features[real_train.labels == index].astype(np.float64)
@@ -1215,8 +1240,7 @@ def _per_class_rows(name: str, real_train: FeatureSet, data: FeatureSet, config:
         row = ClassRow(name, index, class_name, len(real), len(fake))
         n = min(len(real), len(fake), config.max_rows)
         if n > config.k:
-            result = prdc(_subsample(real, n, config.random_state),
-                          _subsample(fake, n, config.random_state + 1), k=config.k)
+            result = balls.prdc(index, real, fake, n)
             row.precision, row.recall = result.precision, result.recall
             row.density, row.coverage = result.density, result.coverage
         if len(real) >= 2 and len(fake) >= 2:
@@ -1235,9 +1259,6 @@ def _per_class_rows(name: str, real_train: FeatureSet, data: FeatureSet, config:
 
 def save_report(card: Scorecard, path: str | Path, *, overwrite: bool = False) -> dict[str, Path]:
     """Write the scorecard as JSON at ``path`` and CSV next to it (same stem)."""
-    from synth_core.errors import StorageError
-    from synth_core.workspace import atomic_write_bytes, atomic_write_json
-
     path = Path(path)
     if path.suffix.lower() != ".json":
         raise InputError(f"report path {str(path)!r} must end in .json; the CSV is written next "
@@ -1253,12 +1274,8 @@ def save_report(card: Scorecard, path: str | Path, *, overwrite: bool = False) -
 
 
 def load_report(path: str | Path) -> Scorecard:
-    from synth_core.workspace import read_json
-
     data = read_json(path)
     if data is None:
-        from synth_core.errors import StorageError
-
         raise StorageError(f"{path}: no such report; run the evaluation again")
     return Scorecard.from_dict(data)
 
@@ -1286,8 +1303,9 @@ def run_evaluation(workspace, *, real_train: str, synthetic: Sequence[str],
     test = load_dataset(real_test, workspace) if real_test else None
     sets = {name: load_dataset(ref, workspace)
             for name, ref in zip(set_names(synthetic), synthetic)}
+    source_folds: dict[str, np.ndarray | None] = {}  # generators' datasets, each read once
     for name, data in sets.items():
-        folds = _generator_folds(data, workspace)
+        folds = _generator_folds(data, workspace, source_folds)
         if folds is not None and "train_folds" not in data.attrs:
             data.attrs["train_folds"] = folds
             emit(callback, Log(f"{name}: its generator was trained on fold(s) {folds}"))
@@ -1296,31 +1314,44 @@ def run_evaluation(workspace, *, real_train: str, synthetic: Sequence[str],
                      callback=callback)
 
 
-def _generator_folds(data: FeatureSet, workspace) -> list[int] | None:
-    """Folds of the rows the set's generator was trained on (from its run's split), if known."""
-    from synth_core.datasets import load_dataset
-    from synth_core.errors import SynthError
-    from synth_core.workspace import read_json
-
+def _run_path(data: FeatureSet, workspace) -> Path | None:
+    """The folder of the run that generated ``data`` (attrs model_run), if it names one."""
     run_dir = data.attrs.get("model_run")
     if not run_dir:
         return None
     path = Path(str(run_dir))
-    path = path if path.is_absolute() else workspace.root / path
-    meta = read_json(path / "config.json") if path.is_dir() else None
+    return path if path.is_absolute() else workspace.root / path
+
+
+def _generator_folds(data: FeatureSet, workspace,
+                     source_folds: dict[str, np.ndarray | None]) -> list[int] | None:
+    """Folds of the rows the set's generator was trained on (from its run's split), if known.
+
+    ``source_folds`` caches the folds of each generator's dataset by reference, so
+    sets from runs on the same dataset read it once. Only JSON is read from the run
+    (``Run.load`` would load the weights too).
+    """
+    from synth_core.datasets import load_dataset
+    from synth_core.errors import SynthError
+
+    path = _run_path(data, workspace)
+    meta = read_json(path / "config.json") if path is not None and path.is_dir() else None
     if not meta or not meta.get("dataset_ref"):
         return None
-    try:
-        source = load_dataset(meta["dataset_ref"], workspace)
-    except SynthError:
-        return None
-    if source.folds is None:
+    ref = meta["dataset_ref"]
+    if ref not in source_folds:
+        try:
+            source_folds[ref] = load_dataset(ref, workspace).folds
+        except SynthError:
+            source_folds[ref] = None
+    folds = source_folds[ref]
+    if folds is None:
         return None
     split = read_json(path / "split.json", {}) or {}
     rows = [int(i) for key in ("train_index", "val_index", "train", "val")
             for i in split.get(key, [])]
-    rows = [i for i in rows if 0 <= i < source.n_samples] or list(range(source.n_samples))
-    return sorted(set(source.folds[rows].tolist()))
+    rows = [i for i in rows if 0 <= i < len(folds)] or list(range(len(folds)))
+    return sorted(set(folds[rows].tolist()))
 
 
 def _reconstructors(sets: dict[str, FeatureSet], real: FeatureSet, workspace,
@@ -1330,19 +1361,16 @@ def _reconstructors(sets: dict[str, FeatureSet], real: FeatureSet, workspace,
         return {}
     out: dict[str, Reconstructor] = {}
     for name, data in sets.items():
-        run_dir = data.attrs.get("model_run")
-        if not run_dir:
+        path = _run_path(data, workspace)
+        if path is None:
             continue
-        path = Path(str(run_dir))
-        if not path.is_absolute():
-            path = workspace.root / path
         try:
             from synth_core.runs import Run
 
             run = Run.load(path)
         except (ImportError, OSError, ValueError) as exc:
-            emit(callback, Log(f"{name}: no PSNR, its model {run_dir} could not be loaded "
-                               f"({exc})", level="warning"))
+            emit(callback, Log(f"{name}: no PSNR, its model {data.attrs['model_run']} could "
+                               f"not be loaded ({exc})", level="warning"))
             continue
         if run.n_features != real.n_features:
             continue
@@ -1368,8 +1396,6 @@ def evaluate_job(params: dict[str, Any], ctx) -> dict[str, Any]:
                           real_test=params.get("real_test") or None, config=config,
                           callback=ctx)
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    from synth_core.workspace import safe_name
-
     name = safe_name(params.get("name") or f"evaluate-{stamp}-{ctx.job_id[-6:]}")
     paths = save_report(card, reports_dir(workspace) / f"{name}.json")
     return {"report": str(paths["json"]), "csv": str(paths["csv"]), "sets": card.sets,

@@ -37,26 +37,23 @@ def _file_info(path: str, mtime: float) -> dict[str, Any]:
     return {"rows": int(shape[0]), "width": int(shape[1]), "generated": generated, "label": label}
 
 
-def synthetic_files() -> list[str]:
-    """Feature files of the workspace (datasets/ and exports/), generated ones first."""
+def synthetic_files() -> dict[str, dict[str, Any]]:
+    """Feature files of the workspace (datasets/ and exports/) -> their info, generated first."""
     ws = state.workspace()
     files = sorted(ws.datasets_dir.glob("*.h5")) + sorted(ws.exports_dir.glob("*.h5"))
     info = {str(p): _file_info(str(p), p.stat().st_mtime) for p in files}
-    return sorted(info, key=lambda p: (not info[p]["generated"], p))
+    return {p: info[p] for p in sorted(info, key=lambda p: (not info[p]["generated"], p))}
 
 
-def _label(path: str) -> str:
-    p = Path(path)
-    return f"{p.parent.name}/{p.name}  ({_file_info(path, p.stat().st_mtime)['label']})"
-
-
-def synthetic_picker(*, key: str) -> list[str]:
-    options = synthetic_files()
+def synthetic_picker(files: dict[str, dict[str, Any]], *, key: str) -> list[str]:
+    """Multiselect over ``files`` (from :func:`synthetic_files`, read once per page run)."""
+    options = list(files)
     remembered = state.get(state.SYNTHETIC)
-    generated = [p for p in options if _file_info(p, Path(p).stat().st_mtime)["generated"]]
+    generated = [p for p in options if files[p]["generated"]]
     default = [remembered] if remembered in options else generated[:1]
     return st.multiselect(
-        "Synthetic sets", options, default=default, key=key, format_func=_label,
+        "Synthetic sets", options, default=default, key=key,
+        format_func=lambda p: f"{Path(p).parent.name}/{Path(p).name}  ({files[p]['label']})",
         placeholder="none: score the real held-out rows only (the baseline)",
         help="Any feature file in the workspace's datasets/ and exports/ folders; generated "
              "files (from the Generate page) come first. Pick several to compare VAE, CVAE or "
@@ -199,17 +196,30 @@ def confusion_view(card: Scorecard, *, key: str) -> None:
                              width="stretch", key=f"{key}-cm-{title}")
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def _first_images(path: str, mtime: float, n: int) -> tuple[np.ndarray, list[str]] | None:
+    """The first ``n`` rows of an image set as [n, H, W] with their captions; None otherwise.
+
+    Cached by path and mtime: the expander's body runs on every rerun of the page.
+    """
+    data = load_dataset(path, state.workspace())
+    shape = data.attrs.get("feature_shape") or []
+    if data.attrs.get("modality") != "image" or len(shape) != 2:
+        return None
+    rows = data.features[:n].reshape(-1, *shape)  # [n, H*W] -> [n, H, W]
+    captions = [data.class_names[y] if y >= 0 else "?" for y in data.labels[:n]]
+    return rows, captions
+
+
 def sample_grid(path: str, *, n: int = 16) -> None:
     """Image data: the first rows of a set drawn as pictures (feature_shape [H, W])."""
-    data = ui.attempt(load_dataset, path, state.workspace())
-    shape = (data.attrs.get("feature_shape") if data is not None else None) or []
-    if data is None or data.attrs.get("modality") != "image" or len(shape) != 2:
+    found = ui.attempt(_first_images, path, Path(path).stat().st_mtime, n)
+    if found is None:
         return
-    rows = data.features[:n].reshape(-1, *shape)  # [n, H*W] -> [n, H, W]
+    rows, captions = found
     cols = st.columns(min(len(rows), 8))
-    for i, image in enumerate(rows):
+    for i, (image, label) in enumerate(zip(rows, captions)):
         span = float(image.max() - image.min()) or 1.0
-        label = data.class_names[data.labels[i]] if data.labels[i] >= 0 else "?"
         cols[i % len(cols)].image((image - image.min()) / span, caption=label, clamp=True,
                                   width="stretch")
 
