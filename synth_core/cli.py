@@ -22,7 +22,7 @@ from typing import Any, Sequence
 from synth_core import __version__
 from synth_core.errors import SynthError
 from synth_core.events import EpochEnd, Event, Log, Progress
-from synth_core.workspace import _json_safe, get_workspace
+from synth_core.workspace import json_safe, get_workspace
 
 # verb -> module. Adding a verb means one entry here and one file in commands/.
 VERBS: dict[str, str] = {
@@ -98,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     if isinstance(summary, int):  # the worker verb returns an exit code
         return summary
-    summary = {"ok": True, **_json_safe(summary)}
+    summary = {"ok": True, **json_safe(summary)}
     if args.json:
         print(json.dumps(summary, ensure_ascii=False))
     else:

@@ -19,6 +19,7 @@ never over an existing file unless ``overwrite=True``.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import json
 import os
 import tempfile
@@ -229,8 +230,6 @@ def read_features(path: str | os.PathLike[str]) -> FeatureSet:
 
 def file_digest(path: str | os.PathLike[str]) -> str:
     """A short content hash of a file (for cache keys)."""
-    import hashlib
-
     digest = hashlib.blake2b(digest_size=12)
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -240,8 +239,6 @@ def file_digest(path: str | os.PathLike[str]) -> str:
 
 def array_digest(*arrays: np.ndarray) -> str:
     """A short content hash of arrays (shape, dtype and bytes)."""
-    import hashlib
-
     digest = hashlib.blake2b(digest_size=12)
     for array in arrays:
         array = np.ascontiguousarray(array)

@@ -57,8 +57,7 @@ JOB_KINDS: dict[str, str] = {
     "tour": "synth_core.tour:tour_job",
 }
 
-ACTIVE_STATES = ("queued", "running")
-FINAL_STATES = ("done", "failed", "cancelled")
+ACTIVE_STATES = ("queued", "running")  # then "done", "failed" or "cancelled"
 _STATUS_INTERVAL_S = 0.25  # at most ~4 status writes a second
 
 
@@ -289,18 +288,19 @@ def run_worker(workspace: Workspace, job_id: str) -> int:
         raise InputError(f"no job {job_id!r} in {workspace.jobs_dir}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
                         stream=sys.stdout, force=True)
+    def _on_sigterm(signum: int, frame: Any) -> None:
+        raise JobCancelled(f"job {job_id} was cancelled")
+
+    # Before the status says "running" (which is when Cancel may send SIGTERM): an early
+    # SIGTERM must become a cancellation, not kill the worker and read as a failure.
+    signal.signal(signal.SIGTERM, _on_sigterm)
     status = get_job(workspace, job_id)
     status.state, status.pid, status.started = "running", os.getpid(), _now()
     status.message = "starting"
     ctx = JobContext(workspace, job_id, status)
-    ctx.write_status(force=True)
-
-    def _on_sigterm(signum: int, frame: Any) -> None:
-        raise JobCancelled(f"job {job_id} was cancelled")
-
-    signal.signal(signal.SIGTERM, _on_sigterm)
     code = 0
     try:
+        ctx.write_status(force=True)
         ctx.check_cancelled()
         fn = _resolve(spec["target"])
         result = fn(spec.get("params", {}), ctx)

@@ -165,7 +165,7 @@ def _discard(tmp: str) -> None:
 
 def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> None:
     """JSON version of :func:`atomic_write_bytes` (UTF-8, indented, NaN as null)."""
-    text = json.dumps(_json_safe(obj), indent=2, ensure_ascii=False, allow_nan=False)
+    text = json.dumps(json_safe(obj), indent=2, ensure_ascii=False, allow_nan=False)
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
@@ -177,18 +177,18 @@ def read_json(path: str | os.PathLike[str], default: Any = None) -> Any:
         return default
 
 
-def _json_safe(obj: Any) -> Any:
+def json_safe(obj: Any) -> Any:
     """Replace NaN/inf floats by None and numpy scalars/paths by plain values."""
     if isinstance(obj, float):
         return obj if obj == obj and obj not in (float("inf"), float("-inf")) else None
     if isinstance(obj, dict):
-        return {str(k): _json_safe(v) for k, v in obj.items()}
+        return {str(k): json_safe(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
+        return [json_safe(v) for v in obj]
     if isinstance(obj, Path):
         return str(obj)
     if hasattr(obj, "item") and callable(obj.item) and getattr(obj, "ndim", 1) == 0:
-        return _json_safe(obj.item())
+        return json_safe(obj.item())
     if hasattr(obj, "tolist"):
-        return _json_safe(obj.tolist())
+        return json_safe(obj.tolist())
     return obj

@@ -48,3 +48,17 @@ def app_test(script: str, *, timeout: float = 120):
     from streamlit.testing.v1 import AppTest
 
     return AppTest.from_file(str(ROOT / script), default_timeout=timeout)
+
+
+TRAIN_FORM = "train-vae-quick-vae"  # widget keys of the Train form for model vae, preset quick-vae
+
+
+def fill_train_form(at, *, latent: int, hidden: str, epochs: int, batch: int,
+                    form: str = TRAIN_FORM):
+    """Set the Train page's main fields, press Train and rerun the AppTest."""
+    at.number_input(key=f"{form}-latent").set_value(latent)
+    at.text_input(key=f"{form}-hidden").set_value(hidden)
+    at.number_input(key=f"{form}-epochs").set_value(epochs)
+    at.number_input(key=f"{form}-batch").set_value(batch)
+    at.button[0].click()
+    return at.run()

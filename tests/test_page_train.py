@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from synth_core.jobs import list_jobs, wait_for_job
 from synth_core.runs import Run
-from tests.conftest import app_test
+from tests.conftest import TRAIN_FORM, app_test, fill_train_form
 
 PAGE = "pages/2_Train.py"
-K = "train-vae-quick-vae"  # widget keys of the form for model vae, preset quick-vae
+K = TRAIN_FORM
 
 
 def _no_exception(at) -> None:
@@ -15,13 +15,7 @@ def _no_exception(at) -> None:
 
 
 def _fill_tiny(at, **values):
-    settings = {"latent": 4, "hidden": "16", "epochs": 2, "batch": 64, **values}
-    at.number_input(key=f"{K}-latent").set_value(settings["latent"])
-    at.text_input(key=f"{K}-hidden").set_value(settings["hidden"])
-    at.number_input(key=f"{K}-epochs").set_value(settings["epochs"])
-    at.number_input(key=f"{K}-batch").set_value(settings["batch"])
-    at.button[0].click()
-    return at.run()
+    return fill_train_form(at, **{"latent": 4, "hidden": "16", "epochs": 2, "batch": 64, **values})
 
 
 def test_page_train_opens_with_intro_and_no_runs(workspace):

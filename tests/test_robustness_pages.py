@@ -25,7 +25,7 @@ import pytest
 from synth_core.datasets import save_dataset
 from synth_core.features import FeatureSet
 from synth_core.jobs import list_jobs
-from tests.conftest import ROOT, app_test, make_blobs
+from tests.conftest import ROOT, app_test, fill_train_form, make_blobs
 
 PAGE_FILES = sorted((ROOT / "pages").glob("[0-9]*_*.py"))
 UI_SOURCES = [ROOT / "app.py", *PAGE_FILES, *sorted((ROOT / "pages" / "common").glob("*.py"))]
@@ -156,18 +156,9 @@ def test_data_extract_missing_server_folder_is_explained(workspace):
 
 # --------------------------------------------------------------------------- Train
 
-K = "train-vae-quick-vae"  # form keys for model vae with the default preset
-
-
 def _train_with(at, dataset: str, **values):
     at.selectbox(key="dataset_picker").set_value(dataset).run()
-    settings = {"latent": 2, "hidden": "8", "epochs": 2, "batch": 16, **values}
-    at.number_input(key=f"{K}-latent").set_value(settings["latent"])
-    at.text_input(key=f"{K}-hidden").set_value(settings["hidden"])
-    at.number_input(key=f"{K}-epochs").set_value(settings["epochs"])
-    at.number_input(key=f"{K}-batch").set_value(settings["batch"])
-    at.button[0].click()
-    return at.run()
+    return fill_train_form(at, **{"latent": 2, "hidden": "8", "epochs": 2, "batch": 16, **values})
 
 
 def _errors_now_or_after_the_job(at, workspace, kind: str) -> list[str]:

@@ -14,10 +14,8 @@ from synth_core.workspace import Workspace
 @dataclass(frozen=True)
 class WorkspaceSummary:
     n_datasets: int
-    n_user_datasets: int
     n_runs: int
     n_studies: int
-    n_generated: int
     n_active_jobs: int
     recent_jobs: list[dict] = field(default_factory=list)
 
@@ -45,12 +43,9 @@ def workspace_summary(ws: Workspace) -> WorkspaceSummary:
         except Exception:  # noqa: BLE001 - an unreadable db must not break the home page
             n_studies = 0
     jobs = list_jobs(ws, limit=50)
-    generated = list(ws.exports_dir.glob("*.h5")) if ws.exports_dir.is_dir() else []
-    user = ws.list_datasets()
     return WorkspaceSummary(
-        n_datasets=len(BUILTINS) + len(user), n_user_datasets=len(user),
+        n_datasets=len(BUILTINS) + len(ws.list_datasets()),
         n_runs=len(ws.list_runs()), n_studies=n_studies,
-        n_generated=len([p for p in user if p.stem.startswith("generated")]) + len(generated),
         n_active_jobs=sum(j.is_active for j in jobs),
         recent_jobs=[{"job": j.title or j.kind, "state": j.state, "progress": f"{j.progress:.0%}",
                       "message": j.message, "started": j.created} for j in jobs[:8]])

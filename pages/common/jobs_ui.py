@@ -14,6 +14,7 @@ from typing import Any, Callable
 import streamlit as st
 
 from pages.common import state
+from synth_core.errors import SynthError
 from synth_core.jobs import JobStatus, cancel_job, get_job, list_jobs, read_log, submit_job
 
 POLL_SECONDS = 1.0
@@ -34,7 +35,7 @@ def latest_job(kind: str, *, match: Callable[[JobStatus], bool] | None = None) -
     if remembered:
         try:
             return get_job(ws, remembered)
-        except Exception:  # noqa: BLE001 - deleted job folder: fall back to the listing
+        except SynthError:  # the job folder was deleted: fall back to the listing
             st.session_state.pop(f"job:{kind}", None)
     for job in list_jobs(ws, kind, limit=20):
         if match is None or match(job):

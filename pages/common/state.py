@@ -7,6 +7,8 @@ again from the workspace, so losing the session (a refresh) loses nothing.
 
 from __future__ import annotations
 
+import os
+
 import streamlit as st
 
 from synth_core.workspace import Workspace, get_workspace
@@ -18,7 +20,6 @@ STUDY = "study_name"               # str: the Optuna study shown on Tune
 GEN_PAIR = "generate_pair"         # tuple[int, int]: interpolation end points (row indices)
 GEN_CONFIG = "generate_config"     # dict: run_dir + GenerateConfig of the batch shown on Generate
 GEN_CLICK = "generate_click"       # str: which end point ("first"/"second") the next map click sets
-DASHBOARD = "optuna_dashboard"     # dict: pid and url of a running optuna-dashboard
 DEFAULT_DATASET = "builtin:digits"
 
 
@@ -29,8 +30,6 @@ def _workspace(root: str | None) -> Workspace:
 
 def workspace() -> Workspace:
     """The workspace for this server ($SYNTH_WORKSPACE or ./workspace)."""
-    import os
-
     return _workspace(os.environ.get("SYNTH_WORKSPACE"))
 
 
