@@ -132,17 +132,16 @@ def write_demo_clips(folder: Path, *, n_per_class: int = CLIPS_PER_CLASS) -> Cli
 
     import soundfile as sf
 
-    names = [(label, name, f"synthetic-{name}-{i:02d}.wav")
+    names = [(label, name, i, f"synthetic-{name}-{i:02d}.wav")
              for label, name in enumerate(CLASSES) for i in range(n_per_class)]
     complete = (folder / "README.txt").is_file() and all(
-        (folder / name / file).is_file() for _, name, file in names)
+        (folder / name / file).is_file() for _, name, _, file in names)
     if not complete:
         folder.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
         try:
-            for _, name, file in names:
+            for _, name, index, file in names:
                 (tmp / name).mkdir(exist_ok=True)
-                index = int(file.rsplit("-", 1)[1].split(".")[0])
                 sf.write(tmp / name / file, synthesize(name, index), SAMPLE_RATE, subtype="PCM_16")
             (tmp / "README.txt").write_text(NOTICE, encoding="utf-8")
             if folder.exists():
@@ -154,7 +153,7 @@ def write_demo_clips(folder: Path, *, n_per_class: int = CLIPS_PER_CLASS) -> Cli
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     clips = [ClipRef(folder / name / file, label, None, f"{name}/{file}")
-             for label, name, file in names]
+             for label, name, _, file in names]
     return ClipList(clips=clips, class_names=list(CLASSES), layout="folders", root=folder)
 
 

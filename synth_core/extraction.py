@@ -39,6 +39,7 @@ from synth_core.events import Callback, Log, Progress, emit
 from synth_core.features import FeatureSet
 from synth_core.layouts import ClipList, ClipRef, Skipped, discover_clips
 from synth_core.scaling import MinMaxScaling
+from synth_core.workspace import Workspace
 
 logger = logging.getLogger(__name__)
 
@@ -542,24 +543,32 @@ def _attach_scaler(data: FeatureSet, test_folds: tuple[int, ...]) -> None:
 def extract_job(params: dict[str, Any], ctx) -> dict[str, Any]:
     """Job kind ``extract``. params: input (folder, file or .zip), out (name or path),
     overwrite (bool), config (ExtractConfig fields)."""
+    from synth_core.workspace import get_workspace
+
+    workspace = getattr(ctx, "workspace", None) or get_workspace()
+    return extract_to_file(str(params.get("input", "")), params.get("out", ""),
+                           ExtractConfig.from_dict(params.get("config") or {}), workspace,
+                           overwrite=bool(params.get("overwrite")), callback=ctx)
+
+
+def extract_to_file(source: str | os.PathLike[str], out: str, config: ExtractConfig,
+                    workspace: Workspace, *, overwrite: bool = False,
+                    callback: Callback | None = None) -> dict[str, Any]:
+    """Extract ``source`` (a .zip is unpacked under uploads/ first) into the feature file
+    ``out`` (see :func:`importers.output_path`); returns :func:`summary`. The job and the
+    CLI verb both run this."""
     from synth_core.datasets import dataset_ref_for_path
+    from synth_core.features import write_features
     from synth_core.importers import output_path
     from synth_core.uploads import unpack_zip
 
-    workspace = getattr(ctx, "workspace", None)
-    if workspace is None:
-        from synth_core.workspace import get_workspace
-        workspace = get_workspace()
-    config = ExtractConfig.from_dict(params.get("config") or {})
-    out = output_path(params.get("out", ""), workspace, overwrite=bool(params.get("overwrite")))
-    source = Path(str(params.get("input", ""))).expanduser()
+    path = output_path(out, workspace, overwrite=overwrite)  # refused before any work
+    source = Path(source).expanduser()
     if source.suffix.lower() == ".zip" and source.is_file():
         source = unpack_zip(source, workspace, name=source.stem)
-    result = extract_clips(source, config, callback=ctx)
-    from synth_core.features import write_features
-
-    write_features(out, result.data, overwrite=bool(params.get("overwrite")))
-    return summary(result, out, dataset_ref_for_path(out, workspace))
+    result = extract_clips(source, config, callback=callback)
+    write_features(path, result.data, overwrite=overwrite)
+    return summary(result, path, dataset_ref_for_path(path, workspace))
 
 
 def summary(result: Extraction, out: Path, ref: str, *, max_skipped: int = 200) -> dict[str, Any]:

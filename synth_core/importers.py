@@ -294,18 +294,25 @@ def import_any(source: str, workspace: Workspace, *, label_column: str | None = 
 
 def import_job(params: dict[str, Any], ctx) -> dict[str, Any]:
     """Job kind ``import``. params: input, out (name or path), label_column, overwrite."""
+    from synth_core.workspace import get_workspace
+
+    workspace = getattr(ctx, "workspace", None) or get_workspace()
+    return import_to_file(str(params.get("input", "")), params.get("out", ""), workspace,
+                          label_column=params.get("label_column", "auto"),
+                          overwrite=bool(params.get("overwrite")), callback=ctx)
+
+
+def import_to_file(source: str, out: str, workspace: Workspace, *,
+                   label_column: str | None = "auto", overwrite: bool = False,
+                   callback: Callback | None = None) -> dict[str, Any]:
+    """:func:`import_any` into the feature file ``out`` (see :func:`output_path`); returns
+    :func:`import_summary`. The job and the CLI verb both run this."""
     from synth_core.datasets import dataset_ref_for_path
 
-    workspace = getattr(ctx, "workspace", None)
-    if workspace is None:
-        from synth_core.workspace import get_workspace
-        workspace = get_workspace()
-    overwrite = bool(params.get("overwrite"))
-    out = output_path(params.get("out", ""), workspace, overwrite=overwrite)
-    data = import_any(str(params.get("input", "")), workspace,
-                      label_column=params.get("label_column", "auto"), callback=ctx)
-    write_features(out, data, overwrite=overwrite)
-    return import_summary(data, out, dataset_ref_for_path(out, workspace))
+    path = output_path(out, workspace, overwrite=overwrite)  # refused before any work
+    data = import_any(source, workspace, label_column=label_column, callback=callback)
+    write_features(path, data, overwrite=overwrite)
+    return import_summary(data, path, dataset_ref_for_path(path, workspace))
 
 
 def import_summary(data: FeatureSet, out: Path, ref: str) -> dict[str, Any]:

@@ -89,12 +89,10 @@ def discover_clips(root: str | os.PathLike[str], *, labels: str = "auto") -> Cli
         result = _from_csv(csv_path, root, layout="csv")
     elif labels == "folder":
         result = _from_folders(root)
-    elif (root / US8K_CSV).is_file():
-        result = _from_urbansound8k(root)
-    elif (root / ESC50_CSV).is_file():
-        result = _from_esc50(root)
     else:
-        result = _from_folders(root)
+        official = next((name for name, meta in _OFFICIAL.items()
+                         if (root / meta.csv).is_file()), None)
+        result = _from_official(root, official) if official else _from_folders(root)
     if not result.clips:
         found = "; ".join(f"{s.file}: {s.reason}" for s in result.skipped[:3])
         raise InputError(f"input {root}: no usable audio clips found ({result.layout} layout)"
@@ -136,8 +134,9 @@ def _from_folders(root: Path) -> ClipList:
             continue
         break
     skipped: list[Skipped] = []
+    walked = {d: _walk_files(d) for d in dirs}  # each tree is walked once
     class_dirs = sorted((d for d in dirs if any(f.suffix.lower() in AUDIO_EXTENSIONS
-                                                for f in _walk_files(d))),
+                                                for f in walked[d])),
                         key=lambda d: _natural_key(d.name))
     if not class_dirs:  # loose files, no labels
         files = _audio_or_skip([p for p in entries if p.is_file()], root, skipped)
@@ -145,7 +144,7 @@ def _from_folders(root: Path) -> ClipList:
         return ClipList(clips, [], "files", root, skipped)
     clips = []
     for label, folder in enumerate(class_dirs):
-        for path in _audio_or_skip(_walk_files(folder), root, skipped):
+        for path in _audio_or_skip(walked[folder], root, skipped):
             clips.append(ClipRef(path, label, None, _rel(path, root)))
     for path in entries:
         if path.is_file():
@@ -164,34 +163,39 @@ def _read_csv(path: Path):
                          "comma-separated UTF-8 file with a header row") from exc
 
 
-def _from_urbansound8k(root: Path) -> ClipList:
-    table = _read_csv(root / US8K_CSV)
-    _require_columns(table, root / US8K_CSV, ("slice_file_name", "fold", "classID", "class"))
-    names = _class_names_by_id(table, "classID", "class", root / US8K_CSV)
-    clips, skipped = [], []
-    for row in table.itertuples(index=False):
-        rel = Path("audio") / f"fold{int(row.fold)}" / str(row.slice_file_name)
-        path = root / rel
-        if not path.is_file():
-            skipped.append(Skipped(str(rel), "listed in UrbanSound8K.csv but missing on disk"))
-            continue
-        clips.append(ClipRef(path, int(row.classID), int(row.fold), str(rel)))
-    return ClipList(clips, names, "urbansound8k", root, skipped)
+@dataclass(frozen=True)
+class _Official:
+    """Where an official dataset keeps its metadata CSV and clips, and its column names."""
+
+    csv: Path
+    file: str
+    target: str
+    name: str
+    folder: str  # clip folder under the root; "{fold}" is filled from the fold column
 
 
-def _from_esc50(root: Path) -> ClipList:
-    table = _read_csv(root / ESC50_CSV)
-    _require_columns(table, root / ESC50_CSV, ("filename", "fold", "target", "category"))
-    names = _class_names_by_id(table, "target", "category", root / ESC50_CSV)
+_OFFICIAL = {  # checked in this order
+    "urbansound8k": _Official(US8K_CSV, "slice_file_name", "classID", "class", "audio/fold{fold}"),
+    "esc50": _Official(ESC50_CSV, "filename", "target", "category", "audio"),
+}
+
+
+def _from_official(root: Path, layout: str) -> ClipList:
+    meta = _OFFICIAL[layout]
+    csv_path = root / meta.csv
+    table = _read_csv(csv_path)
+    _require_columns(table, csv_path, (meta.file, "fold", meta.target, meta.name))
+    names = _class_names_by_id(table, meta.target, meta.name, csv_path)
     clips, skipped = [], []
-    for row in table.itertuples(index=False):
-        rel = Path("audio") / str(row.filename)
+    for row in table.to_dict("records"):
+        fold = int(row["fold"])
+        rel = Path(meta.folder.format(fold=fold)) / str(row[meta.file])
         path = root / rel
         if not path.is_file():
-            skipped.append(Skipped(str(rel), "listed in esc50.csv but missing on disk"))
+            skipped.append(Skipped(str(rel), f"listed in {meta.csv.name} but missing on disk"))
             continue
-        clips.append(ClipRef(path, int(row.target), int(row.fold), str(rel)))
-    return ClipList(clips, names, "esc50", root, skipped)
+        clips.append(ClipRef(path, int(row[meta.target]), fold, str(rel)))
+    return ClipList(clips, names, layout, root, skipped)
 
 
 def _from_csv(csv_path: Path, root: Path, *, layout: str) -> ClipList:

@@ -102,9 +102,10 @@ def unpack_zip(archive: str | os.PathLike[str] | bytes | BinaryIO, workspace: Wo
         dest = new_upload_dir(workspace, name)
         try:
             written = 0
+            root = dest.resolve()
             for info, parts in entries:
                 target = dest.joinpath(*parts)
-                if dest.resolve() not in target.resolve().parents:
+                if root not in target.resolve().parents:
                     raise InputError(f"zip {label!r}: entry {info.filename!r} would land outside "
                                      "the upload folder; the archive was refused")
                 target.parent.mkdir(parents=True, exist_ok=True)

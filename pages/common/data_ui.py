@@ -17,9 +17,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from pages.common import state
-from pages.common.ui import attempt
-from synth_core.datasets import (dataset_path, delete_dataset, describe_dataset, rename_dataset,
-                                 save_dataset)
+from pages.common.ui import attempt, show_error
+from synth_core.datasets import (DatasetInfo, dataset_path, delete_dataset, describe_dataset,
+                                 rename_dataset, save_dataset)
 from synth_core.errors import InputError, SynthError
 from synth_core.features import FeatureSet, read_features
 
@@ -30,6 +30,13 @@ PICKER_KEY = "data_dataset_picker"  # widget key of this page's dataset picker
 @st.cache_data(show_spinner=False, max_entries=8)
 def _read(path: str, mtime: float) -> FeatureSet:
     return read_features(path)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _describe(path: str, mtime: float, _ws) -> DatasetInfo:
+    # describe_dataset reads the whole matrix: cached so that the table does not
+    # re-read every workspace dataset on each rerun of the page.
+    return describe_dataset(path, _ws)
 
 
 def load(ref: str) -> FeatureSet | None:
@@ -164,7 +171,7 @@ def extract_config_form():
                              duration=None if mode == "any length" else float(duration),
                              pad=mode != "keep exact duration")
     except SynthError as exc:
-        st.error(str(exc))
+        show_error(exc)
         return None
 
 
@@ -210,7 +217,7 @@ def import_upload(upload, *, name: str, label_column: str, overwrite: bool) -> d
     except SynthError as exc:
         if folder is not None:  # the upload was only kept for this import: do not leave it behind
             shutil.rmtree(folder, ignore_errors=True)
-        st.error(str(exc), icon=":material/error:")
+        show_error(exc)
         return None
 
 
@@ -227,13 +234,14 @@ def use_dataset_button(ref: str, *, key: str) -> None:
 def manage_datasets() -> None:
     """Workspace datasets as a table, with rename and delete (confirmed)."""
     ws = state.workspace()
-    names = [p.stem for p in ws.list_datasets()]
-    if not names:
+    paths = ws.list_datasets()
+    if not paths:
         st.info("No datasets in the workspace yet: extract or import one above.")
         return
+    names = [p.stem for p in paths]
     rows = []
-    for name in names:
-        info = attempt(describe_dataset, name, ws)
+    for name, path in zip(names, paths):
+        info = attempt(_describe, str(path), path.stat().st_mtime, ws)
         if info is not None:
             rows.append({"name": name, "rows": info.n_samples, "features": info.n_features,
                          "classes": info.n_classes, "kind": info.modality,

@@ -42,14 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, workspace, callback) -> dict:
-    from pathlib import Path
-
-    from synth_core.datasets import dataset_ref_for_path
     from synth_core.errors import InputError
-    from synth_core.extraction import ExtractConfig, extract_clips, summary
-    from synth_core.features import write_features
-    from synth_core.importers import output_path
-    from synth_core.uploads import unpack_zip
+    from synth_core.extraction import ExtractConfig, extract_to_file
 
     duration_text = str(args.duration).strip().lower()
     try:
@@ -64,10 +58,5 @@ def run(args: argparse.Namespace, workspace, callback) -> dict:
                            tolerance=args.tolerance, pad=args.pad, labels=args.labels,
                            postprocess=args.postprocess, pretrained=not args.untrained,
                            device=args.device, test_folds=folds)
-    out = output_path(args.out, workspace, overwrite=args.overwrite)
-    source = Path(args.input).expanduser()
-    if source.suffix.lower() == ".zip" and source.is_file():
-        source = unpack_zip(source, workspace, name=source.stem)
-    result = extract_clips(source, config, callback=callback)
-    write_features(out, result.data, overwrite=args.overwrite)
-    return summary(result, out, dataset_ref_for_path(out, workspace))
+    return extract_to_file(args.input, args.out, config, workspace, overwrite=args.overwrite,
+                           callback=callback)

@@ -22,11 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, workspace, callback) -> dict:
-    from synth_core.datasets import dataset_ref_for_path
-    from synth_core.features import write_features
-    from synth_core.importers import import_any, import_summary, output_path
+    from synth_core.importers import import_to_file
 
-    out = output_path(args.out, workspace, overwrite=args.overwrite)
-    data = import_any(args.input, workspace, label_column=args.label_column, callback=callback)
-    write_features(out, data, overwrite=args.overwrite)
-    return import_summary(data, out, dataset_ref_for_path(out, workspace))
+    return import_to_file(args.input, args.out, workspace, label_column=args.label_column,
+                          overwrite=args.overwrite, callback=callback)
