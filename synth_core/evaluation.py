@@ -26,8 +26,8 @@ these records):
 and any number of synthetic sets, next to a reference set ("real held-out":
 real test rows scored the same way, i.e. what a perfect generator would get).
 The :class:`Scorecard` turns into JSON (:meth:`Scorecard.to_dict`) and CSV rows
-(:meth:`Scorecard.to_rows`). :func:`evaluate_job` and :func:`augment_job` are
-the background-job entry points (``jobs.JOB_KINDS``).
+(:meth:`Scorecard.to_rows`). :func:`evaluate_job` is the background-job entry
+point (``jobs.JOB_KINDS``); the augmentation benchmark's is ``augment.augment_job``.
 """
 
 from __future__ import annotations
@@ -1401,11 +1401,3 @@ def evaluate_job(params: dict[str, Any], ctx) -> dict[str, Any]:
     return {"report": str(paths["json"]), "csv": str(paths["csv"]), "sets": card.sets,
             "seconds": round(card.seconds, 2),
             "message": f"scored {len(card.sets)} set(s) in {card.seconds:.1f} s"}
-
-
-def augment_job(params: dict[str, Any], ctx) -> dict[str, Any]:
-    """Background job for the augmentation benchmark (see :mod:`synth_core.augment`)."""
-    from synth_core.augment import augment_job as _augment_job
-
-    return _augment_job(params, ctx)
-

@@ -53,7 +53,7 @@ JOB_KINDS: dict[str, str] = {
     "generate": "synth_core.generation:generate_job",
     "map": "synth_core.maps:map_job",
     "evaluate": "synth_core.evaluation:evaluate_job",
-    "augment": "synth_core.evaluation:augment_job",
+    "augment": "synth_core.augment:augment_job",
     "tour": "synth_core.tour:tour_job",
 }
 

@@ -29,14 +29,20 @@ def start_job(kind: str, params: dict[str, Any], *, title: str = "") -> JobStatu
 
 
 def latest_job(kind: str, *, match: Callable[[JobStatus], bool] | None = None) -> JobStatus | None:
-    """This session's newest job of ``kind``, else the newest one in the workspace."""
+    """This session's newest job of ``kind``, else the newest one in the workspace.
+
+    ``match`` filters both: the job this session started last counts only if it matches.
+    """
     ws = state.workspace()
     remembered = st.session_state.get(f"job:{kind}")
     if remembered:
         try:
-            return get_job(ws, remembered)
+            job = get_job(ws, remembered)
         except SynthError:  # the job folder was deleted: fall back to the listing
             st.session_state.pop(f"job:{kind}", None)
+        else:
+            if match is None or match(job):
+                return job
     for job in list_jobs(ws, kind, limit=20):
         if match is None or match(job):
             return job

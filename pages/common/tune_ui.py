@@ -243,7 +243,7 @@ def train_best(study) -> None:
                                     "study": study.study_name},
                           title=f"Final model of {study.study_name}")
     job = jobs_ui.latest_job("train", match=lambda j: j.params.get("study") == study.study_name)
-    if job is not None and job.params.get("study") == study.study_name:
+    if job is not None:
         jobs_ui.job_panel(job, key="tune-train-job")
         if job.is_done:
             st.page_link("pages/4_Generate.py", label="Generate with it",
