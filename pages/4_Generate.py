@@ -9,7 +9,7 @@ import streamlit as st
 
 from pages.common import generate_ui as gen
 from pages.common import jobs_ui, state, ui
-from synth_core.generation import LARGE_REQUEST, GenerateConfig, decode_path, interpolate_pair
+from synth_core.generation import LARGE_REQUEST, GenerateConfig, decode_path
 
 ui.page_header(
     "Generate",
@@ -74,9 +74,10 @@ if mode == "Interpolate":
     steps = st.slider("Points on the path", 3, 20, 12, help="The strip below decodes this many "
                       "evenly spaced points, both ends included (the thesis used 12).")
     t_all = np.linspace(0.0, 1.0, steps)
-    gen.path_strip(decode_path(run, ends, t_all), t_all, data, key="gen-strip")
+    # One decode serves both the strip and the file (an expander's body runs even when closed).
+    rows = gen.path_rows(run_dir, i, j, path, codes, steps)
+    gen.path_strip(rows.features, t_all, data, key="gen-strip")
     with st.expander("Save or download this path"):
-        rows = interpolate_pair(run, data, i, j, t=t_all, path=path, codes=codes)
         gen.save_and_download(run, rows, GenerateConfig(mode="pair", from_index=i, to_index=j,
                               steps=steps, path=path, codes=codes), key="gen-path")
     st.stop()

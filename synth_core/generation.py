@@ -750,14 +750,15 @@ def generate_job(params: dict[str, Any], ctx: Callback) -> dict[str, Any]:
 
 
 def run_data_or_none(run: "Run", workspace: Workspace, config: GenerateConfig,
-                  callback: Callback | None) -> FeatureSet | None:
+                     callback: Callback | None) -> FeatureSet | None:
     """The run's data; for modes that do not need it, None (with a warning) when it is gone."""
     try:
         return load_run_data(run, workspace)
     except StorageError as exc:
-        needs_data = config.mode in ("protocol", "pair", "synthesize") or (
-            config.mode == "prior" and config.prior == "fitted"
-            or (config.mode == "prior" and config.prior == "auto" and not run.is_variational))
+        fitted_prior = config.prior == "fitted" or (config.prior == "auto"
+                                                    and not run.is_variational)
+        needs_data = (config.mode in ("protocol", "pair", "synthesize")
+                      or (config.mode == "prior" and fitted_prior))
         if needs_data:
             raise
         emit(callback, Log(f"{exc}; generating anyway without copying the data's attributes",

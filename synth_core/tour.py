@@ -90,8 +90,7 @@ def run_tour(workspace: Workspace, config: TourConfig = TourConfig(), *,
                        random_state=config.seed)
     map_data = real_map.map_data(path)
     map_path = workspace.cache_dir / "maps" / f"tour-{result.run_dir.name}.npz"
-    map_path.parent.mkdir(parents=True, exist_ok=True)
-    map_data.save(map_path)
+    map_data.save(map_path)  # atomic, creates cache/maps/
     emit(callback, Progress(1.0, "tour ready", stage="done"))
     return {"run_dir": str(result.run_dir), "generated": str(path_file), "map": str(map_path),
             "rows": [row_a, row_b], "best_val_loss": result.best_val_loss,

@@ -15,8 +15,9 @@ import streamlit as st
 from pages.common import state, ui
 from pages.common.jobs_ui import job_panel, start_job
 from synth_core import maps
-from synth_core.datasets import load_dataset
+from synth_core.datasets import dataset_path, load_dataset
 from synth_core.errors import SynthError
+from synth_core.features import FeatureSet
 from synth_core.jobs import JobStatus, list_jobs
 
 AUDIO_SUFFIXES = (".wav", ".mp3", ".flac", ".ogg", ".aiff", ".aif", ".m4a")
@@ -24,7 +25,9 @@ SLOW_SECONDS = 15.0  # warn before a computation expected to take longer than th
 
 
 def train_link() -> None:
-    """A link to the Train page (absent when this page runs alone, e.g. under AppTest)."""
+    """A link to the Train page (absent when a page runs alone, e.g. under AppTest).
+
+    The Generate page uses it too (through generate_ui)."""
     from streamlit.errors import StreamlitPageNotFoundError
 
     try:
@@ -131,26 +134,30 @@ def show_map(data: maps.MapData, *, key: str) -> None:
              "PNG export needs Chrome or Chromium (apt-get install chromium); use HTML instead.")
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
-def _features(ref: str, mtime: float) -> tuple[Any, list[str] | None, Any, list[str]]:
-    data = load_dataset(ref, state.workspace())
-    return data.features, data.ids, data.labels, data.class_names
-
-
 def _mtime(ref: str) -> float:
-    from synth_core.datasets import dataset_path
-
     return dataset_path(ref, state.workspace()).stat().st_mtime
+
+
+# Loaded once per file version (the mtime is part of the key) and shared read-only: a rerun
+# of the page (each widget change) must not re-read the HDF5 files.
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _real(ref: str, mtime: float) -> FeatureSet:
+    return load_dataset(ref, state.workspace())
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _synthetic(refs: tuple[str, ...], mtimes: tuple[float, ...]) -> FeatureSet | None:
+    return maps.load_synthetic(refs, state.workspace())
 
 
 def nearest_clip(params: dict[str, Any], *, key: str) -> None:
     """Pick a generated row; show the nearest real row (in feature space); play it if audio."""
     if not params.get("synthetic"):
         return
+    refs = tuple(params["synthetic"])
     try:
-        real_x, real_ids, real_labels, names = _features(params["dataset"],
-                                                         _mtime(params["dataset"]))
-        synthetic = maps.load_synthetic(params["synthetic"], state.workspace())
+        real = _real(params["dataset"], _mtime(params["dataset"]))
+        synthetic = _synthetic(refs, tuple(_mtime(r) for r in refs))
     except SynthError as exc:
         ui.show_error(exc)
         return
@@ -159,12 +166,13 @@ def nearest_clip(params: dict[str, Any], *, key: str) -> None:
         "Generated row", min_value=0, max_value=max(synthetic.n_samples - 1, 0), value=0, step=1,
         key=f"{key}-row", help="Row number in the generated data (hover a star to see its id). "
                                "The nearest real row is found in feature space, not on the map.")
-    found = ui.attempt(maps.nearest_rows, real_x, synthetic.features[int(row)][None, :])
+    found = ui.attempt(maps.nearest_rows, real.features, synthetic.features[int(row)][None, :])
     if found is None:
         return
     index, distance = int(found[0][0]), float(found[1][0])
-    real_id = real_ids[index] if real_ids else f"row {index}"
-    label = int(real_labels[index])
+    real_id = real.ids[index] if real.ids else f"row {index}"
+    label = int(real.labels[index])
+    names = real.class_names
     # File and class names are user text: shown with st.text, never as markdown or HTML.
     st.text(f"Generated row {int(row)} (id {synthetic.ids[int(row)]}) is closest to real "
             f"{real_id} of class {names[label] if 0 <= label < len(names) else 'unlabeled'}"

@@ -17,11 +17,14 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from pages.common import state
+from pages.common.explore_ui import train_link  # noqa: F401 - the pages share one link
 from synth_core.features import FeatureSet
-from synth_core.generation import (Endpoints, GenerateConfig, default_export_name, encode_pair,
-                                   export_bytes, generate, load_run_data, nearest_rows,
-                                   random_pair, save_generated)
+from synth_core.generation import (Endpoints, GenerateConfig, decode_path, default_export_name,
+                                   encode_pair, export_bytes, generate, interpolate_pair,
+                                   load_run_data, nearest_rows, random_pair, save_generated)
+from synth_core.maps import add_marker, fit_map, map_figure
 from synth_core.runs import Run
+from synth_core.workspace import read_json
 
 MAP_METHODS = {"pca": "PCA (instant)", "tsne": "t-SNE (computed once, then cached)"}
 _IMAGE_PX = 144  # decoded images are drawn this wide (nearest-neighbour upscaling)
@@ -60,10 +63,16 @@ def endpoints(run_dir: str, i: int, j: int, path: str, codes: str) -> Endpoints:
     return encode_pair(load_run(run_dir), load_data(run_dir), i, j, path=path, codes=codes)
 
 
+@st.cache_resource(max_entries=8)
+def path_rows(run_dir: str, i: int, j: int, path: str, codes: str, steps: int) -> FeatureSet:
+    """The path between rows ``i`` and ``j`` at ``steps`` evenly spaced t, ends included, with
+    provenance (what the strip shows and the save/download buttons write)."""
+    return interpolate_pair(load_run(run_dir), load_data(run_dir), i, j,
+                            t=np.linspace(0.0, 1.0, steps), path=path, codes=codes)
+
+
 @st.cache_resource(show_spinner="Fitting the map of the real data...", max_entries=4)
 def real_map(run_dir: str, method: str):
-    from synth_core.maps import fit_map
-
     return fit_map(load_data(run_dir), method=method, cache_dir=state.workspace().cache_dir)
 
 
@@ -77,18 +86,8 @@ def generated(run_dir: str, config_json: str) -> FeatureSet:
 # --------------------------------------------------------------------------- pickers
 
 
-def train_link() -> None:
-    """A link to the Train page (absent when the page runs alone, e.g. under AppTest)."""
-    from streamlit.errors import StreamlitPageNotFoundError
-
-    try:
-        st.page_link("pages/2_Train.py", label="Go to Train", icon=":material/model_training:")
-    except StreamlitPageNotFoundError:
-        pass  # the page is run on its own: the text above already names the Train page
-
-
 def run_label(run_dir: Path) -> str:
-    meta = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
+    meta = read_json(run_dir / "config.json", {})
     return f"{run_dir.name}  ({meta.get('model', '?')} on {meta.get('dataset_ref', '?')})"
 
 
@@ -256,8 +255,6 @@ def row_text(data: FeatureSet, row: int) -> str:
 
 def _map_figure(run_dir: str, method: str, rows: FeatureSet | None) -> go.Figure:
     """synth_core.maps' figure: real points faded, generated ``rows`` as stars."""
-    from synth_core.maps import map_figure
-
     return map_figure(real_map(run_dir, method).map_data(rows), height=560)
 
 
@@ -268,8 +265,6 @@ _PATH_T = np.linspace(0.0, 1.0, 21)  # the slider's grid (step 0.05): the marker
 @st.cache_resource(max_entries=16, show_spinner="Placing the path on the map...")
 def _placed_path(run_dir: str, method: str, i: int, j: int, path: str, codes: str) -> np.ndarray:
     """Map positions [21, 2] of the decoded path at the slider's t values (once per pair)."""
-    from synth_core.generation import decode_path
-
     ends = endpoints(run_dir, i, j, path, codes)
     return real_map(run_dir, method).place(decode_path(load_run(run_dir), ends, _PATH_T))
 
@@ -298,8 +293,6 @@ def path_map(run_dir: str, method: str, ends: Endpoints, t: float, x: np.ndarray
     so the marker is read off the path placed once per pair (exact at the
     slider's 0.05 steps). Clicking a real point picks it as an end point.
     """
-    from synth_core.maps import add_marker
-
     key = (run_dir, method, ends.index_a, ends.index_b, ends.path, ends.codes)
     fig = _path_figure(*key)
     if method == "pca":
