@@ -23,7 +23,7 @@ from typing import Callable
 import numpy as np
 
 from synth_core.errors import InputError, StorageError
-from synth_core.features import FeatureSet, read_features, write_features
+from synth_core.features import FeatureSet, read_features, read_header, write_features
 from synth_core.workspace import Workspace, safe_name
 
 BUILTIN_PREFIX = "builtin:"
@@ -156,13 +156,14 @@ def list_dataset_refs(workspace: Workspace) -> list[str]:
 
 
 def describe_dataset(ref: str, workspace: Workspace) -> DatasetInfo:
-    data = load_dataset(ref, workspace)
-    return DatasetInfo(ref=ref, path=str(dataset_path(ref, workspace)), n_samples=data.n_samples,
-                       n_features=data.n_features, n_classes=data.n_classes,
-                       class_names=data.class_names,
-                       modality=str(data.attrs.get("modality", "tabular")),
-                       source=str(data.attrs.get("source", "")),
-                       extractor=str(data.attrs.get("extractor", "")))
+    """One dataset's size, classes and provenance; reads the header only, not the matrix."""
+    header = read_header(dataset_path(ref, workspace))
+    return DatasetInfo(ref=ref, path=str(header.path), n_samples=header.n_samples,
+                       n_features=header.n_features, n_classes=len(header.class_names),
+                       class_names=header.class_names,
+                       modality=str(header.attrs.get("modality", "tabular")),
+                       source=str(header.attrs.get("source", "")),
+                       extractor=str(header.attrs.get("extractor", "")))
 
 
 def save_dataset(data: FeatureSet, name: str, workspace: Workspace, *,

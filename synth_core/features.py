@@ -167,14 +167,19 @@ def write_features(path: str | os.PathLike[str], data: FeatureSet, *,
     return path
 
 
-def read_features(path: str | os.PathLike[str]) -> FeatureSet:
-    """Read a feature file written by :func:`write_features` (or a compatible one).
+@dataclass(frozen=True)
+class FeatureHeader:
+    """What a feature file holds, read without loading the matrix (for lists and checks)."""
 
-    Raises :class:`InputError` naming the file when it is not HDF5 or does not
-    have this layout; thesis-style single-matrix files are read by
-    ``synth_core.importers`` instead.
-    """
-    path = Path(path)
+    path: Path
+    n_samples: int
+    n_features: int
+    class_names: list[str]
+    attrs: dict[str, Any]
+
+
+def _open_layout(path: Path) -> h5py.File:
+    """Open ``path`` read-only after checking it is HDF5 with a 2-D '/features' dataset."""
     if not path.is_file():
         raise StorageError(f"{path}: no such feature file; check the path or list datasets "
                            "with `python -m synth_core datasets`")
@@ -183,17 +188,64 @@ def read_features(path: str | os.PathLike[str]) -> FeatureSet:
     except OSError as exc:
         raise InputError(f"{path}: not a readable HDF5 file ({exc}); export your features as "
                          "HDF5, CSV or NPZ and import them") from exc
-    with handle:
-        if "features" not in handle or not isinstance(handle["features"], h5py.Dataset):
-            found = ", ".join(sorted(handle.keys())) or "nothing"
-            raise InputError(
-                f"{path}: expected a '/features' dataset [rows, features] but found {found}; "
-                "use `python -m synth_core import` for other layouts (e.g. one matrix with the "
-                "label in the last column)")
+    if "features" not in handle or not isinstance(handle["features"], h5py.Dataset):
+        found = ", ".join(sorted(handle.keys())) or "nothing"
+        handle.close()
+        raise InputError(
+            f"{path}: expected a '/features' dataset [rows, features] but found {found}; "
+            "use `python -m synth_core import` for other layouts (e.g. one matrix with the "
+            "label in the last column)")
+    shape = handle["features"].shape
+    if len(shape) != 2:
+        handle.close()
+        raise InputError(f"{path}: '/features' has shape {shape}, expected 2-D [rows, features]")
+    return handle
+
+
+def _read_attrs(handle: h5py.File) -> dict[str, Any]:
+    """File attributes as plain Python values (JSON attributes decoded)."""
+    attrs: dict[str, Any] = {}
+    for key, value in handle.attrs.items():
+        if isinstance(value, bytes):
+            value = value.decode("utf-8")
+        if isinstance(value, str) and (key in _JSON_ATTRS or value[:1] in "[{"):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError:
+                pass
+        elif hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
+            value = value.item()
+        elif hasattr(value, "tolist"):
+            value = value.tolist()
+        attrs[key] = value
+    return attrs
+
+
+def read_header(path: str | os.PathLike[str]) -> FeatureHeader:
+    """Rows, width, class names and attributes of a feature file; the matrix stays on disk."""
+    path = Path(path)
+    with _open_layout(path) as handle:
+        n_samples, n_features = handle["features"].shape
+        attrs = _read_attrs(handle)
+        class_names = [str(c) for c in (attrs.pop("class_names", None) or [])]
+        if not class_names and n_samples and "labels" in handle:
+            # As FeatureSet does: labels 0..K-1 without stored names are named "0".."K-1".
+            top = int(np.max(handle["labels"][()], initial=-1))
+            class_names = [str(i) for i in range(top + 1)]
+    return FeatureHeader(path=path, n_samples=int(n_samples), n_features=int(n_features),
+                         class_names=class_names, attrs=attrs)
+
+
+def read_features(path: str | os.PathLike[str]) -> FeatureSet:
+    """Read a feature file written by :func:`write_features` (or a compatible one).
+
+    Raises :class:`InputError` naming the file when it is not HDF5 or does not
+    have this layout; thesis-style single-matrix files are read by
+    ``synth_core.importers`` instead.
+    """
+    path = Path(path)
+    with _open_layout(path) as handle:
         features = handle["features"][()]
-        if features.ndim != 2:
-            raise InputError(f"{path}: '/features' has shape {features.shape}, expected 2-D "
-                             "[rows, features]")
         n = features.shape[0]
         labels = handle["labels"][()] if "labels" in handle else np.full(n, -1, dtype=np.int64)
         ids = ([s.decode("utf-8") if isinstance(s, bytes) else str(s) for s in handle["ids"][()]]
@@ -206,20 +258,7 @@ def read_features(path: str | os.PathLike[str]) -> FeatureSet:
                       if k in handle["scaler"]}
             if len(scaler) != 2:
                 scaler = None
-        attrs: dict[str, Any] = {}
-        for key, value in handle.attrs.items():
-            if isinstance(value, bytes):
-                value = value.decode("utf-8")
-            if isinstance(value, str) and (key in _JSON_ATTRS or value[:1] in "[{"):
-                try:
-                    value = json.loads(value)
-                except json.JSONDecodeError:
-                    pass
-            elif hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
-                value = value.item()
-            elif hasattr(value, "tolist"):
-                value = value.tolist()
-            attrs[key] = value
+        attrs = _read_attrs(handle)
     class_names = attrs.pop("class_names", None) or []
     try:
         return FeatureSet(features=features, labels=labels, class_names=class_names, ids=ids,

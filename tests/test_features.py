@@ -67,3 +67,26 @@ def test_subset_keeps_aligned_columns():
     assert sub.n_samples == 30
     assert set(sub.labels) == {1}
     assert sub.ids[0] == "row-30"
+
+
+def test_read_header_matches_read_features_without_loading(tmp_path):
+    from synth_core.features import read_header
+
+    data = make_blobs()
+    data.attrs.update(feature_shape=[4, 4], modality="tabular")
+    path = write_features(tmp_path / "f.h5", data)
+    header = read_header(path)
+    full = read_features(path)
+    assert (header.n_samples, header.n_features) == full.features.shape
+    assert header.class_names == full.class_names
+    assert header.attrs["feature_shape"] == [4, 4]
+
+
+def test_read_header_wrong_layout_same_message_as_read_features(tmp_path):
+    from synth_core.features import read_header
+
+    path = tmp_path / "thesis.h5"
+    with h5py.File(path, "w") as handle:
+        handle.create_dataset("data", data=np.zeros((4, 5)))
+    with pytest.raises(InputError, match=r"thesis\.h5.*'/features'.*import"):
+        read_header(path)

@@ -161,10 +161,9 @@ def new_study_form(storage_url: str) -> tuple[str, TuneConfig] | None:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _n_features_of(path: str, mtime: float) -> int:
-    import h5py
+    from synth_core.features import read_header
 
-    with h5py.File(path, "r") as handle:
-        return int(handle["features"].shape[1])
+    return read_header(path).n_features
 
 
 def _n_features(dataset: str) -> int:
