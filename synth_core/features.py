@@ -19,6 +19,7 @@ never over an existing file unless ``overwrite=True``.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import hashlib
 import json
 import os
@@ -268,7 +269,17 @@ def read_features(path: str | os.PathLike[str]) -> FeatureSet:
 
 
 def file_digest(path: str | os.PathLike[str]) -> str:
-    """A short content hash of a file (for cache keys)."""
+    """A short content hash of a file (for cache keys).
+
+    Remembered per (path, modification time, size), so pages that build cache keys on
+    every rerun hash a file once, not on each widget change.
+    """
+    info = os.stat(path)
+    return _file_digest(str(Path(path).resolve()), info.st_mtime_ns, info.st_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _file_digest(path: str, mtime_ns: int, size: int) -> str:
     digest = hashlib.blake2b(digest_size=12)
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):

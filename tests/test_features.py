@@ -90,3 +90,17 @@ def test_read_header_wrong_layout_same_message_as_read_features(tmp_path):
         handle.create_dataset("data", data=np.zeros((4, 5)))
     with pytest.raises(InputError, match=r"thesis\.h5.*'/features'.*import"):
         read_header(path)
+
+
+def test_file_digest_follows_content_changes(tmp_path):
+    import os
+
+    from synth_core.features import file_digest
+
+    path = tmp_path / "a.bin"
+    path.write_bytes(b"one")
+    first = file_digest(path)
+    assert file_digest(path) == first
+    path.write_bytes(b"two!")
+    os.utime(path, ns=(1, 1))  # even with an old mtime, the size changed
+    assert file_digest(path) != first
