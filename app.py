@@ -1,61 +1,15 @@
-"""Home page: what is in the workspace and the next step to take.
+"""The dashboard's entry point: ``streamlit run app.py``.
 
-Run with ``streamlit run app.py``. The steps live in pages/ (Data, Train, Tune,
-Generate, Explore, Evaluate); all logic lives in synth_core.
+Streamlit's navigation owns the pages' titles, icons, sections and URLs
+(pages/common/navigation.py lists them); each file under pages/ only draws.
+All logic lives in synth_core.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
-from pages.common import state
-from pages.common.home import next_steps, show_tour_result, workspace_summary
-from pages.common.jobs_ui import job_panel, latest_job, start_job
-from pages.common.ui import page_header
+from pages.common.navigation import navigation
 
-page_header(
-    "Synthetic data with VAEs",
-    "Make synthetic data with variational autoencoders and see whether it is any good. "
-    "Bring data in (embedded digits and demo sounds need no download), train a VAE or a "
-    "conditional VAE, tune it with Optuna, generate new samples, map them among the real ones "
-    "with t-SNE, and score them. Every step also runs from the command line: "
-    "`python -m synth_core --help`.",
-    icon=":material/graphic_eq:")
-
-ws = state.workspace()
-summary = workspace_summary(ws)
-
-cols = st.columns(4)
-cols[0].metric("Datasets", summary.n_datasets, help="Embedded datasets plus your feature files")
-cols[1].metric("Trained models", summary.n_runs, help="Run folders under runs/")
-cols[2].metric("Optuna studies", summary.n_studies, help="Studies in the workspace's optuna.db")
-cols[3].metric("Jobs running", summary.n_active_jobs, help="Background jobs still running")
-
-st.subheader("One-click tour")
-st.write("Train a small VAE on the embedded 8x8 digits, decode the path from a typical 3 to a "
-         "typical 8 in its latent space, and see the decoded digits as stars on a t-SNE map of "
-         "the real ones. About half a minute; it runs in the background.")
-tour = latest_job("tour")
-if st.button("Take the tour", icon=":material/play_circle:", key="tour-start",
-             disabled=bool(tour and tour.is_active),
-             help="Starts a background job; you can switch pages and come back."):
-    tour = start_job("tour", {}, title="Tour: digits 3 -> 8")
-if tour is not None:
-    tour = job_panel(tour, key="tour")
-    if tour.is_done:
-        show_tour_result(tour.result)
-
-st.subheader("Next step")
-for step in next_steps(summary):
-    page = Path(step.page)
-    if page.is_file() or (Path(__file__).parent / page).is_file():
-        st.page_link(step.page, label=step.label, icon=step.icon)
-        st.caption(step.why)
-
-if summary.recent_jobs:
-    st.subheader("Recent jobs")
-    st.dataframe(summary.recent_jobs, hide_index=True, width="stretch")
-
-st.caption(f"Workspace: `{ws.root}` (set `SYNTH_WORKSPACE` to use another folder).")
+st.set_page_config(page_title="synth", page_icon=":material/graphic_eq:", layout="wide")
+navigation().run()

@@ -64,8 +64,9 @@ def make_workspace(root: Path) -> Path:
     """A workspace with a small VAE on a 300-row digits subsample (a few seconds)."""
     import numpy as np
 
-    from synth_core.datasets import load_dataset, save_dataset
-    from synth_core.training import TrainConfig, new_run_dir, train_model
+    from synth_core.data.datasets import load_dataset, save_dataset
+    from synth_core.training.config import TrainConfig
+    from synth_core.training.trainer import new_run_dir, train_model
     from synth_core.workspace import get_workspace
 
     ws = get_workspace(root / "workspace")

@@ -23,7 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from synth_core.evaluation import EvaluateConfig, scorecard  # noqa: E402
+from synth_core.evaluation.scorecard import EvaluateConfig, scorecard  # noqa: E402
 from synth_core.events import Progress  # noqa: E402
 from synth_core.features import FeatureSet  # noqa: E402
 

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from synth_core.features import FeatureSet  # noqa: E402
-from synth_core.maps import (  # noqa: E402
+from synth_core.generation.maps import (  # noqa: E402
     MapConfig, add_marker, fit_map, joint_tsne, map_figure)
 
 
@@ -81,7 +81,7 @@ def main() -> int:
     args = parser.parse_args()
 
     if args.data:
-        from synth_core.datasets import load_dataset
+        from synth_core.data.datasets import load_dataset
         from synth_core.workspace import get_workspace
 
         real = load_dataset(args.data, get_workspace())

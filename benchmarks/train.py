@@ -5,7 +5,7 @@ random 7077 x 512 matrix in [0, 1] (UrbanSound8K's 7077 training clips), at the
 thesis batch size 12 and the project default. Three loops doing the same
 arithmetic:
 
-* ``synth_core``: :func:`synth_core.training.train_model` (includes its
+* ``synth_core``: :func:`synth_core.training.trainer.train_model` (includes its
   validation pass, 10% of the rows, and the per-epoch bookkeeping);
 * ``bare``: the minimal PyTorch loop (tensors, index permutation, slices);
 * ``thesis-style``: a DataLoader over a TensorDataset with per-batch
@@ -34,7 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from synth_core.features import FeatureSet  # noqa: E402
 from synth_core.models import build_model, model_config  # noqa: E402
-from synth_core.training import TrainConfig, train_model  # noqa: E402
+from synth_core.training.config import TrainConfig
+from synth_core.training.trainer import train_model  # noqa: E402
 
 N_ROWS, N_FEATURES, HIDDEN, LATENT, LR = 7077, 512, 483, 42, 2.78e-4
 

@@ -4,7 +4,7 @@ Data: a random 7077 x 512 matrix in [0, 1] (UrbanSound8K's training-clip count,
 VGGish's width). Ranges: Exploration (latent 3-203, hidden 150-400, lr
 1e-5-1e-2, epochs 20-100), TPE seeded, MedianPruner(n_startup_trials=5,
 n_warmup_steps=5, interval_steps=3), early stopping with patience 10, as
-:func:`synth_core.tuning.run_study` runs any study. The study lives in a
+:func:`synth_core.training.tuning.run_study` runs any study. The study lives in a
 temporary SQLite file. Prints wall time, complete / pruned / failed counts,
 the best value, epochs trained in all and the settings used.
 
@@ -36,8 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from synth_core.events import Progress  # noqa: E402
 from synth_core.features import FeatureSet  # noqa: E402
-from synth_core.training import TrainConfig  # noqa: E402
-from synth_core.tuning import RANGE_PRESETS, SearchSpace, TuneConfig, run_study  # noqa: E402
+from synth_core.training.trainer import TrainConfig  # noqa: E402
+from synth_core.training.tuning import RANGE_PRESETS, SearchSpace, TuneConfig, run_study  # noqa: E402
 
 N_ROWS, N_FEATURES = 7077, 512
 

@@ -10,7 +10,7 @@ from pages.common import jobs_ui, state, ui
 from pages.common import train_ui as tui
 from synth_core.errors import SynthError
 from synth_core.models import MODEL_TITLES, MODELS
-from synth_core.training import check_training_data
+from synth_core.training.trainer import check_training_data
 
 ui.page_header(
     "Train",

@@ -9,7 +9,7 @@ import streamlit as st
 
 from pages.common import generate_ui as gen
 from pages.common import jobs_ui, state, ui
-from synth_core.generation import LARGE_REQUEST, GenerateConfig, decode_path
+from synth_core.generation.generator import LARGE_REQUEST, GenerateConfig, decode_path
 
 ui.page_header(
     "Generate",

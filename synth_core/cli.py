@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
                                  help="print a one-line JSON summary on stdout")
         verb_parser.add_argument("--workspace", default=argparse.SUPPRESS,
                                  help="workspace folder")
+        verb_parser.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                                 help="no progress on stderr")
         module.add_arguments(verb_parser)
         verb_parser.set_defaults(_module=module)
     return parser

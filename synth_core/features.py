@@ -242,7 +242,7 @@ def read_features(path: str | os.PathLike[str]) -> FeatureSet:
 
     Raises :class:`InputError` naming the file when it is not HDF5 or does not
     have this layout; thesis-style single-matrix files are read by
-    ``synth_core.importers`` instead.
+    ``synth_core.data.importers`` instead.
     """
     path = Path(path)
     with _open_layout(path) as handle:

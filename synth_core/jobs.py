@@ -46,14 +46,14 @@ logger = logging.getLogger(__name__)
 
 # kind -> "module:function". Adding a kind of job means one entry here.
 JOB_KINDS: dict[str, str] = {
-    "extract": "synth_core.extraction:extract_job",
-    "import": "synth_core.importers:import_job",
-    "train": "synth_core.training:train_job",
-    "tune": "synth_core.tuning:tune_job",
-    "generate": "synth_core.generation:generate_job",
-    "map": "synth_core.maps:map_job",
-    "evaluate": "synth_core.evaluation:evaluate_job",
-    "augment": "synth_core.augment:augment_job",
+    "extract": "synth_core.data.extraction:extract_job",
+    "import": "synth_core.data.importers:import_job",
+    "train": "synth_core.training.trainer:train_job",
+    "tune": "synth_core.training.tuning:tune_job",
+    "generate": "synth_core.generation.generator:generate_job",
+    "map": "synth_core.generation.maps:map_job",
+    "evaluate": "synth_core.evaluation.scorecard:evaluate_job",
+    "augment": "synth_core.evaluation.augmentation:augment_job",
     "tour": "synth_core.tour:tour_job",
 }
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from synth_core.datasets import load_dataset
+from synth_core.data.datasets import load_dataset
 from synth_core.errors import InputError
 from synth_core.events import Callback, Progress, emit
 from synth_core.features import FeatureSet
@@ -48,10 +48,11 @@ def typical_row(data: FeatureSet, class_index: int) -> int:
 def run_tour(workspace: Workspace, config: TourConfig = TourConfig(), *,
              callback: Callback | None = None) -> dict[str, Any]:
     """Train, interpolate and map; returns paths of the run, the path file and the map."""
-    from synth_core.generation import interpolate_pair, save_generated
-    from synth_core.maps import fit_map
-    from synth_core.runs import Run
-    from synth_core.training import PRESETS, new_run_dir, train_model
+    from synth_core.generation.generator import interpolate_pair, save_generated
+    from synth_core.generation.maps import fit_map
+    from synth_core.training.runs import Run
+    from synth_core.training.config import PRESETS
+    from synth_core.training.trainer import new_run_dir, train_model
 
     data = load_dataset(config.dataset, workspace)
     names = data.class_names

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.conftest import app_test, make_blobs
-from synth_core.datasets import save_dataset
+from synth_core.data.datasets import save_dataset
 
 
 def test_home_shows_workspace_summary(workspace):

@@ -1,4 +1,4 @@
-"""Reading, mixing down, resampling and the duration filter (synth_core/audio.py)."""
+"""Reading, mixing down, resampling and the duration filter (synth_core/data/audio.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import soundfile as sf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synth_core.audio import (ClipConfig, ClipRejected, audio_info, fit_length, load_clip,
+from synth_core.data.audio import (ClipConfig, ClipRejected, audio_info, fit_length, load_clip,
                               read_audio, resample)
 from synth_core.errors import InputError
 

@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from synth_core.augment import AugmentConfig, augment_benchmark, parse_seeds, stratified_split
+from synth_core.evaluation.augmentation import AugmentConfig, augment_benchmark, parse_seeds, stratified_split
 from synth_core.cli import main
-from synth_core.datasets import load_digits_features
+from synth_core.data.datasets import load_digits_features
 from synth_core.errors import InputError
 from tests.conftest import make_blobs
 
@@ -91,7 +91,7 @@ def test_augment_benchmark_refuses_unlabeled_data():
 
 
 def test_cli_augment_benchmark_prints_reports_side_by_side(workspace, digits, capsys, tmp_path):
-    from synth_core.datasets import save_dataset
+    from synth_core.data.datasets import save_dataset
 
     save_dataset(digits, "digits300", workspace)
     out = tmp_path / "augment.json"

@@ -8,8 +8,8 @@ import sys
 
 from synth_core.cli import build_parser, main
 from synth_core.commands.train import config_from_args
-from synth_core.datasets import save_dataset
-from synth_core.runs import Run
+from synth_core.data.datasets import save_dataset
+from synth_core.training.runs import Run
 from tests.conftest import ROOT
 
 FAST = ["--latent-dim", "2", "--hidden", "16", "--epochs", "2", "--batch-size", "16",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from synth_core.cli import main
-from synth_core.datasets import save_dataset
+from synth_core.data.datasets import save_dataset
 from synth_core.features import FeatureSet, write_features
 from tests.conftest import make_blobs
 

@@ -1,4 +1,4 @@
-"""The synthetic demo sounds behind builtin:demo-sounds (synth_core/demo_audio.py)."""
+"""The synthetic demo sounds behind builtin:demo-sounds (synth_core/data/demo_audio.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from synth_core.datasets import load_dataset
-from synth_core.demo_audio import CLASSES, synthesize, write_demo_clips
+from synth_core.data.datasets import load_dataset
+from synth_core.data.demo_audio import CLASSES, synthesize, write_demo_clips
 
 
 def test_synthesize_is_deterministic_and_in_range():

@@ -11,7 +11,7 @@ import pytest
 from scipy import linalg
 
 from synth_core.errors import InputError
-from synth_core.evaluation import (REFERENCE, EvaluateConfig, Scorecard, classifier_two_sample_test,
+from synth_core.evaluation.scorecard import (REFERENCE, EvaluateConfig, Scorecard, classifier_two_sample_test,
                                    classifier_utility, copy_check, frechet_distance,
                                    frechet_distance_frames, prdc, psnr, scorecard, split_real)
 from synth_core.features import FeatureSet

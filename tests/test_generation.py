@@ -1,7 +1,7 @@
 """Generation: interpolation, the batch protocol, class and prior sampling, export.
 
 Most tests use :class:`LinearRun`, a stand-in with a linear encoder/decoder and
-the same interface as ``synth_core.runs.Run`` (so they check generation's own
+the same interface as ``synth_core.training.runs.Run`` (so they check generation's own
 logic in milliseconds); ``test_generation_with_trained_run`` uses a real run.
 """
 
@@ -17,7 +17,7 @@ import pytest
 
 from synth_core.errors import InputError, StorageError
 from synth_core.features import read_features
-from synth_core.generation import (GenerateConfig, batch_protocol, check_t, decode_path,
+from synth_core.generation.generator import (GenerateConfig, batch_protocol, check_t, decode_path,
                                    encode_pair, export_bytes, export_generated, generate,
                                    interpolate, interpolate_codes, load_run_data, nearest_rows,
                                    random_pair, sample_class, sample_prior, save_generated,
@@ -284,8 +284,9 @@ def train_tiny_run(workspace, *, model: str = "vae", n_rows: int = 300, epochs: 
     ``overrides`` are TrainConfig fields (e.g. ``beta=0.05, hidden=(64,)`` for a run whose
     decoded digits are recognisable, for screenshots).
     """
-    from synth_core.datasets import load_dataset, save_dataset
-    from synth_core.training import TrainConfig, new_run_dir, train_model
+    from synth_core.data.datasets import load_dataset, save_dataset
+    from synth_core.training.config import TrainConfig
+    from synth_core.training.trainer import new_run_dir, train_model
 
     digits = load_dataset("builtin:digits", workspace)
     rows = np.random.default_rng(0).choice(digits.n_samples, size=n_rows, replace=False)
@@ -305,7 +306,7 @@ def vae_run_dir(workspace) -> Path:
 
 
 def test_generation_with_trained_run(workspace, vae_run_dir):
-    from synth_core.runs import Run
+    from synth_core.training.runs import Run
 
     run = Run.load(vae_run_dir)
     data = load_run_data(run, workspace)
@@ -326,7 +327,7 @@ def test_generation_with_trained_run(workspace, vae_run_dir):
 
 
 def test_generation_cvae_by_class(workspace):
-    from synth_core.runs import Run
+    from synth_core.training.runs import Run
 
     run = Run.load(train_tiny_run(workspace, model="cvae", epochs=2))
     out = sample_class(run, [3, 8], 4, random_state=0)
@@ -338,7 +339,7 @@ def test_generation_cvae_by_class(workspace):
 
 
 def test_load_run_data_when_dataset_file_is_gone(workspace, vae_run_dir):
-    from synth_core.runs import Run
+    from synth_core.training.runs import Run
 
     workspace.dataset_path("digits-small").unlink()
     with pytest.raises(StorageError, match="digits-small"):
@@ -360,8 +361,8 @@ def test_generate_job_saves_to_exports(workspace, vae_run_dir):
 
 def test_training_rows_follow_the_saved_split(workspace, vae_run_dir):
     """The fitted prior uses the rows the run trained on (split.json's train_index)."""
-    from synth_core.generation import _training_rows
-    from synth_core.runs import Run
+    from synth_core.generation.generator import _training_rows
+    from synth_core.training.runs import Run
 
     run = Run.load(vae_run_dir)
     data = load_run_data(run, workspace)

@@ -1,4 +1,4 @@
-"""Importing feature matrices: HDF5 (both layouts), CSV, NPZ (synth_core/importers.py)."""
+"""Importing feature matrices: HDF5 (both layouts), CSV, NPZ (synth_core/data/importers.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis.extra.numpy import arrays
 
 from synth_core.errors import InputError, StorageError
 from synth_core.features import read_features, write_features
-from synth_core.importers import import_features, import_job, output_path
+from synth_core.data.importers import import_features, import_job, output_path
 
 
 def test_import_hdf5_project_layout(tmp_path, blobs):

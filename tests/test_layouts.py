@@ -1,11 +1,11 @@
-"""Finding labelled clips: class folders, CSV, UrbanSound8K and ESC-50 (synth_core/layouts.py)."""
+"""Finding labelled clips: class folders, CSV, UrbanSound8K and ESC-50 (synth_core/data/layouts.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from synth_core.errors import InputError
-from synth_core.layouts import discover_clips
+from synth_core.data.layouts import discover_clips
 from tests.test_audio import write_tone
 
 

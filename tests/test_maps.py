@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from synth_core import maps
-from synth_core.datasets import save_dataset
+from synth_core.generation import maps
+from synth_core.data.datasets import save_dataset
 from synth_core.errors import InputError, JobCancelled, StorageError
 from synth_core.events import Progress
 from synth_core.features import FeatureSet, write_features
@@ -196,7 +196,7 @@ def test_export_figure_html_json_and_refusals(tmp_path, monkeypatch):
 
 
 class _FakeRun:
-    """Encodes by taking the first 3 features (the interface of synth_core.runs.Run)."""
+    """Encodes by taking the first 3 features (the interface of synth_core.training.runs.Run)."""
 
     is_conditional = False
 

@@ -1,4 +1,4 @@
-"""The MNIST IDX reader on tiny generated files (synth_core/mnist.py); never downloads."""
+"""The MNIST IDX reader on tiny generated files (synth_core/data/mnist.py); never downloads."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from synth_core.errors import InputError
-from synth_core.importers import import_features
-from synth_core.mnist import load_mnist_idx, read_idx
+from synth_core.data.importers import import_features
+from synth_core.data.mnist import load_mnist_idx, read_idx
 
 
 def write_idx(path, array: np.ndarray, *, compress: bool = False) -> None:

@@ -85,7 +85,7 @@ def test_data_page_vggish_without_weights_explains(workspace, monkeypatch, tmp_p
 
 
 def test_data_page_rename_and_delete_with_confirmation(workspace):
-    from synth_core.datasets import save_dataset
+    from synth_core.data.datasets import save_dataset
     from tests.conftest import make_blobs
 
     save_dataset(make_blobs(), "blobs", workspace)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synth_core.datasets import load_dataset
+from synth_core.data.datasets import load_dataset
 from synth_core.features import write_features
 from synth_core.jobs import list_jobs, submit_job, wait_for_job
 from tests.conftest import app_test

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from synth_core.datasets import save_dataset
+from synth_core.data.datasets import save_dataset
 from synth_core.features import write_features
 from synth_core.jobs import list_jobs, wait_for_job
 from tests.conftest import app_test, make_blobs
@@ -75,8 +75,9 @@ def test_explore_latent_tab_says_how_to_train(workspace):
 
 
 def test_explore_latent_tab_maps_a_trained_run(workspace):
-    from synth_core.datasets import load_dataset
-    from synth_core.training import TrainConfig, new_run_dir, train_model
+    from synth_core.data.datasets import load_dataset
+    from synth_core.training.config import TrainConfig
+    from synth_core.training.trainer import new_run_dir, train_model
 
     synthetic = _setup(workspace)
     config = TrainConfig(model="vae", latent_dim=2, hidden=(8,), epochs=2, batch_size=16,
@@ -93,7 +94,7 @@ def test_explore_latent_tab_maps_a_trained_run(workspace):
 
 
 def test_explore_tsne_places_inline_once_real_map_is_cached(workspace):
-    from synth_core import maps
+    from synth_core.generation import maps
 
     synthetic = _setup(workspace)
     params = {"dataset": "blobs", "synthetic": [], "method": "tsne"}

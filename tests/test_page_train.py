@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from synth_core.jobs import list_jobs, wait_for_job
-from synth_core.runs import Run
+from synth_core.training.runs import Run
 from tests.conftest import TRAIN_FORM, app_test, fill_train_form
 
 PAGE = "pages/2_Train.py"

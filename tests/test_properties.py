@@ -25,8 +25,8 @@ from hypothesis.extra.numpy import arrays
 
 from synth_core.errors import InputError, StorageError, SynthError
 from synth_core.features import FeatureSet, read_features, write_features
-from synth_core.importers import import_features, output_path
-from synth_core.scaling import MinMaxScaling
+from synth_core.data.importers import import_features, output_path
+from synth_core.data.scaling import MinMaxScaling
 from synth_core.workspace import Workspace, get_workspace, safe_name
 
 FAST = settings(max_examples=30, deadline=None,
@@ -296,7 +296,7 @@ def _output_or_none(name: str, ws: Workspace) -> Path | None:
 @given(file_names=st.lists(path_text.filter(lambda s: "\0" not in s), min_size=1, max_size=3),
        folder=path_text.filter(lambda s: "\0" not in s), sub=path_text.filter(lambda s: "\0" not in s))
 def test_uploaded_file_names_land_inside_the_upload_folder(ws, file_names, folder, sub):
-    from synth_core.uploads import save_uploaded_files
+    from synth_core.data.uploads import save_uploaded_files
 
     try:
         dest = save_uploaded_files([(n, b"x") for n in file_names], ws, name=folder,

@@ -36,7 +36,7 @@ import pytest
 import soundfile as sf
 
 from synth_core.cli import main
-from synth_core.datasets import save_dataset
+from synth_core.data.datasets import save_dataset
 from synth_core.features import FeatureSet, write_features
 from synth_core.workspace import Workspace, get_workspace
 from tests.conftest import ROOT, make_blobs
@@ -59,8 +59,9 @@ def _tone(path: Path, seconds: float = 1.0, rate: int = 8000, freq: float = 440.
 
 
 def _train(ws: Workspace, data_name: str, model: str) -> Path:
-    from synth_core.training import TrainConfig, new_run_dir, train_model
-    from synth_core.datasets import load_dataset
+    from synth_core.training.config import TrainConfig
+    from synth_core.training.trainer import new_run_dir, train_model
+    from synth_core.data.datasets import load_dataset
 
     config = TrainConfig(model=model, latent_dim=2, hidden=(8,), lr=1e-2, epochs=2,
                          batch_size=16, patience=0, seed=0, device="cpu")

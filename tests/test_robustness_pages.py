@@ -22,7 +22,7 @@ import h5py
 import numpy as np
 import pytest
 
-from synth_core.datasets import save_dataset
+from synth_core.data.datasets import save_dataset
 from synth_core.features import FeatureSet
 from synth_core.jobs import list_jobs
 from tests.conftest import ROOT, app_test, fill_train_form, make_blobs
@@ -373,7 +373,7 @@ def test_server_binds_to_localhost_and_limits_uploads():
     assert server["address"] in ("127.0.0.1", "localhost")
     assert 0 < server["maxUploadSize"] <= 1024
     assert server.get("enableXsrfProtection", True) is True
-    from synth_core.uploads import UploadLimits
+    from synth_core.data.uploads import UploadLimits
 
     limits = UploadLimits()
     assert limits.max_upload_bytes >= server["maxUploadSize"] * 1024 ** 2

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from synth_core.errors import InputError, StorageError
-from synth_core.runs import Run, run_summaries
-from synth_core.training import TrainConfig, train_model
+from synth_core.training.runs import Run, run_summaries
+from synth_core.training.config import TrainConfig
+from synth_core.training.trainer import train_model
 
 TINY = dict(latent_dim=2, hidden=(16,), lr=1e-2, epochs=2, batch_size=16, device="cpu")
 
@@ -94,7 +95,7 @@ def test_run_summaries_list_finished_runs(vae_run, blobs, workspace):
 
 
 def test_reconstruction_examples_cover_classes(vae_run, blobs):
-    from synth_core.runs import reconstruction_examples
+    from synth_core.training.runs import reconstruction_examples
 
     rec = reconstruction_examples(vae_run, blobs, n_samples=6)
     assert rec.original.shape == rec.reconstructed.shape == (6, 16)
@@ -104,7 +105,7 @@ def test_reconstruction_examples_cover_classes(vae_run, blobs):
 
 
 def test_latent_points_use_pca_above_two_dims(blobs, workspace):
-    from synth_core.runs import latent_points
+    from synth_core.training.runs import latent_points
 
     train_model(blobs, TrainConfig(model="vae", **{**TINY, "latent_dim": 4}),
                 run_dir=workspace.runs_dir / "v4")
@@ -115,7 +116,7 @@ def test_latent_points_use_pca_above_two_dims(blobs, workspace):
 
 
 def test_latent_points_two_dims_kept(vae_run, blobs):
-    from synth_core.runs import latent_points
+    from synth_core.training.runs import latent_points
 
     points = latent_points(vae_run, blobs, rows="all")
     assert points.method == "latent" and points.xy.shape == (blobs.n_samples, 2)

@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 from hypothesis.extra.numpy import arrays
 
 from synth_core.errors import InputError
-from synth_core.scaling import MinMaxScaling
+from synth_core.data.scaling import MinMaxScaling
 
 
 def test_scaling_range_and_inverse(tmp_path):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from synth_core.datasets import load_dataset
+from synth_core.data.datasets import load_dataset
 from synth_core.errors import InputError
 from synth_core.features import read_features
-from synth_core.maps import MapData
+from synth_core.generation.maps import MapData
 from synth_core.tour import TourConfig, run_tour, typical_row
 
 

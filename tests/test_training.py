@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 import torch
 
-import synth_core.training as training
+import synth_core.training.trainer as training
 from synth_core.errors import InputError, StorageError
 from synth_core.events import EpochEnd, Log
 from synth_core.features import FeatureSet
 from synth_core.models import MODELS, VAE
-from synth_core.runs import Run
-from synth_core.training import (PRESETS, TrainConfig, kl_weight, new_run_dir, parse_hidden,
-                                 split_indices, train_job, train_model)
+from synth_core.training.runs import Run
+from synth_core.training.config import PRESETS, TrainConfig, kl_weight, parse_hidden
+from synth_core.training.trainer import new_run_dir, split_indices, train_job, train_model
 from tests.conftest import make_blobs
 
 TINY = dict(latent_dim=2, hidden=(16,), lr=1e-2, epochs=5, batch_size=16, device="cpu")
@@ -306,7 +306,7 @@ def test_new_run_dir_is_fresh(workspace):
 
 
 def test_train_job_trains_a_dataset_reference(blobs, workspace):
-    from synth_core.datasets import save_dataset
+    from synth_core.data.datasets import save_dataset
 
     save_dataset(blobs, "blobs", workspace)
     events = []
@@ -326,7 +326,7 @@ def test_train_job_trains_a_dataset_reference(blobs, workspace):
 
 
 def test_fit_batch_size_keeps_or_shrinks_to_a_power_of_two():
-    from synth_core.training import fit_batch_size
+    from synth_core.training.config import fit_batch_size
 
     assert fit_batch_size(1000, 128) == 128
     assert fit_batch_size(108, 128) == 64   # builtin:demo-sounds' training rows

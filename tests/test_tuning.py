@@ -1,4 +1,4 @@
-"""synth_core.tuning and tuning_dashboard: search space, objective, studies, narrowing, records."""
+"""synth_core.training.tuning and tuning_dashboard: search space, objective, studies, narrowing, records."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from optuna.distributions import FloatDistribution, IntDistribution
 from optuna.trial import TrialState, create_trial
 
 from synth_core.errors import InputError, StorageError
-from synth_core.tuning import (CONFIG_ATTR, RANGE_PRESETS, RETRY_ATTR, WORKER_ATTR, Objective,
+from synth_core.training.tuning import (CONFIG_ATTR, RANGE_PRESETS, RETRY_ATTR, WORKER_ATTR, Objective,
                                SearchSpace, TuneConfig, best_train_config, create_or_load_study,
                                list_studies, narrow_ranges, open_storage, parse_ranges,
                                run_study, study_figures, study_summary, trial_rows, write_plots)
@@ -267,7 +267,7 @@ def test_write_plots_writes_html_for_offline_use(small_study, tmp_path):
 # ----------------------------------------------------------------------------- dashboard
 
 def test_dashboard_starts_is_found_again_and_stops(workspace):
-    from synth_core.tuning_dashboard import dashboard_status, start_dashboard, stop_dashboard
+    from synth_core.training.dashboard import dashboard_status, start_dashboard, stop_dashboard
 
     info = start_dashboard(workspace, workspace.optuna_url)
     try:

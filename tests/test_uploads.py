@@ -1,4 +1,4 @@
-"""Safe unpacking of uploads and zips (synth_core/uploads.py)."""
+"""Safe unpacking of uploads and zips (synth_core/data/uploads.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from synth_core.errors import InputError
-from synth_core.uploads import UploadLimits, save_uploaded_files, unpack_zip
+from synth_core.data.uploads import UploadLimits, save_uploaded_files, unpack_zip
 
 
 def make_zip(entries: dict[str, bytes], *, symlink: str | None = None) -> bytes:

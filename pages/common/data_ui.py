@@ -18,7 +18,7 @@ import streamlit as st
 
 from pages.common import state
 from pages.common.ui import attempt, show_error
-from synth_core.datasets import (DatasetInfo, dataset_path, delete_dataset, describe_dataset,
+from synth_core.data.datasets import (DatasetInfo, dataset_path, delete_dataset, describe_dataset,
                                  rename_dataset, save_dataset)
 from synth_core.errors import InputError, SynthError
 from synth_core.features import FeatureSet, read_features
@@ -70,8 +70,8 @@ def duration_figure(hist: dict) -> go.Figure:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _spectrogram(path: str) -> np.ndarray:
-    from synth_core.audio import read_audio, resample
-    from synth_core.extraction import log_mel
+    from synth_core.data.audio import read_audio, resample
+    from synth_core.data.extraction import log_mel
 
     waveform, rate = read_audio(path)
     return log_mel(resample(waveform, rate, 16000), 16000)  # [frames, 64]
@@ -146,7 +146,7 @@ def _show_heatmap(data: FeatureSet, rows: np.ndarray) -> None:
 
 def extract_config_form():
     """Extractor, frames, duration rule; returns an ExtractConfig (or None on bad input)."""
-    from synth_core.extraction import ExtractConfig, missing_weights_message
+    from synth_core.data.extraction import ExtractConfig, missing_weights_message
 
     c1, c2, c3, c4 = st.columns(4)
     extractor = c1.selectbox(
@@ -177,7 +177,7 @@ def extract_config_form():
 
 def save_audio_source(kind: str, uploads, *, name: str, class_name: str, server_path: str):
     """Put the chosen audio where the extraction job can read it; returns the folder."""
-    from synth_core.uploads import save_uploaded_files, unpack_zip
+    from synth_core.data.uploads import save_uploaded_files, unpack_zip
 
     ws = state.workspace()
     if kind == "folder":
@@ -201,8 +201,8 @@ def default_name(source: str) -> str:
 
 def import_upload(upload, *, name: str, label_column: str, overwrite: bool) -> dict | None:
     """Save an uploaded matrix under uploads/, import it and store it as a dataset."""
-    from synth_core.importers import import_features, import_summary, output_path
-    from synth_core.uploads import save_uploaded_files
+    from synth_core.data.importers import import_features, import_summary, output_path
+    from synth_core.data.uploads import save_uploaded_files
 
     ws = state.workspace()
     folder = None

@@ -13,8 +13,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from pages.common import state, ui
-from synth_core.datasets import list_dataset_refs, load_dataset
-from synth_core.evaluation import (DETECTORS, EvaluateConfig, Scorecard, load_report)
+from synth_core.data.datasets import list_dataset_refs, load_dataset
+from synth_core.evaluation.scorecard import (DETECTORS, EvaluateConfig, Scorecard, load_report)
 from synth_core.jobs import JobStatus
 
 SPLIT = "(split the real training data)"
@@ -243,7 +243,7 @@ def augment_form(*, key: str) -> dict[str, Any]:
 
 
 def augment_params(dataset: str, form: dict[str, Any]) -> dict[str, Any] | None:
-    from synth_core.augment import AugmentConfig, parse_seeds
+    from synth_core.evaluation.augmentation import AugmentConfig, parse_seeds
 
     seeds = ui.attempt(parse_seeds, form["seeds"])
     if seeds is None:

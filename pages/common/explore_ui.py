@@ -13,9 +13,10 @@ from typing import Any
 import streamlit as st
 
 from pages.common import state, ui
+from pages.common.navigation import page_link
 from pages.common.jobs_ui import job_panel, start_job
-from synth_core import maps
-from synth_core.datasets import dataset_path, load_dataset
+from synth_core.generation import maps
+from synth_core.data.datasets import dataset_path, load_dataset
 from synth_core.errors import SynthError
 from synth_core.features import FeatureSet
 from synth_core.jobs import JobStatus, list_jobs
@@ -31,7 +32,7 @@ def train_link() -> None:
     from streamlit.errors import StreamlitPageNotFoundError
 
     try:
-        st.page_link("pages/2_Train.py", label="Go to Train", icon=":material/model_training:")
+        page_link("pages/2_Train.py", label="Go to Train", icon=":material/model_training:")
     except StreamlitPageNotFoundError:
         pass  # the text above already names the Train page
 

@@ -19,11 +19,11 @@ import streamlit as st
 from pages.common import state
 from pages.common.explore_ui import train_link  # noqa: F401 - the pages share one link
 from synth_core.features import FeatureSet
-from synth_core.generation import (Endpoints, GenerateConfig, decode_path, default_export_name,
+from synth_core.generation.generator import (Endpoints, GenerateConfig, decode_path, default_export_name,
                                    encode_pair, export_bytes, generate, interpolate_pair,
                                    load_run_data, nearest_rows, random_pair, save_generated)
-from synth_core.maps import add_marker, fit_map, map_figure
-from synth_core.runs import Run
+from synth_core.generation.maps import add_marker, fit_map, map_figure
+from synth_core.training.runs import Run
 from synth_core.workspace import read_json
 
 MAP_METHODS = {"pca": "PCA (instant)", "tsne": "t-SNE (computed once, then cached)"}
@@ -254,7 +254,7 @@ def row_text(data: FeatureSet, row: int) -> str:
 
 
 def _map_figure(run_dir: str, method: str, rows: FeatureSet | None) -> go.Figure:
-    """synth_core.maps' figure: real points faded, generated ``rows`` as stars."""
+    """synth_core.generation.maps' figure: real points faded, generated ``rows`` as stars."""
     return map_figure(real_map(run_dir, method).map_data(rows), height=560)
 
 

@@ -18,13 +18,13 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from pages.common import state
-from synth_core.datasets import dataset_path, load_dataset
+from synth_core.data.datasets import dataset_path, load_dataset
 from synth_core.features import FeatureSet
 from synth_core.jobs import JobStatus, read_events
 from synth_core.models import MODELS
-from synth_core.runs import Run, latent_points, reconstruction_examples, run_summaries
-from synth_core.training import (PRESET_DESCRIPTIONS, PRESETS, TrainConfig, fit_batch_size,
-                                 split_indices)
+from synth_core.training.runs import Run, latent_points, reconstruction_examples, run_summaries
+from synth_core.training.config import PRESET_DESCRIPTIONS, PRESETS, TrainConfig, fit_batch_size
+from synth_core.training.trainer import split_indices
 
 OWN = "own values"
 _CURVES = (("loss", "Total loss"), ("recon", "Reconstruction"), ("kl", "KL divergence"))

@@ -2,7 +2,7 @@
 
 Everything here reads widgets into core objects (``TuneConfig``, a storage URL)
 or draws core records (trial rows, Optuna's figures); the logic is in
-``synth_core.tuning`` and ``synth_core.tuning_dashboard``.
+``synth_core.training.tuning`` and ``synth_core.training.dashboard``.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from typing import Any
 import streamlit as st
 
 from pages.common import jobs_ui, state, ui
-from synth_core import tuning
+from pages.common.navigation import page_link
+from synth_core.training import tuning
 from synth_core.jobs import JobStatus
-from synth_core.tuning import PARAMS, RANGE_PRESETS, SearchSpace, TuneConfig
+from synth_core.training.tuning import PARAMS, RANGE_PRESETS, SearchSpace, TuneConfig
 
 STORAGES = {"db": "Workspace database (optuna.db)",
             "journal": "Workspace journal file (shared by several workers)",
@@ -167,7 +168,7 @@ def _n_features_of(path: str, mtime: float) -> int:
 
 
 def _n_features(dataset: str) -> int:
-    from synth_core.datasets import dataset_path
+    from synth_core.data.datasets import dataset_path
 
     path = dataset_path(dataset, state.workspace())
     return _n_features_of(str(path), path.stat().st_mtime)
@@ -245,7 +246,7 @@ def train_best(study) -> None:
     if job is not None:
         jobs_ui.job_panel(job, key="tune-train-job")
         if job.is_done:
-            st.page_link("pages/4_Generate.py", label="Generate with it",
+            page_link("pages/4_Generate.py", label="Generate with it",
                          icon=":material/auto_awesome:")
 
 
@@ -275,7 +276,7 @@ def narrow(url: str, study) -> None:
 
 def dashboard_controls(url: str) -> None:
     """Start, open and stop optuna-dashboard on the same storage."""
-    from synth_core import tuning_dashboard as dash
+    from synth_core.training import dashboard as dash
 
     ws = state.workspace()
     info = dash.dashboard_status(ws)

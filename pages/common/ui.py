@@ -7,15 +7,18 @@ from typing import Callable, TypeVar
 import streamlit as st
 
 from pages.common import state
-from synth_core.datasets import BUILTINS, BUILTIN_PREFIX, list_dataset_refs
+from synth_core.data.datasets import BUILTINS, BUILTIN_PREFIX, list_dataset_refs
 from synth_core.errors import SynthError
 
 T = TypeVar("T")
 
 
 def page_header(title: str, intro: str, *, icon: str = "") -> None:
-    """Page title and the two or three sentences on what the step does and why."""
-    st.set_page_config(page_title=f"{title} · synth", page_icon=icon or None, layout="wide")
+    """Page heading and the two or three sentences on what the step does and why.
+
+    The browser tab's title and the sidebar entry come from the navigation
+    (pages/common/navigation.py), not from here.
+    """
     st.title(title)
     st.caption(intro)
 

@@ -45,8 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, workspace, callback) -> dict:
     from pathlib import Path
 
-    from synth_core.augment import AugmentConfig, augment_benchmark, parse_seeds
-    from synth_core.datasets import load_dataset
+    from synth_core.evaluation.augmentation import AugmentConfig, augment_benchmark, parse_seeds
+    from synth_core.data.datasets import load_dataset
     from synth_core.errors import StorageError
     from synth_core.workspace import atomic_write_json
 

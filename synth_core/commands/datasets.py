@@ -13,7 +13,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, workspace, callback) -> dict:
-    from synth_core.datasets import describe_dataset, list_dataset_refs
+    from synth_core.data.datasets import describe_dataset, list_dataset_refs
 
     refs = list_dataset_refs(workspace)
     if not args.details:

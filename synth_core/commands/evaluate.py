@@ -67,7 +67,7 @@ def run(args: argparse.Namespace, workspace, callback) -> dict:
     import datetime as dt
     from pathlib import Path
 
-    from synth_core.evaluation import (EvaluateConfig, reports_dir, run_evaluation,
+    from synth_core.evaluation.scorecard import (EvaluateConfig, reports_dir, run_evaluation,
                                        save_report)
 
     config = EvaluateConfig(

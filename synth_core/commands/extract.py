@@ -43,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, workspace, callback) -> dict:
     from synth_core.errors import InputError
-    from synth_core.extraction import ExtractConfig, extract_to_file
+    from synth_core.data.extraction import ExtractConfig, extract_to_file
 
     duration_text = str(args.duration).strip().lower()
     try:

@@ -62,12 +62,12 @@ def _split(text: str | None, flag: str) -> list[str] | None:
 def run(args: argparse.Namespace, workspace, callback) -> dict:
     from pathlib import Path
 
-    from synth_core.datasets import load_dataset
+    from synth_core.data.datasets import load_dataset
     from synth_core.errors import InputError, StorageError
     from synth_core.events import Log, emit
-    from synth_core.generation import (LARGE_REQUEST, GenerateConfig, run_data_or_none,
+    from synth_core.generation.generator import (LARGE_REQUEST, GenerateConfig, run_data_or_none,
                                        export_generated, generate, resolve_class)
-    from synth_core.runs import Run
+    from synth_core.training.runs import Run
 
     out = Path(args.out)
     if out.exists() and not args.overwrite:

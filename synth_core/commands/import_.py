@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, workspace, callback) -> dict:
-    from synth_core.importers import import_to_file
+    from synth_core.data.importers import import_to_file
 
     return import_to_file(args.input, args.out, workspace, label_column=args.label_column,
                           overwrite=args.overwrite, callback=callback)

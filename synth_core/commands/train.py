@@ -20,13 +20,13 @@ _FIELDS = {"model": "model", "latent_dim": "latent_dim", "hidden": "hidden", "lr
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from synth_core.models import MODELS
-    from synth_core.training import PRESETS, TrainConfig
+    from synth_core.models.kinds import MODEL_KINDS
+    from synth_core.training.config import PRESETS, TrainConfig
 
     d = TrainConfig()
     parser.add_argument("--data", required=True,
                         help="feature file (.h5), workspace dataset name or builtin:digits")
-    parser.add_argument("--model", choices=sorted(MODELS), default=None,
+    parser.add_argument("--model", choices=sorted(MODEL_KINDS), default=None,
                         help=f"model kind (default {d.model}, or the preset's)")
     parser.add_argument("--out", default=None,
                         help="run folder to create (default: a new runs/<model>-<time> in the "
@@ -71,7 +71,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace):
     """The TrainConfig the flags describe: preset (or defaults), then each given flag."""
-    from synth_core.training import PRESETS, TrainConfig
+    from synth_core.training.config import PRESETS, TrainConfig
 
     base = PRESETS[args.preset] if args.preset else TrainConfig()
     changes = {field: getattr(args, dest) for dest, field in _FIELDS.items()
@@ -82,8 +82,8 @@ def config_from_args(args: argparse.Namespace):
 def run(args: argparse.Namespace, workspace, callback) -> dict:
     from pathlib import Path
 
-    from synth_core.datasets import load_dataset
-    from synth_core.training import new_run_dir, train_model
+    from synth_core.data.datasets import load_dataset
+    from synth_core.training.trainer import new_run_dir, train_model
 
     config = config_from_args(args)
     if args.threads is not None:

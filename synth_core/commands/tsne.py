@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, workspace, callback) -> dict:
     from synth_core.errors import InputError, StorageError
-    from synth_core.maps import (EXPORT_FORMATS, MapConfig, compute_map, export_figure,
+    from synth_core.generation.maps import (EXPORT_FORMATS, MapConfig, compute_map, export_figure,
                                  map_figure)
 
     out = Path(args.out)

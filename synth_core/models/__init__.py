@@ -1,60 +1,22 @@
-"""The model registry: kind name -> autoencoder class (one file per model).
+"""Models: the VAE, conditional VAE, autoencoder and denoising autoencoder.
 
-Adding a model means one new file with a config dataclass and an
-``Autoencoder`` subclass, and one entry in :data:`MODELS`.
-:func:`build_model` turns a training config plus the data's shape into a model.
+One file per model (a config dataclass beside an ``Autoencoder`` subclass),
+the shared MLP/conv bodies and losses in :mod:`.base`, the registry
+(kind name -> class, :func:`build_model`) in :mod:`.registry`, and the kind
+names without torch in :mod:`.kinds`. Names are imported on first use, so
+reading the kinds does not load torch.
 """
 
-from __future__ import annotations
+from synth_core._lazy import lazy_exports
 
-import dataclasses
-from typing import Any, Sequence
-
-from synth_core.errors import InputError
-from synth_core.models.ae import AE, AEConfig
-from synth_core.models.base import (BODIES, Autoencoder, LossParts, ModelConfig, ModelOutput,
-                                    kl_divergence, reconstruction_loss)
-from synth_core.models.cvae import CVAE, CVAEConfig
-from synth_core.models.dae import DAE, DAEConfig
-from synth_core.models.vae import VAE, VAEConfig
-
-MODELS: dict[str, type[Autoencoder]] = {
-    "vae": VAE,
-    "cvae": CVAE,
-    "ae": AE,
-    "dae": DAE,
+_EXPORTS = {
+    "MODEL_KINDS": "kinds", "MODEL_TITLES": "kinds", "BODY_KINDS": "kinds",
+    "MODELS": "registry", "model_class": "registry", "model_config": "registry",
+    "build_model": "registry",
+    "BODIES": "base", "Autoencoder": "base", "ModelConfig": "base", "ModelOutput": "base",
+    "LossParts": "base", "kl_divergence": "base", "reconstruction_loss": "base",
+    "VAE": "vae", "VAEConfig": "vae", "CVAE": "cvae", "CVAEConfig": "cvae",
+    "AE": "ae", "AEConfig": "ae", "DAE": "dae", "DAEConfig": "dae",
 }
-
-MODEL_TITLES: dict[str, str] = {
-    "vae": "VAE (MSE + KL; interpolate between samples)",
-    "cvae": "Conditional VAE (BCE + KL; generate a chosen class)",
-    "ae": "Autoencoder (deterministic baseline)",
-    "dae": "Denoising autoencoder (noisy input, clean target)",
-}
-
-
-def model_class(kind: str) -> type[Autoencoder]:
-    try:
-        return MODELS[kind]
-    except KeyError:
-        raise InputError(f"unknown model {kind!r}; choose one of {', '.join(MODELS)}") from None
-
-
-def model_config(kind: str, *, n_features: int, n_classes: int = 0,
-                 feature_shape: Sequence[int] | None = None, **options: Any) -> ModelConfig:
-    """The model's config from the data's shape and any options it knows (others ignored)."""
-    cls = model_class(kind).config_class
-    values = {"n_features": n_features, "n_classes": n_classes,
-              "feature_shape": tuple(feature_shape) if feature_shape else None, **options}
-    names = {f.name for f in dataclasses.fields(cls)}
-    return cls(**{k: v for k, v in values.items() if k in names})
-
-
-def build_model(kind: str, config: ModelConfig) -> Autoencoder:
-    return model_class(kind)(config)
-
-
-__all__ = ["MODELS", "MODEL_TITLES", "BODIES", "Autoencoder", "ModelConfig", "ModelOutput",
-           "LossParts", "VAE", "VAEConfig", "CVAE", "CVAEConfig", "AE", "AEConfig", "DAE",
-           "DAEConfig", "model_class", "model_config", "build_model", "kl_divergence",
-           "reconstruction_loss"]
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__all__ = sorted(_EXPORTS)

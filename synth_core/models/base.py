@@ -25,7 +25,7 @@ from torch.nn import functional as F
 from synth_core.errors import InputError
 from synth_core.models.conv import ConvDecoderBody, ConvEncoderBody
 
-BODIES = ("mlp", "conv")
+from synth_core.models.kinds import BODY_KINDS as BODIES
 
 
 @dataclass(frozen=True)

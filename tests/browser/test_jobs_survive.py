@@ -129,7 +129,7 @@ def test_server_restart_mid_job_finds_the_job_and_its_result(fresh_workspace, co
 
 
 def test_two_tabs_train_at_once_on_one_workspace(fresh_workspace, context):
-    from synth_core.runs import Run
+    from synth_core.training.runs import Run
 
     server = StreamlitServer(fresh_workspace.root).start()
     try:
@@ -170,8 +170,8 @@ def test_two_tabs_train_at_once_on_one_workspace(fresh_workspace, context):
 
 def test_two_train_jobs_in_the_same_second_get_two_run_folders(fresh_workspace):
     """The race behind two tabs, without a browser: both jobs start at once."""
-    from synth_core.datasets import save_dataset
-    from synth_core.runs import Run
+    from synth_core.data.datasets import save_dataset
+    from synth_core.training.runs import Run
     from tests.conftest import make_blobs
 
     save_dataset(make_blobs(), "blobs", fresh_workspace)

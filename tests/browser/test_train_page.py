@@ -10,8 +10,9 @@ pytestmark = pytest.mark.browser
 
 
 def test_train_page_shows_a_finished_run(server, page):
-    from synth_core.datasets import load_dataset
-    from synth_core.training import TrainConfig, new_run_dir, train_model
+    from synth_core.data.datasets import load_dataset
+    from synth_core.training.config import TrainConfig
+    from synth_core.training.trainer import new_run_dir, train_model
     from synth_core.workspace import get_workspace
 
     ws = get_workspace(server.workspace)

@@ -41,7 +41,7 @@ JOB_TIMEOUT_S = 240  # one background job on a busy 2-core machine
 
 def write_clips_zip(folder: Path) -> Path:
     """A zip of class folders holding demo-like 4 s clips (sirens, horns, engine hum)."""
-    from synth_core.demo_audio import synthesize
+    from synth_core.data.demo_audio import synthesize
 
     clips = folder / "clips"
     for name in CLASSES:
@@ -162,7 +162,7 @@ def tall_page(browser):
 
 
 def test_workflow_from_audio_zip_to_scorecard(workflow_server, tall_page, tmp_path):
-    from synth_core.runs import Run
+    from synth_core.training.runs import Run
     from synth_core.workspace import get_workspace
 
     page = tall_page

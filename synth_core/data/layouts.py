@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from synth_core.audio import AUDIO_EXTENSIONS
+from synth_core.data.audio import AUDIO_EXTENSIONS
 from synth_core.errors import InputError
 
 US8K_CSV = Path("metadata") / "UrbanSound8K.csv"

@@ -51,7 +51,7 @@ if TYPE_CHECKING:  # optuna and torch load lazily so `--help` and the pages stay
     import optuna
     import plotly.graph_objects as go
 
-    from synth_core.training import TrainConfig
+    from synth_core.training.config import TrainConfig
 
 logger = logging.getLogger(__name__)
 
@@ -337,7 +337,7 @@ class TuneConfig:
 
     def base_train_config(self) -> "TrainConfig":
         """The TrainConfig every trial starts from (searched fields are replaced per trial)."""
-        from synth_core.training import TrainConfig
+        from synth_core.training.config import TrainConfig
 
         return TrainConfig(model=self.model, **self.train)
 
@@ -364,14 +364,14 @@ def _positive_int(name: str, value: Any, fix: str, *, minimum: int = 1) -> None:
 
 
 def _train_fields() -> list[str]:
-    from synth_core.training import TrainConfig
+    from synth_core.training.config import TrainConfig
 
     return [f.name for f in dataclasses.fields(TrainConfig)]
 
 
 def train_config_from_dict(data: dict[str, Any]) -> "TrainConfig":
     """A TrainConfig from stored JSON; fields this version does not know are dropped."""
-    from synth_core.training import TrainConfig
+    from synth_core.training.config import TrainConfig
 
     known = {f.name for f in dataclasses.fields(TrainConfig)}
     return TrainConfig.from_dict({k: v for k, v in data.items() if k in known})
@@ -652,7 +652,7 @@ class Objective:
     def __call__(self, trial: "optuna.Trial") -> float:
         import optuna
 
-        from synth_core.training import train_model
+        from synth_core.training.trainer import train_model
 
         config = self.space.suggest(trial, self.base)
         trial.set_user_attr(CONFIG_ATTR, config.to_dict())
@@ -725,7 +725,7 @@ def _trial_split(data: FeatureSet, config: TuneConfig) -> tuple[int, np.ndarray,
 
     With ``max_rows`` the subsample is drawn later, so it is split as unlabelled rows.
     """
-    from synth_core.training import split_indices
+    from synth_core.training.trainer import split_indices
 
     base = config.base_train_config()
     n = data.n_samples if config.max_rows is None else min(data.n_samples, config.max_rows)
@@ -736,7 +736,7 @@ def _trial_split(data: FeatureSet, config: TuneConfig) -> tuple[int, np.ndarray,
 
 def check_data(data: FeatureSet, config: TuneConfig, *, name: str = "dataset") -> None:
     """Refuse data and ranges the trainer could not use, before a study is touched."""
-    from synth_core.training import check_training_data
+    from synth_core.training.trainer import check_training_data
 
     base = config.base_train_config()
     n, train_idx, val_idx = _trial_split(data, config)
@@ -762,7 +762,7 @@ def _fit_default_batch(data: FeatureSet, config: TuneConfig,
                        callback: Callback | None) -> TuneConfig:
     """A study that sets no batch size of its own gets the trainer's default, shrunk to fit
     small data (an explicit batch size that does not fit is refused by check_data)."""
-    from synth_core.training import fit_batch_size
+    from synth_core.training.config import fit_batch_size
 
     if "batch_size" in config.train or config.space.batch_size is not None:
         return config
@@ -1195,7 +1195,7 @@ def study_model(study: "optuna.Study") -> str:
 
 def tune_job(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
     """Background job: ``{"dataset": ref, "config": TuneConfig.to_dict()}`` -> study summary."""
-    from synth_core.datasets import load_dataset
+    from synth_core.data.datasets import load_dataset
 
     workspace = ctx.workspace
     config = TuneConfig.from_dict(params.get("config", {}))

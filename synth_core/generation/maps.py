@@ -528,7 +528,7 @@ def latent_map(run: Any, real: FeatureSet, synthetic: FeatureSet | None = None, 
                callback: Callback | None = None, config: MapConfig | None = None) -> MapData:
     """Map of a trained model's latent space: the means of the real rows, and the generated codes.
 
-    ``run`` is a :class:`synth_core.runs.Run` (anything with ``encode(X, labels)
+    ``run`` is a :class:`synth_core.training.runs.Run` (anything with ``encode(X, labels)
     -> (mu, logvar)`` and ``is_conditional``). Generated rows are encoded too, so
     the stars show where the model puts them.
     """
@@ -821,7 +821,7 @@ def generated_files(workspace: Workspace) -> list[Path]:
 
 def load_synthetic(refs: Sequence[str], workspace: Workspace) -> FeatureSet | None:
     """Read one or more generated files as one FeatureSet (None when ``refs`` is empty)."""
-    from synth_core.datasets import dataset_path
+    from synth_core.data.datasets import dataset_path
 
     parts, ids = [], []
     for ref in refs:
@@ -848,7 +848,7 @@ def check_map_inputs(params: dict[str, Any], workspace: Workspace) -> tuple[int,
     """
     import h5py
 
-    from synth_core.datasets import dataset_path
+    from synth_core.data.datasets import dataset_path
 
     params = normalize_params(params)
 
@@ -884,7 +884,7 @@ def check_map_inputs(params: dict[str, Any], workspace: Workspace) -> tuple[int,
 
 
 def _params_key(params: dict[str, Any], workspace: Workspace) -> str:
-    from synth_core.datasets import dataset_path
+    from synth_core.data.datasets import dataset_path
 
     content = {
         "dataset": file_digest(dataset_path(params["dataset"], workspace)),
@@ -929,7 +929,7 @@ def normalize_params(params: dict[str, Any]) -> dict[str, Any]:
 def compute_map(params: dict[str, Any], workspace: Workspace, *,
                 callback: Callback | None = None) -> tuple[MapData, Path]:
     """Compute (or load) the map described by ``params``; returns it and where it is stored."""
-    from synth_core.datasets import load_dataset
+    from synth_core.data.datasets import load_dataset
 
     params = normalize_params(params)
     out = map_result_path(workspace, params)
@@ -944,7 +944,7 @@ def compute_map(params: dict[str, Any], workspace: Workspace, *,
     config = MapConfig(**{**params["config"], "method": "tsne" if params["method"] != "pca"
                           else "pca", "random_state": params["random_state"]})
     if params["run"]:
-        from synth_core.runs import Run
+        from synth_core.training.runs import Run
 
         run = Run.load(params["run"])
         data = latent_map(run, real, synthetic, method=config.method,
@@ -967,7 +967,7 @@ def is_quick(params: dict[str, Any], workspace: Workspace) -> bool:
     """True when the map for ``params`` takes about a second: PCA, or t-SNE placement on a real
     map already in the cache (then only the generated rows are placed). Pages run those inline
     and everything else as a job."""
-    from synth_core.datasets import load_dataset
+    from synth_core.data.datasets import load_dataset
 
     params = normalize_params(params)
     if params["method"] == "pca":

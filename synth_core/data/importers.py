@@ -7,7 +7,7 @@
 * CSV with a header row: the label column by name, ``"last"``, or found by its
   name (label/class/target/y); an ``id``/``file`` text column becomes the ids;
 * NPZ with ``X`` (or ``features``) and optionally ``y`` (or ``labels``);
-* a folder of MNIST IDX files (see :mod:`synth_core.mnist`); :func:`import_any`
+* a folder of MNIST IDX files (see :mod:`synth_core.data.mnist`); :func:`import_any`
   also takes ``openml:mnist_784`` (downloaded when online, cached in the workspace).
 
 NaN or infinite values are refused with the rows that hold them. Labels that
@@ -65,7 +65,7 @@ def import_features(path: str | os.PathLike[str], *, label_column: str | None = 
         raise StorageError(f"input {path}: no such file; check the path")
     emit(callback, Progress(0.0, f"reading {path.name}", stage="import"))
     if path.is_dir():
-        from synth_core.mnist import load_mnist_idx
+        from synth_core.data.mnist import load_mnist_idx
 
         data = load_mnist_idx(path)
     else:
@@ -285,7 +285,7 @@ def import_any(source: str, workspace: Workspace, *, label_column: str | None = 
                callback: Callback | None = None) -> FeatureSet:
     """:func:`import_features`, plus ``openml:mnist_784`` (fetched when online, cached)."""
     if source.strip().lower() in (OPENML_MNIST, "openml:mnist"):
-        from synth_core.mnist import fetch_mnist_openml
+        from synth_core.data.mnist import fetch_mnist_openml
 
         emit(callback, Progress(0.0, "fetching MNIST from OpenML", stage="import"))
         return fetch_mnist_openml(workspace)
@@ -307,7 +307,7 @@ def import_to_file(source: str, out: str, workspace: Workspace, *,
                    callback: Callback | None = None) -> dict[str, Any]:
     """:func:`import_any` into the feature file ``out`` (see :func:`output_path`); returns
     :func:`import_summary`. The job and the CLI verb both run this."""
-    from synth_core.datasets import dataset_ref_for_path
+    from synth_core.data.datasets import dataset_ref_for_path
 
     path = output_path(out, workspace, overwrite=overwrite)  # refused before any work
     data = import_any(source, workspace, label_column=label_column, callback=callback)

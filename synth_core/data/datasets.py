@@ -44,14 +44,14 @@ BUILTINS: dict[str, BuiltinDataset] = {
         title="Digits (8x8 images)",
         description="scikit-learn's 1797 handwritten digits, 8x8 pixels scaled to [0, 1], "
                     "10 classes. A quick visual check: samples are drawn as images.",
-        loader="synth_core.datasets:load_digits_features",
+        loader="synth_core.data.datasets:load_digits_features",
         modality="image"),
     "demo-sounds": BuiltinDataset(
         title="Demo sounds (synthetic audio)",
         description="Synthetic demo audio made with numpy (sirens, horns, engine hum, drilling, "
                     "impulses...): short labelled clips turned into log-mel features, so the "
                     "whole audio path runs offline. Not real recordings.",
-        loader="synth_core.demo_audio:load_demo_sounds_features",
+        loader="synth_core.data.demo_audio:load_demo_sounds_features",
         modality="audio"),
 }
 

@@ -17,14 +17,14 @@ from typing import Callable
 import numpy as np
 
 from synth_core.features import FeatureSet
-from synth_core.layouts import ClipList, ClipRef
+from synth_core.data.layouts import ClipList, ClipRef
 from synth_core.workspace import Workspace
 
 SAMPLE_RATE = 16000
 DURATION = 4.0
 CLIPS_PER_CLASS = 20
 FOLDER = "demo-sounds-v1"  # bump when the synthesis changes so old caches are not reused
-NOTICE = ("Synthetic demo audio made with numpy by synth_core.demo_audio. These are not real "
+NOTICE = ("Synthetic demo audio made with numpy by synth_core.data.demo_audio. These are not real "
           "recordings; they only let the audio path run offline.\n")
 
 
@@ -159,12 +159,12 @@ def write_demo_clips(folder: Path, *, n_per_class: int = CLIPS_PER_CLASS) -> Cli
 
 def load_demo_sounds_features(*, workspace: Workspace | None = None) -> FeatureSet:
     """The builtin loader: write the clips, extract log-mel features (4 x 128 per clip)."""
-    from synth_core.extraction import ExtractConfig, extract_features
+    from synth_core.data.extraction import ExtractConfig, extract_features
     from synth_core.workspace import get_workspace
 
     workspace = workspace or get_workspace()
     clips = write_demo_clips(workspace.cache_dir / FOLDER)
     data = extract_features(clips, ExtractConfig(extractor="logmel", frames=4, duration=DURATION))
-    data.attrs["source"] = "synthetic demo audio (numpy, synth_core.demo_audio) - not recordings"
+    data.attrs["source"] = "synthetic demo audio (numpy, synth_core.data.demo_audio) - not recordings"
     data.attrs["synthetic_audio"] = True
     return data

@@ -43,7 +43,7 @@ from synth_core.features import FeatureSet, write_features
 from synth_core.workspace import Workspace, safe_name
 
 if TYPE_CHECKING:  # pragma: no cover - only for type hints
-    from synth_core.runs import Run
+    from synth_core.training.runs import Run
 
 logger = logging.getLogger(__name__)
 
@@ -155,7 +155,7 @@ def load_run_data(run: "Run", workspace: Workspace | None = None) -> FeatureSet:
     Raises :class:`StorageError` naming the run and the dataset when the file
     is gone, with the fix (restore it, or pass another feature file).
     """
-    from synth_core.datasets import load_dataset
+    from synth_core.data.datasets import load_dataset
     from synth_core.workspace import get_workspace
 
     ref = str(getattr(run, "dataset_ref", "") or "")
@@ -319,7 +319,7 @@ def _generated(run: "Run", data: FeatureSet | None, features: np.ndarray, labels
     if data is not None:
         attrs.update({k: data.attrs[k] for k in _COPIED_ATTRS if k in data.attrs})
     attrs.update({"model_run": str(run.run_dir), "mode": mode, "seed": int(seed),
-                  "source": f"synth_core.generation ({mode})",
+                  "source": f"synth_core.generation.generator ({mode})",
                   "model": str(getattr(run.config, "model", ""))})
     attrs.update(extra or {})
     return FeatureSet(features=features, labels=labels, class_names=_class_names(run, data),
@@ -729,8 +729,8 @@ def generate_job(params: dict[str, Any], ctx: Callback) -> dict[str, Any]:
 
     Saves to ``exports/<name>.h5`` (a free name) and returns the path and counts.
     """
-    from synth_core.datasets import load_dataset
-    from synth_core.runs import Run
+    from synth_core.data.datasets import load_dataset
+    from synth_core.training.runs import Run
 
     workspace: Workspace = ctx.workspace  # type: ignore[attr-defined]
     config = GenerateConfig.from_dict(params.get("config", {}))

@@ -1,6 +1,6 @@
 """Saved training runs: load a run folder and use its model on raw-scale data.
 
-A run folder (written by :func:`synth_core.training.save_run`) describes
+A run folder (written by :func:`synth_core.training.trainer.save_run`) describes
 itself: ``config.json`` holds the training config and the model's shape, so
 :meth:`Run.load` rebuilds the model and loads the ``model.pt`` state_dict with
 ``weights_only=True`` (no pickled code). :class:`Run` takes and returns
@@ -23,9 +23,10 @@ import torch
 from synth_core.errors import InputError, StorageError
 from synth_core.features import FeatureSet
 from synth_core.models import Autoencoder, build_model, model_class
-from synth_core.scaling import MinMaxScaling
-from synth_core.training import (CONFIG_FILE, HISTORY_FILE, METRICS_FILE, SCALER_FILE, SPLIT_FILE,
-                                 WEIGHTS_FILE, TrainConfig, one_hot, resolve_device)
+from synth_core.data.scaling import MinMaxScaling
+from synth_core.training.config import (CONFIG_FILE, HISTORY_FILE, METRICS_FILE, SCALER_FILE,
+                                        SPLIT_FILE, WEIGHTS_FILE, TrainConfig)
+from synth_core.training.trainer import one_hot, resolve_device
 from synth_core.workspace import Workspace, read_json
 
 logger = logging.getLogger(__name__)

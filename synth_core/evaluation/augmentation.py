@@ -2,7 +2,7 @@
 
 For each seed: split the real rows 70/30 by class, train the generator (VAE or
 CVAE) on the 70 %, generate a synthetic training set of the same size and
-class balance (:func:`synth_core.generation.synthesize`: class sampling for a
+class balance (:func:`synth_core.generation.generator.synthesize`: class sampling for a
 CVAE, within-class interpolation otherwise), train the same seeded MLP once on
 the real 70 % and once on the synthetic rows, and test both on the real 30 %.
 The study's table (real vs synthetic accuracy: leukemia 0.82 vs 0.95, madelon
@@ -27,7 +27,7 @@ import numpy as np
 
 from synth_core.errors import InputError
 from synth_core.events import Callback, EpochEnd, Log, Progress, emit
-from synth_core.evaluation import ClassifierScore, classifier_utility, _require_labels
+from synth_core.evaluation.scorecard import ClassifierScore, classifier_utility, _require_labels
 from synth_core.features import FeatureSet
 
 SIDES = ("real", "synthetic")
@@ -59,7 +59,7 @@ class AugmentConfig:
 
     def train_config(self, seed: int):
         """The generator's TrainConfig for one seed (preset, then the overrides)."""
-        from synth_core.training import PRESETS, TrainConfig
+        from synth_core.training.config import PRESETS, TrainConfig
 
         preset = self.preset or f"thesis-{self.model}"
         if preset not in PRESETS:
@@ -217,7 +217,7 @@ def augment_benchmark(data: FeatureSet, config: AugmentConfig | None = None, *,
     """
     from threadpoolctl import threadpool_limits
 
-    from synth_core.training import train_model
+    from synth_core.training.trainer import train_model
 
     config = config or AugmentConfig()
     _require_labels(data, dataset_ref or "dataset")
@@ -272,8 +272,8 @@ def augment_benchmark(data: FeatureSet, config: AugmentConfig | None = None, *,
 
 def _generate(run_dir: Path, train: FeatureSet, seed: int, callback: Callback) -> FeatureSet:
     """A synthetic copy of ``train``: same size, same class counts, from the saved run."""
-    from synth_core.generation import synthesize
-    from synth_core.runs import Run
+    from synth_core.generation.generator import synthesize
+    from synth_core.training.runs import Run
 
     run = Run.load(run_dir)
     labels, counts = np.unique(train.labels, return_counts=True)
@@ -309,8 +309,8 @@ def parse_seeds(text: str | Sequence[int]) -> tuple[int, ...]:
 
 def augment_job(params: dict[str, Any], ctx) -> dict[str, Any]:
     """Background job: params {dataset, config: AugmentConfig fields, keep_runs?: bool}."""
-    from synth_core.datasets import load_dataset
-    from synth_core.evaluation import reports_dir
+    from synth_core.data.datasets import load_dataset
+    from synth_core.evaluation.scorecard import reports_dir
     from synth_core.workspace import atomic_write_json
 
     workspace = ctx.workspace

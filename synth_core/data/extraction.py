@@ -33,12 +33,12 @@ from typing import Any, Callable, Protocol
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from synth_core.audio import ClipConfig, ClipRejected, fit_length, prepare_waveform, read_audio
+from synth_core.data.audio import ClipConfig, ClipRejected, fit_length, prepare_waveform, read_audio
 from synth_core.errors import InputError, WeightsMissingError
 from synth_core.events import Callback, Log, Progress, emit
 from synth_core.features import FeatureSet
-from synth_core.layouts import ClipList, ClipRef, Skipped, discover_clips
-from synth_core.scaling import MinMaxScaling
+from synth_core.data.layouts import ClipList, ClipRef, Skipped, discover_clips
+from synth_core.data.scaling import MinMaxScaling
 from synth_core.workspace import Workspace
 
 logger = logging.getLogger(__name__)
@@ -557,10 +557,10 @@ def extract_to_file(source: str | os.PathLike[str], out: str, config: ExtractCon
     """Extract ``source`` (a .zip is unpacked under uploads/ first) into the feature file
     ``out`` (see :func:`importers.output_path`); returns :func:`summary`. The job and the
     CLI verb both run this."""
-    from synth_core.datasets import dataset_ref_for_path
+    from synth_core.data.datasets import dataset_ref_for_path
     from synth_core.features import write_features
-    from synth_core.importers import output_path
-    from synth_core.uploads import unpack_zip
+    from synth_core.data.importers import output_path
+    from synth_core.data.uploads import unpack_zip
 
     path = output_path(out, workspace, overwrite=overwrite)  # refused before any work
     source = Path(source).expanduser()

@@ -1296,7 +1296,7 @@ def run_evaluation(workspace, *, real_train: str, synthetic: Sequence[str],
                    real_test: str | None = None, config: EvaluateConfig | None = None,
                    callback: Callback | None = None) -> Scorecard:
     """Load the references (builtin:NAME, workspace names, paths) and build the scorecard."""
-    from synth_core.datasets import load_dataset
+    from synth_core.data.datasets import load_dataset
 
     emit(callback, Progress(0.0, "loading data", stage="load"))
     train = load_dataset(real_train, workspace)
@@ -1331,7 +1331,7 @@ def _generator_folds(data: FeatureSet, workspace,
     sets from runs on the same dataset read it once. Only JSON is read from the run
     (``Run.load`` would load the weights too).
     """
-    from synth_core.datasets import load_dataset
+    from synth_core.data.datasets import load_dataset
     from synth_core.errors import SynthError
 
     path = _run_path(data, workspace)
@@ -1365,7 +1365,7 @@ def _reconstructors(sets: dict[str, FeatureSet], real: FeatureSet, workspace,
         if path is None:
             continue
         try:
-            from synth_core.runs import Run
+            from synth_core.training.runs import Run
 
             run = Run.load(path)
         except (ImportError, OSError, ValueError) as exc:
