@@ -192,3 +192,22 @@ def json_safe(obj: Any) -> Any:
     if hasattr(obj, "tolist"):
         return json_safe(obj.tolist())
     return obj
+
+
+@dataclass(frozen=True)
+class Damaged:
+    """A workspace item that could not be read: listed with the reason and the way out.
+
+    Readers of the workspace (run lists, dataset lists, job lists, studies) return
+    these beside the good items instead of raising, so one damaged item never takes
+    a page or a verb down for the others. ``fix`` says how to remove or repair it.
+    """
+
+    kind: str      # "run" | "dataset" | "job" | "study"
+    path: Path
+    reason: str    # what is wrong, e.g. "config.json is not valid JSON (cut at byte 120)"
+    fix: str       # e.g. "delete the folder runs/vae-20261202-101500, or retrain"
+
+    def message(self) -> str:
+        """One line for the CLI (exit 2) and for st.warning on the pages."""
+        return f"damaged {self.kind} {self.path}: {self.reason}; {self.fix}"
