@@ -27,3 +27,15 @@ class WeightsMissingError(SynthError, FileNotFoundError):
 
 class JobCancelled(SynthError):
     """Raised inside a job when the user pressed Cancel."""
+
+
+class DamagedError(StorageError):
+    """A workspace item (run folder, dataset file, job record, study) cannot be read.
+
+    ``damaged`` is the :class:`synth_core.workspace.Damaged` record: the message is
+    its one line, and pages use it to offer a Remove button.
+    """
+
+    def __init__(self, damaged) -> None:
+        super().__init__(damaged.message())
+        self.damaged = damaged

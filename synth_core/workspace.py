@@ -211,3 +211,29 @@ class Damaged:
     def message(self) -> str:
         """One line for the CLI (exit 2) and for st.warning on the pages."""
         return f"damaged {self.kind} {self.path}: {self.reason}; {self.fix}"
+
+
+def remove_damaged(item: Damaged, workspace: Workspace) -> None:
+    """Delete a damaged item's file or folder; only on the user's explicit request.
+
+    Refuses anything outside the workspace, so a record built from another folder
+    (a run given by path on the CLI) is never deleted from here.
+    """
+    import shutil
+
+    path = workspace.inside(Path(item.path).absolute().relative_to(workspace.root.absolute())) \
+        if Path(item.path).absolute().is_relative_to(workspace.root.absolute()) else None
+    if path is None or path == workspace.root.resolve():
+        raise InputError(f"{item.path} is not inside the workspace {workspace.root}; remove it "
+                         "yourself if you no longer need it")
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
+
+
+def newer_version(found: object, current: str) -> bool:
+    """True when version text ``found`` (e.g. '0.3.1') is newer than ``current``."""
+    def parts(text: object) -> tuple[int, ...]:
+        return tuple(int(p) for p in re.findall(r"\d+", str(text))[:3])
+    return bool(parts(found)) and parts(found) > parts(current)

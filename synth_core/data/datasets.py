@@ -14,6 +14,7 @@ pass references around as text. Adding an embedded dataset means one entry in
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 from dataclasses import dataclass, field
@@ -22,9 +23,10 @@ from typing import Callable
 
 import numpy as np
 
-from synth_core.errors import InputError, StorageError
+from synth_core import __version__
+from synth_core.errors import DamagedError, InputError, StorageError
 from synth_core.features import FeatureSet, read_features, read_header, write_features
-from synth_core.workspace import Workspace, safe_name
+from synth_core.workspace import Damaged, Workspace, newer_version, safe_name
 
 BUILTIN_PREFIX = "builtin:"
 
@@ -132,8 +134,12 @@ def dataset_path(ref: str | os.PathLike[str], workspace: Workspace) -> Path:
 
 
 def load_dataset(ref: str | os.PathLike[str], workspace: Workspace) -> FeatureSet:
-    """Read the dataset behind ``ref``."""
-    data = read_features(dataset_path(ref, workspace))
+    """Read the dataset behind ``ref``; a damaged file raises :class:`DamagedError`."""
+    path = dataset_path(ref, workspace)
+    problem = check_dataset(path)
+    if problem is not None:
+        raise DamagedError(problem)
+    data = read_features(path)
     if is_builtin(str(ref)):
         data.attrs.setdefault("dataset", str(ref))
     return data
@@ -151,8 +157,68 @@ def dataset_ref_for_path(path: Path, workspace: Workspace) -> str:
 
 
 def list_dataset_refs(workspace: Workspace) -> list[str]:
-    """Embedded datasets first, then workspace datasets by name."""
-    return [BUILTIN_PREFIX + n for n in BUILTINS] + [p.stem for p in workspace.list_datasets()]
+    """Embedded datasets first, then the workspace datasets that can be read, by name.
+
+    Damaged files are left out here and listed by :func:`scan_datasets`.
+    """
+    return [BUILTIN_PREFIX + n for n in BUILTINS] + [p.stem for p in scan_datasets(workspace)[0]]
+
+
+def scan_datasets(workspace: Workspace) -> tuple[list[Path], list[Damaged]]:
+    """Workspace feature files that can be read, and the damaged ones beside them."""
+    good: list[Path] = []
+    damaged: list[Damaged] = []
+    for path in workspace.list_datasets():
+        problem = check_dataset(path)
+        if problem is None:
+            good.append(path)
+        else:
+            damaged.append(problem)
+    return good, damaged
+
+
+def check_dataset(path: str | os.PathLike[str]) -> Damaged | None:
+    """None when ``path`` is a feature file this version reads, else what is wrong with it.
+
+    Checks the header only (HDF5, a 2-D /features, row counts of labels/ids/folds
+    matching, the version that wrote it); remembered per (path, mtime, size).
+    """
+    path = Path(path)
+    try:
+        info = path.stat()
+    except OSError:
+        return None  # a missing file is not damaged; dataset_path reports it
+    return _check_cached(str(path), info.st_mtime_ns, info.st_size)
+
+
+@functools.lru_cache(maxsize=512)
+def _check_cached(path_text: str, mtime_ns: int, size: int) -> Damaged | None:
+    import h5py
+
+    path = Path(path_text)
+    fix = (f"import or extract it again, and remove the file (Remove button on the Data page, "
+           f"or `python -m synth_core check --remove {path}`)")
+    try:
+        header = read_header(path)
+        with h5py.File(path, "r") as handle:
+            for name in ("labels", "ids", "folds", "parents"):
+                if name in handle and (not isinstance(handle[name], h5py.Dataset)
+                                       or handle[name].shape[:1] != (header.n_samples,)):
+                    shape = getattr(handle[name], "shape", "a group")
+                    return Damaged("dataset", path, f"/{name} has shape {shape} but /features "
+                                   f"has {header.n_samples} rows (wrong layout)", fix)
+    except InputError as exc:
+        reason = " ".join(str(exc).split()).removeprefix(f"{path}: ")
+        return Damaged("dataset", path, reason.split("; ")[0], fix)
+    except (OSError, ValueError, KeyError) as exc:
+        return Damaged("dataset", path, f"cannot be read ({type(exc).__name__}: "
+                       f"{' '.join(str(exc).split())[:160]})", fix)
+    found = header.attrs.get("synth_core_version", "")
+    if newer_version(found, __version__):
+        return Damaged("dataset", path, f"written by synth_core {found}, newer than this "
+                       f"{__version__}", "update synth_core to read it, or remove the file "
+                       f"(`python -m synth_core check --remove {path}`)")
+    return None
 
 
 def describe_dataset(ref: str, workspace: Workspace) -> DatasetInfo:
