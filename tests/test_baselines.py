@@ -1,0 +1,184 @@
+"""Baseline generators: known answers for each model, errors, provenance."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+import numpy as np
+import pytest
+
+from synth_core.errors import InputError
+from synth_core.features import FeatureSet, read_features, write_features
+from synth_core.generation.baselines import (BASELINES, CopulaBaseline, GaussianBaseline,
+                                             baseline_feature_set, fit_baseline, split_counts)
+
+
+def _two_classes(rng: np.random.Generator, n: int = 40, d: int = 3):
+    X = np.vstack([rng.normal(0.0, 1.0, (n, d)), rng.normal(5.0, 1.0, (n, d))])
+    y = np.r_[np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64)]
+    return X, y
+
+
+def test_gaussian_recovers_mean_and_covariance():
+    rng = np.random.default_rng(0)
+    mean = np.array([1.0, -2.0, 0.5])
+    A = rng.normal(size=(3, 3))
+    cov = A @ A.T + 0.5 * np.eye(3)
+    X = rng.multivariate_normal(mean, cov, size=20_000)
+    model = fit_baseline("gaussian", X)
+    np.testing.assert_allclose(model.mean(-1), mean, atol=0.06)
+    np.testing.assert_allclose(model.covariance(-1), cov, atol=0.12 * np.abs(cov).max())
+    X_new, y_new = model.sample({-1: 20_000}, random_state=1)
+    assert (y_new == -1).all()
+    np.testing.assert_allclose(X_new.mean(axis=0), mean, atol=0.08)
+    np.testing.assert_allclose(np.cov(X_new.T), cov, atol=0.15 * np.abs(cov).max())
+
+
+def test_gaussian_singular_covariance_few_rows_many_features():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(6, 50))
+    X[:, 7] = 3.0  # constant feature: must stay constant, not gain ridge noise
+    y = np.r_[0, 0, 0, 1, 1, 1]
+    X_new, y_new = fit_baseline("gaussian", X, y).sample({0: 30, 1: 20}, random_state=0)
+    assert X_new.shape == (50, 50) and np.isfinite(X_new).all()
+    assert np.bincount(y_new).tolist() == [30, 20]
+    np.testing.assert_allclose(X_new[:, 7], 3.0)
+    # Rows vary (the ridge and the class spread), they are not copies of the mean.
+    assert X_new[y_new == 0].std(axis=0).min(where=np.arange(50) != 7, initial=np.inf) > 0
+
+
+def test_copula_keeps_marginal_quantiles_and_rank_correlation():
+    from scipy.stats import spearmanr
+
+    rng = np.random.default_rng(2)
+    n = 4000
+    z = rng.multivariate_normal([0, 0], [[1.0, 0.8], [0.8, 1.0]], size=n)
+    # Skewed and bimodal marginals with a strong monotone dependence.
+    X = np.column_stack([np.exp(z[:, 0]), np.where(z[:, 1] > 0, 10 + z[:, 1], -10 + z[:, 1])])
+    model = fit_baseline("copula", X)
+    X_new, _ = model.sample(n, random_state=3)
+    qs = [0.1, 0.25, 0.5, 0.75, 0.9]
+    for j in range(2):
+        real_q, new_q = np.quantile(X[:, j], qs), np.quantile(X_new[:, j], qs)
+        spread = np.quantile(X[:, j], 0.95) - np.quantile(X[:, j], 0.05)
+        np.testing.assert_allclose(new_q, real_q, atol=0.05 * spread)
+        assert X[:, j].min() <= X_new[:, j].min() and X_new[:, j].max() <= X[:, j].max()
+    rho_real = spearmanr(X[:, 0], X[:, 1]).statistic
+    rho_new = spearmanr(X_new[:, 0], X_new[:, 1]).statistic
+    assert abs(rho_new - rho_real) < 0.06
+    # The shrinkage is what the parameter says: full shrinkage makes features independent.
+    X_ind, _ = CopulaBaseline(shrinkage=1.0).fit(X).sample(n, random_state=3)
+    assert abs(spearmanr(X_ind[:, 0], X_ind[:, 1]).statistic) < 0.06
+
+
+def _distance_to_segment(x, a, b):
+    d = b - a
+    t = np.clip(np.dot(x - a, d) / max(np.dot(d, d), 1e-300), 0.0, 1.0)
+    return np.linalg.norm(x - (a + t * d))
+
+
+def test_smote_rows_lie_on_segments_between_same_class_rows():
+    rng = np.random.default_rng(4)
+    X, y = _two_classes(rng, n=6, d=3)
+    X_new, y_new = fit_baseline("smote", X, y, k_neighbors=3).sample({0: 15, 1: 10},
+                                                                      random_state=0)
+    assert np.bincount(y_new).tolist() == [15, 10]
+    for x, label in zip(X_new, y_new):
+        best = min((_distance_to_segment(x, X[i], X[j]), y[i], y[j])
+                   for i in range(len(X)) for j in range(len(X)) if i < j)
+        assert best[0] < 1e-9 and best[1] == best[2] == label
+
+
+def test_smote_two_rows_per_class_uses_the_one_segment():
+    X = np.array([[0.0, 0.0], [1.0, 2.0], [5.0, 5.0], [6.0, 5.0]])
+    y = np.array([0, 0, 1, 1])
+    X_new, y_new = fit_baseline("smote", X, y).sample({0: 5}, random_state=0)
+    assert (y_new == 0).all()
+    np.testing.assert_allclose(X_new[:, 1], 2.0 * X_new[:, 0])
+    assert ((X_new[:, 0] >= 0) & (X_new[:, 0] <= 1)).all()
+
+
+@pytest.mark.parametrize("kind", sorted(BASELINES))
+def test_baseline_sample_is_seeded(kind):
+    X, y = _two_classes(np.random.default_rng(5), n=10)
+    model = fit_baseline(kind, X, y)
+    a, _ = model.sample({0: 4, 1: 4}, random_state=7)
+    b, _ = model.sample({0: 4, 1: 4}, random_state=7)
+    c, _ = model.sample({0: 4, 1: 4}, random_state=8)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+@pytest.mark.parametrize("kind", sorted(BASELINES))
+def test_baseline_one_row_per_class_is_refused(kind):
+    X = np.array([[0.0, 1.0], [1.0, 1.0], [2.0, 2.0]])
+    with pytest.raises(InputError, match=r"at least 2 rows per class.*class 1: 1 row"):
+        fit_baseline(kind, X, [0, 0, 1])
+
+
+def test_baseline_bad_inputs_name_the_problem():
+    X, y = _two_classes(np.random.default_rng(6), n=5)
+    with pytest.raises(InputError, match="baseline 'vae' is unknown"):
+        fit_baseline("vae", X, y)
+    with pytest.raises(InputError, match="not fitted yet"):
+        GaussianBaseline().sample({0: 1})
+    with pytest.raises(InputError, match="class 3"):
+        fit_baseline("gaussian", X, y).sample({3: 2})
+    with pytest.raises(InputError, match="count for class 0"):
+        fit_baseline("gaussian", X, y).sample({0: -1})
+    bad = X.copy()
+    bad[2, 1] = np.nan
+    with pytest.raises(InputError, match="NaN"):
+        fit_baseline("copula", bad, y)
+    with pytest.raises(InputError, match="y has 3 labels"):
+        fit_baseline("smote", X, [0, 1, 0])
+    with pytest.raises(InputError, match="mixes"):
+        fit_baseline("gaussian", X, np.r_[y[:-1], -1])
+    with pytest.raises(InputError, match="random_state"):
+        fit_baseline("gaussian", X, y, random_state=-1)
+    with pytest.raises(InputError, match="ridge"):
+        fit_baseline("gaussian", X, y, ridge=-0.1)
+    with pytest.raises(InputError, match="k_neighbors"):
+        fit_baseline("smote", X, y, k_neighbors=0)
+
+
+def test_split_counts_follows_class_balance():
+    assert split_counts(10, {0: 30, 1: 10}) == {0: 8, 1: 2}
+    assert sum(split_counts(7, {0: 1, 1: 1, 2: 1}).values()) == 7
+    X, y = _two_classes(np.random.default_rng(7), n=8)
+    _, y_new = fit_baseline("gaussian", X, y).sample(6, random_state=0)
+    assert np.bincount(y_new).tolist() == [3, 3]
+
+
+def test_baseline_feature_set_provenance_and_train_rows(tmp_path):
+    rng = np.random.default_rng(8)
+    X, y = _two_classes(rng, n=10, d=2)
+    folds = np.r_[np.arange(10) % 5 + 1, np.arange(10) % 5 + 1]
+    X[folds == 5] += 100.0  # held-out fold far away: anything fitted on it would show
+    data = FeatureSet(features=X, labels=y, class_names=["a", "b"],
+                      ids=[f"clip{i}" for i in range(20)], folds=folds,
+                      attrs={"dataset": "toy", "feature_shape": [2]})
+    train = np.flatnonzero(folds != 5)
+    out = baseline_feature_set(data, "smote", {0: 6, 1: 4}, train_rows=train, random_state=3)
+    assert out.n_samples == 10 and out.class_names == ["a", "b"]
+    assert np.abs(out.features).max() < 50  # nothing from the held-out fold
+    assert out.attrs["mode"] == "baseline:smote" and out.attrs["seed"] == 3
+    assert out.attrs["source_dataset"] == "toy" and out.attrs["held_out_folds"] == [5]
+    assert out.attrs["n_train_rows"] == len(train) and out.attrs["feature_shape"] == [2]
+    if "seen_ids" in {f.name for f in fields(FeatureSet)}:
+        assert out.seen_ids == [f"clip{i}" for i in train]
+    path = write_features(tmp_path / "g.h5", out)
+    back = read_features(path)
+    assert back.attrs["held_out_folds"] == [5] and back.attrs["mode"] == "baseline:smote"
+
+
+def test_baseline_feature_set_unlabelled_and_errors():
+    X = np.random.default_rng(9).normal(size=(12, 3))
+    data = FeatureSet(features=X, labels=np.full(12, -1))
+    out = baseline_feature_set(data, "copula", 5, random_state=0)
+    assert out.n_samples == 5 and (out.labels == -1).all()
+    assert out.attrs["held_out_folds"] == []
+    with pytest.raises(InputError, match="train_rows holds row 40"):
+        baseline_feature_set(data, "gaussian", 5, train_rows=[0, 1, 40])
+    with pytest.raises(InputError, match="0 rows"):
+        baseline_feature_set(data, "gaussian", 0)
