@@ -37,7 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from synth_core.events import Progress  # noqa: E402
 from synth_core.features import FeatureSet  # noqa: E402
 from synth_core.training.trainer import TrainConfig  # noqa: E402
-from synth_core.training.tuning import RANGE_PRESETS, SearchSpace, TuneConfig, run_study  # noqa: E402
+from synth_core.training.tuning.space import RANGE_PRESETS, SearchSpace, TuneConfig  # noqa: E402
+from synth_core.training.tuning.study import run_study  # noqa: E402
 
 N_ROWS, N_FEATURES = 7077, 512
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from synth_core.data.datasets import save_dataset
 from synth_core.jobs import list_jobs, wait_for_job
-from synth_core.training.tuning import SearchSpace, TuneConfig, run_study
+from synth_core.training.tuning.space import SearchSpace, TuneConfig
+from synth_core.training.tuning.study import run_study
 from tests.conftest import app_test, make_blobs
 
 PAGE = "pages/3_Tune.py"

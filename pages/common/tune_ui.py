@@ -2,7 +2,7 @@
 
 Everything here reads widgets into core objects (``TuneConfig``, a storage URL)
 or draws core records (trial rows, Optuna's figures); the logic is in
-``synth_core.training.tuning`` and ``synth_core.training.dashboard``.
+``synth_core.training.tuning`` (space, storage, study, records, plots) and ``synth_core.training.dashboard``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pages.common import jobs_ui, state, ui
 from pages.common.navigation import page_link
 from synth_core.training import tuning
 from synth_core.jobs import JobStatus
-from synth_core.training.tuning import PARAMS, RANGE_PRESETS, SearchSpace, TuneConfig
+from synth_core.training.tuning.space import PARAMS, RANGE_PRESETS, SearchSpace, TuneConfig
 
 STORAGES = {"db": "Workspace database (optuna.db)",
             "journal": "Workspace journal file (shared by several workers)",

@@ -64,7 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace) -> "object":
     """The TuneConfig the flags describe (no study is touched)."""
-    from synth_core.training.tuning import TuneConfig, parse_ranges
+    from synth_core.training.tuning.space import TuneConfig, parse_ranges
 
     train = {key: value for key, value in (("batch_size", args.batch_size),
                                            ("patience", args.patience),
@@ -82,7 +82,7 @@ def config_from_args(args: argparse.Namespace) -> "object":
 
 def run(args: argparse.Namespace, workspace, callback) -> dict:
     from synth_core.data.datasets import load_dataset
-    from synth_core.training.tuning import run_study
+    from synth_core.training.tuning.study import run_study
 
     config = config_from_args(args)
     data = load_dataset(args.data, workspace)

@@ -11,7 +11,7 @@ from synth_core._lazy import lazy_exports
 _EXPORTS = {
     "TrainConfig": "trainer", "PRESETS": "trainer", "train_model": "trainer",
     "new_run_dir": "trainer", "Run": "runs", "run_summaries": "runs",
-    "TuneConfig": "tuning", "SearchSpace": "tuning", "run_study": "tuning",
+    "TuneConfig": "tuning.space", "SearchSpace": "tuning.space", "run_study": "tuning.study",
 }
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 __all__ = sorted(_EXPORTS)

@@ -99,7 +99,7 @@ def start_dashboard(workspace: Workspace, storage: str, *, timeout: float = 30.0
         if running.storage == storage:
             return running
         stop_dashboard(workspace)
-    from synth_core.training.tuning import is_journal, open_storage
+    from synth_core.training.tuning.storage import is_journal, open_storage
 
     # optuna-dashboard refuses a storage that does not exist yet: create it empty.
     open_storage(storage)
