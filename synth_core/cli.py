@@ -36,6 +36,7 @@ VERBS: dict[str, str] = {
     "evaluate": "synth_core.commands.evaluate",
     "augment-benchmark": "synth_core.commands.augment_benchmark",
     "worker": "synth_core.commands.worker",
+    "check": "synth_core.commands.check",
 }
 
 
