@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -119,3 +120,107 @@ def test_models_refuse_bad_shapes():
         model_config("vae", n_features=D, latent_dim=2, body="conv", feature_shape=(3, 3))
     with pytest.raises(InputError, match="unknown model"):
         model_config("gan", n_features=D)
+
+
+# ---------------------------------------------------------------- calibrated decoders
+def test_closed_form_log_sigma_is_half_log_mse():
+    from synth_core.models import closed_form_log_sigma
+
+    target = torch.zeros(50, D)
+    mean = torch.full((50, D), 0.3)  # error 0.3 everywhere: sigma^2 = 0.09, sigma = 0.3
+    assert float(closed_form_log_sigma(mean, target)) == pytest.approx(np.log(0.3), abs=1e-4)
+    # Below the floor the value stays just above LOG_SIGMA_MIN .
+    from synth_core.models import LOG_SIGMA_MIN
+
+    assert float(closed_form_log_sigma(target, target)) == LOG_SIGMA_MIN
+
+
+def test_closed_form_sigma_minimises_the_gaussian_nll():
+    from synth_core.models import closed_form_log_sigma, gaussian_nll
+
+    g = torch.Generator().manual_seed(0)
+    target, mean = torch.randn(200, D, generator=g), torch.randn(200, D, generator=g)
+    best = closed_form_log_sigma(mean, target)
+    nll = float(gaussian_nll(mean, target, best))
+    for shift in (-0.2, -0.05, 0.05, 0.2):
+        assert float(gaussian_nll(mean, target, best + shift)) > nll
+    # Known answer: at sigma^2 = MSE the NLL per row is D/2 * (log(2 pi MSE) + 1).
+    mse = float((target - mean).pow(2).mean())
+    assert nll == pytest.approx(D / 2 * (np.log(2 * np.pi * mse) + 1), rel=1e-5)
+
+
+def test_sigma_decoder_sets_sigma_from_the_training_batch():
+    model = _model("vae", decoder="sigma")
+    x, _ = _batch()
+    model.train()
+    parts = model.loss(x)
+    out_sigma = model.log_sigma.clone()
+    assert torch.all(out_sigma == out_sigma[0]) and float(out_sigma[0]) != 0.0
+    parts.total.backward()
+    assert model.log_sigma.grad is None  # a buffer, not learned
+    model.eval()
+    with torch.no_grad():
+        model.loss(x * 0)  # evaluation uses the stored value, it does not reset it
+    assert torch.equal(model.log_sigma, out_sigma)
+
+
+def test_sigma_per_feature_decoder_learns_log_sigma():
+    model = _model("vae", decoder="sigma-per-feature")
+    x, _ = _batch()
+    model.loss(x).total.backward()
+    assert isinstance(model.log_sigma, torch.nn.Parameter) and model.log_sigma.grad is not None
+    assert "log_sigma" in model.state_dict()
+
+
+@pytest.mark.parametrize("decoder", ["thesis", "sigma"])
+def test_calibrate_measures_the_residual_spread(decoder):
+    model = _model("ae", decoder=decoder)
+    x, _ = _batch()
+    assert not model.can_sample_output
+    with pytest.raises(InputError, match="train the model again"):
+        model.sample_output(torch.zeros(2, D))
+    log_sigma = model.calibrate(x)
+    with torch.no_grad():
+        residual = model.decode(model.encode(x)[0]) - x          # deterministic code: mean
+    if decoder == "sigma":  # one shared value: sqrt of the mean squared error
+        expected = torch.full((D,), 0.5 * float(residual.pow(2).mean().log()))
+    else:                   # per-feature residual std
+        expected = 0.5 * residual.pow(2).mean(0).log()
+    torch.testing.assert_close(log_sigma, expected, atol=1e-4, rtol=1e-4)
+    assert model.can_sample_output and bool(model.state_dict()["output_calibrated"])
+
+
+def test_sample_output_draws_around_the_mean_with_the_stored_sigma():
+    model = _model("vae", decoder="sigma")
+    model.log_sigma.fill_(np.log(0.5))
+    model.output_calibrated.fill_(True)
+    mean = torch.full((4000, D), 3.0)
+    g = torch.Generator().manual_seed(1)
+    drawn = model.sample_output(mean, generator=g)
+    assert abs(float(drawn.mean()) - 3.0) < 0.02
+    assert float(drawn.std()) == pytest.approx(0.5, rel=0.02)
+    again = model.sample_output(mean, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(drawn, again)
+    thesis = _model("cvae")
+    thesis.output_calibrated.fill_(True)
+    thesis.log_sigma.fill_(0.0)  # sigma 1: clipped to the sigmoid's range
+    y = torch.nn.functional.one_hot(torch.zeros(10, dtype=torch.long), K).float()
+    sample = thesis.sample_output(thesis.decode(torch.zeros(10, LATENT), y))
+    assert sample.min() >= 0 and sample.max() <= 1
+
+
+def test_sigma_decoder_output_is_unbounded_and_refuses_unknown_decoders():
+    model = _model("vae", decoder="sigma")
+    assert not model.bounded_output and _model("vae").bounded_output
+    with pytest.raises(InputError, match="decoder"):
+        model_config("vae", n_features=D, latent_dim=2, decoder="laplace")
+
+
+def test_kl_per_unit_sums_to_the_kl():
+    from synth_core.models import kl_per_unit
+
+    g = torch.Generator().manual_seed(0)
+    mu, logvar = torch.randn(30, LATENT, generator=g), torch.randn(30, LATENT, generator=g)
+    per_unit = kl_per_unit(mu, logvar)
+    assert per_unit.shape == (LATENT,)
+    assert float(per_unit.sum()) == pytest.approx(float(kl_divergence(mu, logvar)), rel=1e-5)

@@ -121,3 +121,31 @@ def test_latent_points_two_dims_kept(vae_run, blobs):
     points = latent_points(vae_run, blobs, rows="all")
     assert points.method == "latent" and points.xy.shape == (blobs.n_samples, 2)
     np.testing.assert_allclose(points.xy, vae_run.encode(blobs.features)[0], rtol=1e-6)
+
+
+def test_run_decode_samples_with_the_saved_sigma(vae_run):
+    import torch
+
+    assert vae_run.can_sample_output
+    Z = np.zeros((500, 2), dtype=np.float32)
+    mean = vae_run.decode(Z)
+    drawn = vae_run.decode(Z, sample=True, generator=torch.Generator().manual_seed(0))
+    again = vae_run.decode(Z, sample=True, generator=torch.Generator().manual_seed(0))
+    np.testing.assert_array_equal(drawn, again)
+    assert drawn.std(0).mean() > 0 and mean.std(0).max() < 1e-5
+    reloaded = Run.load(vae_run.run_dir)
+    np.testing.assert_array_equal(reloaded.model.log_sigma.numpy(), vae_run.model.log_sigma.numpy())
+
+
+def test_run_saved_before_calibrated_decoders_loads_but_cannot_sample(vae_run):
+    import torch
+
+    weights = vae_run.run_dir / "model.pt"
+    state = torch.load(weights, weights_only=True)
+    del state["log_sigma"], state["output_calibrated"]
+    torch.save(state, weights)
+    old = Run.load(vae_run.run_dir)
+    assert not old.can_sample_output
+    np.testing.assert_allclose(old.decode(np.zeros((2, 2))), vae_run.decode(np.zeros((2, 2))))
+    with pytest.raises(InputError, match="train the model again"):
+        old.decode(np.zeros((2, 2)), sample=True)

@@ -2,10 +2,33 @@
 
 A model is an ``nn.Module`` built from one frozen config dataclass (nanoGPT
 style): ``Model(config)``. The trainer only ever calls
-``model.loss(x, y, kl_weight=...)``; generation and the run folder use
-``encode`` / ``decode``. Data reaching a model is min-max scaled to [0, 1], so
-every decoder ends in a sigmoid (it computes logits, which the BCE loss uses
-directly for numerical stability).
+``model.loss(x, y, kl_weight=...)`` and, once trained, ``model.calibrate(x, y)``;
+generation and the run folder use ``encode`` / ``decode`` / ``sample_output``.
+
+Decoders (``ModelConfig.decoder``):
+
+* ``"thesis"`` -- the thesis's losses on data min-max scaled to [0, 1]: the
+  output ends in a sigmoid (the raw output is a logit, which the BCE loss uses
+  directly for numerical stability); VAE, AE and DAE use the squared error
+  summed over features, the CVAE binary cross-entropy.
+* ``"sigma"`` -- a Gaussian decoder N(mean, sigma^2 I) with a linear output
+  (any transform of the data) and one shared sigma set in closed form from
+  the batch error, sigma^2 = mean squared error (Rybkin, Daniilidis and
+  Levine, "Simple and Effective VAE Training with Calibrated Decoders",
+  2021). The loss per row is the Gaussian negative log-likelihood
+  D*log(sigma) + ||x - mean||^2 / (2 sigma^2) + D/2*log(2 pi), plus the KL
+  term, so the balance between the two no longer needs a tuned KL weight.
+  log(sigma) is floored at :data:`LOG_SIGMA_MIN` (the closed-form value is
+  exact above it; a learned one is soft-clipped so its gradient never stops).
+* ``"sigma-per-feature"`` -- the same with one learned log(sigma) per feature.
+
+Every decoder can also *sample* (``sample_output``): the decoded mean plus
+Gaussian noise with the ``log_sigma`` buffer [D] saved in the state_dict. For
+"sigma" it holds the closed-form value measured on the training rows at the
+end of training (:meth:`Autoencoder.calibrate`); for "sigma-per-feature" the
+learned values; for "thesis" (which models no variance) the per-feature
+residual std of the training reconstructions, and samples are clipped to the
+sigmoid's [0, 1].
 
 Bodies: ``"mlp"`` (fully connected hidden layers) or ``"conv"`` (two 3x3
 convolutions over a ``feature_shape`` such as [8, 8] before / after the fully
@@ -26,6 +49,10 @@ from synth_core.errors import InputError
 from synth_core.models.conv import ConvDecoderBody, ConvEncoderBody
 
 from synth_core.models.kinds import BODY_KINDS as BODIES
+from synth_core.models.kinds import DECODER_KINDS as DECODERS
+
+LOG_SIGMA_MIN = -6.0  # floor on log(sigma) (sigma ~ 0.0025 in model units), as in sigma-VAE
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
 
 @dataclass(frozen=True)
@@ -38,6 +65,7 @@ class ModelConfig:
     n_classes: int = 0  # > 0 only for conditional models
     body: str = "mlp"
     feature_shape: tuple[int, ...] | None = None  # [H, W] or [C, H, W] for body="conv"
+    decoder: str = "thesis"  # "thesis", "sigma" or "sigma-per-feature" (see module docstring)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
@@ -54,6 +82,9 @@ class ModelConfig:
                              "give e.g. 483 or 512,256")
         if self.body not in BODIES:
             raise InputError(f"body must be one of {', '.join(BODIES)}; got {self.body!r}")
+        if self.decoder not in DECODERS:
+            raise InputError(f"decoder must be one of {', '.join(DECODERS)}; got "
+                             f"{self.decoder!r}")
         if self.body == "conv":
             shape = self.feature_shape
             if not shape or len(shape) not in (2, 3) or math.prod(shape) != self.n_features:
@@ -66,7 +97,7 @@ class ModelConfig:
 class ModelOutput(NamedTuple):
     """One forward pass; ``logvar`` is None for deterministic models. Shapes [N, ...]."""
 
-    logits: torch.Tensor  # [N, D] decoder output before the sigmoid
+    logits: torch.Tensor  # [N, D] raw decoder output: logits ("thesis") or the Gaussian mean
     mu: torch.Tensor      # [N, latent]
     logvar: torch.Tensor | None
     z: torch.Tensor       # [N, latent] the code the decoder saw
@@ -121,6 +152,34 @@ class Autoencoder(nn.Module):
         n_dec = hidden[0] if hidden else config.latent_dim + n_cond
         self.output = (ConvDecoderBody(config.feature_shape, n_dec, act) if config.body == "conv"
                        else nn.Linear(n_dec, config.n_features))
+        # log(sigma) per feature [D] of the output distribution: learned for
+        # "sigma-per-feature", otherwise a buffer set by training / calibrate().
+        if config.decoder == "sigma-per-feature":
+            self.log_sigma = nn.Parameter(torch.zeros(config.n_features))
+        else:
+            self.register_buffer("log_sigma", torch.zeros(config.n_features))
+        # True once calibrate() has measured the output's spread: sample_output() needs it.
+        self.register_buffer("output_calibrated", torch.tensor(False))
+
+    @property
+    def decoder_kind(self) -> str:
+        return self.config.decoder
+
+    @property
+    def bounded_output(self) -> bool:
+        """Whether decoded values live in [0, 1] (the thesis decoders' sigmoid)."""
+        return self.config.decoder == "thesis"
+
+    @property
+    def can_sample_output(self) -> bool:
+        """Whether :meth:`sample_output` can draw (the output spread has been calibrated)."""
+        return bool(self.output_calibrated)
+
+    def output_log_sigma(self) -> torch.Tensor:
+        """log(sigma) [D] of the decoder distribution, floored at LOG_SIGMA_MIN."""
+        if self.config.decoder == "sigma-per-feature":
+            return _soft_floor(self.log_sigma)
+        return self.log_sigma
 
     # -- pieces ---------------------------------------------------------------------------
     def _with_condition(self, h: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
@@ -144,8 +203,28 @@ class Autoencoder(nn.Module):
         return self.output(self.decoder(self._with_condition(z, y)))
 
     def decode(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        """[N, latent] -> [N, D] in [0, 1]."""
-        return torch.sigmoid(self.decode_logits(z, y))
+        """[N, latent] -> [N, D] decoded mean: in [0, 1] for "thesis", unbounded otherwise."""
+        raw = self.decode_logits(z, y)
+        return torch.sigmoid(raw) if self.bounded_output else raw
+
+    def sample_output(self, mean: torch.Tensor, *,
+                      generator: torch.Generator | None = None) -> torch.Tensor:
+        """Draw rows from the decoder distribution around a decoded ``mean`` [N, D].
+
+        ``mean + sigma * eps`` with eps ~ N(0, I) and the stored per-feature sigma
+        (see the module docstring); thesis decoders clip to their [0, 1] range.
+        ``generator`` (on the mean's device) makes the draw repeatable.
+        """
+        if not self.can_sample_output:
+            raise InputError(
+                f"this {self.kind} model's output spread was never measured (a run saved before "
+                "calibrated decoders, or an untrained model), so it can only give the decoded "
+                "mean; train the model again to sample from its decoder")
+        sigma = self.output_log_sigma().detach().exp().to(mean.dtype)          # [D]
+        noise = torch.randn(mean.shape, generator=generator, device=mean.device,
+                            dtype=mean.dtype)                                    # [N, D]
+        drawn = mean + sigma * noise
+        return drawn.clamp(0.0, 1.0) if self.bounded_output else drawn
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> ModelOutput:
         mu, logvar = self.encode(self.corrupt(x) if self.training else x, y)
@@ -158,12 +237,57 @@ class Autoencoder(nn.Module):
     # -- losses ---------------------------------------------------------------------------
     def loss(self, x: torch.Tensor, y: torch.Tensor | None = None, *,
              kl_weight: float = 1.0) -> LossParts:
-        """Forward pass and loss for a batch ``x`` [N, D] in [0, 1] (the clean target)."""
+        """Forward pass and loss for a batch ``x`` [N, D] (the clean target).
+
+        "thesis" decoders need ``x`` in [0, 1]. With the shared "sigma" decoder a
+        training batch sets sigma in closed form (and stores it in ``log_sigma``);
+        evaluation uses the stored value.
+        """
         out = self(x, y)
-        recon = reconstruction_loss(out.logits, x, self.reconstruction)
+        if self.config.decoder == "thesis":
+            recon = reconstruction_loss(out.logits, x, self.reconstruction)
+        else:
+            if self.config.decoder == "sigma" and self.training:
+                with torch.no_grad():  # copy_, not fill_(float): no device sync per batch
+                    self.log_sigma.copy_(closed_form_log_sigma(out.logits, x).expand_as(
+                        self.log_sigma))
+            recon = gaussian_nll(out.logits, x, self.output_log_sigma())
         kl = (kl_divergence(out.mu, out.logvar) if out.logvar is not None
               else recon.new_zeros(()))
         return LossParts(recon + kl_weight * kl + self.penalty(out), recon, kl)
+
+    @torch.no_grad()
+    def calibrate(self, x: torch.Tensor, y: torch.Tensor | None = None, *,
+                  generator: torch.Generator | None = None, chunk: int = 8192) -> torch.Tensor:
+        """Measure the output spread on training rows ``x`` [N, D]; returns log_sigma [D].
+
+        Reconstructions use a code drawn from q(z|x) (the mean for deterministic
+        models), as in training. "sigma": the closed-form shared value over all
+        rows; "thesis": the per-feature residual std; "sigma-per-feature" keeps
+        its learned values. Marks the model able to :meth:`sample_output`.
+        """
+        was_training = self.training
+        self.eval()
+        squared = torch.zeros(self.config.n_features, device=x.device)           # [D]
+        for start in range(0, x.shape[0], chunk):
+            xb = x[start:start + chunk]
+            yb = y[start:start + chunk] if y is not None else None
+            mu, logvar = self.encode(xb, yb)
+            z = mu
+            if logvar is not None:
+                noise = torch.randn(mu.shape, generator=generator, device=mu.device,
+                                    dtype=mu.dtype)
+                z = mu + torch.exp(0.5 * logvar) * noise
+            squared += (self.decode(z, yb) - xb).pow(2).sum(0)
+        mean_sq = squared / max(x.shape[0], 1)                                   # [D]
+        if self.config.decoder == "sigma":
+            self.log_sigma.copy_((0.5 * mean_sq.mean().clamp_min(1e-30).log())
+                                 .clamp_min(LOG_SIGMA_MIN).expand_as(self.log_sigma))
+        elif self.config.decoder == "thesis":
+            self.log_sigma.copy_((0.5 * mean_sq.clamp_min(1e-30).log()).clamp_min(LOG_SIGMA_MIN))
+        self.output_calibrated.fill_(True)
+        self.train(was_training)
+        return self.output_log_sigma().detach().clone()
 
     def penalty(self, out: ModelOutput) -> torch.Tensor:
         """Extra regularisation added to the total (the AE's L1 on the code)."""
@@ -177,6 +301,39 @@ def reconstruction_loss(logits: torch.Tensor, target: torch.Tensor, kind: str) -
     else:
         per_row = (torch.sigmoid(logits) - target).pow(2).sum(1)
     return per_row.mean()
+
+
+def _soft_floor(log_sigma: torch.Tensor) -> torch.Tensor:
+    """LOG_SIGMA_MIN + softplus(log_sigma - LOG_SIGMA_MIN): a smooth floor (sigma-VAE's softclip)."""
+    return LOG_SIGMA_MIN + F.softplus(log_sigma - LOG_SIGMA_MIN)
+
+
+def closed_form_log_sigma(mean: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """The shared log(sigma) that maximises the Gaussian likelihood: 0.5*log(MSE), floored
+    at LOG_SIGMA_MIN.
+
+    sigma^2 = mean over rows and features of (target - mean)^2; no gradient.
+    """
+    mse = (target - mean).detach().pow(2).mean()
+    return (0.5 * mse.clamp_min(1e-30).log()).clamp_min(LOG_SIGMA_MIN)
+
+
+def gaussian_nll(mean: torch.Tensor, target: torch.Tensor, log_sigma: torch.Tensor
+                 ) -> torch.Tensor:
+    """-log N(target; mean, sigma^2) summed over features, averaged over rows (nats).
+
+    ``log_sigma`` is a scalar or [D]; per row: sum_d log sigma_d +
+    (x_d - mean_d)^2 / (2 sigma_d^2) + 0.5 log(2 pi).
+    """
+    log_sigma = log_sigma.expand(mean.shape[1])                                # [D]
+    per_value = (log_sigma + 0.5 * (target - mean).pow(2) * torch.exp(-2 * log_sigma)
+                 + _HALF_LOG_2PI)                                               # [N, D]
+    return per_value.sum(1).mean()
+
+
+def kl_per_unit(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(q(z_j|x) || N(0, 1)) per latent unit j, averaged over rows: [latent] nats."""
+    return (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp())).mean(0)
 
 
 def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:

@@ -244,6 +244,8 @@ def train_model(data: FeatureSet, config: TrainConfig, *, run_dir: Path | str | 
         model = build_model(config.model, mconfig).to(device)
         with _cpu_threads(model, config.batch_size, device):
             result = _fit(model, config, x_train, y_train, x_val, y_val, generator, callback, name)
+            # The output spread at the end of training, saved with the weights (sample_output).
+            model.calibrate(x_train, y_train, generator=generator)
 
     result.scaler = scaler
     result.metrics.update(
