@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from pages.common import jobs_ui, state, ui
+from pages.common import damaged_ui, jobs_ui, state, ui
 from pages.common import train_ui as tui
 from synth_core.errors import SynthError
 from synth_core.models import MODEL_TITLES, MODELS
@@ -51,7 +51,10 @@ if config is not None:
 job = jobs_ui.latest_job("train")
 status = jobs_ui.job_panel(job, key="train", live=tui.live_curves) if job else None
 
-rows = tui.runs_table()
+damaged = damaged_ui.damaged_runs()
+damaged_ui.show_damaged(damaged, key="train-damaged")
+broken = {str(d.path) for d in damaged}
+rows = [r for r in tui.runs_table() if r["run_dir"] not in broken]
 shown = state.get(state.RUN)
 if rows:
     with st.expander(f"Earlier runs ({len(rows)}): compare and reopen", expanded=False):

@@ -8,8 +8,9 @@ import numpy as np
 import streamlit as st
 
 from pages.common import generate_ui as gen
-from pages.common import jobs_ui, state, ui
+from pages.common import damaged_ui, jobs_ui, state, ui
 from synth_core.generation.generator import LARGE_REQUEST, GenerateConfig, decode_path
+from synth_core.training.runs import scan_runs
 
 ui.page_header(
     "Generate",
@@ -19,7 +20,8 @@ ui.page_header(
     "everything here is seeded and saved with its provenance (model, mode, seed, parents).",
     icon=":material/auto_awesome:")
 
-runs = state.workspace().list_runs()
+runs, damaged = scan_runs(state.workspace())  # one damaged folder never hides the others
+damaged_ui.show_damaged(damaged, key="gen-damaged")
 if not runs:
     st.info("No trained model yet. Train a VAE (or a CVAE, for generation by class) on the "
             "Train page; a small one on the embedded digits takes seconds. Then come back here.",

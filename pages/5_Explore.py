@@ -6,7 +6,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from pages.common import explore_ui, state, ui
+from pages.common import damaged_ui, explore_ui, state, ui
+from synth_core.training.runs import scan_runs
 
 ui.page_header(
     "Explore",
@@ -33,7 +34,8 @@ with tab_data:
         explore_ui.nearest_clip(params, key="nearest")
 
 with tab_latent:
-    runs = state.workspace().list_runs()
+    runs, damaged = scan_runs(state.workspace())  # damaged folders: warnings, not errors
+    damaged_ui.show_damaged(damaged, key="explore-damaged")
     if not runs:
         st.info("No trained model yet. Train a VAE or CVAE on the Train page (or run "
                 "`python -m synth_core train --data builtin:digits --model vae --out "

@@ -233,10 +233,15 @@ def use_dataset_button(ref: str, *, key: str) -> None:
 
 def manage_datasets() -> None:
     """Workspace datasets as a table, with rename and delete (confirmed)."""
+    from synth_core.data.datasets import scan_datasets
+
     ws = state.workspace()
-    paths = ws.list_datasets()
+    paths, damaged = scan_datasets(ws)
+    if damaged:  # each has its warning and Remove button under the dataset picker
+        st.caption(f"{len(damaged)} damaged file(s) are not listed here; see the warnings at "
+                   "the top of the page.")
     if not paths:
-        st.info("No datasets in the workspace yet: extract or import one above.")
+        st.info("No readable datasets in the workspace yet: extract or import one above.")
         return
     names = [p.stem for p in paths]
     rows = []

@@ -66,4 +66,7 @@ def dataset_picker(label: str = "Dataset", *, key: str = "dataset_picker",
                           help=help or "Embedded datasets need no download; your own appear "
                                        "here after the Data step.")
     state.put(state.DATASET, choice)
+    from pages.common.damaged_ui import damaged_datasets, show_damaged  # imports this module
+
+    show_damaged(damaged_datasets(), key=f"{key}-damaged")  # unreadable files: listed, not offered
     return choice
