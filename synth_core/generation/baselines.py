@@ -391,6 +391,49 @@ def _check_train_rows(train_rows: Any, n: int) -> np.ndarray:
     return rows
 
 
+def fit_rows(data: FeatureSet, test_folds: Any = None) -> np.ndarray:
+    """Rows a baseline may fit on: all rows outside ``test_folds``.
+
+    ``test_folds`` None means the folds the dataset records as its test folds
+    (attr ``test_folds``), if any; an empty list means every row.
+    """
+    if test_folds is None:
+        test_folds = data.attrs.get("test_folds") or []
+    folds = sorted({int(f) for f in test_folds})
+    if not folds:
+        return np.arange(data.n_samples)
+    if data.folds is None:
+        raise InputError(f"test folds {folds} were given but the data has no folds; leave "
+                         "the test folds out")
+    rows = np.flatnonzero(~np.isin(data.folds, folds))
+    if rows.size == 0:
+        raise InputError(f"test folds {folds} hold every row; leave some folds for fitting")
+    return rows
+
+
+def class_counts(data: FeatureSet, rows: np.ndarray, per_class: int,
+                 classes: Any = None) -> dict[int, int]:
+    """``{class: per_class}`` for the classes of ``rows`` (or ``classes``, names or indices).
+
+    Unlabelled rows form one group, class -1.
+    """
+    labels = data.labels[rows]
+    present = sorted(set(labels.tolist())) if (labels >= 0).all() else [-1]
+    if classes is None or present == [-1]:
+        return {c: int(per_class) for c in present}
+    names = {name: k for k, name in enumerate(data.class_names)}
+    chosen = []
+    for item in classes:
+        text = str(item)
+        k = names.get(text, int(text) if text.lstrip("-").isdigit() else None)
+        if k not in present:
+            raise InputError(f"class {text!r} is not among the fitted rows' classes "
+                             f"({', '.join(data.class_names[c] for c in present)}); pick "
+                             "from those")
+        chosen.append(k)
+    return {c: int(per_class) for c in chosen}
+
+
 def held_out_folds(data: FeatureSet, train_rows: np.ndarray) -> list[int]:
     """Folds of ``data`` none of whose rows are in ``train_rows`` (sorted; [] without folds)."""
     if data.folds is None:
