@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from synth_core.features import FeatureSet  # noqa: E402
-from synth_core.generation.maps import (  # noqa: E402
-    MapConfig, add_marker, fit_map, joint_tsne, map_figure)
+from synth_core.generation.figures import add_marker, map_figure  # noqa: E402
+from synth_core.generation.maps import MapConfig, fit_map, joint_tsne  # noqa: E402
 
 
 def stand_in_features(n_rows: int, n_features: int, n_classes: int, seed: int = 0) -> FeatureSet:

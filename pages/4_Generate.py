@@ -9,7 +9,8 @@ import streamlit as st
 
 from pages.common import generate_ui as gen
 from pages.common import damaged_ui, jobs_ui, state, ui
-from synth_core.generation.generator import LARGE_REQUEST, GenerateConfig, decode_path
+from synth_core.generation.generator import LARGE_REQUEST, GenerateConfig
+from synth_core.generation.interpolation import decode_path
 from synth_core.training.runs import scan_runs
 
 ui.page_header(

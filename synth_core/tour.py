@@ -48,8 +48,7 @@ def typical_row(data: FeatureSet, class_index: int) -> int:
 def run_tour(workspace: Workspace, config: TourConfig = TourConfig(), *,
              callback: Callback | None = None) -> dict[str, Any]:
     """Train, interpolate and map; returns paths of the run, the path file and the map."""
-    from synth_core.generation.generator import interpolate_pair, save_generated
-    from synth_core.generation.maps import fit_map
+    from synth_core.generation import fit_map, interpolate_pair, save_generated
     from synth_core.training.runs import Run
     from synth_core.training.config import PRESETS
     from synth_core.training.trainer import new_run_dir, train_model

@@ -17,11 +17,13 @@ import pytest
 
 from synth_core.errors import InputError, StorageError
 from synth_core.features import read_features
-from synth_core.generation.generator import (GenerateConfig, batch_protocol, check_t, decode_path,
-                                   encode_pair, export_bytes, export_generated, generate,
-                                   interpolate, interpolate_codes, load_run_data, nearest_rows,
-                                   random_pair, sample_class, sample_prior, save_generated,
-                                   synthesize)
+from synth_core.generation.codes import load_run_data
+from synth_core.generation.export import export_bytes, export_generated, save_generated
+from synth_core.generation.generator import GenerateConfig, generate
+from synth_core.generation.interpolation import (batch_protocol, check_t, decode_path, encode_pair,
+                                                 interpolate, interpolate_codes, random_pair)
+from synth_core.generation.neighbors import nearest_rows
+from synth_core.generation.sampling import sample_class, sample_prior, synthesize
 from tests.conftest import make_blobs
 
 
@@ -262,8 +264,8 @@ def test_load_run_data_names_run_and_missing_dataset(workspace):
 
 
 def test_nearest_rows_and_random_pair(blobs):
-    rows, dist = nearest_rows(blobs, blobs.features[5], k=3)
-    assert rows[0] == 5 and dist[0] == 0 and len(rows) == 3
+    rows, dist = (a[0] for a in nearest_rows(blobs.features, blobs.features[5], k=3))
+    assert rows[0] == 5 and dist[0] < 1e-6 and len(rows) == 3
     i, j = random_pair(blobs, label=1, random_state=0)
     assert i != j and blobs.labels[i] == blobs.labels[j] == 1
     with pytest.raises(InputError, match="pair needs 2"):
@@ -361,7 +363,7 @@ def test_generate_job_saves_to_exports(workspace, vae_run_dir):
 
 def test_training_rows_follow_the_saved_split(workspace, vae_run_dir):
     """The fitted prior uses the rows the run trained on (split.json's train_index)."""
-    from synth_core.generation.generator import _training_rows
+    from synth_core.generation.codes import _training_rows
     from synth_core.training.runs import Run
 
     run = Run.load(vae_run_dir)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from synth_core.generation import maps
+from synth_core.generation import figures, map_jobs, maps, neighbors
 from synth_core.data.datasets import save_dataset
 from synth_core.errors import InputError, JobCancelled, StorageError
 from synth_core.events import Progress
@@ -129,7 +129,7 @@ def test_centroids_number_real_then_generated():
 
 
 def test_map_figure_stars_faded_real_shared_colours_and_labels():
-    fig = maps.map_figure(_map_data())
+    fig = figures.map_figure(_map_data())
     traces = {(t.meta["source"], t.meta["label"]): t for t in fig.data}
     assert set(traces) == {("real", 0), ("real", 1), ("generated", 0), ("generated", 1)}
     for label in (0, 1):
@@ -150,20 +150,20 @@ def test_map_figure_stars_faded_real_shared_colours_and_labels():
 def test_map_figure_handles_unlabeled_rows():
     data = maps.MapData(xy=np.zeros((3, 2)), labels=[-1, -1, -1], source=["real"] * 3,
                         ids=["a", "b", "c"], class_names=[])
-    fig = maps.map_figure(data)
-    assert len(fig.data) == 1 and fig.data[0].marker.color == maps.UNLABELED_COLOR
+    fig = figures.map_figure(data)
+    assert len(fig.data) == 1 and fig.data[0].marker.color == figures.UNLABELED_COLOR
 
 
 def test_class_colors_distinct_hex():
-    colors = maps.class_colors(10)
+    colors = figures.class_colors(10)
     assert len(set(colors)) == 10 and all(c.startswith("#") and len(c) == 7 for c in colors)
 
 
 def test_add_marker_updates_in_place():
-    fig = maps.map_figure(_map_data())
+    fig = figures.map_figure(_map_data())
     n = len(fig.data)
-    maps.add_marker(fig, np.array([[1.0, 2.0]]))
-    maps.add_marker(fig, np.array([[3.0, 4.0]]))
+    figures.add_marker(fig, np.array([[1.0, 2.0]]))
+    figures.add_marker(fig, np.array([[3.0, 4.0]]))
     assert len(fig.data) == n + 1 and tuple(fig.data[-1].x) == (3.0,)
 
 
@@ -180,18 +180,18 @@ def test_map_data_save_load_round_trip(tmp_path):
 
 
 def test_export_figure_html_json_and_refusals(tmp_path, monkeypatch):
-    fig = maps.map_figure(_map_data())
-    html = maps.export_figure(fig, tmp_path / "map.html")
+    fig = figures.map_figure(_map_data())
+    html = figures.export_figure(fig, tmp_path / "map.html")
     assert "plotly" in html.read_text()[:5000].lower()
-    data = json.loads(maps.export_figure(fig, tmp_path / "map.json").read_text())
+    data = json.loads(figures.export_figure(fig, tmp_path / "map.json").read_text())
     assert data["data"][0]["marker"]["symbol"] == "circle"
     with pytest.raises(StorageError, match="already exists"):
-        maps.export_figure(fig, tmp_path / "map.html")
+        figures.export_figure(fig, tmp_path / "map.html")
     with pytest.raises(InputError, match="unknown map format"):
-        maps.export_figure(fig, tmp_path / "map.svg")
-    monkeypatch.setattr(maps, "chrome_path", lambda: None)
+        figures.export_figure(fig, tmp_path / "map.svg")
+    monkeypatch.setattr(figures, "chrome_path", lambda: None)
     with pytest.raises(StorageError, match="Chrome or Chromium"):
-        maps.export_figure(fig, tmp_path / "map.png")
+        figures.export_figure(fig, tmp_path / "map.png")
     assert not (tmp_path / "map.png").exists()
 
 
@@ -215,8 +215,12 @@ def test_latent_map_encodes_real_and_generated(real):
 
 
 def test_nearest_rows_finds_the_copy(real):
-    index, distance = maps.nearest_rows(real.features, real.features[[7, 40]] + 1e-4)
-    assert list(index) == [7, 40] and (distance < 1e-2).all()
+    index, distance = neighbors.nearest_rows(real.features, real.features[[7, 40]] + 1e-4, k=2)
+    assert index.shape == distance.shape == (2, 2)
+    assert list(index[:, 0]) == [7, 40] and (distance[:, 0] < 1e-2).all()
+    assert (distance[:, 1] >= distance[:, 0]).all()
+    with pytest.raises(InputError, match="features"):
+        neighbors.nearest_rows(real.features, real.features[:2, :3])
 
 
 class _Ctx:
@@ -232,17 +236,17 @@ def test_map_job_stores_result_found_again(workspace, real):
     save_dataset(real, "blobs", workspace)
     synthetic = write_features(workspace.exports_dir / "gen.h5", _generated_from(real))
     write_features(workspace.exports_dir / "other.h5", make_blobs(n_features=8))
-    assert maps.generated_files(workspace) == [synthetic]  # "other" has no mode attr
+    assert map_jobs.generated_files(workspace) == [synthetic]  # "other" has no mode attr
     params = {"dataset": "blobs", "synthetic": [str(synthetic)], "method": "tsne",
               "config": TINY}
     ctx = _Ctx(workspace)
-    result = maps.map_job(params, ctx)
+    result = map_jobs.map_job(params, ctx)
     assert result["n_generated"] == 12 and Path(result["map"]).is_file()
-    assert Path(result["map"]) == maps.map_result_path(workspace, maps.normalize_params(params))
+    assert Path(result["map"]) == map_jobs.map_result_path(workspace, map_jobs.normalize_params(params))
     assert any(isinstance(e, Progress) for e in ctx.events)
-    again, path = maps.compute_map(params, workspace)
+    again, path = map_jobs.compute_map(params, workspace)
     assert str(path) == result["map"] and again.n_generated == 12
-    assert maps.check_map_inputs(params, workspace) == (real.n_samples, 12)
+    assert map_jobs.check_map_inputs(params, workspace) == (real.n_samples, 12)
 
 
 def test_check_map_inputs_names_width_mismatch(workspace, real):
@@ -251,6 +255,6 @@ def test_check_map_inputs_names_width_mismatch(workspace, real):
     narrow.attrs["mode"] = "prior"
     path = write_features(workspace.exports_dir / "narrow.h5", narrow)
     with pytest.raises(InputError, match="narrow.h5 has 8 features .* has 64"):
-        maps.check_map_inputs({"dataset": "blobs", "synthetic": [str(path)]}, workspace)
+        map_jobs.check_map_inputs({"dataset": "blobs", "synthetic": [str(path)]}, workspace)
     with pytest.raises(InputError, match="joint-tsne|not known"):
-        maps.normalize_params({"dataset": "blobs", "method": "umap"})
+        map_jobs.normalize_params({"dataset": "blobs", "method": "umap"})

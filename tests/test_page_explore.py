@@ -94,13 +94,13 @@ def test_explore_latent_tab_maps_a_trained_run(workspace):
 
 
 def test_explore_tsne_places_inline_once_real_map_is_cached(workspace):
-    from synth_core.generation import maps
+    from synth_core.generation import map_jobs
 
     synthetic = _setup(workspace)
     params = {"dataset": "blobs", "synthetic": [], "method": "tsne"}
-    assert not maps.is_quick(params, workspace)
-    maps.compute_map(params, workspace)  # fits and caches the real map (no generated rows)
-    assert maps.is_quick({**params, "synthetic": [synthetic]}, workspace)
+    assert not map_jobs.is_quick(params, workspace)
+    map_jobs.compute_map(params, workspace)  # fits and caches the real map (no generated rows)
+    assert map_jobs.is_quick({**params, "synthetic": [synthetic]}, workspace)
     at = _open(workspace, synthetic, "tsne")
     assert not at.exception and _charts(at)
     assert not list_jobs(workspace, "map")  # placed inline, no job needed

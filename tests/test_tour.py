@@ -8,7 +8,7 @@ import pytest
 from synth_core.data.datasets import load_dataset
 from synth_core.errors import InputError
 from synth_core.features import read_features
-from synth_core.generation.maps import MapData
+from synth_core.generation import MapData
 from synth_core.tour import TourConfig, run_tour, typical_row
 
 

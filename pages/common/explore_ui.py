@@ -1,7 +1,7 @@
 """Explore page widgets: pickers, the map section (inline or as a job), export, nearest clip.
 
 The map for a set of inputs is found again from the workspace
-(``maps.map_result_path``), so a refresh or a page switch shows it without
+(``map_jobs.map_result_path``), so a refresh or a page switch shows it without
 recomputing; t-SNE runs as a background ``"map"`` job, PCA inline.
 """
 
@@ -15,7 +15,7 @@ import streamlit as st
 from pages.common import state, ui
 from pages.common.navigation import page_link
 from pages.common.jobs_ui import job_panel, start_job
-from synth_core.generation import maps
+from synth_core.generation import figures, map_jobs, maps, neighbors
 from synth_core.data.datasets import dataset_path, load_dataset
 from synth_core.errors import SynthError
 from synth_core.features import FeatureSet
@@ -40,7 +40,7 @@ def train_link() -> None:
 def generated_picker(*, key: str) -> list[str]:
     """Multi-select over generated files (datasets/ and exports/ files whose attrs hold a mode)."""
     ws = state.workspace()
-    files = maps.generated_files(ws)
+    files = map_jobs.generated_files(ws)
     options = [str(p) for p in files]
     remembered = state.get(state.SYNTHETIC)
     default = [remembered] if remembered in options else []
@@ -77,9 +77,9 @@ def map_section(params: dict[str, Any], *, key: str) -> maps.MapData | None:
     """Show the map for ``params`` if it exists; else compute it (PCA inline, t-SNE as a job)."""
     ws = state.workspace()
     try:
-        params = maps.normalize_params(params)
-        n_real, n_generated = maps.check_map_inputs(params, ws)
-        path = maps.map_result_path(ws, params)
+        params = map_jobs.normalize_params(params)
+        n_real, n_generated = map_jobs.check_map_inputs(params, ws)
+        path = map_jobs.map_result_path(ws, params)
     except SynthError as exc:
         ui.show_error(exc)
         return None
@@ -87,10 +87,10 @@ def map_section(params: dict[str, Any], *, key: str) -> maps.MapData | None:
         return ui.attempt(maps.MapData.load, path)
     method = params["method"]
     seconds = maps.estimate_seconds(n_real + n_generated, method)
-    if ui.attempt(maps.is_quick, params, ws):
+    if ui.attempt(map_jobs.is_quick, params, ws):
         with st.spinner("Placing the generated rows..." if method == "tsne" else
                         "Computing the PCA map..."):
-            result = ui.attempt(maps.compute_map, params, ws)
+            result = ui.attempt(map_jobs.compute_map, params, ws)
         return result[0] if result else None
     job = _job_for(params)
     if job is not None:
@@ -115,7 +115,7 @@ def map_section(params: dict[str, Any], *, key: str) -> maps.MapData | None:
 
 def show_map(data: maps.MapData, *, key: str) -> None:
     """The figure plus HTML/PNG download buttons (rendered only when clicked)."""
-    fig = maps.map_figure(data)
+    fig = figures.map_figure(data)
     st.plotly_chart(fig, width="stretch", key=f"{key}-chart", config={"displaylogo": False})
     st.caption("Real points are faded circles, generated points stars of the same class colour. "
                "Numbered boxes mark class centres (real 0..K-1, generated K..2K-1). Click a "
@@ -123,12 +123,12 @@ def show_map(data: maps.MapData, *, key: str) -> None:
     stem = f"map-{data.method}"
     cols = st.columns(2)
     cols[0].download_button(
-        "Download HTML", data=lambda: maps.figure_bytes(fig, "html"), file_name=f"{stem}.html",
+        "Download HTML", data=lambda: figures.figure_bytes(fig, "html"), file_name=f"{stem}.html",
         mime="text/html", key=f"{key}-html", icon=":material/download:",
         help="An interactive page with the figure (plotly.js included: opens offline).")
-    has_chrome = maps.chrome_path() is not None
+    has_chrome = figures.chrome_path() is not None
     cols[1].download_button(
-        "Download PNG", data=lambda: maps.figure_bytes(fig, "png"), file_name=f"{stem}.png",
+        "Download PNG", data=lambda: figures.figure_bytes(fig, "png"), file_name=f"{stem}.png",
         mime="image/png", key=f"{key}-png", icon=":material/image:", disabled=not has_chrome,
         help="A still image for a report (drawn with Chromium through kaleido; takes a few "
              "seconds)." if has_chrome else
@@ -148,7 +148,7 @@ def _real(ref: str, mtime: float) -> FeatureSet:
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _synthetic(refs: tuple[str, ...], mtimes: tuple[float, ...]) -> FeatureSet | None:
-    return maps.load_synthetic(refs, state.workspace())
+    return map_jobs.load_synthetic(refs, state.workspace())
 
 
 def nearest_clip(params: dict[str, Any], *, key: str) -> None:
@@ -167,10 +167,10 @@ def nearest_clip(params: dict[str, Any], *, key: str) -> None:
         "Generated row", min_value=0, max_value=max(synthetic.n_samples - 1, 0), value=0, step=1,
         key=f"{key}-row", help="Row number in the generated data (hover a star to see its id). "
                                "The nearest real row is found in feature space, not on the map.")
-    found = ui.attempt(maps.nearest_rows, real.features, synthetic.features[int(row)][None, :])
+    found = ui.attempt(neighbors.nearest_rows, real.features, synthetic.features[int(row)])
     if found is None:
         return
-    index, distance = int(found[0][0]), float(found[1][0])
+    index, distance = int(found[0][0, 0]), float(found[1][0, 0])
     real_id = real.ids[index] if real.ids else f"row {index}"
     label = int(real.labels[index])
     names = real.class_names

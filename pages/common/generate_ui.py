@@ -19,10 +19,14 @@ import streamlit as st
 from pages.common import state
 from pages.common.explore_ui import train_link  # noqa: F401 - the pages share one link
 from synth_core.features import FeatureSet
-from synth_core.generation.generator import (Endpoints, GenerateConfig, decode_path, default_export_name,
-                                   encode_pair, export_bytes, generate, interpolate_pair,
-                                   load_run_data, nearest_rows, random_pair, save_generated)
-from synth_core.generation.maps import add_marker, fit_map, map_figure
+from synth_core.generation.codes import load_run_data
+from synth_core.generation.export import default_export_name, export_bytes, save_generated
+from synth_core.generation.figures import add_marker, map_figure
+from synth_core.generation.generator import GenerateConfig, generate
+from synth_core.generation.interpolation import (Endpoints, decode_path, encode_pair,
+                                                 interpolate_pair, random_pair)
+from synth_core.generation.maps import fit_map
+from synth_core.generation.neighbors import nearest_rows
 from synth_core.training.runs import Run
 from synth_core.workspace import read_json
 
@@ -191,7 +195,7 @@ def show_sample(x: np.ndarray, data: FeatureSet, *, caption: str, key: str) -> N
     st.plotly_chart(heatmap(x, data, title=caption), key=key, width="stretch",
                     config={"displayModeBar": False})
     if kind == "audio":
-        rows, dist = nearest_rows(data, x, k=3)
+        rows, dist = (a[0] for a in nearest_rows(data.features, x, k=3))
         st.caption("Nearest real clips (Euclidean distance in feature space):")
         for row, d in zip(rows, dist):
             clip = (data.ids or [""] * data.n_samples)[row]
@@ -254,7 +258,7 @@ def row_text(data: FeatureSet, row: int) -> str:
 
 
 def _map_figure(run_dir: str, method: str, rows: FeatureSet | None) -> go.Figure:
-    """synth_core.generation.maps' figure: real points faded, generated ``rows`` as stars."""
+    """synth_core.generation.figures' map figure: real points faded, generated ``rows`` as stars."""
     return map_figure(real_map(run_dir, method).map_data(rows), height=560)
 
 

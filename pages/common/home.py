@@ -86,7 +86,7 @@ def show_tour_result(result: dict) -> None:
     from pages.common.generate_ui import path_strip
     from synth_core.errors import SynthError
     from synth_core.features import read_features
-    from synth_core.generation.maps import MapData, map_figure
+    from synth_core.generation import MapData, map_figure
 
     try:
         path = read_features(result["generated"])

@@ -65,8 +65,10 @@ def run(args: argparse.Namespace, workspace, callback) -> dict:
     from synth_core.data.datasets import load_dataset
     from synth_core.errors import InputError, StorageError
     from synth_core.events import Log, emit
-    from synth_core.generation.generator import (LARGE_REQUEST, GenerateConfig, run_data_or_none,
-                                       export_generated, generate, resolve_class)
+    from synth_core.generation.codes import resolve_class
+    from synth_core.generation.export import export_generated
+    from synth_core.generation.generator import (LARGE_REQUEST, GenerateConfig, generate,
+                                                 run_data_or_none)
     from synth_core.training.runs import Run
 
     out = Path(args.out)

@@ -37,8 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, workspace, callback) -> dict:
     from synth_core.errors import InputError, StorageError
-    from synth_core.generation.maps import (EXPORT_FORMATS, MapConfig, compute_map, export_figure,
-                                 map_figure)
+    from synth_core.generation.figures import EXPORT_FORMATS, export_figure, map_figure
+    from synth_core.generation.map_jobs import compute_map
+    from synth_core.generation.maps import MapConfig
 
     out = Path(args.out)
     if out.suffix.lower() not in EXPORT_FORMATS:

@@ -2,7 +2,7 @@
 
 For each seed: split the real rows 70/30 by class, train the generator (VAE or
 CVAE) on the 70 %, generate a synthetic training set of the same size and
-class balance (:func:`synth_core.generation.generator.synthesize`: class sampling for a
+class balance (:func:`synth_core.generation.sampling.synthesize`: class sampling for a
 CVAE, within-class interpolation otherwise), train the same seeded MLP once on
 the real 70 % and once on the synthetic rows, and test both on the real 30 %.
 The study's table (real vs synthetic accuracy: leukemia 0.82 vs 0.95, madelon
@@ -272,7 +272,7 @@ def augment_benchmark(data: FeatureSet, config: AugmentConfig | None = None, *,
 
 def _generate(run_dir: Path, train: FeatureSet, seed: int, callback: Callback) -> FeatureSet:
     """A synthetic copy of ``train``: same size, same class counts, from the saved run."""
-    from synth_core.generation.generator import synthesize
+    from synth_core.generation.sampling import synthesize
     from synth_core.training.runs import Run
 
     run = Run.load(run_dir)

@@ -1,4 +1,4 @@
-"""Maps of real and generated data: t-SNE (openTSNE and scikit-learn) and PCA, and their figures.
+"""Maps of real and generated data: t-SNE (openTSNE and scikit-learn) and PCA.
 
 Compute-then-draw, as Optuna's visualisation modules do: :func:`fit_map` fits a
 2-d map of the real rows once (cached in the workspace by a content hash) and
@@ -6,11 +6,8 @@ returns a :class:`RealMap` whose :meth:`RealMap.place` puts new rows onto that
 fixed map (openTSNE's ``transform`` for t-SNE, the projection for PCA), so the
 real points stay where they are between generations. :func:`joint_tsne` is the
 thesis's scikit-learn t-SNE of real and generated rows together. Both give a
-:class:`MapData` record; :func:`map_figure` draws it the thesis's way (real
-points faded, generated points as stars in the class colour, numbered boxes at
-the class centroids: real 0..K-1, generated K..2K-1) and :func:`export_figure`
-writes HTML, JSON or PNG. :func:`latent_map` maps a trained model's latent
-means. :func:`map_job` is the ``"map"`` background job.
+:class:`MapData` record, which :mod:`.figures` draws; :func:`latent_map` maps a
+trained model's latent means; :mod:`.map_jobs` stores maps in the workspace.
 
 A slider (the Generate page) uses it like this::
 
@@ -26,18 +23,19 @@ import io
 import json
 import logging
 import os
-import shutil
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from synth_core.errors import InputError, StorageError
 from synth_core.events import Callback, Log, Progress, emit
-from synth_core.features import FeatureSet, array_digest, file_digest, read_features
-from synth_core.workspace import Workspace, atomic_write_bytes, get_workspace
+from synth_core.features import FeatureSet, array_digest
+from synth_core.generation.neighbors import knn
+from synth_core.workspace import atomic_write_bytes
+
 
 logger = logging.getLogger(__name__)
 
@@ -197,34 +195,6 @@ def centroids(data: MapData) -> list[Centroid]:
 
 # --------------------------------------------------------------------------- fitting
 
-def _knn(reference: np.ndarray, queries: np.ndarray, k: int, *,
-         reference_sq: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Exact k nearest reference rows of each query row: (distances [n, k], indices [n, k]).
-
-    Plain numpy (one matrix product per chunk) instead of scikit-learn's
-    NearestNeighbors: for the one-row queries of a slider step, scikit-learn's
-    threaded search cost ~280 ms on a busy 2-core machine, this costs well under 1 ms.
-    """
-    reference = np.asarray(reference, dtype=np.float64)
-    queries = np.asarray(queries, dtype=np.float64)
-    k = max(1, min(k, reference.shape[0]))
-    if reference_sq is None:
-        reference_sq = np.einsum("ij,ij->i", reference, reference)  # [N]
-    distances, indices = [], []
-    for start in range(0, queries.shape[0], 1024):
-        q = queries[start:start + 1024]                              # [c, d]
-        d2 = np.einsum("ij,ij->i", q, q)[:, None] - 2.0 * q @ reference.T + reference_sq
-        idx = np.argpartition(d2, k - 1, axis=1)[:, :k] if k < d2.shape[1] else \
-            np.tile(np.arange(d2.shape[1]), (len(q), 1))             # [c, k], unordered
-        part = np.take_along_axis(d2, idx, axis=1)
-        order = np.argsort(part, axis=1)
-        indices.append(np.take_along_axis(idx, order, axis=1))
-        distances.append(np.sqrt(np.maximum(np.take_along_axis(part, order, axis=1), 0.0)))
-    if not indices:
-        return np.zeros((0, k)), np.zeros((0, k), dtype=np.int64)
-    return np.concatenate(distances), np.concatenate(indices)
-
-
 class _ReferenceAffinities:
     """Affinities of new rows to the real rows, for openTSNE's ``transform``.
 
@@ -254,7 +224,7 @@ class _ReferenceAffinities:
         k = min(self.n_samples, int(3 * perplexity)) if k_neighbors == "auto" else int(k_neighbors)
         k = max(1, k)
         perplexity = min(perplexity, max(k / 3, 1.0))  # openTSNE's rule: k >= 3 x perplexity
-        distances, neighbors = _knn(self.reference, data, k, reference_sq=self.reference_sq)
+        distances, neighbors = knn(self.reference, data, k, reference_sq=self.reference_sq)
         P = joint_probabilities_nn(neighbors, distances, [perplexity], symmetrize=False,
                                    normalization="point-wise", n_reference_samples=self.n_samples,
                                    n_jobs=self.n_jobs)
@@ -598,14 +568,6 @@ def _row_ids(data: FeatureSet, prefix: str) -> list[str]:
     return [f"{prefix}-{i}" for i in range(data.n_samples)]
 
 
-def nearest_rows(reference: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Index [n] of each query row's nearest reference row (Euclidean) and the distance [n]."""
-    reference = np.asarray(reference, dtype=np.float64)
-    queries = _check_rows(np.asarray(queries, dtype=np.float64), reference.shape[1], "query rows")
-    distances, index = _knn(reference, queries, 1)
-    return index[:, 0], distances[:, 0]
-
-
 def estimate_seconds(n_rows: int, method: str) -> float:
     """Rough duration of a map of ``n_rows`` rows on this machine (for a warning, not a promise)."""
     cores = min(os.cpu_count() or 1, 8)
@@ -613,383 +575,3 @@ def estimate_seconds(n_rows: int, method: str) -> float:
     return n_rows * per_row / (cores if method == "tsne" else min(cores, 2))
 
 
-# --------------------------------------------------------------------------- figure
-
-# matplotlib's nipy_spectral colour map (segment data copied; matplotlib is not a dependency):
-# the thesis's palette, wide enough to keep 10+ classes apart.
-_NIPY_SPECTRAL = {
-    "red": [0.0, 0.4667, 0.5333, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.7333,
-            0.9333, 1.0, 1.0, 1.0, 0.8667, 0.80, 0.80],
-    "green": [0.0, 0.0, 0.0, 0.0, 0.0, 0.4667, 0.6000, 0.6667, 0.6667, 0.6000, 0.7333, 0.8667,
-              1.0, 1.0, 0.9333, 0.8000, 0.6000, 0.0, 0.0, 0.0, 0.80],
-    "blue": [0.0, 0.5333, 0.6000, 0.6667, 0.8667, 0.8667, 0.8667, 0.6667, 0.5333, 0.0, 0.0, 0.0,
-             0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.80],
-}
-UNLABELED_COLOR = "#9e9e9e"
-
-
-def class_colors(n_classes: int) -> list[str]:
-    """One hex colour per class from nipy_spectral, skipping its black start and its end
-    (0.86..1 is three near-identical reds, then grey)."""
-    if n_classes <= 0:
-        return []
-    stops = np.linspace(0.0, 1.0, 21)
-    where = np.linspace(0.03, 0.86, n_classes) if n_classes > 1 else np.array([0.5])
-    channels = [np.interp(where, stops, _NIPY_SPECTRAL[c]) for c in ("red", "green", "blue")]
-    return ["#%02x%02x%02x" % tuple(int(round(255 * v)) for v in rgb) for rgb in zip(*channels)]
-
-
-def _text_color(hex_color: str) -> str:
-    r, g, b = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
-    return "#000000" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "#ffffff"
-
-
-_AXIS_TITLES = {"tsne": "t-SNE", "joint-tsne": "t-SNE", "pca": "PC"}
-
-
-def map_figure(data: MapData, *, title: str | None = None, show_centroids: bool = True,
-               real_opacity: float = 0.5, height: int = 700):
-    """Plotly figure of a map: one trace per (class, source), numbered centroid boxes.
-
-    Real points are faded circles, generated points stars of the same class
-    colour; the legend groups real and generated traces (click an entry to hide
-    it, click a group title to hide the group); hover shows id, class and source.
-    """
-    import plotly.graph_objects as go
-
-    k = len(data.class_names)
-    colors = class_colors(k)
-    fig = go.Figure()
-    labels = list(range(k)) + ([-1] if (data.labels < 0).any() else [])
-    for source, offset in ((REAL, 0), (GENERATED, k)):
-        for label in labels:
-            mask = (data.source == source) & (data.labels == label)
-            if not mask.any():
-                continue
-            name = data.class_names[label] if label >= 0 else "unlabeled"
-            color = colors[label] if label >= 0 else UNLABELED_COLOR
-            idx = np.flatnonzero(mask)
-            custom = np.stack([np.array(data.ids, dtype=object)[idx],
-                               np.full(len(idx), name, dtype=object),
-                               np.full(len(idx), source, dtype=object)], axis=1)  # [n, 3]
-            is_real = source == REAL
-            fig.add_trace(go.Scatter(
-                x=data.xy[idx, 0], y=data.xy[idx, 1], mode="markers",
-                name=f"{label + offset}: {name}" if label >= 0 else f"{name} ({source})",
-                legendgroup=source,
-                legendgrouptitle_text="Real (faded)" if is_real else "Generated (stars)",
-                marker=dict(color=color, symbol="circle" if is_real else "star",
-                            size=7 if is_real else 13, opacity=real_opacity if is_real else 1.0,
-                            line=dict(width=0 if is_real else 0.8, color="#222222")),
-                customdata=custom,
-                hovertemplate="%{customdata[0]}<br>class: %{customdata[1]}"
-                              "<br>%{customdata[2]}<extra></extra>",
-                meta={"label": int(label), "source": source}))
-    if show_centroids:
-        for c in centroids(data):
-            color = colors[c.label]
-            generated = c.source == GENERATED
-            fig.add_annotation(
-                x=c.x, y=c.y, text=f"<b>{c.number}</b>", showarrow=False,
-                font=dict(size=12, color=_text_color(color) if generated else "#000000"),
-                bgcolor=color if generated else "rgba(255,255,255,0.85)",
-                bordercolor="#222222" if generated else color, borderwidth=2, borderpad=3,
-                hovertext=f"{'generated' if generated else 'real'} centroid of "
-                          f"{data.class_names[c.label]}")
-    axis = _AXIS_TITLES.get(data.method, "")
-    fig.update_layout(
-        title=title or _default_title(data), template="plotly_white", height=height,
-        legend=dict(groupclick="toggleitem", itemsizing="constant", tracegroupgap=12),
-        margin=dict(l=40, r=20, t=60, b=40), hovermode="closest")
-    fig.update_xaxes(title_text=f"{axis} 1", showticklabels=False, zeroline=False)
-    fig.update_yaxes(title_text=f"{axis} 2", showticklabels=False, zeroline=False,
-                     scaleanchor="x", scaleratio=1)
-    return fig
-
-
-def _default_title(data: MapData) -> str:
-    method = {"tsne": "t-SNE (real map fixed)", "joint-tsne": "joint t-SNE",
-              "pca": "PCA"}.get(data.method, data.method)
-    space = "latent space, " if data.meta.get("space") == "latent" else ""
-    gen = f" + {data.n_generated} generated" if data.n_generated else ""
-    return f"{method}: {space}{data.n_real} real{gen}"
-
-
-MARKER_NAME = "selected sample"
-
-
-def add_marker(fig, xy: np.ndarray, *, name: str = MARKER_NAME, color: str = "#000000"):
-    """Show ``xy`` [n, 2] as a big outlined marker; updates the trace in place if it exists.
-
-    The Generate page calls this on every slider step, so it only changes the
-    marker trace's data instead of rebuilding the figure.
-    """
-    import plotly.graph_objects as go
-
-    xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
-    for trace in fig.data:
-        if trace.name == name:
-            trace.x, trace.y = xy[:, 0], xy[:, 1]
-            return fig
-    fig.add_trace(go.Scatter(
-        x=xy[:, 0], y=xy[:, 1], mode="markers", name=name,
-        marker=dict(symbol="star-diamond", size=20, color=color,
-                    line=dict(width=2, color="#ffffff")),
-        hovertemplate=f"{name}<extra></extra>"))
-    return fig
-
-
-# --------------------------------------------------------------------------- export
-
-EXPORT_FORMATS = {".html": "text/html", ".json": "application/json", ".png": "image/png"}
-
-
-def chrome_path() -> str | None:
-    """The Chrome/Chromium that PNG export (kaleido) will use, or None when there is none."""
-    override = os.environ.get("BROWSER_PATH")
-    if override:
-        return override if Path(override).is_file() else None
-    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    for candidate in ("/usr/bin/chromium", "/usr/lib/chromium/chromium"):
-        if Path(candidate).is_file():
-            return candidate
-    return None
-
-
-def figure_bytes(fig, fmt: str, *, width: int = 1100, height: int = 800, scale: float = 2.0
-                 ) -> bytes:
-    """The figure as ``html`` (self-contained, works offline), ``json`` or ``png`` bytes."""
-    fmt = fmt.lower().lstrip(".")
-    if fmt == "html":
-        return fig.to_html(include_plotlyjs=True, full_html=True).encode("utf-8")
-    if fmt == "json":
-        return fig.to_json().encode("utf-8")
-    if fmt == "png":
-        browser = chrome_path()
-        if browser is None:
-            raise StorageError(
-                "PNG export needs Chrome or Chromium (kaleido draws the figure with it) and none "
-                "was found; install it (apt-get install chromium), point BROWSER_PATH at it, or "
-                "export HTML instead")
-        # kaleido 1.x finds the browser through choreographer: $BROWSER_PATH first, then PATH.
-        os.environ.setdefault("BROWSER_PATH", browser)
-        try:
-            return fig.to_image(format="png", width=width, height=height, scale=scale)
-        except Exception as exc:  # noqa: BLE001 - kaleido/Chrome failures have many types
-            raise StorageError(f"PNG export with {browser} failed: {type(exc).__name__}: {exc}; "
-                               "export HTML instead, or check that the browser starts") from exc
-    raise InputError(f"export format {fmt!r} is not supported; use one of "
-                     f"{', '.join(s.lstrip('.') for s in EXPORT_FORMATS)}")
-
-
-def export_figure(fig, path: str | os.PathLike[str], *, overwrite: bool = False, **kwargs) -> Path:
-    """Write the figure to ``path``; the format follows the suffix (.html, .json, .png)."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in EXPORT_FORMATS:
-        raise InputError(f"{path}: unknown map format {suffix or '(none)'}; end the file name "
-                         f"in {', '.join(EXPORT_FORMATS)}")
-    if path.exists() and not overwrite:
-        raise StorageError(f"{path} already exists; choose another name or pass overwrite=True "
-                           "(--overwrite on the CLI)")
-    atomic_write_bytes(path, figure_bytes(fig, suffix, **kwargs))
-    return path
-
-
-# --------------------------------------------------------------------------- workspace, jobs
-
-def is_generated_file(path: Path) -> bool:
-    """True for a feature file written by generation (its attrs hold ``mode``)."""
-    import h5py
-
-    try:
-        with h5py.File(path, "r") as handle:
-            return "mode" in handle.attrs and "features" in handle
-    except OSError:
-        return False
-
-
-def generated_files(workspace: Workspace) -> list[Path]:
-    """Generated feature files in the workspace's datasets/ and exports/, newest first."""
-    found = [p for folder in (workspace.datasets_dir, workspace.exports_dir) if folder.is_dir()
-             for p in folder.glob("*.h5") if is_generated_file(p)]
-    return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
-
-
-def load_synthetic(refs: Sequence[str], workspace: Workspace) -> FeatureSet | None:
-    """Read one or more generated files as one FeatureSet (None when ``refs`` is empty)."""
-    from synth_core.data.datasets import dataset_path
-
-    parts, ids = [], []
-    for ref in refs:
-        path = dataset_path(ref, workspace)
-        part = read_features(path)
-        if parts and part.n_features != parts[0].n_features:
-            raise InputError(f"{path.name} has {part.n_features} features but "
-                             f"{refs[0]} has {parts[0].n_features}; map generated files of one "
-                             "feature width together")
-        parts.append(part)
-        ids += part.ids if part.ids is not None else [f"{path.stem}:{i}"
-                                                      for i in range(part.n_samples)]
-    if not parts:
-        return None
-    return FeatureSet(features=np.concatenate([p.features for p in parts]),
-                      labels=np.concatenate([p.labels for p in parts]),
-                      class_names=parts[0].class_names, ids=ids)
-
-
-def check_map_inputs(params: dict[str, Any], workspace: Workspace) -> tuple[int, int]:
-    """Rows of the real and generated data (read from the file shapes) after checking widths.
-
-    Cheap, so a page can refuse bad input before starting a job.
-    """
-    import h5py
-
-    from synth_core.data.datasets import dataset_path
-
-    params = normalize_params(params)
-
-    def _shape(ref: str) -> tuple[int, int]:
-        path = dataset_path(ref, workspace)
-        try:
-            with h5py.File(path, "r") as handle:
-                return tuple(handle["features"].shape)  # type: ignore[return-value]
-        except (OSError, KeyError) as exc:
-            raise InputError(f"{path}: not a feature file with a /features matrix ({exc})") from exc
-
-    n_real, width = _shape(params["dataset"])
-    if params["run"]:
-        from synth_core.workspace import read_json
-
-        run_meta = read_json(Path(params["run"]) / "config.json") or {}
-        trained = run_meta.get("n_features")
-        if trained is not None and int(trained) != width:
-            raise InputError(
-                f"the model {Path(params['run']).name} was trained on {trained}-feature rows but "
-                f"the real dataset {params['dataset']} has {width}; pick the dataset it was "
-                f"trained on ({run_meta.get('dataset_ref') or 'see its config.json'})")
-    n_generated = 0
-    for ref in params["synthetic"]:
-        rows, cols = _shape(ref)
-        if cols != width:
-            raise InputError(
-                f"generated file {Path(ref).name} has {cols} features per row but the real "
-                f"dataset {params['dataset']} has {width}; pick the real dataset the model was "
-                "trained on, or generated data from a model trained on this one")
-        n_generated += rows
-    return int(n_real), int(n_generated)
-
-
-def _params_key(params: dict[str, Any], workspace: Workspace) -> str:
-    from synth_core.data.datasets import dataset_path
-
-    content = {
-        "dataset": file_digest(dataset_path(params["dataset"], workspace)),
-        "synthetic": [file_digest(dataset_path(r, workspace)) for r in params.get("synthetic", [])],
-        "method": params.get("method", "tsne"),
-        "random_state": int(params.get("random_state", 0)),
-        "config": params.get("config", {}),
-        "run": "",
-    }
-    if params.get("run"):
-        config = Path(params["run"]) / "config.json"
-        content["run"] = file_digest(config) if config.is_file() else str(params["run"])
-    text = json.dumps(content, sort_keys=True)
-    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
-
-
-def map_result_path(workspace: Workspace, params: dict[str, Any]) -> Path:
-    """Where the MapData for ``params`` is (or will be) stored: ``cache/maps/map-<hash>.npz``."""
-    kind = "latent" if params.get("run") else "map"
-    return workspace.cache_dir / "maps" / f"{kind}-{_params_key(params, workspace)}.npz"
-
-
-def normalize_params(params: dict[str, Any]) -> dict[str, Any]:
-    """Check and complete map params: dataset, synthetic (list), method, random_state, run."""
-    method = str(params.get("method", "tsne"))
-    if method not in ALL_METHODS:
-        raise InputError(f"map method {method!r} is not known; choose one of "
-                         f"{', '.join(ALL_METHODS)}")
-    synthetic = params.get("synthetic") or []
-    if isinstance(synthetic, (str, os.PathLike)):
-        synthetic = [synthetic]
-    if params.get("run") and method == "joint-tsne":
-        raise InputError("latent maps use 'tsne' or 'pca', not 'joint-tsne'")
-    if not params.get("dataset"):
-        raise InputError("no dataset given for the map; pass a dataset reference "
-                         "(e.g. builtin:digits)")
-    return {"dataset": str(params["dataset"]), "synthetic": [str(s) for s in synthetic],
-            "method": method, "random_state": int(params.get("random_state", 0)),
-            "config": dict(params.get("config") or {}), "run": str(params.get("run") or "")}
-
-
-def compute_map(params: dict[str, Any], workspace: Workspace, *,
-                callback: Callback | None = None) -> tuple[MapData, Path]:
-    """Compute (or load) the map described by ``params``; returns it and where it is stored."""
-    from synth_core.data.datasets import load_dataset
-
-    params = normalize_params(params)
-    out = map_result_path(workspace, params)
-    if out.is_file():
-        emit(callback, Progress(1.0, "map loaded from the cache", stage="cache"))
-        return MapData.load(out), out
-    check_map_inputs(params, workspace)  # widths first: the message names the generated file
-    start = time.perf_counter()
-    real = load_dataset(params["dataset"], workspace)
-    real.check_finite(params["dataset"])
-    synthetic = load_synthetic(params["synthetic"], workspace)
-    config = MapConfig(**{**params["config"], "method": "tsne" if params["method"] != "pca"
-                          else "pca", "random_state": params["random_state"]})
-    if params["run"]:
-        from synth_core.training.runs import Run
-
-        run = Run.load(params["run"])
-        data = latent_map(run, real, synthetic, method=config.method,
-                          random_state=params["random_state"], callback=callback, config=config)
-    elif params["method"] == "joint-tsne":
-        data = joint_tsne(real, synthetic, random_state=params["random_state"],
-                          perplexity=config.perplexity, pca_components=config.pca_components,
-                          n_jobs=config.n_jobs, callback=callback)
-    else:
-        real_map = fit_map(real, method=config.method, cache_dir=workspace.cache_dir,
-                           random_state=params["random_state"], callback=callback, config=config)
-        data = real_map.map_data(synthetic, callback=callback)
-    data.meta.update({"dataset": params["dataset"], "synthetic": params["synthetic"],
-                      "run": params["run"], "seconds": round(time.perf_counter() - start, 3)})
-    data.save(out)
-    return data, out
-
-
-def is_quick(params: dict[str, Any], workspace: Workspace) -> bool:
-    """True when the map for ``params`` takes about a second: PCA, or t-SNE placement on a real
-    map already in the cache (then only the generated rows are placed). Pages run those inline
-    and everything else as a job."""
-    from synth_core.data.datasets import load_dataset
-
-    params = normalize_params(params)
-    if params["method"] == "pca":
-        return True
-    if params["method"] != "tsne" or params["run"]:
-        return False
-    config = MapConfig(**{**params["config"], "method": "tsne",
-                          "random_state": params["random_state"]})
-    real = load_dataset(params["dataset"], workspace)
-    key = map_cache_key(real, config)
-    return _real_map_path(workspace.cache_dir, "tsne", key).is_file()
-
-
-def map_job(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
-    """Job kind ``"map"``: compute the map and store it under cache/maps/ for the page.
-
-    ``params``: ``dataset`` (reference), ``synthetic`` (list of generated files),
-    ``method`` (tsne | joint-tsne | pca), ``random_state``, optional ``run`` (a
-    run folder: map its latent space) and ``config`` (MapConfig fields).
-    """
-    workspace = getattr(ctx, "workspace", None) or get_workspace()
-    data, out = compute_map(params, workspace, callback=ctx)
-    return {"map": str(out), "method": data.method, "n_real": data.n_real,
-            "n_generated": data.n_generated, "seconds": data.meta.get("seconds"),
-            "message": f"map of {data.n_real} real and {data.n_generated} generated rows ready"}
