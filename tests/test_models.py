@@ -224,3 +224,31 @@ def test_kl_per_unit_sums_to_the_kl():
     per_unit = kl_per_unit(mu, logvar)
     assert per_unit.shape == (LATENT,)
     assert float(per_unit.sum()) == pytest.approx(float(kl_divergence(mu, logvar)), rel=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (8, 8), (28, 28), (13, 21), (2, 9, 7)])
+def test_models_conv_body_fits_any_image_shape_and_round_trips(shape, tmp_path):
+    import math
+
+    n = math.prod(shape)
+    config = model_config("vae", n_features=n, latent_dim=2, hidden=(8,), body="conv",
+                          feature_shape=shape)
+    model = build_model("vae", config).eval()
+    x = torch.rand(3, n)
+    assert model(x).logits.shape == (3, n)
+    torch.save(model.state_dict(), tmp_path / "model.pt")
+    again = build_model("vae", config).eval()
+    again.load_state_dict(torch.load(tmp_path / "model.pt", weights_only=True))
+    with torch.no_grad():
+        assert torch.equal(again(x).logits, model(x).logits)
+
+
+def test_models_conv_body_downsamples_before_the_dense_layer():
+    model = _model("ae", body="conv", feature_shape=(4, 4))
+    big = build_model("ae", model_config("ae", n_features=784, latent_dim=8, hidden=(64,),
+                                         body="conv", feature_shape=(28, 28)))
+    strided = [m for m in big.encoder_body.net if isinstance(m, torch.nn.Conv2d)]
+    assert [m.stride for m in strided] == [(2, 2), (2, 2)]
+    assert big.encoder_body.out_dim == 64 * 7 * 7  # 28 -> 14 -> 7, not the full 28x28
+    assert any(isinstance(m, torch.nn.ConvTranspose2d) for m in big.output.net)
+    assert model.encoder_body.out_dim < 16 * 16

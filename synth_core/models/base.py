@@ -30,9 +30,10 @@ learned values; for "thesis" (which models no variance) the per-feature
 residual std of the training reconstructions, and samples are clipped to the
 sigmoid's [0, 1].
 
-Bodies: ``"mlp"`` (fully connected hidden layers) or ``"conv"`` (two 3x3
-convolutions over a ``feature_shape`` such as [8, 8] before / after the fully
-connected layers) for image datasets.
+Bodies: ``"mlp"`` (fully connected hidden layers) or ``"conv"`` (strided
+convolutions down to a coarse grid before the fully connected layers and
+transposed convolutions back up after them, :mod:`synth_core.models.conv`) for
+rows with a ``feature_shape`` such as [28, 28] images or [64, 101] spectrograms.
 """
 
 from __future__ import annotations
