@@ -11,6 +11,7 @@ for comparison without loading any weights.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from dataclasses import dataclass, field
@@ -20,14 +21,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from synth_core.errors import InputError, StorageError
+from synth_core import __version__
+from synth_core.errors import DamagedError, InputError, StorageError
 from synth_core.features import FeatureSet
 from synth_core.models import Autoencoder, build_model, model_class
 from synth_core.data.scaling import MinMaxScaling
 from synth_core.training.config import (CONFIG_FILE, HISTORY_FILE, METRICS_FILE, SCALER_FILE,
                                         SPLIT_FILE, WEIGHTS_FILE, TrainConfig)
 from synth_core.training.trainer import one_hot, resolve_device
-from synth_core.workspace import Workspace, read_json
+from synth_core.workspace import Damaged, Workspace, newer_version, read_json
 
 logger = logging.getLogger(__name__)
 _CHUNK = 8192  # rows per forward pass
@@ -87,55 +89,78 @@ class Run:
         feature size with a message saying so.
         """
         run_dir = Path(run_dir)
-        meta = read_json(run_dir / CONFIG_FILE) if run_dir.is_dir() else None
+        if run_dir.is_dir() and not (run_dir / CONFIG_FILE).is_file() and any(run_dir.iterdir()):
+            _damaged(run_dir, f"{CONFIG_FILE} is missing: the run was not saved completely "
+                              "(half-written)")
+        try:
+            meta = read_json(run_dir / CONFIG_FILE) if run_dir.is_dir() else None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            _damaged(run_dir, f"{CONFIG_FILE} is not valid JSON ({_first_line(exc)}; cut short?)")
         if meta is None:
             raise StorageError(f"{run_dir} is not a saved training run (no {CONFIG_FILE}); pick "
                                "a folder under the workspace's runs/ or train a model first")
+        if not isinstance(meta, dict):
+            _damaged(run_dir, f"{CONFIG_FILE} holds {type(meta).__name__}, not a run config")
+        if newer_version(meta.get("synth_core_version", ""), __version__):
+            _damaged(run_dir, f"saved by synth_core {meta['synth_core_version']}, newer than "
+                              f"this {__version__}", fix="update synth_core to read it, or remove "
+                              "the folder")
         try:
             kind = meta["model"]
             config = TrainConfig.from_dict(meta["train_config"])
             mconfig = model_class(kind).config_class(**meta["model_config"])
-        except (KeyError, TypeError) as exc:
-            raise InputError(f"{run_dir}/{CONFIG_FILE} is not a run config this version "
-                             f"understands ({exc}); train the model again") from None
+            n_features = int(meta["n_features"])
+        except (KeyError, TypeError, ValueError) as exc:
+            _damaged(run_dir, f"{CONFIG_FILE} is not a run config this version understands "
+                              f"({_first_line(exc)})")
         if expect_model is not None and kind != expect_model:
             raise InputError(f"{run_dir} holds a {kind} model, not a {expect_model}; pick a "
                              f"{expect_model} run or train one")
-        n_features = int(meta["n_features"])
         if expect_features is not None and n_features != int(expect_features):
             raise InputError(f"{run_dir} was trained on {n_features} features, but this data has "
                              f"{expect_features}; pick a run trained on data of this width")
         torch_device = resolve_device(device)
         weights = run_dir / meta.get("weights", WEIGHTS_FILE)
         if not weights.is_file():
-            raise StorageError(f"{run_dir}: the weights file {weights.name} is missing; the run "
-                               "is incomplete, train again")
-        model = build_model(kind, mconfig)
+            _damaged(run_dir, f"the weights file {weights.name} is missing (half-written run)")
+        try:
+            model = build_model(kind, mconfig)
+        except (InputError, TypeError, ValueError) as exc:
+            _damaged(run_dir, f"{CONFIG_FILE} describes a model this version cannot build "
+                              f"({_first_line(exc)})")
         try:
             state = torch.load(weights, map_location=torch_device, weights_only=True)
+        except Exception as exc:  # noqa: BLE001 - torch raises many types for a bad file
+            _damaged(run_dir, f"{weights.name} is not a PyTorch checkpoint "
+                              f"({type(exc).__name__}: {_first_line(exc)})")
+        try:
+            if not isinstance(state, dict):
+                raise TypeError(f"holds {type(state).__name__}, not a state_dict")
             missing, unexpected = model.load_state_dict(state, strict=False)
             # Runs saved before calibrated decoders lack the output-spread buffers: they load,
             # decode as before, and only refuse sample_output (can_sample_output is False).
             wrong = sorted(set(missing) - _OPTIONAL_STATE) + sorted(unexpected)
             if wrong:
                 raise KeyError(f"state_dict keys that do not fit: {', '.join(wrong[:5])}")
-        except (RuntimeError, KeyError, TypeError, EOFError) as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise InputError(
-                f"{weights}: these weights do not fit a {kind} model with {n_features} features, "
-                f"latent {mconfig.latent_dim} and hidden {list(mconfig.hidden)} ({first}); the "
-                "checkpoint belongs to another model kind or feature size, or is damaged; "
-                "train again") from None
+        except (RuntimeError, KeyError, TypeError) as exc:
+            _damaged(run_dir, f"the weights in {weights.name} do not fit the {kind} model its "
+                              f"{CONFIG_FILE} describes ({n_features} features, latent "
+                              f"{mconfig.latent_dim}, hidden {list(mconfig.hidden)}): they belong "
+                              f"to another shape ({_state_dict_problem(exc)})")
         model.to(torch_device).eval()
-        scaler = MinMaxScaling.load(run_dir / SCALER_FILE)
+        try:
+            scaler = MinMaxScaling.load(run_dir / SCALER_FILE)
+        except (InputError, json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError,
+                ValueError) as exc:
+            _damaged(run_dir, f"{SCALER_FILE} cannot be read ({_first_line(exc)})")
         if scaler.n_features != n_features:
-            raise InputError(f"{run_dir}: scaler has {scaler.n_features} features but the model "
-                             f"{n_features}; the run folder is damaged, train again")
+            _damaged(run_dir, f"{SCALER_FILE} has {scaler.n_features} features but the model "
+                              f"{n_features}")
         return cls(run_dir=run_dir, config=config, scaler=scaler, model=model,
                    n_features=n_features, class_names=list(meta.get("class_names") or []),
                    dataset_ref=str(meta.get("dataset_ref", "")),
-                   history=read_json(run_dir / HISTORY_FILE, []) or [],
-                   metrics=read_json(run_dir / METRICS_FILE, {}) or {}, meta=meta,
+                   history=_read_optional(run_dir / HISTORY_FILE, list),
+                   metrics=_read_optional(run_dir / METRICS_FILE, dict), meta=meta,
                    device=torch_device)
 
     # ------------------------------------------------------------------ checks
@@ -239,6 +264,89 @@ class Run:
         return read_json(self.run_dir / SPLIT_FILE, {}) or {}
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return (text.splitlines()[0][:200] if text else type(exc).__name__)
+
+
+def _state_dict_problem(exc: BaseException) -> str:
+    """The first concrete line of load_state_dict's error (e.g. 'size mismatch for ...')."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    detail = next((line for line in lines[1:]), lines[0] if lines else type(exc).__name__)
+    return detail[:240]
+
+
+def _damaged(run_dir: Path, reason: str, *, fix: str | None = None):
+    """Raise :class:`DamagedError` for ``run_dir`` with the way to remove it."""
+    fix = fix or "train again, and remove the folder"
+    raise DamagedError(Damaged("run", run_dir, reason, f"{fix} (Remove button on the pages, or "
+                                                       f"`python -m synth_core check --remove "
+                                                       f"{run_dir}`)")) from None
+
+
+def _read_optional(path: Path, kind: type) -> Any:
+    """history.json / metrics.json: informative only, so a damaged one reads as empty."""
+    try:
+        value = read_json(path, kind())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        logger.warning("%s is not valid JSON; shown as empty", path)
+        return kind()
+    return value if isinstance(value, kind) else kind()
+
+
+def _signature(run_dir: Path) -> tuple:
+    """What changes when a run folder is rewritten: names, sizes and mtimes of its files."""
+    try:
+        return tuple(sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns)
+                            for p in run_dir.iterdir() if p.is_file()))
+    except OSError:
+        return ()
+
+
+@functools.lru_cache(maxsize=512)
+def _check_cached(run_dir: str, signature: tuple) -> Damaged | None:
+    try:
+        Run.load(run_dir, device="cpu")
+    except DamagedError as exc:
+        return exc.damaged
+    except StorageError as exc:
+        return Damaged("run", Path(run_dir), _first_line(exc), "remove the folder")
+    return None
+
+
+def check_run(run_dir: str | Path) -> Damaged | None:
+    """None when ``run_dir`` loads (config, weights of the right shape, scaler), else why not.
+
+    Loads the run once per change of its files (remembered by names, sizes and
+    mtimes), so pages can call it on every rerun.
+    """
+    run_dir = Path(run_dir)
+    return _check_cached(str(run_dir), _signature(run_dir))
+
+
+def scan_runs(workspace: Workspace) -> tuple[list[Path], list[Damaged]]:
+    """Run folders that load, newest first, and the damaged ones beside them.
+
+    An empty folder is a run being trained (reserved by its job) and a hidden
+    ``.*.partial`` folder one being saved: neither is listed. Nothing is removed.
+    """
+    good: list[Path] = []
+    damaged: list[Damaged] = []
+    if not workspace.runs_dir.is_dir():
+        return good, damaged
+    for run_dir in workspace.runs_dir.iterdir():
+        if run_dir.name.startswith(".") or not run_dir.is_dir() or not any(run_dir.iterdir()):
+            continue
+        problem = check_run(run_dir)
+        if problem is None:
+            good.append(run_dir)
+        else:
+            damaged.append(problem)
+    good.sort(key=lambda p: (p / CONFIG_FILE).stat().st_mtime, reverse=True)
+    damaged.sort(key=lambda d: d.path.name)
+    return good, damaged
+
+
 @dataclass(frozen=True)
 class RunSummary:
     """One row of the run list: what was trained on what, and how well."""
@@ -276,8 +384,11 @@ def run_summaries(workspace: Workspace, *, model: str | None = None,
         try:
             meta = read_json(run_dir / CONFIG_FILE) or {}
             metrics = read_json(run_dir / METRICS_FILE, {}) or {}
-        except (json.JSONDecodeError, OSError):
+        except (json.JSONDecodeError, UnicodeDecodeError, OSError):
             logger.warning("skipping unreadable run folder %s", run_dir)
+            continue
+        if not isinstance(meta, dict) or not isinstance(metrics, dict):
+            logger.warning("skipping run folder %s: config.json is not a run config", run_dir)
             continue
         cfg = meta.get("train_config") or {}
         if model is not None and meta.get("model") != model:
