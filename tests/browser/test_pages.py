@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -24,6 +23,12 @@ def test_home_page_renders(server, page):
     wait_for_app(page)
     assert_no_exception(page)
     assert "Synthetic data with VAEs" in page.locator("h1").first.inner_text()
+    # st.navigation: the home page is titled Home (not "app") and the sections are shown.
+    sidebar = page.locator('[data-testid="stSidebarNav"]').inner_text()
+    for label in ("Start", "Home", "Data", "Model", "Train", "Tune", "Results", "Generate",
+                  "Explore", "Evaluate"):
+        assert label in sidebar
+    assert "app" not in sidebar.split()
     screenshot(page, "00_home")
 
 
@@ -32,4 +37,8 @@ def test_page_renders(server, page, stem):
     page.goto(f"{server.url}/{_url_path(stem)}")
     wait_for_app(page)
     assert_no_exception(page)
+    # The old URL still opens that page (not the default one), and the tab carries its title.
+    title = _url_path(stem)
+    assert title in page.locator("h1").first.inner_text()
+    assert title in page.title()
     screenshot(page, stem)
