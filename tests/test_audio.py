@@ -121,3 +121,14 @@ def test_fit_length_property(n, target):
     k = min(n, target)
     np.testing.assert_array_equal(out[:k], wave[:k])
     assert not out[k:].any()
+
+
+def test_read_audio_head_decodes_only_the_head_and_reports_the_full_length(tmp_path):
+    from synth_core.data.audio import read_audio_head
+
+    path = write_tone(tmp_path / "long.wav", 30.0, 8000)
+    head, rate, full = read_audio_head(path, 2.0)
+    assert rate == 8000 and abs(full - 30.0) < 1e-6
+    assert head.shape[0] <= 2 * 8000 + 2  # bounded memory: 2 s decoded, not 30 s
+    whole, _, _ = read_audio_head(path)
+    assert whole.shape[0] == 30 * 8000

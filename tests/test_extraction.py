@@ -7,8 +7,10 @@ import pytest
 
 from synth_core.errors import InputError, StorageError, WeightsMissingError
 from synth_core.events import Log, Progress
-from synth_core.data.extraction import (ExtractConfig, extract_clips, extract_features, extract_job,
-                                   load_vggish, log_mel, log_mel_examples, samples_for_frames)
+from synth_core.data.extraction import (EXTRACT_PRESETS, ExtractConfig, clip_policy, extract_clips,
+                                   extract_features, extract_job, load_vggish, log_mel,
+                                   log_mel_examples, samples_for_frames)
+from synth_core.data.layouts import discover_clips
 from synth_core.features import read_features
 from tests.test_audio import write_tone
 
@@ -36,7 +38,8 @@ class FakeCtx:
 
 def test_logmel_rows_shape_attrs_and_skipped(clip_folder):
     events = []
-    result = extract_clips(clip_folder, ExtractConfig(), callback=events.append)
+    result = extract_clips(clip_folder, ExtractConfig(**EXTRACT_PRESETS["us8k-thesis"]),
+                           callback=events.append)
     data = result.data
     assert data.features.shape == (4, 512)
     assert data.class_names == ["high", "low"]
@@ -147,8 +150,10 @@ def test_scaler_fitted_outside_test_folds(tmp_path):
 def test_extract_job_saves_and_refuses_overwrite(clip_folder, workspace):
     ctx = FakeCtx(workspace)
     result = extract_job({"input": str(clip_folder), "out": "tones", "config": {}}, ctx)
-    assert result["n_clips"] == 4 and result["n_skipped"] == 2 and result["dataset"] == "tones"
-    assert read_features(workspace.dataset_path("tones")).features.shape == (4, 512)
+    # Default policy: the 1.5 s clip is padded to the median 4 s; only the corrupt file is skipped.
+    assert result["n_clips"] == 5 and result["n_skipped"] == 1 and result["dataset"] == "tones"
+    assert result["duration"] == 4.0 and result["frames"] == 4 and result["n_padded"] == 1
+    assert read_features(workspace.dataset_path("tones")).features.shape == (5, 512)
     with pytest.raises(StorageError, match="already exists"):
         extract_job({"input": str(clip_folder), "out": "tones", "config": {}}, ctx)
     again = extract_job({"input": str(clip_folder), "out": "tones", "overwrite": True,
@@ -164,3 +169,54 @@ def test_vggish_weights_of_another_network(monkeypatch, tmp_path):
     monkeypatch.setenv("SYNTH_VGGISH_WEIGHTS", str(other))
     with pytest.raises(WeightsMissingError, match="does not match the network"):
         load_vggish(pretrained=True)
+
+
+def test_default_policy_pads_short_clips_to_the_median_length(clip_folder):
+    # Default (auto): the median of 4, 4, 4, 4, 1.5 s is 4 s; the short clip is padded, not refused.
+    data = extract_features(clip_folder, ExtractConfig())
+    assert data.features.shape == (5, 512)
+    assert data.attrs["duration"] == 4.0 and data.attrs["frames"] == 4
+    assert data.attrs["duration_policy"] == "median" and data.attrs["n_padded"] == 1
+    assert "median" in data.attrs["duration_reason"]
+
+
+def test_clip_policy_uses_the_esc50_clip_length(tmp_path):
+    root = tmp_path / "ESC-50"
+    (root / "meta").mkdir(parents=True)
+    lines = ["filename,fold,target,category,esc10,src_file,take"]
+    for i in range(2):
+        write_tone(root / "audio" / f"1-{i}-A-{i}.wav", 5.0, 8000, 300 + 200 * i)
+        lines.append(f"1-{i}-A-{i}.wav,1,{i},{['dog', 'rain'][i]},True,{i},A")
+    (root / "meta" / "esc50.csv").write_text("\n".join(lines) + "\n")
+    config, policy = clip_policy(discover_clips(root), ExtractConfig())
+    assert (policy.source, policy.duration, policy.frames, policy.pad) == ("layout", 5.0, 5, True)
+    assert config.resolved and config.duration == 5.0 and config.frames == 5
+    data = extract_features(root, ExtractConfig())  # the thesis default (4 s only) refused all
+    assert data.features.shape == (2, 5 * 128) and data.attrs["n_trimmed"] == 0
+
+
+def test_mixed_lengths_are_padded_and_trimmed_with_counts(tmp_path):
+    for i, seconds in enumerate([0.5, 1.2, 3.0, 4.0, 6.0, 30.0]):
+        write_tone(tmp_path / "mix" / "ab"[i % 2] / f"{i}.wav", seconds, 8000, 250 + 50 * i)
+    result = extract_clips(tmp_path / "mix", ExtractConfig())
+    attrs = result.data.attrs
+    assert result.data.n_samples == 6 and not result.skipped
+    assert attrs["duration"] == 3.5 and attrs["frames"] == 3  # median of the six lengths
+    assert (attrs["n_padded"], attrs["n_trimmed"]) == (3, 3)
+    assert sum(attrs["duration_histogram"]["counts"]) == 6
+
+
+def test_us8k_thesis_preset_keeps_only_exact_4s_clips(tmp_path):
+    for i, seconds in enumerate([4.0, 4.0, 3.0, 5.0]):
+        write_tone(tmp_path / "c" / "ab"[i % 2] / f"{i}.wav", seconds, 8000, 300 + 40 * i)
+    result = extract_clips(tmp_path / "c", ExtractConfig(**EXTRACT_PRESETS["us8k-thesis"]))
+    assert result.data.n_samples == 2 and len(result.skipped) == 2
+    assert result.data.attrs["duration_policy"] == "given"
+    assert result.data.attrs["feature_shape"] == [4, 128]
+
+
+def test_clip_policy_given_frames_raise_a_short_derived_duration(tmp_path):
+    for i in range(3):
+        write_tone(tmp_path / "c" / "x" / f"{i}.wav", 1.0, 8000)
+    _, policy = clip_policy(discover_clips(tmp_path / "c"), ExtractConfig(frames=3))
+    assert policy.frames == 3 and policy.duration == 2.88 and policy.pad

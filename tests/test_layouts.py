@@ -80,6 +80,7 @@ def test_discover_urbansound8k_keeps_folds_and_class_names(tmp_path):
     assert [(c.label, c.fold) for c in found.clips] == [(0, 1), (1, 2), (1, 2)]
     assert found.has_folds
     assert [s.file for s in found.skipped] == ["audio/fold3/103-0-0-0.wav"]
+    assert found.clip_seconds == 4.0  # UrbanSound8K slices last at most 4 s
 
 
 def test_discover_esc50(tmp_path):
@@ -93,6 +94,12 @@ def test_discover_esc50(tmp_path):
     found = discover_clips(root)
     assert found.layout == "esc50" and found.class_names == ["dog", "rooster"]
     assert [(c.label, c.fold) for c in found.clips] == [(0, 1), (1, 2)]
+    assert found.clip_seconds == 5.0  # the layout's own clip length drives extraction
+
+
+def test_discover_layout_clip_seconds_only_for_official_layouts(tmp_path):
+    write_tone(tmp_path / "dog" / "a.wav", 0.2)
+    assert discover_clips(tmp_path).clip_seconds is None
 
 
 def test_discover_missing_or_empty_input(tmp_path):

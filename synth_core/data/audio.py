@@ -93,6 +93,18 @@ def read_audio(path: str | os.PathLike[str]) -> tuple[np.ndarray, int]:
 
     Channels are averaged (the mixdown VGGish's own input code uses).
     """
+    waveform, rate, _ = read_audio_head(path)
+    return waveform, rate
+
+
+def read_audio_head(path: str | os.PathLike[str], max_seconds: float | None = None
+                    ) -> tuple[np.ndarray, int, float]:
+    """:func:`read_audio` of at most the first ``max_seconds`` (None: all of it).
+
+    Returns (mono waveform, rate, the whole file's duration in seconds). Only the
+    head is decoded, so a long recording that is trimmed anyway costs the memory
+    of the part that is used, not of the whole file.
+    """
     import soundfile as sf
 
     path = Path(path)
@@ -103,7 +115,11 @@ def read_audio(path: str | os.PathLike[str]) -> tuple[np.ndarray, int]:
         raise ClipRejected(f"{path.name}: the file is empty (0 bytes); remove it or replace it "
                            "with the real recording")
     try:
-        data, rate = sf.read(str(path), dtype="float32", always_2d=True)  # [n, channels]
+        with sf.SoundFile(str(path)) as handle:
+            rate, total = int(handle.samplerate), int(handle.frames)
+            wanted = total if max_seconds is None else min(total, int(math.ceil(
+                max_seconds * rate)) + 1)
+            data = handle.read(frames=wanted, dtype="float32", always_2d=True)  # [n, channels]
     except Exception as exc:  # corrupt, truncated or not audio at all
         raise ClipRejected(f"{path.name}: not a readable audio file ({_short(exc)}); re-export "
                            "it as WAV, FLAC or OGG") from exc
@@ -113,7 +129,8 @@ def read_audio(path: str | os.PathLike[str]) -> tuple[np.ndarray, int]:
     if not np.isfinite(mono).all():
         raise ClipRejected(f"{path.name}: the audio contains NaN or infinite samples; "
                            "re-export it")
-    return np.ascontiguousarray(mono, dtype=np.float32), int(rate)
+    full = (total if total > 0 else data.shape[0]) / float(rate)
+    return np.ascontiguousarray(mono, dtype=np.float32), int(rate), full
 
 
 def resample(waveform: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
@@ -154,9 +171,13 @@ def fit_length(waveform: np.ndarray, n_samples: int) -> np.ndarray:
 
 
 def prepare_waveform(waveform: np.ndarray, rate: int, config: ClipConfig, *,
-                     name: str = "clip") -> Clip:
-    """Apply the duration rule of ``config`` and resample to ``config.sample_rate``."""
-    duration = waveform.shape[0] / float(rate)
+                     name: str = "clip", source_duration: float | None = None) -> Clip:
+    """Apply the duration rule of ``config`` and resample to ``config.sample_rate``.
+
+    ``source_duration`` is the whole file's length when ``waveform`` is only its
+    head (see :func:`read_audio_head`); the rule is applied to that length.
+    """
+    duration = source_duration if source_duration is not None else waveform.shape[0] / float(rate)
     if float(np.max(np.abs(waveform), initial=0.0)) < SILENCE_PEAK:
         raise ClipRejected(f"{name}: the clip is silent (all samples are zero); remove it or "
                            "check the recording")

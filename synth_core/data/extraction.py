@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Protocol
@@ -33,7 +33,8 @@ from typing import Any, Callable, Protocol
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from synth_core.data.audio import ClipConfig, ClipRejected, fit_length, prepare_waveform, read_audio
+from synth_core.data.audio import (FRAME_SECONDS, ClipConfig, ClipRejected, fit_length,
+                                  prepare_waveform, read_audio_head)
 from synth_core.errors import InputError, WeightsMissingError
 from synth_core.events import Callback, Log, Progress, emit
 from synth_core.features import FeatureSet
@@ -56,14 +57,28 @@ MEL_BANDS = 64
 _MAX_SKIPPED_ATTR = 20  # skipped files named in the file's attrs (all are in the job log)
 
 
+AUTO = "auto"
+MAX_FRAMES = 64
+# Named settings one flag away (``--preset``): the thesis kept only the UrbanSound8K
+# clips of exactly 4.0 s (7077 of 8732) and 4 frames of VGGish (512 numbers).
+EXTRACT_PRESETS: dict[str, dict[str, Any]] = {
+    "us8k-thesis": {"duration": 4.0, "tolerance": 0.01, "pad": False, "frames": 4},
+}
+
+
 @dataclass(frozen=True)
 class ExtractConfig:
-    """Everything that decides the features; stored in the file's attrs."""
+    """Everything that decides the features; stored in the file's attrs.
+
+    ``duration="auto"`` / ``frames="auto"`` are derived from the clips by
+    :func:`clip_policy` (the layout's own clip length, else the median length,
+    clips padded/trimmed to it); a number keeps the given rule.
+    """
 
     extractor: str = "logmel"
-    frames: int = 4
+    frames: int | str = AUTO
     sample_rate: int = 16000
-    duration: float | None = 4.0
+    duration: float | str | None = AUTO
     tolerance: float = 0.01
     pad: bool = False
     labels: str = "auto"           # "auto", "folder" or a CSV path (see layouts.discover_clips)
@@ -77,12 +92,22 @@ class ExtractConfig:
         if self.extractor not in EXTRACTORS:
             raise InputError(f"extractor {self.extractor!r} is unknown; choose one of "
                              f"{', '.join(EXTRACTORS)}")
-        if not 1 <= int(self.frames) <= 64:
-            raise InputError(f"frames {self.frames} is out of range; use 1 to 64 examples of "
-                             "0.96 s per clip (4 for 4-second clips)")
+        if self.frames != AUTO and not (isinstance(self.frames, (int, np.integer))
+                                        and 1 <= int(self.frames) <= MAX_FRAMES):
+            raise InputError(f"frames {self.frames!r} is out of range; use 1 to {MAX_FRAMES} "
+                             "examples of 0.96 s per clip (4 for 4-second clips), or 'auto'")
+        if self.duration != AUTO and self.duration is not None and not isinstance(
+                self.duration, (int, float, np.floating)):
+            raise InputError(f"duration {self.duration!r} is not a number of seconds; give "
+                             "seconds, 'auto' (from the data) or none (every length)")
         if self.extractor == "vggish" and int(self.sample_rate) != 16000:
             raise InputError(f"sample rate {self.sample_rate} Hz: VGGish was trained on 16000 Hz "
                              "audio; use --sample-rate 16000 (clips are resampled to it)")
+        if not self.resolved:
+            if self.batch_size < 1:
+                raise InputError(f"batch size {self.batch_size} must be at least 1")
+            object.__setattr__(self, "test_folds", tuple(int(f) for f in self.test_folds))
+            return
         if self.duration is not None and self.duration + 1e-9 < self.frames * 0.96:
             raise InputError(f"{self.frames} frames of 0.96 s need clips of at least "
                              f"{self.frames * 0.96:.2f} s but the duration is {self.duration:g} s; "
@@ -92,6 +117,11 @@ class ExtractConfig:
             raise InputError(f"batch size {self.batch_size} must be at least 1")
         object.__setattr__(self, "test_folds", tuple(int(f) for f in self.test_folds))
         self.clip_config()  # validates sample rate, duration, tolerance
+
+    @property
+    def resolved(self) -> bool:
+        """False while the duration or the frames are still 'auto' (see :func:`clip_policy`)."""
+        return self.duration != AUTO and self.frames != AUTO
 
     def clip_config(self) -> ClipConfig:
         return ClipConfig(sample_rate=int(self.sample_rate), duration=self.duration,
@@ -117,6 +147,84 @@ class Extraction:
     data: FeatureSet
     skipped: list[Skipped] = field(default_factory=list)
     seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class ClipPolicy:
+    """The clip length and frames an extraction uses, and why (reported and stored)."""
+
+    duration: float | None   # seconds every clip is padded/trimmed to (or filtered on); None: any
+    frames: int              # 0.96 s examples per clip
+    pad: bool                # True: pad/trim to ``duration``; False: keep only clips of it
+    source: str              # "layout", "median" or "given"
+    reason: str              # one sentence for the CLI summary, the page caption and the attrs
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# ---------------------------------------------------------------------------- clip length policy
+
+def clip_lengths(clips: ClipList) -> list[float]:
+    """Each clip's length in seconds from its file header (no decoding); unreadable ones left
+    out (the extraction lists them as skipped)."""
+    from synth_core.data.audio import audio_info
+
+    lengths = []
+    for ref in clips.clips:
+        try:
+            lengths.append(audio_info(ref.path)[0])
+        except ClipRejected:
+            continue
+    return lengths
+
+
+def clip_policy(clips: ClipList, config: ExtractConfig, *,
+                lengths: list[float] | None = None) -> tuple[ExtractConfig, ClipPolicy]:
+    """Resolve ``duration="auto"`` / ``frames="auto"`` from the clips.
+
+    The duration is the layout's own clip length when it has one (ESC-50 5 s,
+    UrbanSound8K at most 4 s), else the median clip length; every clip is then
+    zero-padded or trimmed to it. Frames are the whole 0.96 s examples that fit.
+    A given duration or frame count is kept. Returns the resolved config and the
+    policy record; ``lengths`` (header durations) is scanned when needed and not given.
+    """
+    duration, pad, source = config.duration, bool(config.pad), "given"
+    if duration == AUTO:
+        pad = True
+        if clips.clip_seconds:
+            duration, source = float(clips.clip_seconds), "layout"
+            reason = (f"the {clips.layout} layout's own clip length, {duration:g} s: shorter "
+                      "clips are zero-padded, longer ones trimmed")
+        else:
+            lengths = clip_lengths(clips) if lengths is None else lengths
+            typical = float(np.median(lengths)) if lengths else 4.0
+            duration = min(max(round(typical, 2), FRAME_SECONDS), MAX_FRAMES * FRAME_SECONDS)
+            source = "median"
+            spread = (f" (clips last {min(lengths):.2f} to {max(lengths):.2f} s)"
+                      if lengths else "")
+            reason = (f"the typical (median) length of the {len(lengths)} clips, {duration:g} s"
+                      f"{spread}: shorter clips are zero-padded, longer ones trimmed")
+    elif duration is None:
+        reason = "every clip keeps its own length (the first frames are used)"
+    else:
+        reason = (f"the given duration, {duration:g} s: "
+                  + ("shorter clips are zero-padded, longer ones trimmed" if pad else
+                     f"only clips of {duration:g} s (+/- {config.tolerance:g} s) are kept"))
+    frames = config.frames
+    if frames == AUTO:
+        basis = duration
+        if basis is None:
+            lengths = clip_lengths(clips) if lengths is None else lengths
+            basis = float(np.median(lengths)) if lengths else 4 * FRAME_SECONDS
+        frames = int(min(MAX_FRAMES, max(1, np.floor(basis / FRAME_SECONDS + 1e-6))))
+        reason += f"; {frames} frame(s) of 0.96 s fit in {basis:g} s"
+    elif source != "given" and duration is not None and duration + 1e-9 < frames * FRAME_SECONDS:
+        duration = round(frames * FRAME_SECONDS, 2)  # the given frames need this much audio
+        reason += f", raised to {duration:g} s for the {frames} frames asked for"
+    resolved = replace(config, duration=duration, frames=int(frames), pad=pad)
+    return resolved, ClipPolicy(duration=duration, frames=int(frames), pad=pad, source=source,
+                                reason=reason)
 
 
 # ---------------------------------------------------------------------------- log-mel front end
@@ -419,7 +527,10 @@ def extract_clips(source: str | os.PathLike[str] | ClipList, config: ExtractConf
     for item in skipped:
         emit(callback, Log(f"skipped {item.file}: {item.reason}", level="warning"))
     emit(callback, Progress(0.0, f"found {len(clips.clips)} clips ({clips.layout} layout); "
-                                 f"loading the {config.extractor} extractor", stage="extract"))
+                                 "deciding the clip length", stage="extract"))
+    config, policy = clip_policy(clips, config)
+    emit(callback, Log(f"clip length: {policy.reason}"))
+    emit(callback, Progress(0.0, f"loading the {config.extractor} extractor", stage="extract"))
     extractor = EXTRACTORS[config.extractor](config)
     clip_config = config.clip_config()
     # Clips per network pass: batch_size examples (64 -> 16 clips of 4 frames).
@@ -427,6 +538,7 @@ def extract_clips(source: str | os.PathLike[str] | ClipList, config: ExtractConf
     rows: list[np.ndarray] = []
     kept: list[ClipRef] = []
     durations: list[float] = []
+    kept_lengths: list[float] = []  # source seconds of the clips that were used
     pending: list[np.ndarray] = []
     pending_refs: list[ClipRef] = []
     total = len(clips.clips)
@@ -447,6 +559,7 @@ def extract_clips(source: str | os.PathLike[str] | ClipList, config: ExtractConf
             try:
                 pending.append(_clip_examples(ref, config, clip_config, durations))
                 pending_refs.append(ref)
+                kept_lengths.append(durations[-1])
             except ClipRejected as exc:
                 skipped.append(Skipped(ref.id or str(ref.path), str(exc).split(": ", 1)[-1]))
                 emit(callback, Log(f"skipped {exc}", level="warning"))
@@ -469,6 +582,7 @@ def extract_clips(source: str | os.PathLike[str] | ClipList, config: ExtractConf
         ids=[str(r.path.absolute()) for r in kept],
         folds=np.array([r.fold for r in kept]) if all(r.fold is not None for r in kept) else None,
         attrs=_attrs(config, extractor, clips, skipped, durations))
+    data.attrs.update(_policy_attrs(policy, kept_lengths, config.tolerance))
     data.check_finite("extracted features")
     _attach_scaler(data, config.test_folds)
     emit(callback, Progress(1.0, f"extracted {data.n_samples} clips, skipped {len(skipped)}",
@@ -483,11 +597,15 @@ def _clip_examples(ref: ClipRef, config: ExtractConfig, clip_config: ClipConfig,
     Its source duration is appended to ``durations`` as soon as the file decodes,
     so the histogram also counts clips the duration filter then rejects.
     """
-    waveform, rate = read_audio(ref.path)
-    duration = waveform.shape[0] / rate
-    durations.append(duration)
-    clip = prepare_waveform(waveform, rate, clip_config, name=ref.id or ref.path.name)
     needed = samples_for_frames(config.frames, config.sample_rate)
+    # Decode only what is used (bounded memory for long recordings): the kept duration,
+    # or the first frames when clips keep their own length.
+    head = (config.duration + config.tolerance if config.duration is not None
+            else needed / config.sample_rate) + 0.05
+    waveform, rate, duration = read_audio_head(ref.path, head)
+    durations.append(duration)
+    clip = prepare_waveform(waveform, rate, clip_config, name=ref.id or ref.path.name,
+                            source_duration=duration)
     wave = clip.waveform
     if wave.shape[0] < needed:
         if not (config.pad or config.duration is not None):
@@ -521,6 +639,18 @@ def _attrs(config: ExtractConfig, extractor: Extractor, clips: ClipList,
         "duration_histogram": {"edges": [round(float(e), 4) for e in edges],
                                "counts": [int(c) for c in counts]},
         **extractor.attrs()}
+
+
+def _policy_attrs(policy: ClipPolicy, kept_lengths: list[float],
+                  tolerance: float) -> dict[str, Any]:
+    """The derived clip policy and how many used clips were padded or trimmed to it."""
+    lengths = np.asarray(kept_lengths, dtype=np.float64)
+    n_padded = n_trimmed = 0
+    if policy.pad and policy.duration is not None and lengths.size:
+        n_padded = int((lengths < policy.duration - tolerance).sum())
+        n_trimmed = int((lengths > policy.duration + tolerance).sum())
+    return {"duration_policy": policy.source, "duration_reason": policy.reason,
+            "n_padded": n_padded, "n_trimmed": n_trimmed}
 
 
 def _attach_scaler(data: FeatureSet, test_folds: tuple[int, ...]) -> None:
@@ -582,6 +712,9 @@ def summary(result: Extraction, out: Path, ref: str, *, max_skipped: int = 200) 
         "n_features": data.n_features, "n_classes": data.n_classes,
         "class_counts": {name: int(c) for name, c in zip(data.class_names, counts)},
         "extractor": data.attrs.get("extractor"), "layout": data.attrs.get("layout"),
+        "duration": data.attrs.get("duration"), "frames": data.attrs.get("frames"),
+        "duration_policy": data.attrs.get("duration_reason"),
+        "n_padded": data.attrs.get("n_padded", 0), "n_trimmed": data.attrs.get("n_trimmed", 0),
         "n_skipped": len(result.skipped),
         "skipped": [s.to_dict() for s in result.skipped[:max_skipped]],
         "seconds": round(result.seconds, 2),

@@ -60,6 +60,7 @@ class ClipList:
     layout: str
     root: Path
     skipped: list[Skipped] = field(default_factory=list)
+    clip_seconds: float | None = None  # the layout's own clip length (ESC-50: 5 s), if it has one
 
     @property
     def has_folds(self) -> bool:
@@ -172,11 +173,14 @@ class _Official:
     target: str
     name: str
     folder: str  # clip folder under the root; "{fold}" is filled from the fold column
+    clip_seconds: float  # the dataset's clip length: every clip lasts it, or at most it
 
 
 _OFFICIAL = {  # checked in this order
-    "urbansound8k": _Official(US8K_CSV, "slice_file_name", "classID", "class", "audio/fold{fold}"),
-    "esc50": _Official(ESC50_CSV, "filename", "target", "category", "audio"),
+    # UrbanSound8K slices last at most 4 s (7077 of 8732 exactly 4 s); ESC-50 clips all 5 s.
+    "urbansound8k": _Official(US8K_CSV, "slice_file_name", "classID", "class", "audio/fold{fold}",
+                              4.0),
+    "esc50": _Official(ESC50_CSV, "filename", "target", "category", "audio", 5.0),
 }
 
 
@@ -195,7 +199,7 @@ def _from_official(root: Path, layout: str) -> ClipList:
             skipped.append(Skipped(str(rel), f"listed in {meta.csv.name} but missing on disk"))
             continue
         clips.append(ClipRef(path, int(row[meta.target]), fold, str(rel)))
-    return ClipList(clips, names, layout, root, skipped)
+    return ClipList(clips, names, layout, root, skipped, clip_seconds=meta.clip_seconds)
 
 
 def _from_csv(csv_path: Path, root: Path, *, layout: str) -> ClipList:
