@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pages.common.classroom_ui import classroom_sidebar
 from pages.common.navigation import navigation
 
 st.set_page_config(page_title="synth", page_icon=":material/graphic_eq:", layout="wide")
+classroom_sidebar()
 navigation().run()

@@ -36,6 +36,8 @@ VERBS: dict[str, str] = {
     "evaluate": "synth_core.commands.evaluate",
     "augment-benchmark": "synth_core.commands.augment_benchmark",
     "worker": "synth_core.commands.worker",
+    "jobs": "synth_core.commands.jobs",
+    "tune-worker": "synth_core.commands.tune_worker",
     "check": "synth_core.commands.check",
 }
 

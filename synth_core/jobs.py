@@ -8,9 +8,12 @@ A job is a folder ``jobs/<id>/`` holding
     log.txt        the worker's log and stderr
     cancel         present once the user asked to cancel (written by the page only)
 
-:func:`submit_job` starts ``python -m synth_core worker <id>`` in its own
-process session, so the job outlives a widget click, a page switch, a browser
-refresh and a restart of the Streamlit server. Pages find jobs again with
+:func:`submit_job` puts the job in the queue (:mod:`synth_core.job_queue`:
+first in first out, a bounded number running at once, a per-owner limit on
+waiting jobs) and starts a worker (``synth_core.commands.worker``) in its own
+process session; the worker waits as "queued" until its turn, then runs. So
+the job outlives a widget click, a page switch, a browser refresh and a
+restart of the Streamlit server. Pages find jobs again with
 :func:`list_jobs` / :func:`get_job`, never through session state. Each file has
 one writer, and every write is atomic.
 
@@ -38,9 +41,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from synth_core.errors import InputError, JobCancelled, SynthError
+from synth_core import job_queue
+from synth_core.errors import DamagedError, InputError, JobCancelled, SynthError
 from synth_core.events import EpochEnd, Event, Log, Progress, event_to_dict
-from synth_core.workspace import Workspace, atomic_write_json, read_json, safe_name
+from synth_core.workspace import Damaged, Workspace, atomic_write_json, read_json, safe_name
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +63,7 @@ JOB_KINDS: dict[str, str] = {
 
 ACTIVE_STATES = ("queued", "running")  # then "done", "failed" or "cancelled"
 _STATUS_INTERVAL_S = 0.25  # at most ~4 status writes a second
+_QUEUE_POLL_S = 0.5        # how often a waiting worker looks at the queue
 
 
 @dataclass
@@ -78,6 +83,9 @@ class JobStatus:
     result: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    owner: str = ""                    # classroom code of the session that submitted it
+    position: int | None = None        # while queued: jobs ahead of this one
+    estimate_s: float | None = None    # while queued: rough wait before it starts
 
     @property
     def is_active(self) -> bool:
@@ -98,29 +106,45 @@ def _job_dir(workspace: Workspace, job_id: str) -> Path:
 
 def submit_job(workspace: Workspace, kind: str, params: dict[str, Any], *, title: str = "",
                target: str | None = None) -> JobStatus:
-    """Start a job of ``kind`` in a background process and return its first status.
+    """Queue a job of ``kind``, start its worker process and return its first status.
 
     ``target`` ("module:function") overrides the registry entry; tests use it.
+    Refused (InputError) when the owner already has ``max_queued()`` jobs waiting.
     """
     if kind not in JOB_KINDS and target is None:
         raise InputError(f"unknown job kind {kind!r}; choose one of {sorted(JOB_KINDS)}")
     job_id = f"{_dt.datetime.now():%Y%m%d-%H%M%S}-{safe_name(kind)}-{secrets.token_hex(3)}"
     job_dir = _job_dir(workspace, job_id)
-    job_dir.mkdir(parents=True)
-    spec = {"id": job_id, "kind": kind, "title": title or kind, "params": params,
-            "target": target or JOB_KINDS[kind], "created": _now()}
-    # JSON round trip now, so a non-serialisable param fails here, not in the worker.
-    atomic_write_json(job_dir / "spec.json", spec)
-    status = JobStatus(id=job_id, kind=kind, title=spec["title"], created=spec["created"],
-                       params=params, message="waiting for the worker to start")
-    atomic_write_json(job_dir / "status.json", status.__dict__)
+    with job_queue.locked(workspace):
+        queue = job_queue.read_queue(workspace, is_waiting=is_waiting)
+        mine = sum(1 for entry in queue.waiting if entry.owner == workspace.owner)
+        limit = job_queue.max_queued()
+        if mine >= limit:
+            who = f"session {workspace.owner!r}" if workspace.owner else "this workspace"
+            raise InputError(f"{who} already has {mine} jobs waiting in the queue (the limit is "
+                             f"{limit}); wait until one starts, or cancel one on its page "
+                             f"(`python -m synth_core jobs` lists them)")
+        job_dir.mkdir(parents=True)
+        spec = {"id": job_id, "kind": kind, "title": title or kind, "params": params,
+                "target": target or JOB_KINDS[kind], "created": _now(), "owner": workspace.owner}
+        # JSON round trip now, so a non-serialisable param fails here, not in the worker.
+        atomic_write_json(job_dir / "spec.json", spec)
+        status = JobStatus(id=job_id, kind=kind, title=spec["title"], created=spec["created"],
+                           params=params, owner=workspace.owner, position=len(queue.waiting),
+                           message="queued: waiting for the worker to start")
+        atomic_write_json(job_dir / "status.json", status.__dict__)
+        folder = str(job_dir.relative_to(workspace.queue_dir.parent))
+        queue.waiting.append(job_queue.QueueEntry(job_id, workspace.owner, kind, folder))
+        job_queue.write_queue(workspace, queue)
     log = open(job_dir / "log.txt", "ab")
     env = dict(os.environ)
     # The worker must import synth_core from this checkout even when started elsewhere.
     root = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    owner = ["--owner", workspace.owner] if workspace.owner else []
     proc = subprocess.Popen(
-        [sys.executable, "-m", "synth_core", "--workspace", str(workspace.root), "worker", job_id],
+        [sys.executable, "-m", "synth_core.commands.worker", "--workspace", str(workspace.base),
+         *owner, job_id],
         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
         start_new_session=True, cwd=root)
     log.close()
@@ -129,13 +153,40 @@ def submit_job(workspace: Workspace, kind: str, params: dict[str, Any], *, title
     return status
 
 
-def get_job(workspace: Workspace, job_id: str) -> JobStatus:
-    """Current status of a job; a job whose worker died is reported as failed."""
-    job_dir = _job_dir(workspace, job_id)
-    data = read_json(job_dir / "status.json")
+def is_waiting(job_dir: Path) -> bool:
+    """True while the job in ``job_dir`` waits in the queue (queued, worker alive, not cancelled)."""
+    if (job_dir / "cancel").exists():
+        return False
+    try:
+        return _status_of(job_dir).state == "queued"
+    except (SynthError, OSError):
+        return False
+
+
+def _damaged_job(job_dir: Path, reason: str) -> Damaged:
+    return Damaged("job", job_dir, reason,
+                   f"delete the folder {job_dir} (its job can no longer be followed), and start "
+                   "the job again if you still need its result")
+
+
+def _status_of(job_dir: Path) -> JobStatus:
+    """The status in ``job_dir``; DamagedError when the file is cut or not a status record."""
+    try:
+        data = read_json(job_dir / "status.json")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DamagedError(_damaged_job(job_dir, f"status.json is not valid JSON ({exc}); it "
+                                        "was cut while being written or edited")) from exc
     if data is None:
-        raise InputError(f"no job {job_id!r} in {workspace.jobs_dir}; it may have been deleted")
-    status = JobStatus(**{k: v for k, v in data.items() if k in JobStatus.__dataclass_fields__})
+        raise InputError(f"no job {job_dir.name!r} in {job_dir.parent}; it may have been deleted")
+    try:
+        if not isinstance(data, dict):
+            raise TypeError(f"a {type(data).__name__}, not an object")
+        status = JobStatus(**{k: v for k, v in data.items() if k in JobStatus.__dataclass_fields__})
+        if not isinstance(status.state, str) or not isinstance(status.id, str):
+            raise TypeError("state or id is not text")
+    except TypeError as exc:
+        raise DamagedError(_damaged_job(job_dir, f"status.json is not a job status ({exc})")
+                           ) from exc
     if status.is_active:
         created = _parse_time(status.created)
         if status.pid is not None and not pid_alive(status.pid):
@@ -149,24 +200,43 @@ def get_job(workspace: Workspace, job_id: str) -> JobStatus:
     return status
 
 
+def get_job(workspace: Workspace, job_id: str) -> JobStatus:
+    """Current status of a job; a job whose worker died is reported as failed.
+
+    A status file that cannot be read raises :class:`DamagedError` (its record
+    says how to remove the job's folder).
+    """
+    return _status_of(_job_dir(workspace, job_id))
+
+
 def list_jobs(workspace: Workspace, kind: str | None = None, *, limit: int | None = None
               ) -> list[JobStatus]:
-    """Jobs in the workspace, newest first, optionally of one kind."""
+    """Jobs in the workspace, newest first, optionally of one kind (damaged ones left out)."""
+    return scan_jobs(workspace, kind, limit=limit)[0]
+
+
+def scan_jobs(workspace: Workspace, kind: str | None = None, *, limit: int | None = None
+              ) -> tuple[list[JobStatus], list[Damaged]]:
+    """Jobs that can be read (newest first), and the damaged job records beside them."""
     if not workspace.jobs_dir.is_dir():
-        return []
-    jobs = []
+        return [], []
+    jobs: list[JobStatus] = []
+    damaged: list[Damaged] = []
     for job_dir in sorted(workspace.jobs_dir.iterdir(), reverse=True):
-        if not (job_dir / "status.json").is_file():
+        if not job_dir.is_dir() or not (job_dir / "status.json").is_file():
             continue
         try:
-            status = get_job(workspace, job_dir.name)
-        except (InputError, json.JSONDecodeError):
+            status = _status_of(job_dir)
+        except DamagedError as exc:
+            damaged.append(exc.damaged)
             continue
+        except InputError:
+            continue  # deleted meanwhile
         if kind is None or status.kind == kind:
             jobs.append(status)
         if limit is not None and len(jobs) >= limit:
             break
-    return jobs
+    return jobs, damaged
 
 
 def cancel_job(workspace: Workspace, job_id: str) -> None:
@@ -281,34 +351,53 @@ def _json_default(obj: Any) -> Any:
 
 
 def run_worker(workspace: Workspace, job_id: str) -> int:
-    """Run one job in this process (the body of ``python -m synth_core worker``)."""
+    """Run one job in this process (the body of ``python -m synth_core worker``).
+
+    The worker first waits in the queue (state "queued", with its position and a
+    wait estimate in the status) until its job is first in line and a run slot
+    is free; then it sets its torch/BLAS threads and runs the job function.
+    """
     job_dir = _job_dir(workspace, job_id)
-    spec = read_json(job_dir / "spec.json")
-    if spec is None:
+    try:
+        spec = read_json(job_dir / "spec.json")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DamagedError(_damaged_job(job_dir, f"spec.json is not valid JSON ({exc})")) from exc
+    if not isinstance(spec, dict) or "target" not in spec:
         raise InputError(f"no job {job_id!r} in {workspace.jobs_dir}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
                         stream=sys.stdout, force=True)
     def _on_sigterm(signum: int, frame: Any) -> None:
         raise JobCancelled(f"job {job_id} was cancelled")
 
-    # Before the status says "running" (which is when Cancel may send SIGTERM): an early
+    # Before the status names this process (which is when Cancel may send SIGTERM): an early
     # SIGTERM must become a cancellation, not kill the worker and read as a failure.
     signal.signal(signal.SIGTERM, _on_sigterm)
     status = get_job(workspace, job_id)
-    status.state, status.pid, status.started = "running", os.getpid(), _now()
-    status.message = "starting"
+    status.pid, status.owner = os.getpid(), str(spec.get("owner", workspace.owner))
     ctx = JobContext(workspace, job_id, status)
     code = 0
+    slot: job_queue.Slot | None = None
+    began = 0.0
     try:
         ctx.write_status(force=True)
-        ctx.check_cancelled()
+        slot = _wait_for_turn(workspace, job_id, status, ctx, kind=str(spec.get("kind", "")))
+        threads = job_queue.worker_threads()
+        job_queue.set_worker_threads(threads)
+        status.state, status.started, status.message = "running", _now(), "starting"
+        status.position = status.estimate_s = None
+        ctx.write_status(force=True)
+        ctx.log(f"running in slot {slot.index + 1} of {job_queue.max_workers()} with "
+                f"{threads} thread(s)")
+        began = time.monotonic()
         fn = _resolve(spec["target"])
+        job_queue.set_worker_threads(threads)  # torch may have been imported just now
         result = fn(spec.get("params", {}), ctx)
         status.state, status.progress = "done", 1.0
         status.result = result or {}
         status.message = status.result.get("message", "finished")
     except JobCancelled:
         status.state, status.message = "cancelled", "cancelled by the user"
+        status.position = status.estimate_s = None
         ctx.log("cancelled by the user", level="warning")
         code = 3
     except SynthError as exc:
@@ -325,7 +414,70 @@ def run_worker(workspace: Workspace, job_id: str) -> int:
         status.finished = _now()
         ctx.write_status(force=True)
         ctx.close()
+        if slot is not None:
+            slot.release()
+        if status.state == "done" and began:
+            _record_duration(workspace, status.kind, time.monotonic() - began)
     return code
+
+
+def _wait_for_turn(workspace: Workspace, job_id: str, status: JobStatus, ctx: "JobContext", *,
+                   kind: str) -> job_queue.Slot:
+    """Wait (state "queued") until this job is first in line and a run slot is free."""
+    folder = str(_job_dir(workspace, job_id).relative_to(workspace.queue_dir.parent))
+    shown: tuple[Any, ...] = ()
+    while True:
+        ctx.check_cancelled()
+        slot = None
+        with job_queue.locked(workspace):
+            queue = job_queue.read_queue(workspace, is_waiting=is_waiting)
+            position = queue.position(job_id)
+            if position is None:  # dropped from a rebuilt or edited queue file: back in line
+                queue.waiting.append(job_queue.QueueEntry(job_id, status.owner, kind, folder))
+                position = len(queue.waiting) - 1
+            if position == 0:
+                slot = job_queue.try_slot(workspace)
+                if slot is not None:
+                    queue.waiting.pop(0)
+            job_queue.write_queue(workspace, queue)
+        if slot is not None:
+            return slot
+        estimate = queue.estimate_seconds(position, kind)
+        if (position, estimate) != shown:
+            shown = (position, estimate)
+            status.position, status.estimate_s = position, estimate
+            ahead = ("next in line" if position == 0 else
+                     f"{position} job{'s' if position > 1 else ''} ahead")
+            wait = f", about {_duration(estimate)}" if estimate is not None else ""
+            status.message = f"queued: {ahead}{wait} ({job_queue.max_workers()} run at once)"
+            ctx.write_status(force=True)
+        time.sleep(_QUEUE_POLL_S)
+
+
+def _record_duration(workspace: Workspace, kind: str, seconds: float) -> None:
+    """Remember how long a finished job ran (the queue's wait estimates use it)."""
+    try:
+        with job_queue.locked(workspace):
+            queue = job_queue.read_queue(workspace, is_waiting=is_waiting)
+            queue.recent.append({"kind": kind, "seconds": round(seconds, 2)})
+            job_queue.write_queue(workspace, queue)
+    except OSError as exc:  # a full disk must not turn a finished job into a failed one
+        logger.warning("could not record the job's duration: %s", exc)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    return f"{round(seconds / 60)} min"
+
+
+def queue_positions(workspace: Workspace) -> tuple[dict[str, int], str]:
+    """Waiting job id -> place in line (0 = next), and a note when the queue file was rebuilt."""
+    with job_queue.locked(workspace):
+        queue = job_queue.read_queue(workspace, is_waiting=is_waiting)
+        if queue.note:
+            job_queue.write_queue(workspace, queue)
+    return {entry.id: k for k, entry in enumerate(queue.waiting)}, queue.note
 
 
 def _resolve(target: str) -> Callable[[dict[str, Any], JobContext], dict[str, Any]]:

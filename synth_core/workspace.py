@@ -8,6 +8,8 @@ Layout (see DESIGN.md)::
     jobs/<id>/              background jobs: spec.json, status.json, events.jsonl, log
     cache/                  t-SNE maps etc., keyed by content hash
     uploads/                unpacked uploads
+    jobs/queue.json         the job queue (FIFO, shared by every owner) and jobs/.slots/
+    users/<code>/           classroom mode: one owner's runs, studies, sets, uploads, jobs
 
 The folder is ``./workspace`` unless ``SYNTH_WORKSPACE`` or ``--workspace``
 names another. Writes go through :func:`atomic_write_bytes` so that a crash or a
@@ -31,14 +33,69 @@ from synth_core.errors import InputError, StorageError
 
 ENV_VAR = "SYNTH_WORKSPACE"
 DEFAULT_ROOT = "workspace"
+CLASSROOM_ENV = "SYNTH_CLASSROOM"   # "1": each browser session gets its own users/<code>/ folder
+USERS_DIR = "users"
+_OWNER_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{1,30}[a-z0-9]$")
 _SAFE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 @dataclass(frozen=True)
 class Workspace:
-    """Paths inside one workspace folder. Create with :func:`get_workspace`."""
+    """Paths inside one workspace folder. Create with :func:`get_workspace`.
+
+    In classroom mode each browser session works in ``users/<code>/`` of the
+    server's workspace (:meth:`for_owner`): runs, studies, generated sets, uploads
+    and jobs live there, while the datasets the teacher imported into the
+    server's own ``datasets/`` are visible read-only (``shared``). Everything
+    else calls the same properties, so pages need not know which mode runs.
+    """
 
     root: Path
+    shared: Path | None = None   # the server's workspace when this is an owner's folder
+    owner: str = ""              # classroom code; "" = the one user of a plain workspace
+
+    @property
+    def base(self) -> Path:
+        """The server's workspace folder (the root itself unless this is an owner's folder)."""
+        return self.shared if self.shared is not None else self.root
+
+    @property
+    def queue_dir(self) -> Path:
+        """Where the job queue and its worker slots live: shared by every owner."""
+        return self.base / "jobs"
+
+    @property
+    def users_dir(self) -> Path:
+        return self.base / USERS_DIR
+
+    @property
+    def shared_datasets_dir(self) -> Path | None:
+        """The teacher's datasets, read-only for an owner; None for a plain workspace."""
+        return self.shared / "datasets" if self.shared is not None else None
+
+    def for_owner(self, code: str) -> "Workspace":
+        """The folder of classroom owner ``code`` inside this (the server's) workspace."""
+        checked = check_owner_code(code)
+        base = self.base
+        return Workspace(base / USERS_DIR / checked, shared=base, owner=checked).ensure()
+
+    def owners(self) -> list[str]:
+        """Codes of the owners that have a folder in this workspace."""
+        users = self.users_dir
+        return sorted(p.name for p in users.iterdir() if p.is_dir()) if users.is_dir() else []
+
+    def is_own(self, path: str | os.PathLike[str]) -> bool:
+        """True when ``path`` lies in this owner's own folder (always True for a plain workspace)."""
+        if self.shared is None:
+            return True
+        return Path(path).absolute().is_relative_to(self.root.absolute())
+
+    def check_own(self, path: str | os.PathLike[str], *, what: str = "item") -> None:
+        """Refuse to rename or delete something that is not this owner's (the teacher's data)."""
+        if not self.is_own(path):
+            raise InputError(f"{what} {Path(path).name!r} is shared by the teacher and read-only "
+                             f"for {self.owner!r}; only your own items can be renamed or deleted "
+                             "(save a copy under a new name to change it)")
 
     @property
     def datasets_dir(self) -> Path:
@@ -54,7 +111,8 @@ class Workspace:
 
     @property
     def cache_dir(self) -> Path:
-        return self.root / "cache"
+        # Keyed by content hash, so owners share it (embedded datasets are built once).
+        return self.base / "cache"
 
     @property
     def uploads_dir(self) -> Path:
@@ -85,9 +143,17 @@ class Workspace:
         return self
 
     def dataset_path(self, name: str) -> Path:
-        """Path of the workspace dataset called ``name`` (sanitised)."""
+        """Path of the workspace dataset called ``name`` (sanitised).
+
+        An owner's own dataset of that name wins; else the teacher's shared one
+        when it exists; else where the owner's own one would be written.
+        """
         stem = safe_name(name.removesuffix(".h5"))
-        return self.datasets_dir / f"{stem}.h5"
+        own = self.datasets_dir / f"{stem}.h5"
+        shared = self.shared_datasets_dir
+        if shared is not None and not own.exists() and (shared / f"{stem}.h5").is_file():
+            return shared / f"{stem}.h5"
+        return own
 
     def inside(self, *parts: str | os.PathLike[str]) -> Path:
         """Join ``parts`` under the root, refusing anything that escapes it."""
@@ -100,9 +166,13 @@ class Workspace:
         return path
 
     def list_datasets(self) -> list[Path]:
-        if not self.datasets_dir.is_dir():
-            return []
-        return sorted(self.datasets_dir.glob("*.h5"))
+        """Feature files by name: the owner's own, then the teacher's shared ones not shadowed."""
+        own = sorted(self.datasets_dir.glob("*.h5")) if self.datasets_dir.is_dir() else []
+        shared = self.shared_datasets_dir
+        if shared is None or not shared.is_dir():
+            return own
+        names = {p.name for p in own}
+        return own + [p for p in sorted(shared.glob("*.h5")) if p.name not in names]
 
     def list_runs(self) -> list[Path]:
         """Run folders that finished saving (they hold config.json), newest first."""
@@ -116,6 +186,29 @@ def get_workspace(root: str | os.PathLike[str] | None = None) -> Workspace:
     """The workspace at ``root``, else ``$SYNTH_WORKSPACE``, else ``./workspace``."""
     chosen = root or os.environ.get(ENV_VAR) or DEFAULT_ROOT
     return Workspace(Path(chosen).expanduser().absolute()).ensure()
+
+
+def classroom_enabled() -> bool:
+    """True when ``SYNTH_CLASSROOM`` asks for one folder per browser session."""
+    return os.environ.get(CLASSROOM_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def check_owner_code(code: str) -> str:
+    """A classroom code as stored: 3-32 lower-case letters, digits and inner dashes."""
+    text = str(code).strip().lower()
+    if not _OWNER_CODE.match(text):
+        raise InputError(f"classroom code {str(code)[:40]!r} is not valid: use 3 to 32 letters, "
+                         "digits or dashes (not at either end), e.g. fox-42")
+    return text
+
+
+def new_owner_code() -> str:
+    """A fresh short code that is easy to read aloud and type (e.g. 'k7m-q2p')."""
+    import secrets
+
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i
+    pick = lambda n: "".join(secrets.choice(alphabet) for _ in range(n))  # noqa: E731
+    return f"{pick(3)}-{pick(3)}"
 
 
 def safe_name(name: str, *, default: str = "unnamed", max_length: int = 80) -> str:

@@ -25,3 +25,11 @@ def refuse(params: dict, ctx) -> dict:
 
 def crash(params: dict, ctx) -> dict:
     raise RuntimeError("boom")
+
+
+def threads(params: dict, ctx) -> dict:
+    """Report the thread settings the queue gave this worker."""
+    import os
+
+    return {name: os.environ.get(name) for name in
+            ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}

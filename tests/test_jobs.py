@@ -78,3 +78,155 @@ def test_job_dead_worker_reported_failed(workspace):
 def test_submit_job_unknown_kind_refused(workspace):
     with pytest.raises(InputError, match="unknown job kind"):
         submit_job(workspace, "nope", {})
+
+
+# ----------------------------------------------------------------------------- the queue
+
+def _wait_state(workspace, job_id, state, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = get_job(workspace, job_id)
+        if status.state == state:
+            return status
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} never reached {state}: {get_job(workspace, job_id)}")
+
+
+def test_queue_runs_one_at_a_time_first_in_first_out(workspace, monkeypatch):
+    monkeypatch.setenv("SYNTH_MAX_WORKERS", "1")
+    jobs = [submit_job(workspace, "count", {"n": 4, "delay": 0.1},
+                       target="tests.job_targets:count") for _ in range(3)]
+    second = _wait_state(workspace, jobs[1].id, "queued")
+    _wait_state(workspace, jobs[0].id, "running")
+    deadline = time.monotonic() + 10
+    while get_job(workspace, jobs[2].id).position != 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    third = get_job(workspace, jobs[2].id)
+    assert third.state == "queued" and third.position == 1 and "1 job ahead" in third.message
+    assert [j.position for j in jobs] == [0, 1, 2]  # places in line at submit time
+    assert second.state == "queued"
+    done = [wait_for_job(workspace, j.id, timeout=60) for j in jobs]
+    assert [s.state for s in done] == ["done"] * 3
+    spans = [(s.started, s.finished) for s in done]
+    assert spans == sorted(spans)  # FIFO
+    for (_, end), (start, _) in zip(spans, spans[1:]):
+        assert start >= end  # never two at once (timestamps to the second)
+    # Finished jobs feed the wait estimate of the next ones.
+    from synth_core.job_queue import read_queue
+    assert len(read_queue(workspace, is_waiting=lambda p: False).recent) == 3
+
+
+def test_queue_cancel_while_queued(workspace, monkeypatch):
+    monkeypatch.setenv("SYNTH_MAX_WORKERS", "1")
+    first = submit_job(workspace, "count", {"n": 100, "delay": 0.05},
+                       target="tests.job_targets:count")
+    waiting = submit_job(workspace, "count", {"n": 1}, target="tests.job_targets:count")
+    _wait_state(workspace, first.id, "running")
+    _wait_state(workspace, waiting.id, "queued")
+    cancel_job(workspace, waiting.id)
+    assert wait_for_job(workspace, waiting.id, timeout=30).state == "cancelled"
+    cancel_job(workspace, first.id)
+    assert wait_for_job(workspace, first.id, timeout=30).state == "cancelled"
+
+
+def test_queue_limit_per_owner_refuses_with_a_message(workspace, monkeypatch):
+    monkeypatch.setenv("SYNTH_MAX_WORKERS", "1")
+    monkeypatch.setenv("SYNTH_MAX_QUEUED", "2")
+    student = workspace.for_owner("fox-42")
+    jobs = [submit_job(student, "count", {"n": 50, "delay": 0.05},
+                       target="tests.job_targets:count") for _ in range(2)]
+    with pytest.raises(InputError, match="already has 2 jobs waiting.*limit is 2"):
+        submit_job(student, "count", {"n": 1}, target="tests.job_targets:count")
+    other = submit_job(workspace.for_owner("owl-7"), "count", {"n": 1},
+                       target="tests.job_targets:count")  # another session is not held back
+    assert get_job(workspace.for_owner("owl-7"), other.id).owner == "owl-7"
+    for job in jobs:
+        cancel_job(student, job.id)
+    for job in jobs:
+        assert wait_for_job(student, job.id, timeout=30).state == "cancelled"
+    assert wait_for_job(workspace.for_owner("owl-7"), other.id, timeout=60).state == "done"
+
+
+def test_queue_damaged_file_is_rebuilt_from_status_files(workspace, monkeypatch):
+    from synth_core.jobs import queue_positions
+
+    monkeypatch.setenv("SYNTH_MAX_WORKERS", "1")
+    first = submit_job(workspace, "count", {"n": 40, "delay": 0.05},
+                       target="tests.job_targets:count")
+    second = submit_job(workspace, "count", {"n": 1}, target="tests.job_targets:count")
+    _wait_state(workspace, first.id, "running")
+    (workspace.jobs_dir / "queue.json").write_text('{"waiting": [{"id": ', encoding="utf-8")
+    positions, note = queue_positions(workspace)
+    assert positions == {second.id: 0}
+    assert "damaged" in note and "rebuilt" in note
+    assert wait_for_job(workspace, second.id, timeout=60).state == "done"
+
+
+def test_worker_threads_times_workers_is_cores(workspace, monkeypatch):
+    from synth_core.job_queue import cores
+
+    monkeypatch.setenv("SYNTH_MAX_WORKERS", "1")
+    job = submit_job(workspace, "x", {}, target="tests.job_targets:threads")
+    result = wait_for_job(workspace, job.id, timeout=60).result
+    assert result == dict.fromkeys(("OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                                    "OPENBLAS_NUM_THREADS"), str(cores()))
+
+
+def test_queue_settings_refuse_bad_values(monkeypatch):
+    from synth_core.job_queue import max_workers
+
+    monkeypatch.setenv("SYNTH_MAX_WORKERS", "zero")
+    with pytest.raises(InputError, match="SYNTH_MAX_WORKERS='zero'.*positive whole number"):
+        max_workers()
+
+
+def test_damaged_status_file_is_listed_not_raised(workspace):
+    from synth_core.errors import DamagedError
+    from synth_core.jobs import scan_jobs
+
+    good = submit_job(workspace, "count", {"n": 1}, target="tests.job_targets:count")
+    wait_for_job(workspace, good.id, timeout=60)
+    bad = workspace.jobs_dir / "20260101-000000-train-abcdef"
+    bad.mkdir()
+    (bad / "status.json").write_text('{"id": "20260101-000000-train-abcdef", "state": "runn',
+                                     encoding="utf-8")
+    jobs, damaged = scan_jobs(workspace)
+    assert [j.id for j in jobs] == [good.id]
+    assert len(damaged) == 1 and damaged[0].kind == "job"
+    assert "not valid JSON" in damaged[0].message() and "delete the folder" in damaged[0].message()
+    with pytest.raises(DamagedError, match="status.json is not valid JSON"):
+        get_job(workspace, bad.name)
+    (bad / "status.json").write_text('["not", "a", "status"]', encoding="utf-8")
+    assert "not a job status" in scan_jobs(workspace)[1][0].reason
+
+
+def test_jobs_verb_lists_state_owner_and_queue_position(workspace, monkeypatch, capsys):
+    import json
+
+    from synth_core.cli import main
+
+    monkeypatch.setenv("SYNTH_MAX_WORKERS", "1")
+    running = submit_job(workspace, "count", {"n": 100, "delay": 0.05},
+                         target="tests.job_targets:count")
+    fox = workspace.for_owner("fox-42")
+    waiting = submit_job(fox, "count", {"n": 1}, target="tests.job_targets:count")
+    _wait_state(workspace, running.id, "running")
+    broken = workspace.jobs_dir / "20260101-000000-x-000000"
+    broken.mkdir()
+    (broken / "status.json").write_text("{", encoding="utf-8")
+    import argparse
+
+    from synth_core.commands import jobs as jobs_verb
+
+    out = json.loads(json.dumps(jobs_verb.run(argparse.Namespace(active=False, limit=50, json=True),
+                                              workspace, None)))
+    rows = {r["id"]: r for r in out["jobs"]}
+    assert rows[running.id]["state"] == "running" and rows[running.id]["owner"] == ""
+    assert rows[waiting.id] | {"message": ""} == rows[waiting.id] | {
+        "state": "queued", "owner": "fox-42", "position": 0, "message": ""}
+    assert out["workers"] == 1 and out["queued"] == 1
+    assert len(out["damaged"]) == 1 and "20260101-000000-x-000000" in out["damaged"][0]
+    cancel_job(fox, waiting.id)
+    cancel_job(workspace, running.id)
+    assert wait_for_job(fox, waiting.id, timeout=30).state == "cancelled"
+    assert wait_for_job(workspace, running.id, timeout=30).state == "cancelled"

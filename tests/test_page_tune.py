@@ -76,3 +76,26 @@ def test_tune_page_starts_a_three_trial_study_as_a_job(workspace):
     assert not at.exception
     assert at.selectbox(key="tune-study").value == "from-page"
     assert len(at.dataframe[0].value) == 3
+
+
+def test_tune_page_shows_a_queued_job_with_its_place_and_cancels_it(workspace, monkeypatch):
+    import time
+
+    from synth_core.jobs import cancel_job, get_job, submit_job
+
+    monkeypatch.setenv("SYNTH_MAX_WORKERS", "1")
+    blocker = submit_job(workspace, "count", {"n": 400, "delay": 0.05},
+                         target="tests.job_targets:count")
+    queued = submit_job(workspace, "tune", {"n": 1, "config": {"study_name": "waits"}},
+                        target="tests.job_targets:count")
+    deadline = time.monotonic() + 30
+    while get_job(workspace, blocker.id).state != "running" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    at = app_test(PAGE).run()
+    assert not at.exception, at.exception
+    assert any(c.value.startswith("Queued (place in the queue: 1") for c in at.caption)
+    at.button(key="tune-job-cancel").click().run()
+    assert not at.exception
+    assert wait_for_job(workspace, queued.id, timeout=30).state == "cancelled"
+    cancel_job(workspace, blocker.id)
+    assert wait_for_job(workspace, blocker.id, timeout=30).state == "cancelled"

@@ -55,3 +55,58 @@ def test_atomic_write_interrupted_leaves_no_temp_file(tmp_path, monkeypatch):
         atomic_write_bytes(path, b"new")
     assert read_json(path) == {"a": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["x.json"]
+
+
+# ----------------------------------------------------------------------------- classroom owners
+
+def test_for_owner_keeps_own_things_apart_and_shares_teacher_datasets(tmp_path):
+    from synth_core.workspace import get_workspace
+
+    server = get_workspace(tmp_path / "ws")
+    (server.datasets_dir / "teacher.h5").write_bytes(b"x")
+    fox = server.for_owner("Fox-42")
+    owl = server.for_owner("owl-7")
+    assert fox.owner == "fox-42" and fox.root == server.root / "users" / "fox-42"
+    assert fox.runs_dir != owl.runs_dir and fox.jobs_dir != server.jobs_dir
+    assert fox.optuna_db.parent == fox.root and fox.runs_dir.is_dir()
+    assert fox.queue_dir == owl.queue_dir == server.jobs_dir  # one queue for the room
+    assert fox.cache_dir == server.cache_dir
+    assert fox.dataset_path("teacher") == server.datasets_dir / "teacher.h5"
+    assert fox.dataset_path("mine") == fox.datasets_dir / "mine.h5"
+    (fox.datasets_dir / "mine.h5").write_bytes(b"y")
+    assert [p.name for p in fox.list_datasets()] == ["mine.h5", "teacher.h5"]
+    assert [p.name for p in owl.list_datasets()] == ["teacher.h5"]
+    assert server.owners() == ["fox-42", "owl-7"]
+    assert server.for_owner("fox-42").for_owner("owl-7").root == owl.root
+
+
+def test_owner_cannot_rename_or_delete_the_teachers_dataset(tmp_path):
+    from synth_core.data.datasets import delete_dataset, rename_dataset
+    from synth_core.workspace import get_workspace
+
+    server = get_workspace(tmp_path / "ws")
+    (server.datasets_dir / "teacher.h5").write_bytes(b"x")
+    fox = server.for_owner("fox-42")
+    with pytest.raises(InputError, match="shared by the teacher and read-only"):
+        rename_dataset("teacher", "mine", fox)
+    with pytest.raises(InputError, match="read-only"):
+        delete_dataset("teacher", fox)
+    assert (server.datasets_dir / "teacher.h5").is_file()
+    (fox.datasets_dir / "own.h5").write_bytes(b"y")
+    rename_dataset("own", "renamed", fox)
+    assert (fox.datasets_dir / "renamed.h5").is_file()
+
+
+@pytest.mark.parametrize("code", ["", "a", "-fox", "fox-", "../x", "x" * 40, "f o x"])
+def test_owner_code_refuses_bad_codes(tmp_path, code):
+    from synth_core.workspace import get_workspace
+
+    with pytest.raises(InputError, match="classroom code"):
+        get_workspace(tmp_path / "ws").for_owner(code)
+
+
+def test_new_owner_code_is_valid_and_varied():
+    from synth_core.workspace import check_owner_code, new_owner_code
+
+    codes = {new_owner_code() for _ in range(20)}
+    assert len(codes) > 15 and all(check_owner_code(c) == c for c in codes)

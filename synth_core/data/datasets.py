@@ -243,6 +243,7 @@ def rename_dataset(old: str, new: str, workspace: Workspace) -> Path:
     target = workspace.dataset_path(new)
     if not source.is_file():
         raise StorageError(f"no workspace dataset {old!r} to rename")
+    workspace.check_own(source, what="dataset")  # classroom: the teacher's data is read-only
     if target.exists():
         raise StorageError(f"a dataset called {safe_name(new)!r} already exists; pick another name")
     source.rename(target)
@@ -253,4 +254,5 @@ def delete_dataset(name: str, workspace: Workspace) -> None:
     path = workspace.dataset_path(name)
     if not path.is_file():
         raise StorageError(f"no workspace dataset {name!r} to delete")
+    workspace.check_own(path, what="dataset")
     path.unlink()
