@@ -54,6 +54,7 @@ with extract:
                                     help="Full path of a folder on the machine running this app, "
                                          "e.g. /data/UrbanSound8K")
     config = data_ui.extract_config_form()
+    data_ui.show_length_preview(kind, config, server_path=server_path, uploads=uploads)
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
     out_name = c1.text_input("Save as", "my-audio", key="data_extract_name",
                              help="Name of the new workspace dataset")
@@ -73,6 +74,10 @@ with extract:
     if job is not None:
         status = job_panel(job, key="extract")
         result = status.result if status.is_done else {}
+        if result.get("duration_policy"):
+            st.caption(f"Clip length {result['duration']} s, {result['frames']} frame(s): "
+                       f"{result['duration_policy']}. {result.get('n_padded', 0)} clip(s) "
+                       f"padded, {result.get('n_trimmed', 0)} trimmed.")
         if result.get("skipped"):
             with st.expander(f"{result['n_skipped']} file(s) skipped"):
                 st.dataframe(result["skipped"], hide_index=True, width="stretch")

@@ -61,8 +61,8 @@ def test_data_page_extracts_uploaded_zip_in_background(workspace, tmp_path):
     at.radio(key="data_audio_kind").set_value("zip").run()
     at.file_uploader(key="data_audio_zip").set_value(("clips.zip", buffer.getvalue(),
                                                       "application/zip"))
-    at.selectbox(key="data_length_mode").set_value("pad / trim to length")
-    at.number_input(key="data_frames").set_value(1)
+    at.selectbox(key="data_length_mode").set_value("pad").run()  # enables the duration box
+    at.selectbox(key="data_frames").set_value(1)
     at.number_input(key="data_duration").set_value(1.0)
     at.text_input(key="data_extract_name").input("tones")
     at.button(key="data_extract_start").click().run()
@@ -115,3 +115,38 @@ def test_data_page_imports_server_file_as_job(workspace, tmp_path):
     at.run()
     assert read_features(workspace.dataset_path("feats")).n_samples == 4
     assert any("imported 4 rows" in s.value for s in at.success)
+
+
+def test_data_page_shows_clip_length_histogram_and_derived_policy(workspace, tmp_path):
+    from tests.test_audio import write_tone
+
+    for i, seconds in enumerate([0.5, 2.0, 2.0, 9.0]):
+        write_tone(tmp_path / "mix" / "ab"[i % 2] / f"{i}.wav", seconds, 8000)
+    at = app_test("pages/1_Data.py").run()
+    at.radio(key="data_audio_kind").set_value("folder").run()
+    at.text_input(key="data_audio_folder").input(str(tmp_path / "mix")).run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="data_length_mode").value == "auto"
+    assert len(at.get("plotly_chart")) >= 2  # class counts of the preview, and clip lengths
+    caption = " ".join(c.value for c in at.caption)
+    assert "4 clip(s)" in caption and "median" in caption and "2 s" in caption
+
+
+def test_data_page_lists_damaged_dataset_with_remove_button(workspace, blobs):
+    from synth_core.data.datasets import save_dataset
+
+    save_dataset(blobs, "good", workspace)
+    junk = workspace.datasets_dir / "junk.h5"
+    junk.write_bytes(b"not an HDF5 file")
+    at = app_test("pages/1_Data.py").run()
+    assert not at.exception and not at.error
+    warnings = [w.value for w in at.warning]
+    assert any("damaged dataset" in w and "junk.h5" in w and "not a readable HDF5" in w
+               for w in warnings)
+    assert "junk" not in at.selectbox(key="data_dataset_picker").options
+    assert "good" in at.selectbox(key="data_dataset_picker").options
+    assert junk.exists()  # listed, never removed without asking
+    remove = next(b for b in at.button if b.label == "Remove junk.h5")
+    remove.click().run()
+    assert not junk.exists() and workspace.dataset_path("good").exists()
+    assert not any("junk.h5" in w.value for w in at.warning)

@@ -59,10 +59,12 @@ def class_counts_figure(data: FeatureSet) -> go.Figure:
     return fig
 
 
-def duration_figure(hist: dict) -> go.Figure:
+def duration_figure(hist: dict, duration: float | None = None) -> go.Figure:
     edges, counts = np.asarray(hist["edges"]), np.asarray(hist["counts"])
     fig = go.Figure(go.Bar(x=(edges[:-1] + edges[1:]) / 2, y=counts, width=np.diff(edges)))
-    fig.update_layout(title="Clip durations before the duration filter", height=300,
+    if isinstance(duration, (int, float)):
+        fig.add_vline(x=duration, line_dash="dash", annotation_text=f"{duration:g} s used")
+    fig.update_layout(title="Clip lengths of the source files", height=300,
                       xaxis_title="seconds", yaxis_title="clips",
                       margin=dict(l=10, r=10, t=40, b=10))
     return fig
@@ -89,7 +91,11 @@ def show_preview(data: FeatureSet) -> None:
     charts = st.columns(2) if has_hist else [st.container()]
     charts[0].plotly_chart(class_counts_figure(data), width="stretch")
     if has_hist:
-        charts[1].plotly_chart(duration_figure(hist), width="stretch")
+        charts[1].plotly_chart(duration_figure(hist, data.attrs.get("duration")), width="stretch")
+    if data.attrs.get("duration_reason"):
+        st.caption(f"Clip length {data.attrs.get('duration')} s, {data.attrs.get('frames')} "
+                   f"frame(s): {data.attrs['duration_reason']}. {data.attrs.get('n_padded', 0)} "
+                   f"clip(s) padded, {data.attrs.get('n_trimmed', 0)} trimmed.")
     if data.attrs.get("warning"):
         st.warning(str(data.attrs["warning"]))
     choices = ["all"] + data.class_names
@@ -144,35 +150,115 @@ def _show_heatmap(data: FeatureSet, rows: np.ndarray) -> None:
     st.plotly_chart(fig, width="stretch")
 
 
+LENGTH_MODES = {
+    "auto": "from the data (layout length, else median; pad/trim)",
+    "thesis": "UrbanSound8K thesis: only clips of exactly 4 s, 4 frames",
+    "pad": "pad / trim to a duration",
+    "exact": "keep only clips of a duration",
+    "any": "any length",
+}
+
+
 def extract_config_form():
-    """Extractor, frames, duration rule; returns an ExtractConfig (or None on bad input)."""
-    from synth_core.data.extraction import ExtractConfig, missing_weights_message
+    """Extractor, frames, clip length rule; returns an ExtractConfig (or None on bad input)."""
+    from synth_core.data.extraction import (AUTO, EXTRACT_PRESETS, ExtractConfig,
+                                            missing_weights_message)
 
     c1, c2, c3, c4 = st.columns(4)
     extractor = c1.selectbox(
         "Extractor", ["logmel", "vggish"], key="data_extractor",
         help="logmel: weight-free log-mel statistics (works offline). vggish: the thesis's "
              "pretrained VGGish embeddings; needs the weights file once.")
-    frames = c2.number_input("Frames per clip", 1, 16, 4, key="data_frames",
-                             help="0.96 s frames; each gives 128 numbers (4 -> 512)")
-    mode = c3.selectbox("Clip length",
-                        ["keep exact duration", "pad / trim to length", "any length"],
+    mode = c2.selectbox("Clip length", list(LENGTH_MODES), format_func=LENGTH_MODES.get,
                         key="data_length_mode",
-                        help="The thesis keeps only clips of exactly the duration (UrbanSound8K: "
-                             "7077 of 8732); pad/trim uses every clip.")
+                        help="By default every clip is padded or trimmed to the dataset's own "
+                             "clip length (ESC-50 5 s, UrbanSound8K 4 s) or, for other folders, "
+                             "the typical (median) length. The thesis kept only UrbanSound8K "
+                             "clips of exactly 4 s (7077 of 8732).")
+    frames = c3.selectbox("Frames per clip", [AUTO, *range(1, 17)], key="data_frames",
+                          disabled=mode == "thesis",
+                          help="0.96 s frames; each gives 128 numbers (4 -> 512). auto: the "
+                               "whole frames that fit in the clip length.")
     duration = c4.number_input("Duration (s)", 0.96, 60.0, 4.0, 0.5, key="data_duration",
+                               disabled=mode in ("auto", "thesis", "any"),
                                help="Clip duration kept (or padded/trimmed to)")
     missing = missing_weights_message() if extractor == "vggish" else None
     if missing:
         st.warning(missing, icon=":material/download:")
         return None
+    options = {"auto": {"duration": AUTO, "frames": frames},
+               "thesis": EXTRACT_PRESETS["us8k-thesis"],
+               "pad": {"duration": float(duration), "frames": frames, "pad": True},
+               "exact": {"duration": float(duration), "frames": frames},
+               "any": {"duration": None, "frames": frames}}[mode]
     try:
-        return ExtractConfig(extractor=extractor, frames=int(frames),
-                             duration=None if mode == "any length" else float(duration),
-                             pad=mode != "keep exact duration")
+        return ExtractConfig(extractor=extractor, **options)
     except SynthError as exc:
         show_error(exc)
         return None
+
+
+@st.cache_data(show_spinner="Reading clip lengths...", max_entries=8)
+def _folder_lengths(folder: str, labels: str, mtime: float) -> tuple[list[float], str, float | None]:
+    from synth_core.data.extraction import clip_lengths
+    from synth_core.data.layouts import discover_clips
+
+    clips = discover_clips(folder, labels=labels)
+    return clip_lengths(clips), clips.layout, clips.clip_seconds
+
+
+def _upload_lengths(uploads) -> list[float]:
+    import io
+
+    import soundfile as sf
+
+    lengths = []
+    for upload in uploads or []:
+        try:
+            info = sf.info(io.BytesIO(upload.getvalue()))
+            lengths.append(info.frames / float(info.samplerate))
+        except Exception:  # noqa: BLE001 - an unreadable upload is listed as skipped later
+            continue
+    return lengths
+
+
+def lengths_figure(lengths: list[float], duration: float | None) -> go.Figure:
+    fig = px.histogram(x=lengths, nbins=min(40, max(5, len(lengths) // 2)),
+                       labels={"x": "clip length (s)"}, title="Clip lengths")
+    if duration is not None:
+        fig.add_vline(x=duration, line_dash="dash", annotation_text=f"{duration:g} s used")
+    fig.update_layout(height=280, yaxis_title="clips", margin=dict(l=10, r=10, t=40, b=10))
+    return fig
+
+
+def show_length_preview(kind: str, config, *, server_path: str = "", uploads=None) -> None:
+    """The clip length histogram and the length/frames the extraction will use."""
+    from synth_core.data.extraction import clip_policy
+    from synth_core.data.layouts import ClipList
+
+    if config is None or kind == "zip" or (kind == "folder" and not server_path.strip()) \
+            or (kind == "files" and not uploads):
+        return
+    if kind == "folder":
+        folder = Path(server_path).expanduser()
+        if not folder.exists():
+            return
+        found = attempt(_folder_lengths, str(folder), config.labels, folder.stat().st_mtime)
+        if found is None:
+            return
+        lengths, layout, clip_seconds = found
+    else:
+        lengths, layout, clip_seconds = _upload_lengths(uploads), "files", None
+    clips = ClipList(clips=[], class_names=[], layout=layout, root=Path("."),
+                     clip_seconds=clip_seconds)
+    resolved = attempt(clip_policy, clips, config, lengths=lengths)
+    if resolved is None:
+        return
+    _, policy = resolved
+    if lengths:
+        st.plotly_chart(lengths_figure(lengths, policy.duration), width="stretch",
+                        key="data-lengths")
+    st.caption(f"{len(lengths)} clip(s). Clip length: {policy.reason}.")
 
 
 def save_audio_source(kind: str, uploads, *, name: str, class_name: str, server_path: str):
