@@ -72,7 +72,7 @@ with tab_augment:
         "generator on the 70 %, generate a training set of the same size, then train the same "
         "MLP on real and on synthetic rows and test both on the real 30 %. Several seeds give "
         "a mean and a spread (small test sets make single numbers noisy). Same as `python -m "
-        "synth_core augment-benchmark --data REF --model vae --seeds 0,1,2`.")
+        "synth_core augment-benchmark --data REF --generator vae --seeds 0,1,2`; the generator can also be a baseline (gaussian, copula, smote) fitted on the same rows.")
     dataset = ui.dataset_picker(
         "Real data", key="aug_data",
         help="Labelled real rows; the benchmark splits them itself.")

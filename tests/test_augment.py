@@ -7,7 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from synth_core.evaluation.augmentation import AugmentConfig, augment_benchmark, parse_seeds, stratified_split
+from synth_core.evaluation.augmentation import AugmentConfig, augment_benchmark
+from synth_core.evaluation.holdout import parse_ints, stratified_split
 from synth_core.cli import main
 from synth_core.data.datasets import load_digits_features
 from synth_core.errors import InputError
@@ -69,7 +70,7 @@ def test_augment_split_is_stratified_and_seeded():
 
 
 def test_augment_config_checks():
-    with pytest.raises(InputError, match="vae or cvae"):
+    with pytest.raises(InputError, match="vae, cvae, gaussian, copula, smote"):
         AugmentConfig(model="gan")
     with pytest.raises(InputError, match="repeat a seed"):
         AugmentConfig(seeds=(0, 0))
@@ -78,9 +79,10 @@ def test_augment_config_checks():
     with pytest.raises(InputError, match="trains a cvae, not a vae"):
         AugmentConfig(model="vae", preset="quick-cvae").train_config(0)
     assert AugmentConfig(model="cvae").train_config(3).seed == 3
-    assert parse_seeds("0,1,2") == (0, 1, 2) and parse_seeds("0-3") == (0, 1, 2, 3)
-    with pytest.raises(InputError, match="not a list of whole numbers"):
-        parse_seeds("a,b")
+    assert parse_ints("0,1,2", name="seeds") == (0, 1, 2)
+    assert parse_ints("0-3", name="seeds") == (0, 1, 2, 3)
+    with pytest.raises(InputError, match="seeds 'a,b' is not a list of whole numbers"):
+        parse_ints("a,b", name="seeds")
 
 
 def test_augment_benchmark_refuses_unlabeled_data():

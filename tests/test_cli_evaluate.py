@@ -11,7 +11,8 @@ import pytest
 from synth_core.cli import main
 from synth_core.data.datasets import load_dataset, save_dataset
 from synth_core.errors import InputError
-from synth_core.evaluation.scorecard import REFERENCE, EvaluateConfig, run_evaluation
+from synth_core.evaluation.report import REFERENCE
+from synth_core.evaluation.scorecard import EvaluateConfig, run_evaluation
 from synth_core.features import write_features
 from synth_core.jobs import submit_job, wait_for_job
 from tests.conftest import make_blobs

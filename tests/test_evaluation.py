@@ -11,13 +11,16 @@ import pytest
 from scipy import linalg
 
 from synth_core.errors import InputError
-from synth_core.evaluation.scorecard import (REFERENCE, EvaluateConfig, Scorecard, classifier_two_sample_test,
-                                   classifier_utility, copy_check, frechet_distance,
-                                   frechet_distance_frames, prdc, psnr, scorecard, split_real)
+from synth_core.evaluation.classifiers import classifier_utility
+from synth_core.evaluation.holdout import split_real
+from synth_core.evaluation.metrics import (classifier_two_sample_test, copy_check,
+                                           frechet_distance, frechet_distance_frames, prdc, psnr)
+from synth_core.evaluation.report import REFERENCE, Scorecard
+from synth_core.evaluation.scorecard import EvaluateConfig, scorecard
 from synth_core.features import FeatureSet
 from tests.conftest import make_blobs
 
-FAST = EvaluateConfig(classifiers=("logreg",), bootstrap=50)
+FAST = EvaluateConfig(classifiers=("logreg",), bootstrap=50, baseline=False)
 
 
 def _real(n_per_class: int = 30, seed: int = 0, **kwargs) -> tuple[FeatureSet, FeatureSet]:

@@ -14,7 +14,11 @@ import streamlit as st
 
 from pages.common import state, ui
 from synth_core.data.datasets import list_dataset_refs, load_dataset
-from synth_core.evaluation.scorecard import (DETECTORS, EvaluateConfig, Scorecard, load_report)
+from synth_core.evaluation.augmentation import BASELINE_GENERATORS, GENERATORS
+from synth_core.evaluation.classifiers import CLASSIFIER_LABELS, DETECTORS
+from synth_core.evaluation.holdout import parse_ints
+from synth_core.evaluation.report import Scorecard, load_report
+from synth_core.evaluation.scorecard import EvaluateConfig
 from synth_core.jobs import JobStatus
 
 SPLIT = "(split the real training data)"
@@ -71,17 +75,22 @@ def test_picker(*, key: str) -> str | None:
     return None if choice == SPLIT else choice
 
 
-def options_form(*, key: str) -> dict[str, Any]:
-    """The EvaluateConfig fields a user may want to change (as a JSON-able dict)."""
+def options_form(*, key: str) -> dict[str, Any] | None:
+    """The EvaluateConfig fields a user may want to change (as a JSON-able dict).
+
+    None when a field cannot be read (the error is shown): the Run button stays off
+    rather than running with a different choice than the one typed.
+    """
     with st.expander("Options", icon=":material/tune:"):
         cols = st.columns(3)
         k = cols[0].number_input("k neighbours", 1, 50, 5, key=f"{key}-k",
                                  help="Neighbours that define each row's ball for precision, "
                                       "recall, density and coverage (Naeem et al. use 5).")
         classifiers = cols[1].multiselect(
-            "Classifiers", ["mlp", "logreg"], default=["mlp", "logreg"], key=f"{key}-clf",
+            "Classifiers", list(CLASSIFIER_LABELS), default=list(CLASSIFIER_LABELS),
+            key=f"{key}-clf", format_func=lambda c: CLASSIFIER_LABELS[c],
             help="Trained on each set and tested on real rows (seeded scikit-learn): an MLP "
-                 "with early stopping, and logistic regression.")
+                 "with early stopping, logistic regression and a random forest.")
         detector = cols[2].selectbox(
             "Real-vs-synthetic detector", list(DETECTORS), key=f"{key}-det",
             format_func=lambda d: f"{d}: {DETECTORS[d]}",
@@ -97,22 +106,28 @@ def options_form(*, key: str) -> dict[str, Any]:
                                         "Distance. auto: when the data has frames.")
         seed = cols[2].number_input("Seed", 0, 10_000, 0, key=f"{key}-seed",
                                     help="Seeds the split, the classifiers and the subsampling.")
-        augmentation = st.checkbox("Also train on real + synthetic (augmentation)", True,
-                                   key=f"{key}-aug",
-                                   help="Does adding the synthetic rows to the real training "
-                                        "rows help a classifier? Costs one more fit per set.")
-    try:
-        test_folds = [int(f) for f in folds.replace(" ", "").split(",") if f] or None
-    except ValueError:
-        st.error(f"Test folds {folds!r}: write whole numbers separated by commas, e.g. 9,10.")
-        test_folds = None
+        checks = st.columns(2)
+        augmentation = checks[0].checkbox(
+            "Also train on real + synthetic (augmentation)", True, key=f"{key}-aug",
+            help="Does adding the synthetic rows to the real training rows help a classifier? "
+                 "Costs one more fit per set.")
+        baseline = checks[1].checkbox(
+            "Compare with a per-class Gaussian baseline", True, key=f"{key}-base",
+            help="Fits one multivariate Gaussian per class on the real training rows, draws as "
+                 "many rows per class as each set has, and scores them the same way (random "
+                 "forest TSTR, detection AUC). The report's first lines say whether each set "
+                 "beats it.")
+    test_folds = ui.attempt(parse_ints, folds, name="Test folds", example="10 or 9,10")
+    if test_folds is None and folds.strip():
+        return None  # unreadable folds: shown by attempt, Run stays off
     return {"k": int(k), "classifiers": classifiers or ["logreg"], "detector": detector,
-            "test_folds": test_folds, "random_state": int(seed), "augmentation": augmentation,
+            "test_folds": list(test_folds) if test_folds else None, "random_state": int(seed),
+            "augmentation": augmentation, "baseline": baseline,
             "frechet_frames": {"auto": None, "on": True, "off": False}[frames]}
 
 
-def check_options(options: dict[str, Any]) -> bool:
-    return ui.attempt(EvaluateConfig.from_dict, options) is not None
+def check_options(options: dict[str, Any] | None) -> bool:
+    return options is not None and ui.attempt(EvaluateConfig.from_dict, options) is not None
 
 
 def report_of(job: JobStatus) -> Scorecard | None:
@@ -121,6 +136,12 @@ def report_of(job: JobStatus) -> Scorecard | None:
 
 
 def show_scorecard(card: Scorecard, *, key: str) -> None:
+    # The headline first: whether leakage could be ruled out, whether each set beats the
+    # baseline. A shortfall is a warning, not an error: the numbers below still stand.
+    for line in card.headline:
+        bad = "NOT" in line or "cannot be ruled out" in line
+        (st.warning if bad else st.success)(line, icon=":material/warning:" if bad
+                                            else ":material/check_circle:")
     for note in card.notes:
         st.info(note, icon=":material/info:")
     real = card.real
@@ -130,8 +151,10 @@ def show_scorecard(card: Scorecard, *, key: str) -> None:
                "same way: what a perfect generator would get.")
     # A static table: the one-line meanings wrap instead of being cut off.
     st.table(pd.DataFrame(card.table()).set_index("metric"))
-    tab_class, tab_confusion, tab_copies = st.tabs(["Per class", "Confusion matrices",
-                                                    "Near-copies"])
+    tab_class, tab_features, tab_confusion, tab_copies = st.tabs(
+        ["Per class", "Per feature", "Confusion matrices", "Near-copies"])
+    with tab_features:
+        feature_view(card, key=key)
     with tab_class:
         chosen = st.selectbox("Set", card.sets, key=f"{key}-class-set",
                               help="Per-class precision, recall, density, coverage, Frechet "
@@ -159,6 +182,35 @@ def show_scorecard(card: Scorecard, *, key: str) -> None:
     cols[1].download_button("Download CSV", card.to_csv(), "evaluation.csv", "text/csv",
                             key=f"{key}-csv", icon=":material/table:",
                             help="One row per number (overall and per class), for a spreadsheet.")
+
+
+def feature_view(card: Scorecard, *, key: str) -> None:
+    """Worst features per set by spread and by shape, and the spread ratio of every feature."""
+    if not card.features:
+        st.caption("This report has no per-feature numbers (made by an older version).")
+        return
+    chosen = st.selectbox("Set", list(card.features), key=f"{key}-feat-set",
+                          help="Per feature: the set's standard deviation over the real one "
+                               "(spread ratio) and the Wasserstein distance between the real "
+                               "and synthetic values, in real standard deviations (shape).")
+    agreement = card.features[chosen]
+    cols = st.columns(2)
+    cols[0].markdown("**Spread furthest from real**")
+    cols[0].dataframe(agreement.worst_spread, hide_index=True, width="stretch")
+    cols[1].markdown("**Marginals furthest from real**")
+    cols[1].dataframe(agreement.worst_shape, hide_index=True, width="stretch")
+    fig = go.Figure(go.Scatter(
+        x=agreement.std_ratio, y=agreement.distance, mode="markers", text=agreement.names,
+        hovertemplate="%{text}: spread ratio %{x:.2f}, distance %{y:.2f}<extra></extra>"))
+    fig.add_vline(x=1.0, line_dash="dot")
+    fig.update_layout(xaxis_title="spread ratio (synthetic std / real std)",
+                      yaxis_title="marginal distance (real std)", height=360,
+                      xaxis={"type": "log"}, margin={"t": 20, "l": 10, "r": 10})
+    st.plotly_chart(fig, width="stretch", key=f"{key}-feat-fig")
+    st.caption(f"{agreement.share_spread_within:.0%} of features have a spread within a factor "
+               f"of 1.5 of the real one (median ratio {agreement.median_std_ratio:.2f}); a "
+               "ratio well below 1 on most features means the generator returns its mean "
+               "instead of samples (collapse).")
 
 
 def confusion_figure(confusion: list[list[int]], names: list[str], title: str) -> go.Figure:
@@ -227,26 +279,34 @@ def sample_grid(path: str, *, n: int = 16) -> None:
 def augment_form(*, key: str) -> dict[str, Any]:
     """Settings of the augmentation benchmark as job params (config of AugmentConfig)."""
     cols = st.columns(4)
-    model = cols[0].radio("Generator", ["vae", "cvae"], key=f"{key}-model", horizontal=True,
-                          help="VAE: new rows by interpolating between two rows of a class. "
-                               "CVAE: new rows sampled for a chosen class.")
+    model = cols[0].selectbox(
+        "Generator", list(GENERATORS), key=f"{key}-model",
+        help="VAE: new rows by interpolating between two rows of a class. CVAE: new rows "
+             "sampled for a chosen class. gaussian, copula, smote: baselines fitted on the same "
+             "rows (a Gaussian per class, a Gaussian copula per class, SMOTE interpolation "
+             "between same-class neighbours), to read the VAE's figures against.")
     test_size = cols[1].slider("Test share", 0.1, 0.5, 0.3, 0.05, key=f"{key}-test",
                                help="Real rows held out for testing (the study used 30 %).")
     seeds = cols[2].text_input("Seeds", "0,1,2", key=f"{key}-seeds",
                                help="One run per seed (split, generator, classifiers); several "
                                     "give a mean and a spread, e.g. 0,1,2 or 0-4.")
-    preset = cols[3].selectbox("Training", [f"quick-{model}", f"thesis-{model}"],
-                               key=f"{key}-preset-{model}",
-                               help="quick: small network, 30 epochs, seconds on small data. "
-                                    "thesis: the thesis's tuned network (176-180 epochs).")
+    preset = None
+    if model not in BASELINE_GENERATORS:
+        preset = cols[3].selectbox("Training", [f"quick-{model}", f"thesis-{model}"],
+                                   key=f"{key}-preset-{model}",
+                                   help="quick: small network, 30 epochs, seconds on small "
+                                        "data. thesis: the thesis's tuned network (176-180 "
+                                        "epochs).")
     return {"model": model, "test_size": float(test_size), "seeds": seeds, "preset": preset}
 
 
 def augment_params(dataset: str, form: dict[str, Any]) -> dict[str, Any] | None:
-    from synth_core.evaluation.augmentation import AugmentConfig, parse_seeds
+    from synth_core.evaluation.augmentation import AugmentConfig
 
-    seeds = ui.attempt(parse_seeds, form["seeds"])
+    seeds = ui.attempt(parse_ints, form["seeds"], name="Seeds")
     if seeds is None:
+        if not str(form["seeds"]).strip():
+            st.error("Seeds: none given; write e.g. 0,1,2 or 0-4.")
         return None
     config = ui.attempt(AugmentConfig, model=form["model"], test_size=form["test_size"],
                         seeds=seeds, preset=form["preset"])

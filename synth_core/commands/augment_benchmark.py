@@ -5,16 +5,19 @@ from __future__ import annotations
 import argparse
 import sys
 
-HELP = ("split 70/30 by class, train a VAE/CVAE on the 70%%, generate a training set of the "
-        "same size, and compare an MLP trained on real vs on synthetic rows on the real 30%%")
+HELP = ("split 70/30 by class, train a VAE/CVAE (or fit a baseline) on the 70%%, generate a "
+        "training set of the same size, and compare an MLP trained on real vs on synthetic "
+        "rows on the real 30%%")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", required=True, metavar="REF",
                         help="labelled real data: builtin:digits, a workspace dataset or a .h5")
-    parser.add_argument("--model", choices=["vae", "cvae"], default="vae",
-                        help="generator: vae (within-class interpolation) or cvae (class "
-                             "sampling); default vae")
+    parser.add_argument("--generator", "--model", dest="model",
+                        choices=["vae", "cvae", "gaussian", "copula", "smote"], default="vae",
+                        help="generator trained or fitted on the 70%%: vae (within-class "
+                             "interpolation), cvae (class sampling), or a baseline: gaussian "
+                             "(per class), copula (Gaussian copula), smote; default vae")
     parser.add_argument("--test-size", type=float, default=0.3,
                         help="share of real rows held out for testing (default 0.3)")
     seeds = parser.add_mutually_exclusive_group()
@@ -45,15 +48,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, workspace, callback) -> dict:
     from pathlib import Path
 
-    from synth_core.evaluation.augmentation import AugmentConfig, augment_benchmark, parse_seeds
+    from synth_core.evaluation.augmentation import AugmentConfig, augment_benchmark
+    from synth_core.evaluation.holdout import parse_ints
     from synth_core.data.datasets import load_dataset
-    from synth_core.errors import StorageError
+    from synth_core.errors import InputError, StorageError
     from synth_core.workspace import atomic_write_json
 
     overrides = {key: getattr(args, key) for key in
                  ("epochs", "latent_dim", "hidden", "lr", "batch_size", "patience", "device")
                  if getattr(args, key) is not None}
-    seeds = parse_seeds(args.seeds) if args.seeds else (args.seed if args.seed is not None else 0,)
+    if args.seeds is not None:
+        seeds = parse_ints(args.seeds, name="--seeds")
+        if not seeds:
+            raise InputError(f"--seeds {args.seeds!r} names no seed; write e.g. 0,1,2 or 0-4")
+    else:
+        seeds = (args.seed if args.seed is not None else 0,)
     config = AugmentConfig(model=args.model, test_size=args.test_size, seeds=seeds,
                            classifier=args.classifier, preset=args.preset, train=overrides)
     config.train_config(seeds[0])  # refuse bad training options before loading anything

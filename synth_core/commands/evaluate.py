@@ -22,9 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "reports/evaluate-<time>.json in the workspace")
     parser.add_argument("--k", type=int, default=5,
                         help="neighbours for precision/recall/density/coverage (default 5)")
-    parser.add_argument("--classifiers", default="mlp,logreg",
-                        help="classifiers for the utility scores: mlp, logreg or both "
-                             "(default mlp,logreg)")
+    parser.add_argument("--classifiers", default="mlp,logreg,forest",
+                        help="classifiers for the utility scores, any of mlp, logreg, forest "
+                             "(random forest) separated by commas (default mlp,logreg,forest)")
     parser.add_argument("--detector", default="quadratic",
                         choices=["quadratic", "logreg", "mlp", "boosting"],
                         help="real-vs-synthetic classifier (default quadratic: logistic "
@@ -43,40 +43,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="skip the real + synthetic vs real alone check")
     parser.add_argument("--no-reference", action="store_true",
                         help="do not score the real held-out rows as a reference")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="skip the per-class Gaussian baseline fitted on the real training "
+                             "rows (the report's first lines say whether each set beats it)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace an existing report")
-
-
-def _ints(text: str | None, flag: str) -> tuple[int, ...] | None:
-    from synth_core.errors import InputError
-
-    if text is None:
-        return None
-    try:
-        values = tuple(int(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise InputError(f"{flag} {text!r} is not a list of whole numbers; write e.g. 9,10"
-                         ) from None
-    if not values:
-        raise InputError(f"{flag} {text!r} is empty; write e.g. 10")
-    return values
 
 
 def run(args: argparse.Namespace, workspace, callback) -> dict:
     import datetime as dt
     from pathlib import Path
 
-    from synth_core.evaluation.scorecard import (EvaluateConfig, reports_dir, run_evaluation,
-                                       save_report)
+    from synth_core.evaluation.holdout import parse_ints
+    from synth_core.evaluation.report import reports_dir, save_report
+    from synth_core.evaluation.scorecard import EvaluateConfig, run_evaluation
 
     config = EvaluateConfig(
         k=args.k, classifiers=tuple(c.strip() for c in args.classifiers.split(",") if c.strip()),
         detector=args.detector, n_folds=args.cv_folds,
-        test_size=args.test_size, test_folds=_ints(args.test_folds, "--test-folds"),
+        test_size=args.test_size,
+        test_folds=parse_ints(args.test_folds, name="--test-folds", example="10 or 9,10"),
         random_state=args.seed,
         frechet_frames={"auto": None, "on": True, "off": False}[args.frame_frechet],
-        augmentation=not args.no_augmentation, reference=not args.no_reference)
+        augmentation=not args.no_augmentation, reference=not args.no_reference,
+        baseline=not args.no_baseline)
     out = (Path(args.out) if args.out else
            reports_dir(workspace) / f"evaluate-{dt.datetime.now():%Y%m%d-%H%M%S}.json")
     if out.exists() and not args.overwrite:
@@ -89,6 +80,10 @@ def run(args: argparse.Namespace, workspace, callback) -> dict:
     paths = save_report(card, out, overwrite=args.overwrite)
     scores = {name: {row.metric + (f"[{row.detail}]" if row.detail else ""): row.value
                      for row in card.metrics if row.set == name} for name in card.sets}
-    return {"report": str(paths["json"]), "csv": str(paths["csv"]), "sets": card.sets,
+    worst = {name: {"spread": f.worst_spread, "shape": f.worst_shape}
+             for name, f in card.features.items()}
+    return {"report": str(paths["json"]), "csv": str(paths["csv"]), "headline": card.headline,
+            "sets": card.sets,
             "real_train_rows": card.real["n_train"], "real_test_rows": card.real["n_test"],
-            "notes": card.notes, "scores": scores, "seconds": round(card.seconds, 2)}
+            "notes": card.notes, "scores": scores, "worst_features": worst,
+            "seconds": round(card.seconds, 2)}

@@ -1,0 +1,285 @@
+"""Held-out rows: real train/test splits and the checks that keep test rows out of generators.
+
+A scorecard is only honest when the rows it tests on were never seen by the
+generator of a synthetic set. :func:`split_real` divides real rows by their
+predefined folds (UrbanSound8K style) or, through :func:`stratified_split`
+(the one 70/30 split of the package, also the augmentation benchmark's), by
+class. :func:`check_sets` refuses inputs that cannot be compared, and
+:func:`check_leakage` refuses a synthetic set whose generator saw a test row:
+by row ids (the set's ``seen_ids``) or by folds (its ``held_out_folds``
+attribute, or the folds its run was trained on), and warns when a set carries
+no provenance at all. :func:`parse_ints` reads the fold and seed lists users
+type ("9,10", "0-4").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from synth_core.errors import InputError
+from synth_core.evaluation.classifiers import require_labels
+from synth_core.features import FeatureSet, array_digest
+
+
+def parse_ints(text: str | Sequence[int] | None, *, name: str, example: str = "0,1,2 or 0-4"
+               ) -> tuple[int, ...] | None:
+    """"9,10", "0-4", "1, 3-5" or [1, 2] -> a tuple of whole numbers; None or "" -> None.
+
+    One parser for every list a user types (test folds, seeds); the error names
+    ``name`` (a flag or a field label), the text and an example.
+    """
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        try:
+            return tuple(int(v) for v in text) or None
+        except (TypeError, ValueError):
+            raise InputError(f"{name} {list(text)!r} is not a list of whole numbers; write e.g. "
+                             f"{example}") from None
+    values: list[int] = []
+    try:
+        for part in text.replace(" ", "").split(","):
+            if not part:
+                continue
+            if "-" in part[1:]:  # a range "lo-hi"; a leading "-" is a sign
+                cut = part.index("-", 1)
+                low, high = int(part[:cut]), int(part[cut + 1:])
+                if high < low:
+                    raise ValueError(part)
+                values.extend(range(low, high + 1))
+            else:
+                values.append(int(part))
+    except ValueError:
+        raise InputError(f"{name} {text!r} is not a list of whole numbers; write e.g. "
+                         f"{example}") from None
+    return tuple(values) or None
+
+
+def _default_names(names: Sequence[str]) -> bool:
+    return all(str(n) == str(i) for i, n in enumerate(names))
+
+
+def check_sets(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
+               real_test: FeatureSet) -> list[str]:
+    """Raise on inputs that cannot be compared; return notes on ones that can, with caveats."""
+    notes = []
+    require_labels(real_train, "real training set")
+    require_labels(real_test, "real test set")
+    real_train.check_finite("real training set")
+    real_test.check_finite("real test set")
+    if real_test.n_features != real_train.n_features:
+        raise InputError(f"real test set: has {real_test.n_features} features per row but the "
+                         f"real training set has {real_train.n_features}; use test rows made "
+                         "with the same extractor")
+    train_classes = set(np.unique(real_train.labels).tolist())
+    missing = sorted(set(np.unique(real_test.labels).tolist()) - train_classes)
+    if missing:
+        raise InputError(f"real test set: has class(es) {_class_list(missing, real_test)} that "
+                         "the real training set lacks; a classifier cannot learn them; test on "
+                         "the same classes or add training rows for them")
+    if (real_train.class_names and real_test.class_names
+            and not _default_names(real_test.class_names)
+            and real_train.class_names[:len(real_test.class_names)] != real_test.class_names):
+        raise InputError(f"real test set: class names {real_test.class_names} differ from the "
+                         f"training set's {real_train.class_names}; label both with the same "
+                         "classes in the same order")
+    if (array_digest(real_train.features) == array_digest(real_test.features)):
+        raise InputError("real test set: is the same data as the real training set; pass "
+                         "held-out rows as the test set, or leave it out to split automatically")
+    if (real_train.folds is not None and real_test.folds is not None
+            and set(real_train.folds.tolist()) & set(real_test.folds.tolist())):
+        shared = sorted(set(real_train.folds.tolist()) & set(real_test.folds.tolist()))
+        raise InputError(f"real test set: shares fold(s) {shared} with the real training set; "
+                         "rows of one fold come from the same recordings, so test on folds "
+                         "the training set does not use")
+    if not synthetic_sets:
+        notes.append("No synthetic set given: only the reference (real held-out) is scored.")
+    for name, data in synthetic_sets.items():
+        label = f"synthetic set {name!r}"
+        if data.n_samples == 0:
+            raise InputError(f"{label}: has no rows; generate some first")
+        data.check_finite(label)
+        if data.n_features != real_train.n_features:
+            raise InputError(f"{label}: has {data.n_features} features per row but the real "
+                             f"training set has {real_train.n_features}; generate from a model "
+                             "trained on this dataset (same extractor and frames)")
+        labeled = data.labels >= 0
+        extra = sorted(set(np.unique(data.labels[labeled]).tolist()) - train_classes)
+        if extra:
+            raise InputError(f"{label}: has class(es) {extra} that the real training set lacks "
+                             f"(it has {sorted(train_classes)}); the label sets do not match; "
+                             "pick the synthetic set made from this dataset")
+        if (data.class_names and not _default_names(data.class_names)
+                and real_train.class_names
+                and real_train.class_names[:len(data.class_names)] != data.class_names):
+            raise InputError(f"{label}: class names {data.class_names} do not match the real "
+                             f"training set's {real_train.class_names}; the label sets do not "
+                             "match; pick the synthetic set made from this dataset")
+        if not labeled.all():
+            notes.append(f"{name}: {int((~labeled).sum())} rows have no class label, so the "
+                         "classifier and per-class metrics skip this set.")
+        else:
+            absent = sorted(train_classes - set(np.unique(data.labels).tolist()))
+            if absent:
+                notes.append(f"{name}: has no rows of class(es) "
+                             f"{_class_list(absent, real_train)}; a classifier trained on it "
+                             "cannot predict them.")
+    return notes
+
+
+def _int_list(value: Any) -> list[int] | None:
+    """An attribute holding whole numbers (a list, or its JSON text) as a list; None if absent."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        import json
+
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            return None
+    if isinstance(value, (int, np.integer)):
+        return [int(value)]
+    try:
+        return [int(v) for v in value]
+    except (TypeError, ValueError):
+        return None
+
+
+def check_leakage(name: str, synthetic: FeatureSet, real_test: FeatureSet, *,
+                  source: str = "", test_source: str = "") -> str | None:
+    """Refuse a synthetic set whose generator saw real test rows; a warning when unknowable.
+
+    The rule, in order: when the test rows have ids and the set records the ids of
+    the rows its generator saw (``seen_ids``), they must not meet; otherwise, when
+    the test rows have folds and the set records the folds its generator left out
+    (attrs ``held_out_folds``), every test fold must be among them. The folds a
+    generator was trained on (attrs ``train_folds`` from its run's split, or the
+    set's own ``/folds``) must never be test folds. Returns a warning line when
+    none of these could be checked, None when the set passed.
+    """
+    where = f"synthetic set {name!r}" + (f" ({source})" if source else "")
+    test_where = "the real test rows" + (f" ({test_source})" if test_source else "")
+    test_folds = (sorted(set(real_test.folds.tolist())) if real_test.folds is not None
+                  else None)
+    fix_folds = ",".join(str(f) for f in test_folds) if test_folds else "F"
+    fix = (f"train the generator with the test rows left out (train --test-folds {fix_folds}, "
+           "or on the real training rows only) and generate again, or test on rows it did not "
+           "see")
+    checked = False
+    seen = getattr(synthetic, "seen_ids", None)
+    if seen is not None and real_test.ids is not None:
+        checked = True
+        overlap = set(real_test.ids) & set(str(i) for i in seen)
+        if overlap:
+            example = sorted(overlap)[0]
+            raise InputError(
+                f"{where}: its generator was trained on {len(overlap)} of the "
+                f"{real_test.n_samples} rows of {test_where} (matched by row id, e.g. "
+                f"{example!r}); a score on rows the generator saw overstates its quality; "
+                + fix)
+    held_out = _int_list(synthetic.attrs.get("held_out_folds"))
+    if not checked and held_out is not None and test_folds is not None:
+        checked = True
+        missing = sorted(set(test_folds) - set(held_out))
+        if missing:
+            n_rows = int(np.isin(real_test.folds, missing).sum())
+            raise InputError(
+                f"{where}: its generator held out fold(s) {sorted(held_out) or 'none'} but "
+                f"{test_where} include fold(s) {missing} ({n_rows} rows), so it was trained on "
+                "them; a score on rows the generator saw overstates its quality; " + fix)
+    if test_folds is not None:
+        used: set[int] = set()
+        if synthetic.folds is not None:
+            used |= set(synthetic.folds[synthetic.folds >= 0].tolist())
+        for key in ("train_folds", "folds"):
+            used |= set(_int_list(synthetic.attrs.get(key)) or [])
+        checked = checked or bool(used)
+        leaked = sorted(used & set(test_folds))
+        if leaked:
+            n_rows = int(np.isin(real_test.folds, leaked).sum())
+            raise InputError(
+                f"{where}: was generated from fold(s) {leaked}, which are test folds "
+                f"({n_rows} rows of {test_where}); a score on rows the generator saw "
+                "overstates its quality; " + fix)
+    if checked:
+        return None
+    recorded = seen is not None or held_out is not None
+    return (f"{name}: " + ("its record of the rows its generator saw does not match how the "
+                           "test rows were chosen (no ids or folds to compare)"
+                           if recorded else "has no record of the rows its generator was "
+                           "trained on (no seen ids, held-out folds or run split)")
+            + ", so leakage of test rows into the generator cannot be ruled out; generate it "
+              "again from a run trained with the test rows left out to make this check.")
+
+
+def _class_list(labels: Sequence[int], data: FeatureSet) -> str:
+    return ", ".join(f"{i} ({data.class_names[i]})" if 0 <= i < len(data.class_names) else str(i)
+                     for i in labels)
+
+
+# --------------------------------------------------------------------------- splitting
+
+@dataclass
+class RealSplit:
+    train: FeatureSet
+    test: FeatureSet
+    note: str
+    test_folds: list[int] = field(default_factory=list)
+
+
+def split_real(real: FeatureSet, *, test_folds: Sequence[int] | None = None,
+               test_size: float = 0.3, random_state: int = 0) -> RealSplit:
+    """Split real rows into train and test: by predefined folds when the data has them
+    (default: the last fold is the test fold), otherwise 70/30 stratified by class."""
+    require_labels(real, "real data")
+    if real.folds is not None:
+        present = sorted(set(real.folds.tolist()))
+        chosen = sorted(set(int(f) for f in test_folds)) if test_folds else [present[-1]]
+        unknown = sorted(set(chosen) - set(present))
+        if unknown:
+            raise InputError(f"test folds {unknown} are not in the data (its folds are "
+                             f"{present}); choose test folds from those")
+        is_test = np.isin(real.folds, chosen)
+        if is_test.all():
+            raise InputError(f"test folds {chosen} are all the folds of the data; keep at least "
+                             "one fold for training")
+        note = (f"No real test set given: tested on predefined fold(s) {chosen} and trained on "
+                f"the other folds {sorted(set(present) - set(chosen))}. Make sure the generator "
+                "was not trained on the test folds.")
+        return RealSplit(real.subset(~is_test), real.subset(is_test), note, chosen)
+    if test_folds:
+        raise InputError(f"test folds {list(test_folds)} were given but the real data has no "
+                         "folds; leave test folds out to split 70/30, or use data with /folds")
+    train, test = stratified_split(real, test_size=test_size, random_state=random_state,
+                                   name="real data", fix="or pass a real test set")
+    note = (f"No real test set given: split the real rows {1 - test_size:.0%}/{test_size:.0%} "
+            f"by class (seed {random_state}). If the generator was trained on all real rows, "
+            "train-on-synthetic scores are optimistic; pass a held-out test set when you can.")
+    return RealSplit(train, test, note)
+
+
+def stratified_split(data: FeatureSet, *, test_size: float, random_state: int,
+                     name: str = "dataset", fix: str = "") -> tuple[FeatureSet, FeatureSet]:
+    """Train and test rows split by class (70/30 for test_size 0.3), seeded; rows keep order."""
+    from sklearn.model_selection import train_test_split
+
+    hint = f" {fix}" if fix else ""
+    counts = np.bincount(data.labels[data.labels >= 0])
+    small = [i for i, c in enumerate(counts) if 0 < c < 2]
+    if small:
+        raise InputError(f"{name}: class(es) {small} have a single row; a stratified train/test "
+                         f"split needs at least 2 rows per class; remove them or add rows{hint}")
+    index = np.arange(data.n_samples)
+    try:
+        train, test = train_test_split(index, test_size=test_size, stratify=data.labels,
+                                       random_state=random_state)
+    except ValueError as exc:
+        raise InputError(f"{name}: cannot split {data.n_samples} rows {1 - test_size:.0%}/"
+                         f"{test_size:.0%} by class ({exc}); use a larger test share, add rows"
+                         f"{hint}") from exc
+    return data.subset(np.sort(train)), data.subset(np.sort(test))
+

@@ -1,0 +1,476 @@
+"""Metrics on arrays: fidelity, diversity, detection, copying, images, per-feature agreement.
+
+Each metric is a small pure function on arrays or :class:`FeatureSet` s that
+returns a small dataclass (compute-then-draw: the scorecard, the page and the
+CLI only render these records):
+
+* :func:`prdc` – precision, recall, density and coverage with k nearest
+  neighbours (Naeem et al. 2020, "Reliable fidelity and diversity metrics").
+* :func:`frechet_distance` – Frechet distance between Gaussians fitted to the
+  real and synthetic rows; :func:`frechet_distance_frames` does it per VGGish
+  frame (rows reshaped to ``feature_shape`` [frames, 128]) as in the Frechet
+  Audio Distance.
+* :func:`classifier_two_sample_test` – cross-validated AUC of a classifier told
+  to separate real from synthetic rows; 0.5 means indistinguishable.
+* :func:`copy_check` – distance from each synthetic row to its nearest real
+  training row against the real-to-real nearest-neighbour distances; rows
+  closer than nearly all real pairs are flagged as near-copies.
+* :func:`psnr` – peak signal-to-noise ratio of reconstructions (images).
+* :func:`feature_agreement` – per feature, the synthetic spread over the real
+  spread and the Wasserstein distance between the marginals (standardised by
+  the real column), with the worst features by name.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from synth_core.errors import InputError
+from synth_core.evaluation.classifiers import make_detector
+from synth_core.features import FeatureSet
+
+_EPS = 1e-12
+
+
+@dataclass(frozen=True)
+class PRDC:
+    """Precision, recall, density and coverage (Naeem et al. 2020)."""
+
+    precision: float
+    recall: float
+    density: float
+    coverage: float
+    k: int
+    n_real: int
+    n_fake: int
+
+
+@dataclass(frozen=True)
+class Detection:
+    """Classifier two-sample test: pooled out-of-fold AUC and the per-fold AUCs."""
+
+    auc: float
+    fold_aucs: list[float]
+    detector: str
+    n_real: int
+    n_fake: int
+
+
+@dataclass
+class CopyCheck:
+    """Nearest-training-row distances of a set against real-to-real distances."""
+
+    median_distance: float        # synthetic row -> nearest training row
+    real_median_distance: float   # training row -> nearest other training row
+    threshold: float              # flag rows at or below this distance
+    quantile: float               # threshold = this quantile of the real-to-real distances
+    n_flagged: int
+    fraction_flagged: float
+    flagged_rows: list[int]       # first rows flagged (row numbers in the set)
+    nearest_train_rows: list[int]  # their nearest training rows
+
+    @property
+    def distance_ratio(self) -> float:
+        return self.median_distance / max(self.real_median_distance, _EPS)
+
+
+@dataclass(frozen=True)
+class PSNRResult:
+    mean_db: float
+    median_db: float
+    data_range: float
+    n_rows: int
+
+
+
+# --------------------------------------------------------------------------- k-NN metrics
+
+def _as_rows(X: np.ndarray | FeatureSet, name: str) -> np.ndarray:
+    if isinstance(X, FeatureSet):
+        X = X.features
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2:
+        raise InputError(f"{name}: expected a 2-D matrix [rows, features]; got shape {X.shape}")
+    if not np.isfinite(X).all():
+        raise InputError(f"{name}: contains NaN or infinite values; remove those rows first")
+    return X
+
+
+def _subsample(X: np.ndarray, n: int, random_state: int) -> np.ndarray:
+    if len(X) <= n:
+        return X
+    rng = np.random.default_rng(random_state)
+    return X[np.sort(rng.choice(len(X), size=n, replace=False))]
+
+
+def _kth_neighbour_distance(X: np.ndarray, k: int, chunk: int = 2048) -> np.ndarray:
+    """Distance from each row to its k-th nearest other row: [N].
+
+    Computed with the same ``pairwise_distances`` as the real-to-synthetic
+    distances in :func:`prdc`, so that a row's own neighbours compare equal to
+    its radius (two different distance routines differ in the last bits).
+    """
+    from sklearn.metrics import pairwise_distances
+
+    out = np.empty(len(X))
+    for start in range(0, len(X), chunk):
+        d = pairwise_distances(X[start:start + chunk], X)  # [c, N], the row itself included
+        out[start:start + chunk] = np.partition(d, k, axis=1)[:, k]
+    return out
+
+
+def prdc(real: np.ndarray | FeatureSet, fake: np.ndarray | FeatureSet, *, k: int = 5,
+         real_name: str = "real", fake_name: str = "synthetic", chunk: int = 2048) -> PRDC:
+    """Precision, recall, density and coverage of ``fake`` against ``real``.
+
+    Naeem et al. (2020): each real row gets a ball reaching its k-th nearest
+    real neighbour (likewise for synthetic rows). Precision = share of
+    synthetic rows inside some real ball; recall = share of real rows inside
+    some synthetic ball; density = mean number of real balls holding a
+    synthetic row, over k; coverage = share of real balls holding a synthetic
+    row. The scores depend on the row counts: compare sets of equal size.
+    """
+    real = _as_rows(real, real_name)
+    fake = _as_rows(fake, fake_name)
+    _check_width(real, fake, real_name, fake_name)
+    for X, name in ((fake, fake_name), (real, real_name)):
+        if len(X) <= k:
+            raise InputError(f"{name}: has {len(X)} rows; k-nearest-neighbour metrics with "
+                             f"k={k} need at least {k + 1}; add rows or lower k")
+    return _prdc(real, fake, k=k, real_radii=_kth_neighbour_distance(real, k), chunk=chunk)
+
+
+def _prdc(real: np.ndarray, fake: np.ndarray, *, k: int, real_radii: np.ndarray,
+          chunk: int = 2048) -> PRDC:
+    """:func:`prdc` on checked float rows, with the real balls' radii [N] given (reusable)."""
+    from sklearn.metrics import pairwise_distances
+
+    fake_radii = _kth_neighbour_distance(fake, k)  # [M]
+    balls_per_fake = np.zeros(len(fake), dtype=np.int64)
+    covered = np.zeros(len(real), dtype=bool)
+    recalled = np.zeros(len(real), dtype=bool)
+    for start in range(0, len(real), chunk):
+        stop = min(start + chunk, len(real))
+        d = pairwise_distances(real[start:stop], fake)  # [c, M]
+        inside_real = d < real_radii[start:stop, None]
+        balls_per_fake += inside_real.sum(axis=0)
+        covered[start:stop] = inside_real.any(axis=1)
+        recalled[start:stop] = (d < fake_radii[None, :]).any(axis=1)
+    return PRDC(precision=float(np.mean(balls_per_fake > 0)), recall=float(recalled.mean()),
+                density=float(balls_per_fake.sum() / (k * len(fake))),
+                coverage=float(covered.mean()), k=k, n_real=len(real), n_fake=len(fake))
+
+
+class _RealBalls:
+    """Real rows' k-NN radii, computed once per (rows, count) and reused for every set.
+
+    The scorecard compares each set with a seeded subsample of the real rows of
+    the same size; sets of equal size (or classes of equal count) meet the same
+    subsample, so its N x N distances need computing only once.
+    """
+
+    def __init__(self, k: int, random_state: int) -> None:
+        self.k = k
+        self.random_state = random_state
+        self._radii: dict[tuple[Any, int], np.ndarray] = {}
+
+    def prdc(self, key: Any, real: np.ndarray, fake: np.ndarray, n: int) -> PRDC:
+        """PRDC of ``n`` rows of ``fake`` against ``n`` rows of ``real`` (``key`` names real)."""
+        real = _subsample(real, n, self.random_state)
+        if (key, n) not in self._radii:
+            self._radii[key, n] = _kth_neighbour_distance(real, self.k)  # [n]
+        return _prdc(real, _subsample(fake, n, self.random_state + 1), k=self.k,
+                     real_radii=self._radii[key, n])
+
+
+# --------------------------------------------------------------------------- Frechet
+
+@dataclass(frozen=True)
+class _Gaussian:
+    mean: np.ndarray  # [D]
+    cov: np.ndarray   # [D, D]
+    sqrt_cov: np.ndarray  # [D, D], symmetric square root of cov
+
+
+def _gaussian(X: np.ndarray, name: str) -> _Gaussian:
+    if len(X) < 2:
+        raise InputError(f"{name}: has {len(X)} row(s); the Frechet distance needs at least 2 "
+                         "to estimate a covariance; add rows")
+    cov = np.atleast_2d(np.cov(X, rowvar=False))
+    w, v = np.linalg.eigh(cov)
+    sqrt_cov = (v * np.sqrt(np.clip(w, 0.0, None))) @ v.T
+    return _Gaussian(X.mean(axis=0), cov, sqrt_cov)
+
+
+def _frechet(a: _Gaussian, b: _Gaussian) -> float:
+    # Tr(sqrtm(Ca Cb)) = sum of sqrt(eigenvalues of Ca^1/2 Cb Ca^1/2), a symmetric PSD
+    # matrix, so eigvalsh is exact and stable even for singular covariances.
+    middle = a.sqrt_cov @ b.cov @ a.sqrt_cov
+    trace_sqrt = np.sqrt(np.clip(np.linalg.eigvalsh((middle + middle.T) / 2), 0.0, None)).sum()
+    value = float(np.sum((a.mean - b.mean) ** 2) + np.trace(a.cov) + np.trace(b.cov)
+                  - 2.0 * trace_sqrt)
+    return max(value, 0.0)
+
+
+def frechet_distance(real: np.ndarray | FeatureSet, fake: np.ndarray | FeatureSet, *,
+                     real_name: str = "real", fake_name: str = "synthetic") -> float:
+    """Frechet distance ||mu_r - mu_f||^2 + Tr(C_r + C_f - 2 (C_r C_f)^1/2) on the rows."""
+    real = _as_rows(real, real_name)
+    fake = _as_rows(fake, fake_name)
+    _check_width(real, fake, real_name, fake_name)
+    return _frechet(_gaussian(real, real_name), _gaussian(fake, fake_name))
+
+
+def frame_rows(X: np.ndarray, feature_shape: Sequence[int], name: str = "features") -> np.ndarray:
+    """Rows [N, F*C] reshaped to one row per frame: [N*F, C] (feature_shape = [F, C])."""
+    shape = [int(s) for s in feature_shape]
+    if len(shape) != 2 or shape[0] * shape[1] != X.shape[1]:
+        raise InputError(f"{name}: feature_shape {shape} does not split {X.shape[1]} features "
+                         "into [frames, values per frame]; per-frame Frechet needs e.g. [4, 128] "
+                         "for 512 VGGish features, or turn the per-frame option off")
+    return X.reshape(X.shape[0] * shape[0], shape[1])  # [N, F*C] -> [N*F, C]
+
+
+def frechet_distance_frames(real: np.ndarray | FeatureSet, fake: np.ndarray | FeatureSet,
+                            feature_shape: Sequence[int], *, real_name: str = "real",
+                            fake_name: str = "synthetic") -> float:
+    """Frechet distance between single frames (Frechet Audio Distance style)."""
+    real = _as_rows(real, real_name)
+    fake = _as_rows(fake, fake_name)
+    _check_width(real, fake, real_name, fake_name)
+    return _frechet(_gaussian(frame_rows(real, feature_shape, real_name), real_name),
+                    _gaussian(frame_rows(fake, feature_shape, fake_name), fake_name))
+
+
+# --------------------------------------------------------------------------- detection
+
+def classifier_two_sample_test(real: np.ndarray | FeatureSet, fake: np.ndarray | FeatureSet, *,
+                               detector: str = "quadratic", n_folds: int = 5,
+                               max_rows: int = 1000,
+                               n_components: int = 64, random_state: int = 0,
+                               real_name: str = "real", fake_name: str = "synthetic"
+                               ) -> Detection:
+    """Cross-validated AUC of ``detector`` separating real (0) from synthetic (1) rows.
+
+    Both sides are subsampled to the same count (at most ``max_rows``) so that
+    neither dominates; 0.5 means the classifier cannot tell them apart. Rows
+    are standardised and reduced to ``n_components`` principal components
+    inside each fold (speed; the leading components carry the differences a
+    generator typically leaves, such as shrunken variance).
+    """
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    real = _as_rows(real, real_name)
+    fake = _as_rows(fake, fake_name)
+    _check_width(real, fake, real_name, fake_name)
+    n = min(len(real), len(fake), max_rows)
+    needed = 2 * n_folds
+    for X, name in ((real, real_name), (fake, fake_name)):
+        if len(X) < needed:
+            raise InputError(f"{name}: has {len(X)} rows; the real-vs-synthetic test with "
+                             f"{n_folds}-fold cross-validation needs at least {needed}; add rows "
+                             "or use fewer folds")
+    X = np.vstack([_subsample(real, n, random_state), _subsample(fake, n, random_state + 1)])
+    y = np.repeat([0, 1], n)
+    # Identical rows (a synthetic row that copies a real one) share a fold: split apart, the
+    # detector would learn "this point is real" from one copy and call the other real too,
+    # pushing the AUC below 0.5. Copies are the copy check's business.
+    _, groups = np.unique(np.ascontiguousarray(X).view(np.dtype((np.void, X.dtype.itemsize
+                                                                  * X.shape[1]))),
+                          return_inverse=True)
+    scores = np.zeros(len(y))
+    fold_aucs = []
+    reduce_to = min(n_components, X.shape[1], int(len(y) * (1 - 1 / n_folds)) - 1)
+    reduce_to = reduce_to if reduce_to < X.shape[1] else None
+    folds = StratifiedGroupKFold(n_folds, shuffle=True, random_state=random_state)
+    for train_idx, test_idx in folds.split(X, y, groups.reshape(-1)):
+        model = make_detector(detector, n_components=reduce_to, random_state=random_state)
+        model.fit(X[train_idx], y[train_idx])
+        scores[test_idx] = model.predict_proba(X[test_idx])[:, 1]
+        fold_aucs.append(float(roc_auc_score(y[test_idx], scores[test_idx])))
+    return Detection(auc=float(roc_auc_score(y, scores)), fold_aucs=fold_aucs,
+                     detector=detector, n_real=n, n_fake=n)
+
+
+# --------------------------------------------------------------------------- copying
+
+class _TrainNeighbours:
+    """Nearest training rows, fitted once and queried for every set."""
+
+    def __init__(self, train: np.ndarray, *, quantile: float, max_reference_rows: int,
+                 random_state: int) -> None:
+        from sklearn.neighbors import NearestNeighbors
+
+        if len(train) < 2:
+            raise InputError(f"real training set: has {len(train)} row(s); the copy check needs "
+                             "at least 2 to measure real-to-real distances")
+        self.train = train
+        self.index = NearestNeighbors(n_neighbors=2, algorithm="brute").fit(train)
+        rng = np.random.default_rng(random_state)
+        query = (rng.choice(len(train), size=max_reference_rows, replace=False)
+                 if len(train) > max_reference_rows else np.arange(len(train)))
+        distances, _ = self.index.kneighbors(train[query], n_neighbors=2)
+        self.real_distances = distances[:, 1]  # nearest other training row
+        self.quantile = quantile
+        self.threshold = float(np.quantile(self.real_distances, quantile))
+
+    def check(self, X: np.ndarray, *, max_listed: int = 100) -> CopyCheck:
+        distances, nearest = self.index.kneighbors(X, n_neighbors=1)
+        distances, nearest = distances[:, 0], nearest[:, 0]
+        flagged = np.flatnonzero(distances <= self.threshold)
+        return CopyCheck(
+            median_distance=float(np.median(distances)),
+            real_median_distance=float(np.median(self.real_distances)),
+            threshold=self.threshold, quantile=self.quantile, n_flagged=int(len(flagged)),
+            fraction_flagged=float(len(flagged) / max(len(X), 1)),
+            flagged_rows=flagged[:max_listed].tolist(),
+            nearest_train_rows=nearest[flagged[:max_listed]].tolist())
+
+
+def copy_check(train: np.ndarray | FeatureSet, synthetic: np.ndarray | FeatureSet, *,
+               quantile: float = 0.01, max_reference_rows: int = 2000,
+               random_state: int = 0) -> CopyCheck:
+    """Flag synthetic rows closer to a training row than ``quantile`` of real-to-real pairs.
+
+    The real-to-real distances are from training rows to their nearest other
+    training row (at most ``max_reference_rows`` of them, seeded). A generator
+    that makes new rows is flagged about as often as ``quantile``; one that
+    copies its training rows is flagged far more often.
+    """
+    train = _as_rows(train, "real training set")
+    synthetic = _as_rows(synthetic, "synthetic set")
+    _check_width(train, synthetic, "real training set", "synthetic set")
+    return _TrainNeighbours(train, quantile=quantile, max_reference_rows=max_reference_rows,
+                            random_state=random_state).check(synthetic)
+
+
+# --------------------------------------------------------------------------- images
+
+def psnr(original: np.ndarray, reconstructed: np.ndarray, *,
+         data_range: float | None = None) -> PSNRResult:
+    """Per-row PSNR = 10 log10(range^2 / MSE), averaged; range defaults to the data's span."""
+    original = _as_rows(original, "original")
+    reconstructed = _as_rows(reconstructed, "reconstruction")
+    if original.shape != reconstructed.shape:
+        raise InputError(f"reconstruction has shape {reconstructed.shape} but the original has "
+                         f"{original.shape}; reconstruct every row of the same data")
+    span = float(data_range if data_range is not None else original.max() - original.min())
+    if span <= 0:
+        raise InputError(f"data_range must be positive; got {span}; pass the pixel range "
+                         "(1.0 for images in [0, 1])")
+    mse = np.maximum(np.mean((original - reconstructed) ** 2, axis=1), 1e-10)  # [N]
+    per_row = 10.0 * np.log10(span ** 2 / mse)
+    return PSNRResult(mean_db=float(per_row.mean()), median_db=float(np.median(per_row)),
+                      data_range=span, n_rows=len(per_row))
+
+
+
+def _check_width(a: np.ndarray, b: np.ndarray, a_name: str, b_name: str) -> None:
+    if a.shape[1] != b.shape[1]:
+        raise InputError(f"{b_name}: has {b.shape[1]} features per row but {a_name} has "
+                         f"{a.shape[1]}; compare sets made from the same features (same "
+                         "extractor and frames)")
+
+
+
+# --------------------------------------------------------------------------- per feature
+
+@dataclass
+class FeatureAgreement:
+    """Per-feature spread and shape of a set against the real training rows.
+
+    ``std_ratio[j]`` is the set's standard deviation of feature j over the real
+    one (1 is right, well below 1 is the collapse a VAE decoding only its mean
+    shows); ``distance[j]`` is the Wasserstein-1 distance between the two
+    marginals of feature j after dividing both by the real standard deviation
+    (0 is identical; 1 is as far as shifting the whole column by one real
+    standard deviation).
+    """
+
+    names: list[str]
+    std_ratio: list[float]
+    distance: list[float]
+    median_std_ratio: float
+    share_spread_within: float  # features with std_ratio in [1/SPREAD_BAND, SPREAD_BAND]
+    mean_distance: float
+    max_distance: float
+    worst_spread: list[dict[str, Any]]  # [{"feature", "std_ratio"}], furthest from 1 first
+    worst_shape: list[dict[str, Any]]   # [{"feature", "distance"}], largest first
+
+
+SPREAD_BAND = 1.5  # a feature's spread "agrees" within a factor of 1.5 either way
+
+
+def feature_names(data: FeatureSet) -> list[str]:
+    """Column names: attrs["feature_names"] (a list, or its JSON) when it fits, else f0, f1, ..."""
+    names: Any = data.attrs.get("feature_names")
+    if isinstance(names, str):
+        try:
+            names = json.loads(names)
+        except json.JSONDecodeError:
+            names = None
+    if isinstance(names, (list, tuple)) and len(names) == data.n_features:
+        return [str(n) for n in names]
+    return [f"f{i}" for i in range(data.n_features)]
+
+
+def feature_agreement(real: np.ndarray | FeatureSet, fake: np.ndarray | FeatureSet, *,
+                      names: Sequence[str] | None = None, n_worst: int = 5,
+                      real_name: str = "real", fake_name: str = "synthetic"
+                      ) -> FeatureAgreement:
+    """Spread ratio and standardised marginal distance for every feature of ``fake``."""
+    if names is None and isinstance(real, FeatureSet):
+        names = feature_names(real)
+    real = _as_rows(real, real_name)
+    fake = _as_rows(fake, fake_name)
+    _check_width(real, fake, real_name, fake_name)
+    for X, name in ((real, real_name), (fake, fake_name)):
+        if len(X) < 2:
+            raise InputError(f"{name}: has {len(X)} row(s); a spread needs at least 2; add rows")
+    names = list(names) if names is not None else [f"f{i}" for i in range(real.shape[1])]
+    if len(names) != real.shape[1]:
+        raise InputError(f"feature names: {len(names)} given for {real.shape[1]} features; "
+                         "give one name per column")
+    real_std = real.std(axis=0, ddof=1)  # [D]
+    fake_std = fake.std(axis=0, ddof=1)  # [D]
+    # A constant real column would divide by zero: measure it against a floor far below
+    # the typical spread, so any synthetic spread there counts as far too much.
+    floor = 1e-6 * (float(np.median(real_std)) or 1.0)
+    scale = np.maximum(real_std, floor)
+    ratio = fake_std / scale
+    mean = real.mean(axis=0)
+    distance = wasserstein_columns((real - mean) / scale, (fake - mean) / scale)
+    off = np.abs(np.log(np.maximum(ratio, 1e-300)))  # distance from 1 on a log scale
+    by_spread = np.argsort(-off, kind="stable")[:n_worst]
+    by_shape = np.argsort(-distance, kind="stable")[:n_worst]
+    return FeatureAgreement(
+        names=names, std_ratio=ratio.tolist(), distance=distance.tolist(),
+        median_std_ratio=float(np.median(ratio)),
+        share_spread_within=float(np.mean((ratio >= 1 / SPREAD_BAND) & (ratio <= SPREAD_BAND))),
+        mean_distance=float(distance.mean()), max_distance=float(distance.max()),
+        worst_spread=[{"feature": names[j], "std_ratio": float(ratio[j])} for j in by_spread],
+        worst_shape=[{"feature": names[j], "distance": float(distance[j])} for j in by_shape])
+
+
+def wasserstein_columns(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Wasserstein-1 distance between the empirical marginals of each column: [D].
+
+    W1 = integral over t in (0, 1) of |Q_a(t) - Q_b(t)|, with Q the quantile
+    functions. Both are step functions that change only at i/n and j/m, the same
+    points for every column, so one gather per side computes all columns at once
+    (scipy.stats.wasserstein_distance gives the same numbers one column per call,
+    40x slower for 512 columns).
+    """
+    n, m = len(a), len(b)
+    steps = np.union1d(np.arange(1, n + 1) / n, np.arange(1, m + 1) / m)  # [K], ends at 1
+    widths = np.diff(steps, prepend=0.0)                                 # [K]
+    middle = steps - widths / 2  # inside each step: which sorted row holds the quantile
+    rows_a = np.minimum((middle * n).astype(np.int64), n - 1)
+    rows_b = np.minimum((middle * m).astype(np.int64), m - 1)
+    sorted_a, sorted_b = np.sort(a, axis=0), np.sort(b, axis=0)          # [n, D], [m, D]
+    return widths @ np.abs(sorted_a[rows_a] - sorted_b[rows_b])           # [K] @ [K, D] -> [D]
