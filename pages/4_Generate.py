@@ -21,6 +21,13 @@ ui.page_header(
     "everything here is seeded and saved with its provenance (model, mode, seed, parents).",
     icon=":material/auto_awesome:")
 
+source = st.radio("Generator", ["Trained model", "Baseline"], horizontal=True, key="gen-source",
+                  help="A model from the Train page, or a simple baseline (per-class Gaussian, "
+                       "Gaussian copula, SMOTE) fitted on a dataset to compare the models with.")
+if source == "Baseline":
+    gen.baseline_section()
+    st.stop()
+
 runs, damaged = scan_runs(state.workspace())  # one damaged folder never hides the others
 damaged_ui.show_damaged(damaged, key="gen-damaged")
 if not runs:

@@ -10,7 +10,8 @@ import pytest
 from synth_core.errors import InputError
 from synth_core.features import FeatureSet, read_features, write_features
 from synth_core.generation.baselines import (BASELINES, CopulaBaseline, GaussianBaseline,
-                                             baseline_feature_set, fit_baseline, split_counts)
+                                             baseline_feature_set, class_counts, fit_baseline,
+                                             fit_rows, split_counts)
 
 
 def _two_classes(rng: np.random.Generator, n: int = 40, d: int = 3):
@@ -182,3 +183,82 @@ def test_baseline_feature_set_unlabelled_and_errors():
         baseline_feature_set(data, "gaussian", 5, train_rows=[0, 1, 40])
     with pytest.raises(InputError, match="0 rows"):
         baseline_feature_set(data, "gaussian", 0)
+
+
+def test_fit_rows_and_class_counts():
+    data = FeatureSet(features=np.zeros((6, 2)), labels=[0, 0, 1, 1, 2, 2],
+                      class_names=["a", "b", "c"], folds=[1, 2, 1, 2, 1, 2],
+                      attrs={"test_folds": [2]})
+    np.testing.assert_array_equal(fit_rows(data), [0, 2, 4])  # the recorded test folds
+    np.testing.assert_array_equal(fit_rows(data, []), np.arange(6))
+    with pytest.raises(InputError, match="hold every row"):
+        fit_rows(data, [1, 2])
+    assert class_counts(data, np.arange(6), 4) == {0: 4, 1: 4, 2: 4}
+    assert class_counts(data, np.arange(6), 3, ["c", "0"]) == {2: 3, 0: 3}
+    with pytest.raises(InputError, match="class 'z'"):
+        class_counts(data, np.arange(6), 3, ["z"])
+
+
+# --------------------------------------------------------------------------- CLI and page
+
+
+def _cli(capsys, root, *args):
+    import json
+
+    from synth_core.cli import main
+
+    code = main(["--workspace", str(root), "--json", "-q", "generate", *map(str, args)])
+    captured = capsys.readouterr()
+    lines = captured.out.strip().splitlines()
+    return code, (json.loads(lines[-1]) if lines else {}), captured.err
+
+
+def test_cli_generate_baseline_without_a_run(tmp_path, capsys):
+    rng = np.random.default_rng(10)
+    X, y = _two_classes(rng, n=12, d=4)
+    folds = np.tile([1, 2, 3], 8)
+    write_features(tmp_path / "real.h5", FeatureSet(features=X, labels=y, folds=folds,
+                                                    class_names=["lo", "hi"]))
+    code, summary, err = _cli(capsys, tmp_path / "ws", "--baseline", "gaussian", "--data",
+                              tmp_path / "real.h5", "--out", tmp_path / "g.h5",
+                              "--per-class", 5, "--classes", "hi", "--test-folds", 3,
+                              "--seed", 2)
+    assert code == 0, err
+    assert summary["n_samples"] == 5 and summary["classes"] == [1]
+    assert summary["mode"] == "baseline:gaussian" and summary["held_out_folds"] == [3]
+    assert summary["n_train_rows"] == 16
+    out = read_features(tmp_path / "g.h5")
+    assert (out.labels == 1).all() and out.attrs["seed"] == 2 and out.class_names == ["lo", "hi"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--baseline", "smote", "--per-class", 3], "needs the real rows"),
+    (["--baseline", "smote", "--data", "builtin:digits", "--prior", 3], "--per-class N"),
+    (["--baseline", "copula", "--data", "builtin:digits", "--per-class", 3,
+      "--test-folds", 1], "has no folds"),
+    (["--per-class", 3], "needs --run"),
+])
+def test_cli_generate_baseline_bad_input_exits_2(tmp_path, capsys, args, message):
+    code, _, err = _cli(capsys, tmp_path / "ws", "--out", tmp_path / "bad.h5", *args)
+    assert code == 2 and message in err
+    assert not (tmp_path / "bad.h5").exists()
+
+
+def test_page_generate_baseline_without_a_run(workspace):
+    from tests.conftest import app_test
+
+    at = app_test("pages/4_Generate.py").run()
+    at.radio(key="gen-source").set_value("Baseline").run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.radio(key="gen-baseline-kind").set_value("copula")
+    at.number_input(key="gen-baseline-count").set_value(3)
+    at.button(key="gen-baseline-go").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "30 rows from the Gaussian copula per class baseline" in at.subheader[0].value
+    at.button(key="gen-baseline-save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    saved = sorted(workspace.exports_dir.glob("*.h5"))
+    assert len(saved) == 1
+    rows = read_features(saved[0])
+    assert rows.n_samples == 30 and rows.attrs["mode"] == "baseline:copula"
+    assert np.bincount(rows.labels).tolist() == [3] * 10

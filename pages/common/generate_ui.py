@@ -16,9 +16,11 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages.common import state
+from pages.common import state, ui
 from pages.common.explore_ui import train_link  # noqa: F401 - the pages share one link
+from synth_core.data.datasets import dataset_path, load_dataset
 from synth_core.features import FeatureSet
+from synth_core.generation.baselines import baseline_feature_set, class_counts, fit_rows
 from synth_core.generation.codes import load_run_data
 from synth_core.generation.export import default_export_name, export_bytes, save_generated
 from synth_core.generation.figures import add_marker, map_figure
@@ -28,7 +30,7 @@ from synth_core.generation.interpolation import (Endpoints, decode_path, encode_
 from synth_core.generation.maps import fit_map
 from synth_core.generation.neighbors import nearest_rows
 from synth_core.training.runs import Run
-from synth_core.workspace import read_json
+from synth_core.workspace import read_json, safe_name
 
 MAP_METHODS = {"pca": "PCA (instant)", "tsne": "t-SNE (computed once, then cached)"}
 _IMAGE_PX = 144  # decoded images are drawn this wide (nearest-neighbour upscaling)
@@ -337,3 +339,85 @@ def _on_map_click(run_dir: str) -> None:
 def result_map(run_dir: str, method: str, rows: FeatureSet) -> None:
     """Real points faded, the generated rows as stars in their class colour."""
     st.plotly_chart(_map_figure(run_dir, method, rows), key="gen-result-map", width="stretch")
+
+
+# --------------------------------------------------------------------------- baselines
+
+BASELINE_KINDS = {"gaussian": "Gaussian per class", "copula": "Gaussian copula per class",
+                  "smote": "SMOTE (between same-class neighbours)"}
+
+
+@st.cache_resource(show_spinner="Reading the data...", max_entries=4)
+def _baseline_data(ref: str, mtime: float) -> FeatureSet:
+    return load_dataset(ref, state.workspace())
+
+
+def _data_mtime(ref: str) -> float:
+    return dataset_path(ref, state.workspace()).stat().st_mtime
+
+
+@st.cache_resource(show_spinner="Fitting the baseline and drawing rows...", max_entries=8)
+def baseline_rows(ref: str, mtime: float, kind: str, per_class: int, seed: int) -> FeatureSet:
+    """Rows of baseline ``kind`` fitted on the dataset (its test folds left out); seeded."""
+    data = _baseline_data(ref, mtime)
+    rows = fit_rows(data)
+    return baseline_feature_set(data, kind, class_counts(data, rows, per_class),
+                                train_rows=rows, random_state=seed)
+
+
+@st.cache_resource(show_spinner="Fitting the map of the real data...", max_entries=4)
+def _baseline_map(ref: str, mtime: float, method: str):
+    return fit_map(_baseline_data(ref, mtime), method=method,
+                   cache_dir=state.workspace().cache_dir)
+
+
+def baseline_section() -> None:
+    """Baseline generators: no trained model needed; a dataset, a kind, a count and a seed."""
+    st.caption("Simple generators to compare a VAE against: if a model's rows do not score "
+               "better on Evaluate than these, the model adds nothing over them.")
+    ref = ui.dataset_picker(key="gen-baseline-dataset",
+                            help="The real rows the baseline is fitted on (test folds the "
+                                 "dataset records are left out).")
+    left, mid, right = st.columns(3)
+    kind = left.radio("Baseline", list(BASELINE_KINDS), format_func=BASELINE_KINDS.get,
+                      key="gen-baseline-kind",
+                      help="Gaussian: one multivariate normal per class. Copula: each "
+                           "feature's real distribution, joined by a Gaussian dependence. "
+                           "SMOTE: points on segments between a row and a same-class neighbour.")
+    per_class = int(mid.number_input("Samples per class", 1, 100_000, 80,
+                                      key="gen-baseline-count",
+                                      help="New rows drawn for every class."))
+    seed = int(right.number_input("Seed", 0, 2**31 - 1, 0, key="gen-baseline-seed",
+                                  help="Same seed, same rows."))
+    wanted = {"ref": ref, "kind": kind, "per_class": per_class, "seed": seed}
+    if st.button("Generate baseline rows", type="primary", icon=":material/auto_awesome:",
+                 key="gen-baseline-go", help="Fit the baseline on the real rows and draw."):
+        state.put(state.GEN_BASELINE, wanted)
+    shown = state.get(state.GEN_BASELINE)
+    if not shown or shown["ref"] != ref:
+        return
+    mtime = ui.attempt(_data_mtime, ref)
+    rows = (ui.attempt(baseline_rows, ref, mtime, shown["kind"], shown["per_class"], shown["seed"])
+            if mtime is not None else None)
+    if rows is None:
+        return
+    st.subheader(f"{rows.n_samples:,} rows from the {BASELINE_KINDS[shown['kind']]} baseline")
+    method = st.radio("Map", list(MAP_METHODS), format_func=MAP_METHODS.get, horizontal=True,
+                      key="gen-baseline-map", help="Real points faded, baseline rows as stars.")
+    real = ui.attempt(_baseline_map, ref, mtime, method)
+    if real is not None:
+        st.plotly_chart(map_figure(real.map_data(rows), height=560), key="gen-baseline-fig",
+                        width="stretch")
+    name = st.text_input("File name", safe_name(f"baseline-{shown['kind']}-{ref}-seed"
+                                                f"{shown['seed']}"), key="gen-baseline-name",
+                         help="Saved as exports/<name>.h5; an existing file is never replaced.")
+    cols = st.columns(4)
+    if cols[0].button("Save to workspace", key="gen-baseline-save", icon=":material/save:",
+                      help="An HDF5 feature file with provenance (baseline, seed, dataset)."):
+        path = save_generated(rows, state.workspace(), name)
+        state.put(state.SYNTHETIC, str(path))
+        st.success(f"Saved {rows.n_samples} rows to exports/{path.name}")
+    for col, fmt in zip(cols[1:], ("h5", "csv", "npz")):
+        col.download_button(f"Download {fmt.upper()}", data=lambda f=fmt: export_bytes(rows, f),
+                            file_name=f"{name}.{fmt}", key=f"gen-baseline-{fmt}",
+                            on_click="ignore", icon=":material/download:")

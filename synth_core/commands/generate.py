@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import argparse
 
-HELP = "generate samples from a trained run: VAE interpolation, CVAE by class, or the prior"
+HELP = ("generate samples from a trained run: VAE interpolation, CVAE by class, or the prior; "
+        "or from a baseline (--baseline gaussian|copula|smote --data F.h5 --per-class N)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--run", required=True, help="run folder (runs/<model>-<timestamp>)")
+    parser.add_argument("--run", default=None,
+                        help="run folder (runs/<model>-<timestamp>); not needed with --baseline")
+    parser.add_argument("--baseline", choices=["gaussian", "copula", "smote"], default=None,
+                        help="instead of a run: fit a baseline generator on --data (per-class "
+                             "Gaussian, Gaussian copula or SMOTE) and draw --per-class N rows")
+    parser.add_argument("--test-folds", dest="test_folds", default=None, metavar="F[,F]",
+                        help="with --baseline: leave the rows of these folds out of the fit "
+                             "(default: the dataset's recorded test folds, if any)")
     parser.add_argument("--out", required=True,
                         help="output file: .h5 (with provenance), .csv or .npz")
     mode = parser.add_mutually_exclusive_group(required=True)
@@ -46,6 +54,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "the run was trained on)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    parser.add_argument("--audio", default=None, metavar="DIR",
+                        help="spectrogram datasets: also write one WAV per row into DIR, named "
+                             "<row>_<class>.wav, at the dataset's sample rate")
 
 
 def _split(text: str | None, flag: str) -> list[str] | None:
@@ -57,6 +68,69 @@ def _split(text: str | None, flag: str) -> list[str] | None:
 
         raise InputError(f"{flag} {text!r} is empty; give comma-separated values")
     return items
+
+
+def _audio_settings(args: argparse.Namespace, source):
+    """``--audio DIR``: the spectrogram settings of the run or data, checked before any work."""
+    if not args.audio:
+        return None
+    from synth_core.generation.audio import check_audio_dir, settings_for
+
+    settings = settings_for(source)
+    check_audio_dir(args.audio, overwrite=args.overwrite)
+    return settings
+
+
+def _write_audio(args: argparse.Namespace, generated, settings) -> dict:
+    if settings is None:
+        return {}
+    from synth_core.generation.audio import write_wavs
+
+    paths = write_wavs(generated, args.audio, settings=settings, random_state=args.seed,
+                       overwrite=args.overwrite)
+    return {"audio": str(paths[0].parent) if paths else str(args.audio), "n_wavs": len(paths),
+            "sample_rate": settings.sample_rate}
+
+
+def _run_baseline(args: argparse.Namespace, workspace) -> dict:
+    """``--baseline KIND --data F.h5 --per-class N``: a baseline generator, no run needed."""
+    from pathlib import Path
+
+    from synth_core.data.datasets import load_dataset
+    from synth_core.errors import InputError, StorageError
+    from synth_core.generation.baselines import baseline_feature_set, class_counts, fit_rows
+    from synth_core.generation.export import export_generated
+
+    if args.run is not None:
+        raise InputError(f"--baseline {args.baseline} fits on --data, not on a run; drop "
+                         f"--run {args.run}")
+    if not args.data:
+        raise InputError(f"--baseline {args.baseline} needs the real rows to fit on; give "
+                         "--data F.h5 (or a dataset name such as builtin:digits)")
+    if args.per_class is None:
+        raise InputError(f"--baseline {args.baseline} draws rows by class; use --per-class N "
+                         "(--interpolate and --prior need a trained run)")
+    out = Path(args.out)
+    if out.exists() and not args.overwrite:
+        raise StorageError(f"--out {out} already exists; choose another name or pass --overwrite")
+    data = load_dataset(args.data, workspace)
+    folds = None
+    if args.test_folds is not None:
+        try:
+            folds = [int(f) for f in _split(args.test_folds, "--test-folds")]
+        except ValueError as exc:
+            raise InputError(f"--test-folds {args.test_folds!r}: give fold numbers, e.g. 10 "
+                             "or 9,10") from exc
+    audio = _audio_settings(args, data)
+    train = fit_rows(data, folds)
+    counts = class_counts(data, train, args.per_class, _split(args.classes, "--classes"))
+    generated = baseline_feature_set(data, args.baseline, counts, train_rows=train,
+                                     random_state=args.seed)
+    path = export_generated(generated, out, overwrite=args.overwrite)
+    return {**_write_audio(args, generated, audio),"out": str(path), "n_samples": generated.n_samples, "mode": generated.attrs["mode"],
+            "baseline": args.baseline, "seed": args.seed, "n_train_rows": int(train.size),
+            "held_out_folds": generated.attrs["held_out_folds"],
+            "classes": sorted({int(c) for c in generated.labels if c >= 0})}
 
 
 def run(args: argparse.Namespace, workspace, callback) -> dict:
@@ -71,6 +145,14 @@ def run(args: argparse.Namespace, workspace, callback) -> dict:
                                                  run_data_or_none)
     from synth_core.training.runs import Run
 
+    if args.baseline:
+        return _run_baseline(args, workspace)
+    if args.run is None:
+        raise InputError("generate needs --run RUN_DIR (a trained run), or --baseline "
+                         "gaussian|copula|smote with --data F.h5")
+    if args.test_folds is not None:
+        raise InputError("--test-folds applies to --baseline; a run's held-out rows are set "
+                         "when it is trained")
     out = Path(args.out)
     if out.exists() and not args.overwrite:
         raise StorageError(f"--out {out} already exists; choose another name or pass --overwrite")
@@ -78,6 +160,7 @@ def run(args: argparse.Namespace, workspace, callback) -> dict:
         raise StorageError(f"--run {args.run}: no such run folder; list them under "
                            f"{workspace.runs_dir} or train one with `python -m synth_core train`")
     run_ = Run.load(args.run, device="cpu")
+    audio = _audio_settings(args, run_)  # refused (with the reason) before any work
     t = None
     if args.t is not None:
         try:
@@ -117,6 +200,7 @@ def run(args: argparse.Namespace, workspace, callback) -> dict:
                            "machine", level="warning"))
     generated = generate(run_, data, config, callback=callback)
     path = export_generated(generated, out, overwrite=args.overwrite)
-    return {"out": str(path), "n_samples": generated.n_samples, "mode": generated.attrs["mode"],
+    return {**_write_audio(args, generated, audio),
+            "out": str(path), "n_samples": generated.n_samples, "mode": generated.attrs["mode"],
             "run": str(run_.run_dir), "seed": args.seed,
             "classes": sorted({int(c) for c in generated.labels if c >= 0})}

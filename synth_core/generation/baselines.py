@@ -37,7 +37,7 @@ from synth_core.features import FeatureSet
 # A hard cap so a typo (1e9 rows) fails at once instead of filling memory.
 MAX_SAMPLES = 1_000_000
 _COPIED_ATTRS = ("feature_shape", "modality", "extractor", "frames", "sample_rate", "dataset",
-                 "column_names", "feature_names")
+                 "column_names", "feature_names", "spectrogram")
 
 
 # --------------------------------------------------------------------------- shared checks
@@ -442,11 +442,12 @@ def held_out_folds(data: FeatureSet, train_rows: np.ndarray) -> list[int]:
     return sorted(int(f) for f in np.unique(data.folds) if int(f) not in seen)
 
 
-def _seen_ids(data: FeatureSet, train_rows: np.ndarray) -> list[str]:
-    """Ids of the fitted rows: the data's ids, or row numbers when it has none."""
-    if data.ids is not None:
-        return [data.ids[i] for i in train_rows]
-    return [str(int(i)) for i in train_rows]
+def _seen_ids(data: FeatureSet, train_rows: np.ndarray) -> list[str] | None:
+    """Ids of the fitted rows; None when the data has no ids (row numbers of a subset
+    would not match the same rows numbered in another split, so they are not invented)."""
+    if data.ids is None:
+        return None
+    return [data.ids[i] for i in train_rows]
 
 
 def baseline_feature_set(data: FeatureSet, kind: str, counts: Mapping[int, int] | int, *,
@@ -458,8 +459,8 @@ def baseline_feature_set(data: FeatureSet, kind: str, counts: Mapping[int, int] 
     rows' class balance; unlabelled data uses class -1). The result carries
     attrs ``mode="baseline:<kind>"``, ``seed``, ``source_dataset``,
     ``held_out_folds`` (JSON list: folds none of whose rows were fitted on) and
-    ``n_train_rows``, and ``seen_ids`` (the fitted rows' ids, or row numbers)
-    where the FeatureSet has that field.
+    ``n_train_rows``, and ``seen_ids`` (the fitted rows' ids; None when the data
+    has none) where the FeatureSet has that field.
     """
     cls = _check_kind(kind)
     seed = _check_random_state(random_state)
