@@ -585,6 +585,112 @@ def gen_row_out_of_range(shared, tmp):
     return case
 
 
+# --------------------------------------------------------------------------- damaged workspace items
+
+
+def _damaged_run(shared: Shared, tmp: Path, name: str, damage: Callable[[Path], None]) -> Path:
+    """A copy of the good VAE run inside the shared workspace, damaged by ``damage``."""
+    import shutil
+
+    run = shared.ws.runs_dir / name
+    if not run.exists():
+        shutil.copytree(shared.vae, run)
+        damage(run)
+    return run
+
+
+def _cut_config(run: Path) -> None:
+    text = (run / "config.json").read_bytes()
+    (run / "config.json").write_bytes(text[: len(text) // 2])
+
+
+def _other_weights(run: Path) -> None:
+    import torch
+
+    state = torch.load(run / "model.pt", weights_only=True)
+    torch.save({k: torch.zeros(*[d + 1 for d in v.shape]) if v.ndim else v
+                for k, v in state.items()}, run / "model.pt")
+
+
+def _newer_version(run: Path) -> None:
+    meta = json.loads((run / "config.json").read_text())
+    meta["synth_core_version"] = "99.0.0"
+    (run / "config.json").write_text(json.dumps(meta))
+
+
+def _damaged_gen(shared: Shared, tmp: Path, name: str, damage, parts: tuple[str, ...]) -> Case:
+    run = _damaged_run(shared, tmp, name, damage)
+    case = _gen_case(shared, tmp, run, "--prior", "5")
+    case.parts = ("damaged run", name, *parts, "check --remove")
+    return case
+
+
+def damaged_run_config_cut_in_half(shared, tmp):
+    return _damaged_gen(shared, tmp, "vae-cut", _cut_config, ("config.json", "not valid JSON"))
+
+
+def damaged_run_weights_not_a_checkpoint(shared, tmp):
+    return _damaged_gen(shared, tmp, "vae-notpt",
+                        lambda run: (run / "model.pt").write_bytes(b"not a checkpoint"),
+                        ("model.pt", "not a PyTorch checkpoint"))
+
+
+def damaged_run_weights_of_another_shape(shared, tmp):
+    return _damaged_gen(shared, tmp, "vae-shape", _other_weights,
+                        ("model.pt", "another shape", "16 features"))
+
+
+def damaged_run_half_written(shared, tmp):
+    return _damaged_gen(shared, tmp, "vae-half", lambda run: (run / "config.json").unlink(),
+                        ("config.json", "half-written"))
+
+
+def damaged_run_from_newer_version(shared, tmp):
+    return _damaged_gen(shared, tmp, "vae-newer", _newer_version, ("99.0.0", "newer"))
+
+
+def _damaged_train(shared: Shared, tmp: Path, name: str, write: Callable[[Path], None],
+                   parts: tuple[str, ...]) -> Case:
+    path = shared.ws.datasets_dir / f"{name}.h5"
+    if not path.exists():
+        write(path)
+    case = _train_case(shared, tmp, data=name)
+    case.parts = ("damaged dataset", f"{name}.h5", *parts)
+    return case
+
+
+def damaged_dataset_not_hdf5(shared, tmp):
+    return _damaged_train(shared, tmp, "junk", lambda p: p.write_bytes(b"plain text, not HDF5"),
+                          ("not a readable HDF5",))
+
+
+def _labels_of_another_length(path: Path) -> None:
+    with h5py.File(path, "w") as handle:
+        handle["features"] = np.zeros((6, 4), dtype=np.float32)
+        handle["labels"] = np.zeros(4, dtype=np.int64)
+
+
+def damaged_dataset_wrong_layout(shared, tmp):
+    return _damaged_train(shared, tmp, "short-labels", _labels_of_another_length,
+                          ("/labels", "6 rows", "wrong layout"))
+
+
+def _dataset_from_newer_version(path: Path) -> None:
+    write_features(path, make_blobs(n_per_class=5, n_features=4))
+    with h5py.File(path, "a") as handle:
+        handle.attrs["synth_core_version"] = "99.1.0"
+
+
+def damaged_dataset_from_newer_version(shared, tmp):
+    return _damaged_train(shared, tmp, "from-future", _dataset_from_newer_version,
+                          ("99.1.0", "newer", "update synth_core"))
+
+
+def check_remove_refuses_a_good_run(shared, tmp):
+    return Case(["--workspace", str(shared.ws.root), "--json", "check", "--remove",
+                 str(shared.vae)], parts=(shared.vae.name, "not a damaged", "nothing was removed"))
+
+
 # --------------------------------------------------------------------------- tsne
 
 
@@ -650,6 +756,10 @@ CASES: dict[str, Builder] = {f.__name__: f for f in (
     gen_identical_samples, gen_t_above_one, gen_t_negative, gen_unknown_class_name,
     gen_unknown_class_index, gen_per_class_with_vae, gen_checkpoint_other_width,
     gen_run_folder_missing, gen_run_data_gone, gen_run_weights_gone, gen_row_out_of_range,
+    damaged_run_config_cut_in_half, damaged_run_weights_not_a_checkpoint,
+    damaged_run_weights_of_another_shape, damaged_run_half_written, damaged_run_from_newer_version,
+    damaged_dataset_not_hdf5, damaged_dataset_wrong_layout, damaged_dataset_from_newer_version,
+    check_remove_refuses_a_good_run,
     tsne_generated_other_width, tsne_unknown_format,
     eval_widths_differ, eval_labels_do_not_match, eval_too_few_rows_for_k,
     eval_missing_synthetic)}
@@ -754,3 +864,54 @@ def test_cli_unknown_flag_is_a_usage_error_not_a_traceback(capsys):
         main(["train", "--data", "builtin:digits", "--latent", "abc"])
     assert exc.value.code == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_cli_lists_damaged_items_and_removes_only_on_request(shared, tmp_path, capsys):
+    import shutil
+
+    ws = get_workspace(tmp_path / "ws")
+    good = ws.runs_dir / "vae-good"
+    shutil.copytree(shared.vae, good)
+    bad = ws.runs_dir / "vae-cut"
+    shutil.copytree(shared.vae, bad)
+    _cut_config(bad)
+    (ws.runs_dir / "vae-training").mkdir()  # reserved by a running job: not damaged
+    save_dataset(make_blobs(n_per_class=5, n_features=4), "fine", ws)
+    (ws.datasets_dir / "junk.h5").write_bytes(b"not HDF5")
+    before = _snapshot(ws.root)
+
+    code, out, err = _run_main(capsys, ["--workspace", str(ws.root), "--json", "datasets"])
+    listed = json.loads(out)
+    assert code == 0 and "fine" in listed["datasets"] and "junk" not in listed["datasets"]
+    assert len(listed["damaged"]) == 1 and "junk.h5" in listed["damaged"][0]
+    code, out, err = _run_main(capsys, ["--workspace", str(ws.root), "check", "--json"])
+    report = json.loads(out)
+    assert code == 0 and report["n_damaged"] == 2
+    assert any("vae-cut" in m and "not valid JSON" in m for m in report["damaged"])
+    assert not any("vae-good" in m or "vae-training" in m for m in report["damaged"])
+    assert _snapshot(ws.root) == before  # listing never changes anything
+
+    code, out, err = _run_main(capsys, ["--workspace", str(ws.root), "--json", "check",
+                                        "--remove", str(bad)])
+    assert code == 0 and json.loads(out)["removed"] == str(bad)
+    assert not bad.exists() and good.is_dir() and (ws.datasets_dir / "junk.h5").exists()
+    # The good run still generates after its damaged neighbour was listed and removed.
+    code, out, err = _run_main(capsys, ["--workspace", str(ws.root), "--json", "generate",
+                                        "--run", str(good), "--out", str(tmp_path / "g.h5"),
+                                        "--prior", "4"])
+    assert code == 0, err
+
+
+@pytest.mark.parametrize("argv", [
+    ["-q", "--json", "datasets"],
+    ["datasets", "-q", "--json"],
+    ["datasets", "--quiet", "--json", "--workspace", "{ws}"],
+])
+def test_cli_global_flags_before_or_after_the_verb(argv, tmp_path, capsys):
+    ws = tmp_path / "ws"
+    argv = [a.replace("{ws}", str(ws)) for a in argv]
+    if "--workspace" not in argv:
+        argv = ["--workspace", str(ws), *argv]
+    code, out, err = _run_main(capsys, argv)
+    assert code == 0 and json.loads(out)["ok"] is True and err == ""
+    assert (ws / "datasets").is_dir()

@@ -402,3 +402,77 @@ def test_page_opens_with_an_introduction_and_helps_every_control(workspace, scri
             if not (getattr(widget, "help", None) or "").strip():
                 missing.append(f"{kind} {getattr(widget, 'label', '?')!r}")
     assert not missing, f"{script}: controls without help text: {missing}"
+
+
+# --------------------------------------------------------------------------- damaged workspace items
+
+
+def _damage_runs(workspace) -> dict[str, Path]:
+    """Damaged copies of the good run, one per way a run folder breaks (newest first)."""
+    import shutil
+    import time
+
+    import torch
+
+    good = next(p for p in workspace.runs_dir.iterdir() if p.is_dir())
+    made = {}
+    for name in ("zz-cut", "zz-notpt", "zz-shape", "zz-half"):
+        made[name] = workspace.runs_dir / name
+        shutil.copytree(good, made[name])
+    text = (made["zz-cut"] / "config.json").read_bytes()
+    (made["zz-cut"] / "config.json").write_bytes(text[: len(text) // 2])
+    (made["zz-notpt"] / "model.pt").write_bytes(b"not a checkpoint")
+    state = torch.load(good / "model.pt", weights_only=True)
+    torch.save({k: torch.zeros(*[d + 1 for d in v.shape]) if v.ndim else v
+                for k, v in state.items()}, made["zz-shape"] / "model.pt")
+    (made["zz-half"] / "config.json").unlink()
+    time.sleep(0.01)
+    for run in made.values():  # newer than the good run: they would be picked first
+        for path in run.iterdir():
+            path.touch()
+    return made
+
+
+def _damaged_warnings(at) -> list[str]:
+    return [w.value for w in at.warning if w.value.startswith("damaged ")]
+
+
+@pytest.mark.parametrize("script", ["pages/4_Generate.py", "pages/5_Explore.py",
+                                    "pages/2_Train.py"])
+def test_damaged_run_folders_are_warnings_and_the_good_run_still_works(vae_workspace, script):
+    made = _damage_runs(vae_workspace)
+    before = {p: _digest(p) for p in vae_workspace.runs_dir.rglob("*") if p.is_file()}
+    at = app_test(script, timeout=180).run()
+    _ok(at)
+    warnings = _damaged_warnings(at)
+    assert len(warnings) == len(made), warnings
+    for name, reason in (("zz-cut", "not valid JSON"), ("zz-notpt", "not a PyTorch checkpoint"),
+                         ("zz-shape", "another shape"), ("zz-half", "half-written")):
+        assert any(name in w and reason in w for w in warnings), (name, warnings)
+    assert not _errors(at), _errors(at)
+    if script == "pages/4_Generate.py":  # the good run is picked and drawn
+        options = at.selectbox[0].options
+        assert len(options) == 1 and not any(n in options[0] for n in made)
+        assert at.get("plotly_chart")
+    assert {p: _digest(p) for p in before} == before  # nothing removed without asking
+
+
+def test_generate_remove_button_deletes_only_that_damaged_run(vae_workspace):
+    made = _damage_runs(vae_workspace)
+    at = app_test("pages/4_Generate.py", timeout=180).run()
+    _ok(at)
+    next(b for b in at.button if b.label == "Remove zz-notpt").click().run()
+    _ok(at)
+    assert not made["zz-notpt"].exists()
+    assert all(made[n].exists() for n in ("zz-cut", "zz-shape", "zz-half"))
+    assert len(_damaged_warnings(at)) == 3
+
+
+@pytest.mark.parametrize("script", ["pages/2_Train.py", "pages/3_Tune.py", "pages/6_Evaluate.py"])
+def test_damaged_dataset_is_a_warning_on_pages_that_pick_datasets(workspace, script):
+    save_dataset(make_blobs(), "good", workspace)
+    (workspace.datasets_dir / "junk.h5").write_bytes(b"not HDF5")
+    at = app_test(script, timeout=180).run()
+    _ok(at)
+    assert any("junk.h5" in w and "not a readable HDF5" in w for w in _damaged_warnings(at))
+    assert (workspace.datasets_dir / "junk.h5").exists()
