@@ -7,10 +7,12 @@ Layout (DESIGN.md)::
     /ids       utf-8   [N]      source file or index (optional)
     /folds     int64   [N]      predefined folds, e.g. UrbanSound8K (optional)
     /parents   int64   [N, 2]   generated files: interpolation end points (optional)
+    /seen_ids  utf-8   [M]      generated files: ids of the real rows the generator was
+                                fitted on (optional; any length, not one per row)
     /scaler/data_min, /scaler/data_max  float64 [D]  min-max scaler (optional)
     attrs: class_names (JSON list), source, extractor, frames, sample_rate,
            feature_shape (JSON), created, synth_core_version, and for generated
-           files model_run, mode, seed
+           files model_run, mode, seed, held_out_folds (JSON list of ints)
 
 :class:`FeatureSet` is the in-memory form. Files are written atomically and
 never over an existing file unless ``overwrite=True``.
@@ -44,6 +46,9 @@ class FeatureSet:
     ``features`` is float32 [N, D]; ``labels`` int64 [N] (-1 = unlabeled);
     optional ``ids`` (N strings), ``folds`` int64 [N], ``parents`` int64 [N, 2];
     ``scaler`` is ``{"data_min": [D], "data_max": [D]}`` when one is stored.
+    ``seen_ids`` (generated sets): ids of the real rows the generator was fitted
+    on, so an evaluation can refuse test rows the generator saw; its length is
+    that of the training rows, not N.
     """
 
     features: np.ndarray
@@ -54,6 +59,7 @@ class FeatureSet:
     parents: np.ndarray | None = None
     scaler: dict[str, np.ndarray] | None = None
     attrs: dict[str, Any] = field(default_factory=dict)
+    seen_ids: list[str] | None = None
 
     def __post_init__(self) -> None:
         self.features = np.asarray(self.features, dtype=np.float32)
@@ -69,6 +75,12 @@ class FeatureSet:
             self.ids = [str(i) for i in self.ids]
             if len(self.ids) != n:
                 raise InputError(f"ids has {len(self.ids)} entries but features has {n} rows")
+        if self.seen_ids is not None:
+            if isinstance(self.seen_ids, (str, bytes)):
+                raise InputError(f"seen_ids must be a list of row ids, not one string "
+                                 f"({self.seen_ids[:40]!r}); wrap it in a list")
+            self.seen_ids = [s.decode("utf-8") if isinstance(s, bytes) else str(s)
+                             for s in self.seen_ids]
         for name in ("folds", "parents"):
             value = getattr(self, name)
             if value is not None:
@@ -138,6 +150,10 @@ def write_features(path: str | os.PathLike[str], data: FeatureSet, *,
             handle.create_dataset("labels", data=data.labels.astype(np.int64))
             if data.ids is not None:
                 handle.create_dataset("ids", data=np.array(data.ids, dtype=object),
+                                      dtype=h5py.string_dtype("utf-8"))
+            if data.seen_ids is not None:
+                handle.create_dataset("seen_ids", data=np.array(data.seen_ids, dtype=object),
+                                      shape=(len(data.seen_ids),),
                                       dtype=h5py.string_dtype("utf-8"))
             if data.folds is not None:
                 handle.create_dataset("folds", data=data.folds.astype(np.int64))
@@ -237,6 +253,17 @@ def read_header(path: str | os.PathLike[str]) -> FeatureHeader:
                          class_names=class_names, attrs=attrs)
 
 
+def _strings(handle: h5py.File, name: str) -> list[str] | None:
+    """A 1-D utf-8 string dataset as a list (None when absent)."""
+    if name not in handle:
+        return None
+    values = handle[name][()]
+    if np.ndim(values) != 1:
+        raise InputError(f"{handle.filename}: '/{name}' has shape {np.shape(values)}, expected "
+                         "a 1-D list of strings; rewrite the file with synth_core")
+    return [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in values]
+
+
 def read_features(path: str | os.PathLike[str]) -> FeatureSet:
     """Read a feature file written by :func:`write_features` (or a compatible one).
 
@@ -249,8 +276,8 @@ def read_features(path: str | os.PathLike[str]) -> FeatureSet:
         features = handle["features"][()]
         n = features.shape[0]
         labels = handle["labels"][()] if "labels" in handle else np.full(n, -1, dtype=np.int64)
-        ids = ([s.decode("utf-8") if isinstance(s, bytes) else str(s) for s in handle["ids"][()]]
-               if "ids" in handle else None)
+        ids = _strings(handle, "ids")
+        seen_ids = _strings(handle, "seen_ids")
         folds = handle["folds"][()] if "folds" in handle else None
         parents = handle["parents"][()] if "parents" in handle else None
         scaler = None
@@ -263,7 +290,8 @@ def read_features(path: str | os.PathLike[str]) -> FeatureSet:
     class_names = attrs.pop("class_names", None) or []
     try:
         return FeatureSet(features=features, labels=labels, class_names=class_names, ids=ids,
-                          folds=folds, parents=parents, scaler=scaler, attrs=attrs)
+                          folds=folds, parents=parents, scaler=scaler, attrs=attrs,
+                          seen_ids=seen_ids)
     except InputError as exc:
         raise InputError(f"{path}: {exc}") from exc
 

@@ -104,3 +104,30 @@ def test_file_digest_follows_content_changes(tmp_path):
     path.write_bytes(b"two!")
     os.utime(path, ns=(1, 1))  # even with an old mtime, the size changed
     assert file_digest(path) != first
+
+
+def test_seen_ids_round_trip_any_length_and_absent_by_default(tmp_path):
+    data = make_blobs(n_per_class=5)
+    assert data.seen_ids is None
+    assert read_features(write_features(tmp_path / "a.h5", data)).seen_ids is None
+    generated = FeatureSet(features=data.features[:3], labels=data.labels[:3],
+                           seen_ids=["clip-é1.wav", "row 7", b"x"],
+                           attrs={"held_out_folds": [10]})
+    back = read_features(write_features(tmp_path / "g.h5", generated))
+    assert back.seen_ids == ["clip-é1.wav", "row 7", "x"]
+    assert back.attrs["held_out_folds"] == [10]
+    assert back.subset([0]).seen_ids == back.seen_ids  # the generator's rows, not per row
+    empty = FeatureSet(features=data.features[:2], labels=data.labels[:2], seen_ids=[])
+    assert read_features(write_features(tmp_path / "e.h5", empty)).seen_ids == []
+
+
+def test_seen_ids_refuses_one_string_and_a_matrix(tmp_path):
+    data = make_blobs(n_per_class=2)
+    with pytest.raises(InputError, match="seen_ids must be a list"):
+        FeatureSet(features=data.features, labels=data.labels, seen_ids="clip1.wav")
+    path = write_features(tmp_path / "m.h5", data)
+    with h5py.File(path, "a") as handle:
+        handle.create_dataset("seen_ids", data=np.array([["a", "b"]], dtype=object),
+                              dtype=h5py.string_dtype("utf-8"))
+    with pytest.raises(InputError, match="m.h5.*seen_ids.*1-D"):
+        read_features(path)
