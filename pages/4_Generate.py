@@ -44,11 +44,14 @@ if run is None or data is None:
     st.stop()
 method = st.radio("Map", list(gen.MAP_METHODS), format_func=gen.MAP_METHODS.get, horizontal=True,
                   help="How the real data is laid out in 2-D; generated points are placed on it.")
-modes = (["By class", "Interpolate"] if run.is_conditional else ["Interpolate"])
+modes = (["By class", "Interpolate"] if run.is_conditional
+         else ["Interpolate", "By class"] if data.is_labeled else ["Interpolate"])
 mode = st.segmented_control("What to generate", modes + ["Batch protocol", "Prior"],
-                            default=modes[0], help="Interpolate: a slider between two samples. "
-                            "By class (CVAE): a class and a count. Batch protocol: the thesis's "
-                            "800 samples in one click. Prior: random codes.") or modes[0]
+                            default=modes[0], key="gen-mode", help="Interpolate: a slider between two samples. "
+                            "By class: classes and counts (a CVAE decodes with the class; a VAE "
+                            "draws each class's codes from its training codes). Batch protocol: "
+                            "the thesis's 800 samples in one click. Prior: random codes.") \
+    or modes[0]
 
 
 @st.fragment
@@ -98,10 +101,16 @@ config = None
 if mode == "By class":
     names = run.class_names
     chosen = st.multiselect("Classes", range(k), default=[0], format_func=lambda c: names[c],
-                            help="The class labels given to the decoder.")
-    count = st.number_input("Samples per class", 1, 100_000, 80, help="The thesis made 10 per "
-                            "draw x 8 draws = 80 per class.")
-    config = GenerateConfig(mode="class", classes=tuple(chosen), per_class=count, seed=seed)
+                            help="The classes to generate rows of.")
+    balance = st.toggle("Follow the real class balance", key="gen-balance",
+                        help="Share a total out over the chosen classes in the proportions of "
+                             "the model's training rows, instead of the same count for each.")
+    count = st.number_input("Samples in total" if balance else "Samples per class", 1, 100_000,
+                            800 if balance else 80, key=f"gen-count-{balance}",
+                            help="The thesis made 10 per draw x 8 draws = 80 per class.")
+    config = GenerateConfig(mode="class", classes=tuple(chosen), per_class=count,
+                            balance=count if balance else 0, seed=seed,
+                            **gen.sampling_options(run, by_class=True, key="gen-class"))
 elif mode == "Batch protocol":
     cols = st.columns(3)
     pairs = cols[0].number_input("Pairs per class", 1, 1000, 8, help="Random pairs drawn from "
@@ -112,13 +121,16 @@ elif mode == "Batch protocol":
                                 format_func=lambda c: run.class_names[c], help="Pick two classes "
                                 "to draw pairs from the first to the second (e.g. 3 -> 8).")
     if run.is_conditional and len(cross) != 2:
-        config = GenerateConfig(mode="class", per_class=pairs * (steps - 2), seed=seed)
+        config = GenerateConfig(mode="class", per_class=pairs * (steps - 2), seed=seed,
+                                **gen.sampling_options(run, by_class=True, key="gen-protocol"))
     else:
         config = GenerateConfig(mode="protocol", pairs=pairs, steps=steps, seed=seed,
-                                cross=tuple(cross) if len(cross) == 2 else None)
+                                cross=tuple(cross) if len(cross) == 2 else None,
+                                output=gen.output_option(run, key="gen-protocol"))
 else:
     count = st.number_input("Samples", 1, 1_000_000, 200, help="How many codes to draw.")
-    config = GenerateConfig(mode="prior", n_prior=count, seed=seed)
+    config = GenerateConfig(mode="prior", n_prior=count, seed=seed,
+                            **gen.sampling_options(run, by_class=False, key="gen-prior"))
 
 n = config.n_requested(k)
 if n > LARGE_REQUEST:

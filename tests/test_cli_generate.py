@@ -73,7 +73,8 @@ def test_cli_generate_cvae_per_class(trained, tmp_path, capsys):
     (["--interpolate", "--from", 0, "--to", 4, "--t", 1.5], "t = 1.5 is outside [0, 1]"),
     (["--interpolate", "--from", 0], "--from I and --to J"),
     (["--interpolate", "--cross", "3,42"], "class 42 is not a class this model knows"),
-    (["--per-class", 5], "not a conditional model"),
+    (["--per-class", 5, "--prior-kind", "normal"], "not a conditional model"),
+    (["--balance", 0], "--balance 0"),
 ])
 def test_cli_generate_bad_input_exits_2_with_message(trained, tmp_path, capsys, args, message):
     ws, vae, _ = trained
@@ -108,3 +109,22 @@ def test_cli_generate_help_runs_as_a_process():
     proc = subprocess.run([sys.executable, "-m", "synth_core", "generate", "--help"],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "--interpolate" in proc.stdout and "--cross" in proc.stdout
+
+
+def test_cli_generate_mixture_prior_output_sample_and_balance(trained, tmp_path, capsys):
+    ws, vae, _ = trained
+    code, summary, _ = _generate(capsys, ws, "--run", vae, "--out", tmp_path / "m.h5",
+                                 "--per-class", 3, "--classes", "0,5", "--prior-kind", "mixture",
+                                 "--output", "sample", "--seed", 4)
+    assert code == 0 and summary["output"] == "sample" and summary["prior"] == "mixture"
+    out = read_features(tmp_path / "m.h5")
+    np.testing.assert_array_equal(out.labels, [0] * 3 + [5] * 3)
+    assert out.attrs["output"] == "sample" and out.attrs["prior"] == "mixture"
+    assert len(out.seen_ids or []) in (0, 300) and out.attrs["held_out_folds"] == []
+    code, summary, _ = _generate(capsys, ws, "--run", vae, "--out", tmp_path / "b.csv",
+                                 "--balance", 50)
+    assert code == 0 and summary["n_samples"] == 50 and summary["prior"] == "mixture"
+    table = np.loadtxt(tmp_path / "b.csv", delimiter=",", skiprows=1)
+    real = read_features(ws.dataset_path("digits-small"))
+    expected = np.bincount(real.labels, minlength=10) / real.n_samples * 50
+    assert np.abs(np.bincount(table[:, -1].astype(int), minlength=10) - expected).max() < 1.5

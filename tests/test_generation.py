@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from synth_core.errors import InputError, StorageError
-from synth_core.features import read_features
+from synth_core.features import FeatureSet, read_features
 from synth_core.generation.codes import load_run_data
 from synth_core.generation.export import export_bytes, export_generated, save_generated
 from synth_core.generation.generator import GenerateConfig, generate
@@ -49,6 +49,10 @@ class LinearRun:
         self.is_conditional = model == "cvae"
         self.is_variational = model in ("vae", "cvae")
         self.decode_calls = 0
+        self.device = "cpu"
+        self.can_sample_output = True
+        self.output_sigma = 0.5  # the spread sample_output draws with
+        self.split_json: dict = {}
 
     def encode(self, X, labels=None):
         if self.is_conditional and labels is None:
@@ -56,14 +60,22 @@ class LinearRun:
         mu = np.asarray(X, dtype=np.float64) @ self.W
         return mu, np.full_like(mu, -2.0)
 
-    def decode(self, Z, labels=None):
+    def decode(self, Z, labels=None, *, sample=False, generator=None):
+        import torch
+
         self.decode_calls += 1
         out = np.asarray(Z, dtype=np.float64) @ self.W.T
         if self.is_conditional:
             if labels is None:
                 raise AssertionError("cvae decode without labels")
             out = out + self.offsets[np.asarray(labels)]
+        if sample:  # as Run.decode(sample=True): mean + sigma * eps, eps from the torch generator
+            out = out + self.output_sigma * torch.randn(out.shape, generator=generator,
+                                                        dtype=torch.float64).numpy()
         return out.astype(np.float32)
+
+    def split(self):
+        return self.split_json
 
 
 @pytest.fixture
@@ -182,8 +194,10 @@ def test_sample_class_labels_and_counts():
 
 
 def test_sample_class_refuses_vae_and_unknown_class(run):
-    with pytest.raises(InputError, match="not a conditional model"):
-        sample_class(run, [0], 3)
+    with pytest.raises(InputError, match="not a conditional model.*mixture prior"):
+        sample_class(run, [0], 3, prior="normal")
+    with pytest.raises(InputError, match="mixture prior is fitted on the codes"):
+        sample_class(run, [0], 3)  # auto: the mixture, which needs the training rows
     with pytest.raises(InputError, match="class 3 is not a class this model knows"):
         sample_class(LinearRun(model="cvae"), [3], 3)
 
@@ -191,9 +205,9 @@ def test_sample_class_refuses_vae_and_unknown_class(run):
 def test_sample_prior_shapes_standard_and_fitted(run, blobs):
     out = sample_prior(run, 7, random_state=0)
     assert out.features.shape == (7, 16) and (out.labels == -1).all()
-    assert out.attrs["prior"] == "standard"
+    assert out.attrs["prior"] == "normal" and out.attrs["output"] == "mean"
     ae = LinearRun(model="ae")
-    with pytest.raises(InputError, match="fitted prior needs"):
+    with pytest.raises(InputError, match="fitted prior is fitted on the codes"):
         sample_prior(ae, 5)
     fitted = sample_prior(ae, 500, data=blobs, random_state=0)
     assert fitted.attrs["prior"] == "fitted"
@@ -323,7 +337,7 @@ def test_generation_with_trained_run(workspace, vae_run_dir):
     prior = sample_prior(run, 5, data=data)
     assert prior.features.shape == (5, 64)
     with pytest.raises(InputError, match="not a conditional model"):
-        sample_class(run, [0], 2)
+        sample_class(run, [0], 2, prior="normal")
     saved = save_generated(out, workspace, "protocol")
     assert read_features(saved).attrs["model_run"] == str(vae_run_dir)
 
@@ -371,3 +385,148 @@ def test_training_rows_follow_the_saved_split(workspace, vae_run_dir):
     rows = _training_rows(run, data)
     assert rows.tolist() == run.split()["train_index"]
     assert 0 < len(rows) < data.n_samples
+
+
+# --------------------------------------------------------------------------- priors, output, balance
+
+
+def test_code_mixture_samples_near_both_of_two_separated_blobs():
+    from synth_core.generation.priors import CodeMixture
+
+    rng = np.random.default_rng(0)
+    centres = np.array([[-6.0, 0.0, 0.0], [6.0, 2.0, -1.0]])
+    Z = np.concatenate([c + 0.3 * rng.standard_normal((150, 3)) for c in centres])
+    drawn, labels = CodeMixture(random_state=0).fit(Z).sample(400, random_state=1)
+    assert drawn.shape == (400, 3) and (labels == -1).all()
+    nearest = np.linalg.norm(drawn[:, None, :] - centres[None], axis=2)      # [400, 2]
+    assert (nearest.min(axis=1) < 1.5).all()          # every code lands on a blob...
+    share = np.bincount(nearest.argmin(axis=1), minlength=2) / 400
+    assert (share > 0.35).all()                        # ...and both blobs get codes
+    # Per class: each class's codes come from its own blob; counts are honoured.
+    y = np.repeat([0, 1], 150)
+    by_class, y_new = CodeMixture(random_state=0).fit(Z, y).sample({0: 5, 1: 7}, random_state=2)
+    assert np.bincount(y_new).tolist() == [5, 7]
+    assert (np.linalg.norm(by_class - centres[y_new], axis=1) < 1.5).all()
+    again, _ = CodeMixture(random_state=0).fit(Z, y).sample({0: 5, 1: 7}, random_state=2)
+    np.testing.assert_array_equal(by_class, again)
+    with pytest.raises(InputError, match="class 4 had no training codes"):
+        CodeMixture().fit(Z, y).sample({4: 1})
+
+
+def test_share_out_keeps_the_total_and_the_proportions():
+    from synth_core.generation.priors import share_out
+
+    assert share_out(10, {0: 1, 1: 1, 2: 2}) == {0: 2, 1: 3, 2: 5} or \
+        share_out(10, {0: 1, 1: 1, 2: 2}) == {0: 3, 1: 2, 2: 5}
+    counts = share_out(1000, {0: 0.1, 1: 0.6, 2: 0.3})
+    assert counts == {0: 100, 1: 600, 2: 300}
+    assert sum(share_out(7, {0: 1, 1: 1, 2: 1}).values()) == 7
+
+
+def test_sample_class_mixture_prior_gives_an_unconditional_vae_classes(run, blobs):
+    out = sample_class(run, [0, 2], 20, data=blobs, prior="mixture", random_state=0)
+    assert out.attrs["prior"] == "mixture" and np.bincount(out.labels).tolist() == [20, 0, 20]
+    # The stand-in decoder is linear, so a class's rows sit around its decoded mean code.
+    mu, _ = run.encode(blobs.features)
+    means = run.decode(np.stack([mu[blobs.labels == c].mean(axis=0) for c in range(3)]))
+    nearest = np.linalg.norm(out.features[:, None, :] - means[None], axis=2).argmin(axis=1)
+    assert (nearest == out.labels).mean() > 0.95
+    normal = sample_prior(run, 5, data=blobs, prior="standard", random_state=0)
+    assert normal.attrs["prior"] == "normal"   # the old name still works
+
+
+def test_output_sample_draws_around_the_decoded_mean_seeded(run, blobs):
+    mean = sample_prior(run, 400, random_state=3)
+    drawn = sample_prior(run, 400, random_state=3, output="sample")
+    assert drawn.attrs["output"] == "sample" and mean.attrs["output"] == "mean"
+    noise = drawn.features - mean.features          # same codes, noise added after decoding
+    assert abs(noise.std() - run.output_sigma) < 0.05 and abs(noise.mean()) < 0.05
+    np.testing.assert_array_equal(drawn.features,
+                                  sample_prior(run, 400, random_state=3, output="sample").features)
+    protocol = batch_protocol(run, blobs, pairs_per_class=1, steps=3, output="sample")
+    assert protocol.attrs["output"] == "sample"
+    with pytest.raises(InputError, match="output = 'noisy'"):
+        GenerateConfig(mode="prior", output="noisy")
+    run.can_sample_output = False
+    with pytest.raises(InputError, match="cannot sample from its decoder.*--output mean"):
+        sample_prior(run, 3, output="sample")
+
+
+def test_balance_follows_the_real_class_proportions(run):
+    from synth_core.generation.sampling import class_balance
+
+    data = make_blobs(n_per_class=40)
+    data = data.subset(np.r_[0:40, 40:50, 80:110])     # classes 40 : 10 : 30
+    assert class_balance(run, data, 160) == {0: 80, 1: 20, 2: 60}
+    config = GenerateConfig(mode="class", balance=160, prior="mixture", seed=1)
+    assert config.n_requested(3) == 160
+    out = generate(run, data, config)
+    assert np.bincount(out.labels).tolist() == [80, 20, 60]
+    assert out.attrs["balance"] == "real class proportions"
+    run.split_json = {"train_index": list(range(0, 40)) + list(range(40, 50)),
+                      "val_index": [50, 51]}             # fitted on classes 0, 1 and 2 rows
+    assert class_balance(run, data, 52) == {0: 40, 1: 10, 2: 2}
+    with pytest.raises(InputError, match="balance shares a total out"):
+        GenerateConfig(mode="prior", balance=10)
+
+
+def test_generated_sets_record_seen_ids_and_held_out_folds(run, blobs, tmp_path):
+    data = FeatureSet(features=blobs.features, labels=blobs.labels,
+                      class_names=blobs.class_names, ids=blobs.ids,
+                      folds=np.repeat([1, 2, 3], 30))
+    run.split_json = {"train_index": list(range(0, 30)), "val_index": list(range(30, 60))}
+    out = batch_protocol(run, data.subset(np.arange(60)), pairs_per_class=1, steps=3)
+    assert out.seen_ids == [f"row-{i}" for i in range(60)]
+    assert out.attrs["held_out_folds"] == []           # every fold of that data was fitted on
+    out = sample_prior(run, 4, data=data)
+    assert out.attrs["held_out_folds"] == [3] and len(out.seen_ids) == 60
+    back = read_features(export_generated(out, tmp_path / "g.h5"))
+    assert back.seen_ids == out.seen_ids and back.attrs["held_out_folds"] == [3]
+    run.split_json = {}                                   # no split: nothing invented
+    out = sample_prior(run, 4, data=data)
+    assert out.seen_ids is None and out.attrs["held_out_folds"] == []
+
+
+def test_csv_export_keeps_imported_column_names(run, blobs, tmp_path):
+    from synth_core.data.importers import import_features
+
+    names = [f"mfcc_{i}" for i in range(16)]
+    table = np.column_stack([blobs.features, blobs.labels])
+    path = tmp_path / "real.csv"
+    np.savetxt(path, table, delimiter=",", header=",".join(names + ["class"]), comments="")
+    real = import_features(path, label_column="class")
+    assert real.attrs["feature_names"] == names
+    out = sample_prior(run, 3, data=real)
+    header = export_bytes(out, "csv").decode().splitlines()[0]
+    assert header == ",".join(names + ["label"])
+    assert export_bytes(sample_prior(run, 3), "csv").decode().startswith("f0,f1,")
+
+
+def test_output_sample_matches_the_real_spread_of_a_gaussian_mixture(workspace):
+    """A calibrated VAE trained on a two-component Gaussian mixture: rows drawn from the
+    decoder (output=sample, codes from the mixture prior) spread like the real rows per
+    feature; decoded means alone are narrower."""
+    from synth_core.data.datasets import save_dataset
+    from synth_core.training.config import TrainConfig
+    from synth_core.training.runs import Run
+    from synth_core.training.trainer import new_run_dir, train_model
+
+    rng = np.random.default_rng(0)
+    centres = np.array([[0.0, 0, 0, 0, 0, 0], [4, 4, -2, 1, 3, -3]])
+    scales = np.array([[1.0, 0.5, 2, 1, 0.3, 1], [0.5, 1, 1, 2, 1, 0.4]])
+    X = np.concatenate([c + s * rng.standard_normal((200, 6)) for c, s in zip(centres, scales)])
+    data = FeatureSet(features=X, labels=np.repeat([0, 1], 200), class_names=["a", "b"])
+    save_dataset(data, "gmm", workspace)
+    config = TrainConfig(model="vae", latent_dim=4, hidden=(32,), lr=5e-3, epochs=10,
+                         batch_size=64, patience=0, seed=0, device="cpu",
+                         decoder="sigma-per-feature")
+    run = Run.load(train_model(data, config, run_dir=new_run_dir(workspace, "vae"),
+                               dataset_ref="gmm").run_dir)
+    ratios = {}
+    for output in ("mean", "sample"):
+        out = generate(run, data, GenerateConfig(mode="class", per_class=300, prior="mixture",
+                                                 output=output, seed=0))
+        assert out.attrs["output"] == output and out.attrs["prior"] == "mixture"
+        ratios[output] = out.features.std(axis=0) / X.std(axis=0)          # [6]
+    assert ((ratios["sample"] > 0.8) & (ratios["sample"] < 1.25)).all(), ratios["sample"]
+    assert ratios["mean"].mean() < ratios["sample"].mean()

@@ -66,7 +66,7 @@ def test_page_generate_pair_by_class_and_index(vae_workspace):
 
 def test_page_generate_batch_protocol_saves_to_exports(vae_workspace):
     at = app_test(PAGE).run()
-    at.button_group[0].set_value("Batch protocol").run()
+    at.button_group(key="gen-mode").set_value("Batch protocol").run()
     _no_exception(at)
     inputs = {n.label: n for n in at.number_input}
     inputs["Pairs per class"].set_value(2)
@@ -94,3 +94,24 @@ def test_page_generate_cvae_by_class(workspace):
     next(b for b in at.button if b.label.startswith("Generate")).click().run()
     _no_exception(at)
     assert at.subheader[0].value == "12 generated samples"
+
+
+def test_page_generate_vae_by_class_mixture_balance_and_drawn_rows(vae_workspace):
+    at = app_test(PAGE).run()
+    at.button_group(key="gen-mode").set_value("By class").run()
+    _no_exception(at)
+    assert at.selectbox(key="gen-class-prior").options == ["Mixture of the training codes"]
+    at.multiselect[0].set_value([1, 7])
+    at.toggle(key="gen-balance").set_value(True).run()
+    {n.label: n for n in at.number_input}["Samples in total"].set_value(30)
+    at.radio(key="gen-class-output").set_value("sample").run()
+    generate = next(b for b in at.button if b.label.startswith("Generate"))
+    assert generate.label == "Generate 30 samples"
+    generate.click().run()
+    _no_exception(at)
+    assert at.subheader[0].value == "30 generated samples"
+    next(b for b in at.button if b.label == "Save to workspace").click().run()
+    saved = read_features(next(vae_workspace.exports_dir.glob("*.h5")))
+    assert saved.attrs["prior"] == "mixture" and saved.attrs["output"] == "sample"
+    assert saved.attrs["balance"] == "real class proportions"
+    assert set(saved.labels.tolist()) <= {1, 7} and saved.n_samples == 30

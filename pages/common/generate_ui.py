@@ -225,6 +225,44 @@ def path_strip(X: np.ndarray, t: np.ndarray, data: FeatureSet, *, key: str) -> N
                         key=key, width="stretch", config={"displayModeBar": False})
 
 
+# --------------------------------------------------------------------------- sampling options
+
+PRIOR_LABELS = {"auto": "Automatic", "normal": "N(0, I)",
+                "mixture": "Mixture of the training codes", "fitted": "Gaussian of the codes"}
+OUTPUT_LABELS = {"mean": "Decoded mean", "sample": "Drawn from the decoder"}
+
+
+def output_option(run: Run, *, key: str) -> str:
+    """Decoded means, or rows drawn from the decoder's distribution (when the run can)."""
+    can = bool(getattr(run, "can_sample_output", False))
+    return st.radio("Rows", list(OUTPUT_LABELS), format_func=OUTPUT_LABELS.get, horizontal=True,
+                    key=f"{key}-output", disabled=not can,
+                    help="Decoded mean: the decoder's average row for each code (smooth, a "
+                         "little too tidy). Drawn from the decoder: that mean plus the spread "
+                         "the model learned, so the rows vary as much as real ones."
+                         + ("" if can else " This run was saved before decoders measured "
+                                           "their spread: train it again to draw."))
+
+
+def sampling_options(run: Run, *, by_class: bool, key: str) -> dict[str, str]:
+    """Where the codes come from and what is decoded: ``{"prior": ..., "output": ...}``."""
+    if by_class and not run.is_conditional:
+        priors = ["mixture"]  # an unconditional model's N(0, I) codes carry no class
+    else:
+        priors = ["auto", "normal", "mixture"] + ([] if run.is_variational else ["fitted"])
+    left, right = st.columns(2)
+    prior = left.selectbox(
+        "Codes from", priors, format_func=PRIOR_LABELS.get, key=f"{key}-prior",
+        help="N(0, I): the prior a VAE was trained towards. Mixture: a Gaussian mixture fitted "
+             "on the codes of the training rows, one per class (Ghosh et al.), so codes land "
+             "where real rows are. Automatic: N(0, I) for a CVAE and for VAE prior samples, "
+             "the mixture for a VAE's rows by class, the Gaussian of the codes for "
+             "autoencoders.")
+    with right:
+        output = output_option(run, key=key)
+    return {"prior": prior, "output": output}
+
+
 # --------------------------------------------------------------------------- results
 
 

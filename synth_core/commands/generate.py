@@ -24,7 +24,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                       help="latent interpolation: the batch protocol (--pairs, --steps), or one "
                            "pair with --from I --to J [--t 0.5]")
     mode.add_argument("--per-class", type=int, metavar="N",
-                      help="CVAE: N samples of every class (or of --classes)")
+                      help="N samples of every class (or of --classes): a CVAE decodes with "
+                           "the class; other models draw each class's codes from --prior-kind "
+                           "mixture")
+    mode.add_argument("--balance", type=int, metavar="N",
+                      help="N samples in total, the classes (all, or --classes) in the real "
+                           "training rows' proportions")
     mode.add_argument("--prior", type=int, metavar="N", help="N samples from the prior")
     parser.add_argument("--pairs", type=int, default=8, help="random pairs per class (default 8)")
     parser.add_argument("--steps", type=int, default=12,
@@ -46,9 +51,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--codes", choices=["mean", "sample"], default="mean",
                         help="encode end points as posterior means (default) or sampled codes")
     parser.add_argument("--prior-kind", dest="prior_kind", default="auto",
-                        choices=["auto", "standard", "fitted"],
-                        help="prior: N(0, I) (standard), N(mu, sigma^2) fitted to the data's "
-                             "codes (fitted); auto = standard for VAEs, fitted for autoencoders")
+                        choices=["auto", "normal", "mixture", "fitted", "standard"],
+                        help="where sampled codes come from: N(0, I) (normal; 'standard' is "
+                             "the old name), a Gaussian mixture fitted on the training codes, "
+                             "per class (mixture), N(mu, sigma^2) of those codes (fitted); auto "
+                             "= normal for a CVAE and VAE prior samples, mixture for by-class "
+                             "rows of other models, fitted for autoencoders")
+    parser.add_argument("--output", choices=["mean", "sample"], default="mean",
+                        help="rows are the decoded means (default) or draws from the decoder's "
+                             "distribution around them (sample), recorded in the file")
     parser.add_argument("--data", default=None,
                         help="feature file or dataset to pick samples from (default: the data "
                              "the run was trained on)")
@@ -174,7 +185,10 @@ def run(args: argparse.Namespace, workspace, callback) -> dict:
         if not pair and t is not None:
             raise InputError("--t picks points between one pair; give --from I --to J too")
     else:
-        mode = "class" if args.per_class is not None else "prior"
+        mode = "class" if args.per_class is not None or args.balance is not None else "prior"
+    if args.balance is not None and args.balance < 1:
+        raise InputError(f"--balance {args.balance}: give the total number of samples to share "
+                         "out over the classes, e.g. --balance 800")
     cross = _split(args.cross, "--cross")
     if cross is not None and len(cross) != 2:
         raise InputError(f"--cross {args.cross!r} needs exactly two classes, e.g. --cross 3,8")
@@ -182,7 +196,8 @@ def run(args: argparse.Namespace, workspace, callback) -> dict:
     cfg_kwargs = dict(mode=mode, pairs=args.pairs, steps=args.steps,
                       from_index=args.from_index, to_index=args.to_index, t=t or (),
                       per_class=args.per_class or 0, n_prior=args.prior or 0,
-                      prior=args.prior_kind, path=args.path, codes=args.codes, seed=args.seed)
+                      prior=args.prior_kind, path=args.path, codes=args.codes, seed=args.seed,
+                      output=args.output, balance=args.balance or 0)
     probe = GenerateConfig(**cfg_kwargs)
     data = (load_dataset(args.data, workspace) if args.data
             else run_data_or_none(run_, workspace, probe, callback))
@@ -202,5 +217,7 @@ def run(args: argparse.Namespace, workspace, callback) -> dict:
     path = export_generated(generated, out, overwrite=args.overwrite)
     return {**_write_audio(args, generated, audio),
             "out": str(path), "n_samples": generated.n_samples, "mode": generated.attrs["mode"],
-            "run": str(run_.run_dir), "seed": args.seed,
+            "run": str(run_.run_dir), "seed": args.seed, "output": generated.attrs["output"],
+            "prior": generated.attrs.get("prior"),
+            "held_out_folds": generated.attrs["held_out_folds"],
             "classes": sorted({int(c) for c in generated.labels if c >= 0})}

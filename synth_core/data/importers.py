@@ -208,7 +208,9 @@ def _read_csv(path: Path, label_column: str | None) -> FeatureSet:
     ids = [str(v) for v in table[id_col]] if id_col else None
     return FeatureSet(features=values, labels=labels, class_names=names, ids=ids,
                       attrs={"import_layout": f"csv, label column {label_col or 'none'}",
-                             "feature_columns": feature_cols if len(feature_cols) <= 64 else None})
+                             "feature_columns": feature_cols if len(feature_cols) <= 64 else None,
+                             # every column name, so exports of generated rows keep them
+                             "feature_names": feature_cols})
 
 
 def _pick_label_column(columns: list[str], label_column: str | None, path: Path) -> str | None:

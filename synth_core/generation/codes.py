@@ -27,10 +27,12 @@ if TYPE_CHECKING:  # pragma: no cover - only for type hints
 logger = logging.getLogger(__name__)
 
 CODES = ("mean", "sample")
+OUTPUTS = ("mean", "sample")  # the decoded mean, or a draw from the decoder's distribution
 # A hard cap so a typo (1e9 samples) fails at once instead of filling memory.
 MAX_SAMPLES = 1_000_000
 _DECODE_CHUNK = 4096
-_COPIED_ATTRS = ("feature_shape", "modality", "extractor", "frames", "sample_rate", "dataset")
+_COPIED_ATTRS = ("feature_shape", "modality", "extractor", "frames", "sample_rate", "dataset",
+                 "feature_names", "spectrogram")
 
 def _check_count(value: int, name: str, *, minimum: int = 1) -> int:
     if isinstance(value, bool) or int(value) != value or value < minimum:
@@ -128,20 +130,47 @@ def _encode(run: "Run", X: np.ndarray, labels: np.ndarray | None, *, codes: str,
     return mu
 
 
+def check_output(output: str) -> str:
+    if output not in OUTPUTS:
+        raise InputError(f"output = {output!r}; choose 'mean' (the decoded mean) or 'sample' "
+                         "(a draw from the decoder's distribution around it)")
+    return output
+
+
 def _decode(run: "Run", Z: np.ndarray, labels: np.ndarray | None, *,
-            callback: Callback | None = None, stage: str = "decoding") -> np.ndarray:
-    """Codes [N, latent] -> raw-scale features [N, D], in chunks with progress."""
+            callback: Callback | None = None, stage: str = "decoding", output: str = "mean",
+            random_state: int = 0) -> np.ndarray:
+    """Codes [N, latent] -> raw-scale features [N, D], in chunks with progress.
+
+    ``output="sample"`` draws each row from the decoder's distribution around
+    its decoded mean (``Run.decode(..., sample=True)``), seeded by ``random_state``.
+    """
     Z = np.asarray(Z, dtype=np.float32)
     cond = labels if run.is_conditional else None
+    kwargs: dict[str, Any] = {}
+    if check_output(output) == "sample":
+        if not getattr(run, "can_sample_output", False):
+            raise InputError(f"run {run_name(run)} cannot sample from its decoder: its output "
+                             "spread was never measured (a run saved by an older version); use "
+                             "output 'mean' (--output mean), or train the model again")
+        kwargs = {"sample": True, "generator": _torch_generator(run, random_state)}
     if len(Z) <= _DECODE_CHUNK:
-        return np.asarray(run.decode(Z, cond), dtype=np.float32)
+        return np.asarray(run.decode(Z, cond, **kwargs), dtype=np.float32)
     parts = []
     for start in range(0, len(Z), _DECODE_CHUNK):
         stop = min(start + _DECODE_CHUNK, len(Z))
         parts.append(np.asarray(run.decode(Z[start:stop], None if cond is None
-                                           else cond[start:stop]), dtype=np.float32))
+                                           else cond[start:stop], **kwargs), dtype=np.float32))
         emit(callback, Progress(stop / len(Z), f"decoded {stop}/{len(Z)} samples", stage))
     return np.concatenate(parts)
+
+
+def _torch_generator(run: "Run", seed: int):
+    """A seeded torch.Generator on the run's device (one per call: draws repeat per seed)."""
+    import torch
+
+    device = getattr(run, "device", None) or "cpu"
+    return torch.Generator(device=device).manual_seed(int(seed))
 
 
 # --------------------------------------------------------------------------- output files
@@ -149,18 +178,65 @@ def _decode(run: "Run", Z: np.ndarray, labels: np.ndarray | None, *,
 
 def _generated(run: "Run", data: FeatureSet | None, features: np.ndarray, labels: np.ndarray,
                parents: np.ndarray, *, mode: str, seed: int, ids: list[str],
-               extra: dict[str, Any] | None = None) -> FeatureSet:
+               output: str = "mean", extra: dict[str, Any] | None = None) -> FeatureSet:
+    """Decoded rows as a FeatureSet with provenance: the run, mode, seed and ``output``, and
+    what the generator saw (``seen_ids``, attrs ``held_out_folds``; see :func:`seen_rows`)."""
     attrs: dict[str, Any] = {}
     meta = getattr(run, "meta", None) or {}
-    attrs.update({k: meta[k] for k in ("feature_shape", "modality") if meta.get(k) is not None})
+    attrs.update({k: meta[k] for k in ("feature_shape", "modality", "extractor", "spectrogram")
+                  if meta.get(k) is not None})
     if data is not None:
         attrs.update({k: data.attrs[k] for k in _COPIED_ATTRS if k in data.attrs})
     attrs.update({"model_run": str(run.run_dir), "mode": mode, "seed": int(seed),
                   "source": f"synth_core.generation ({mode})",
-                  "model": str(getattr(run.config, "model", ""))})
+                  "model": str(getattr(run.config, "model", "")), "output": output})
+    seen_ids, held_out = seen_rows(run, data)
+    attrs["held_out_folds"] = held_out  # a list: stored as JSON, read back as a list
     attrs.update(extra or {})
     return FeatureSet(features=features, labels=labels, class_names=_class_names(run, data),
-                      ids=ids, parents=parents, attrs=attrs)
+                      ids=ids, parents=parents, attrs=attrs, seen_ids=seen_ids)
+
+
+def _fitted_rows(run: "Run", data: FeatureSet | None) -> np.ndarray | None:
+    """Positions in ``data`` of the rows the run was fitted on (training + validation rows of
+    its split.json); None when the run recorded no split or it does not fit ``data``."""
+    split = (run.split() if hasattr(run, "split") else {}) or {}
+    rows = np.asarray(list(split.get("train_index") or []) + list(split.get("val_index") or []),
+                      dtype=np.int64)
+    if data is None or rows.size == 0 or rows.min() < 0 or rows.max() >= data.n_samples:
+        return None
+    return np.unique(rows)
+
+
+def _recorded_test_folds(run: "Run") -> list[int]:
+    """The test folds the run's config records ([] when it records none)."""
+    for source in (getattr(run, "config", None), getattr(run, "meta", None) or {}):
+        folds = (source.get("test_folds") if isinstance(source, dict)
+                 else getattr(source, "test_folds", None))
+        if folds:
+            return sorted({int(f) for f in folds})
+    return []
+
+
+def seen_rows(run: "Run", data: FeatureSet | None) -> tuple[list[str] | None, list[int]]:
+    """What a generated set's generator saw: (``seen_ids``, ``held_out_folds``).
+
+    ``seen_ids`` are the ids of the real rows the run was fitted on (its training
+    and validation rows), None when the data has no ids or the run no split (row
+    numbers would not match the same rows numbered elsewhere, so none are
+    invented). ``held_out_folds`` are the data's folds none of whose rows were
+    fitted on when the data has folds and the run a split; otherwise the test
+    folds the run's config records; otherwise [].
+    """
+    rows = _fitted_rows(run, data)
+    seen_ids = ([data.ids[i] for i in rows] if rows is not None and data is not None
+                and data.ids is not None else None)
+    if rows is not None and data is not None and data.folds is not None:
+        fitted = set(np.unique(data.folds[rows]).tolist())
+        held_out = sorted(int(f) for f in np.unique(data.folds) if int(f) not in fitted)
+    else:
+        held_out = _recorded_test_folds(run)
+    return seen_ids, held_out
 
 
 

@@ -71,8 +71,9 @@ def export_bytes(data: FeatureSet, fmt: str) -> bytes:
     """The file contents of ``data`` as HDF5, CSV or NPZ (for download buttons).
 
     CSV has one column per feature and the class label last (the thesis layout,
-    so ``import --label-column last`` reads it back); NPZ and HDF5 also keep
-    parents, ids, class names and attrs.
+    so ``import --label-column last`` reads it back); the feature columns keep
+    the imported names (attrs ``feature_names``) when there are names for all,
+    else ``f0, f1, ...``. NPZ and HDF5 also keep parents, ids, class names and attrs.
     """
     if fmt not in EXPORT_FORMATS:
         raise InputError(f"format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
@@ -82,7 +83,7 @@ def export_bytes(data: FeatureSet, fmt: str) -> bytes:
             return path.read_bytes()
     if fmt == "csv":
         buffer = io.StringIO()
-        header = ",".join([f"f{i}" for i in range(data.n_features)] + ["label"])
+        header = ",".join(_csv_names(data) + ["label"])
         table = np.column_stack([data.features.astype(np.float64), data.labels])
         np.savetxt(buffer, table, delimiter=",", header=header, comments="",
                    fmt=["%.7g"] * data.n_features + ["%d"])
@@ -96,3 +97,19 @@ def export_bytes(data: FeatureSet, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
+
+
+def _csv_names(data: FeatureSet) -> list[str]:
+    """Feature column names: the imported ones when there is one per column, else f0..f{D-1}.
+
+    Names are quoted as CSV needs when they hold a comma, a quote or a line break.
+    """
+    names = data.attrs.get("feature_names")
+    if not (isinstance(names, (list, tuple)) and len(names) == data.n_features):
+        return [f"f{i}" for i in range(data.n_features)]
+    quoted = []
+    for name in map(str, names):
+        if any(ch in name for ch in ',"\n\r'):
+            name = '"' + name.replace('"', '""') + '"'
+        quoted.append(name)
+    return quoted

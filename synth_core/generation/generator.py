@@ -23,10 +23,12 @@ import numpy as np
 from synth_core.errors import InputError, StorageError
 from synth_core.events import Callback, Log, Progress, emit
 from synth_core.features import FeatureSet
-from synth_core.generation.codes import _check_count, _class_names, load_run_data
+from synth_core.generation.codes import _check_count, _class_names, check_output, load_run_data
 from synth_core.generation.export import default_export_name, save_generated
 from synth_core.generation.interpolation import _check_path, batch_protocol, interpolate_pair
-from synth_core.generation.sampling import sample_class, sample_prior, synthesize
+from synth_core.generation.sampling import (check_prior, class_balance, resolve_prior,
+                                            sample_class, sample_counts, sample_prior,
+                                            synthesize)
 from synth_core.workspace import Workspace
 
 if TYPE_CHECKING:  # pragma: no cover - only for type hints
@@ -47,8 +49,12 @@ class GenerateConfig:
 
     ``mode``: ``protocol`` (batch protocol; ``cross`` for pairs across two
     classes), ``pair`` (rows ``from_index`` -> ``to_index`` at ``t``, default
-    ``steps`` evenly spaced values including the ends), ``class`` (CVAE,
-    ``per_class`` per class in ``classes``, default all), ``prior`` (``n_prior``).
+    ``steps`` evenly spaced values including the ends), ``class`` (``per_class``
+    per class in ``classes``, default all; or with ``balance`` > 0 that many rows
+    in total, shared out in the real class proportions), ``prior`` (``n_prior``).
+    ``prior`` says where sampled codes come from (normal, mixture, fitted, auto;
+    :mod:`.sampling`); ``output`` whether rows are the decoded means or draws
+    from the decoder's distribution (mean, sample).
     """
 
     mode: str = "protocol"
@@ -64,12 +70,21 @@ class GenerateConfig:
     cross: tuple[int, int] | None = None
     path: str = "linear"
     codes: str = "mean"
+    output: str = "mean"
+    balance: int = 0
     seed: int = 0
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise InputError(f"mode = {self.mode!r}; choose one of {', '.join(MODES)}")
         _check_path(self.path)
+        check_output(self.output)
+        object.__setattr__(self, "prior", check_prior(self.prior))
+        if self.balance:
+            _check_count(self.balance, "balance (total samples)")
+            if self.mode != "class":
+                raise InputError("balance shares a total out over the classes, so it goes with "
+                                 f"class sampling, not mode {self.mode!r}")
         if self.mode == "pair" and (self.from_index is None or self.to_index is None):
             raise InputError("interpolating one pair needs both end points: give --from I and "
                              "--to J (data row numbers)")
@@ -82,7 +97,7 @@ class GenerateConfig:
         if self.mode == "pair":
             return len(self.t) or self.steps
         if self.mode == "class":
-            return self.per_class * k
+            return self.balance or self.per_class * k
         if self.mode == "prior":
             return self.n_prior
         return 0
@@ -108,21 +123,32 @@ def generate(run: "Run", data: FeatureSet | None, config: GenerateConfig, *,
         return batch_protocol(run, data, pairs_per_class=config.pairs, steps=config.steps,
                               random_state=config.seed, classes=config.classes,
                               cross=config.cross, path=config.path, codes=config.codes,
-                              callback=callback)
+                              output=config.output, callback=callback)
     if config.mode == "pair":
         t = config.t or tuple(np.linspace(0.0, 1.0, _check_count(config.steps, "steps", minimum=2)))
         return interpolate_pair(run, data, config.from_index, config.to_index, t=t,
-                                path=config.path, codes=config.codes, random_state=config.seed)
+                                path=config.path, codes=config.codes, random_state=config.seed,
+                                output=config.output)
+    if config.mode == "class" and config.balance:
+        if data is None:
+            raise InputError("balance follows the real class proportions, so it needs the run's "
+                             "data; restore it or pass --data F.h5")
+        counts = class_balance(run, data, config.balance, classes=config.classes)
+        return sample_counts(run, counts, data=data, random_state=config.seed,
+                             prior=config.prior, output=config.output, callback=callback,
+                             balanced=True)
     if config.mode == "class":
         classes = config.classes if config.classes else range(len(_class_names(run, data)))
         return sample_class(run, list(classes), config.per_class, random_state=config.seed,
-                            data=data, callback=callback)
+                            data=data, callback=callback, prior=config.prior,
+                            output=config.output)
     if config.mode == "prior":
         return sample_prior(run, config.n_prior, data=data, random_state=config.seed,
-                            prior=config.prior, callback=callback)
+                            prior=config.prior, output=config.output, callback=callback)
     classes = config.classes if config.classes else range(len(_class_names(run, data)))
     return synthesize(run, data, {c: config.per_class for c in classes},
-                      random_state=config.seed, callback=callback)
+                      random_state=config.seed, callback=callback, prior=config.prior,
+                      output=config.output)
 
 
 # --------------------------------------------------------------------------- the background job
@@ -159,10 +185,9 @@ def run_data_or_none(run: "Run", workspace: Workspace, config: GenerateConfig,
     try:
         return load_run_data(run, workspace)
     except StorageError as exc:
-        fitted_prior = config.prior == "fitted" or (config.prior == "auto"
-                                                    and not run.is_variational)
-        needs_data = (config.mode in ("protocol", "pair", "synthesize")
-                      or (config.mode == "prior" and fitted_prior))
+        prior = resolve_prior(run, config.prior, by_class=config.mode == "class")
+        needs_data = (config.mode in ("protocol", "pair", "synthesize") or bool(config.balance)
+                      or (config.mode in ("class", "prior") and prior in ("fitted", "mixture")))
         if needs_data:
             raise
         emit(callback, Log(f"{exc}; generating anyway without copying the data's attributes",

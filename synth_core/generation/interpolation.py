@@ -124,17 +124,19 @@ def encode_pair(run: "Run", data: FeatureSet, index_a: int, index_b: int, *,
 
 
 def decode_path(run: "Run", ends: Endpoints, t: Sequence[float] | float, *,
-                label: int | None = None) -> np.ndarray:
+                label: int | None = None, output: str = "mean",
+                random_state: int = 0) -> np.ndarray:
     """Decoded raw-scale samples at ``t`` on the path between ``ends``: [len(t), D].
 
     Cheap enough for a slider (one small decoder pass). A CVAE decodes with
     ``label`` if given, else with the class of the nearer end point.
+    ``output="sample"`` draws around the decoded means (seeded by ``random_state``).
     """
     t_arr = check_t(t)
     Z = ends.codes_at(t_arr)  # [T, latent]
     labels = (np.full(len(t_arr), label, dtype=np.int64) if label is not None
               else _nearest_end_labels(t_arr, ends.label_a, ends.label_b))
-    return _decode(run, Z, labels)
+    return _decode(run, Z, labels, output=output, random_state=random_state)
 
 
 def interpolate(run: "Run", x_a: np.ndarray, x_b: np.ndarray, *, t: Sequence[float],
@@ -170,7 +172,8 @@ def interpolate(run: "Run", x_a: np.ndarray, x_b: np.ndarray, *, t: Sequence[flo
 def batch_protocol(run: "Run", data: FeatureSet, *, pairs_per_class: int = 8, steps: int = 12,
                    random_state: int = 0, classes: Sequence[int | str] | None = None,
                    cross: tuple[int | str, int | str] | None = None, path: str = "linear",
-                   codes: str = "mean", callback: Callback | None = None) -> FeatureSet:
+                   codes: str = "mean", output: str = "mean",
+                   callback: Callback | None = None) -> FeatureSet:
     """The thesis's batch protocol: per class, random pairs x (steps - 2) interior points.
 
     With the defaults that is 8 pairs x 10 points = 80 per class (800 for 10
@@ -216,11 +219,12 @@ def batch_protocol(run: "Run", data: FeatureSet, *, pairs_per_class: int = 8, st
     t_all = np.tile(t_inner, len(pairs))  # [P * (steps - 2)]
     parents = np.repeat(pairs, len(t_inner), axis=0)  # [P * (steps - 2), 2]
     labels = _nearest_end_labels(t_all, data.labels[parents[:, 0]], data.labels[parents[:, 1]])
-    features = _decode(run, codes_all, labels, callback=callback)
+    features = _decode(run, codes_all, labels, callback=callback, output=output,
+                       random_state=random_state)
     ids = [f"interp-{p[0]}-{p[1]}-t{t:.3f}" for p, t in zip(parents, t_all)]
     emit(callback, Progress(1.0, f"generated {n_total} samples", "done"))
     return _generated(run, data, features, labels, parents, mode="interpolate", seed=random_state,
-                      ids=ids, extra={"pairs_per_class": pairs_per_class, "steps": steps,
+                      ids=ids, output=output, extra={"pairs_per_class": pairs_per_class, "steps": steps,
                                       "path": path, "codes": codes,
                                       "cross": list(groups[0]) if cross is not None else None})
 
@@ -248,16 +252,16 @@ def _draw_pairs(rng: np.random.Generator, rows_a: np.ndarray, rows_b: np.ndarray
 
 def interpolate_pair(run: "Run", data: FeatureSet, index_a: int, index_b: int, *,
                      t: Sequence[float], path: str = "linear", codes: str = "mean",
-                     random_state: int = 0) -> FeatureSet:
+                     random_state: int = 0, output: str = "mean") -> FeatureSet:
     """Decoded points at ``t`` between data rows ``index_a`` and ``index_b`` as a FeatureSet."""
     ends = encode_pair(run, data, index_a, index_b, path=path, codes=codes,
                        random_state=random_state)
     t_arr = check_t(t)
-    features = decode_path(run, ends, t_arr)
+    features = decode_path(run, ends, t_arr, output=output, random_state=random_state)
     n = len(t_arr)
     return _generated(run, data, features, _nearest_end_labels(t_arr, ends.label_a, ends.label_b),
                       np.tile([ends.index_a, ends.index_b], (n, 1)), mode="interpolate",
-                      seed=random_state,
+                      seed=random_state, output=output,
                       ids=[f"interp-{index_a}-{index_b}-t{v:.3f}" for v in t_arr],
                       extra={"path": path, "codes": codes, "t": t_arr.tolist()})
 

@@ -1,115 +1,248 @@
-"""Sampling: new rows from codes drawn from a prior, by class or for given class counts.
+"""Sampling: new rows from codes drawn from a prior, by class, for class counts or in bulk.
 
-* :func:`sample_class` – codes for chosen classes, ``n_per_class`` each;
-* :func:`sample_prior` – ``n`` codes from N(0, I), or from N(mu, diag sigma^2)
-  fitted to the data's codes (the deterministic autoencoders have no prior);
+Where the codes come from (``prior``):
+
+* ``"normal"`` – N(0, I), what a VAE was trained towards (``"standard"`` is
+  the same, the name older versions used);
+* ``"mixture"`` – the aggregate posterior: a Gaussian mixture fitted on the
+  encoded training rows, one per class where there are labels (Ghosh et al.;
+  :class:`~synth_core.generation.priors.CodeMixture`). Codes from a class's
+  mixture decode to that class even for an unconditional VAE;
+* ``"fitted"`` – N(mu, diag sigma^2) fitted to the training rows' codes (the
+  deterministic autoencoders have no prior);
+* ``"auto"`` – normal for a CVAE (and for a VAE's unlabelled prior samples),
+  mixture for by-class rows of an unconditional model, fitted for autoencoders.
+
+What is decoded (``output``): the decoder's mean, or a draw from its
+distribution around the mean (``"sample"``). Functions:
+
+* :func:`sample_class` – ``n_per_class`` rows of each chosen class;
+* :func:`sample_counts` – ``counts[c]`` rows of each class (:func:`class_balance`
+  gives counts in the real class proportions for a total);
+* :func:`sample_prior` – ``n`` codes, decoded;
 * :func:`synthesize` – ``counts[c]`` rows of each class, the right way for the
-  model (CVAE class sampling; otherwise within-class interpolation); used by the
-  augmentation benchmark.
+  model (CVAE class sampling; otherwise within-class interpolation, or the
+  ``prior`` given); used by the augmentation benchmark.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 
 from synth_core.errors import InputError
-from synth_core.events import Callback
+from synth_core.events import Callback, Progress, emit
 from synth_core.features import FeatureSet
 from synth_core.generation.codes import (_check_count, _check_data, _class_names, _decode,
-                                         _encode, _generated, _latent_dim, _training_rows,
-                                         resolve_class, run_name)
+                                         _encode, _fitted_rows, _generated, _latent_dim,
+                                         _training_rows, check_output, resolve_class, run_name)
+from synth_core.generation.priors import CodeMixture, share_out
 
 if TYPE_CHECKING:  # pragma: no cover - only for type hints
     from synth_core.training.runs import Run
 
-PRIORS = ("auto", "standard", "fitted")
-
-def sample_class(run: "Run", classes: Sequence[int | str], n_per_class: int, *,
-                 random_state: int = 0, data: FeatureSet | None = None,
-                 callback: Callback | None = None) -> FeatureSet:
-    """CVAE by class: ``n_per_class`` standard-normal codes decoded with each class label.
-
-    ``data`` (the real data) is only used to copy attrs (modality, feature shape).
-    """
-    if not run.is_conditional:
-        raise InputError(f"run {run_name(run)} is a {run.config.model.upper()}, not a "
-                         "conditional model, so it cannot generate by class; use interpolation "
-                         "(within-class pairs) or train a CVAE")
-    n_per_class = _check_count(n_per_class, "samples per class")
-    idx = [resolve_class(run, c, data=data) for c in classes]
-    if not idx:
-        raise InputError("no classes chosen; pick at least one class to generate")
-    _check_count(n_per_class * len(idx), "samples requested")
-    rng = np.random.default_rng(random_state)
-    labels = np.repeat(np.asarray(idx, dtype=np.int64), n_per_class)  # [C * n]
-    Z = rng.standard_normal((len(labels), _latent_dim(run)))  # [C * n, latent]
-    features = _decode(run, Z, labels, callback=callback)
-    ids = [f"class-{c}-{k}" for c in idx for k in range(n_per_class)]
-    return _generated(run, data, features, labels, np.full((len(labels), 2), -1),
-                      mode="class", seed=random_state, ids=ids,
-                      extra={"n_per_class": n_per_class})
+PRIORS = ("auto", "normal", "mixture", "fitted")
+_ALIASES = {"standard": "normal"}
 
 
-def sample_prior(run: "Run", n: int, *, data: FeatureSet | None = None, random_state: int = 0,
-                 prior: str = "auto", callback: Callback | None = None) -> FeatureSet:
-    """``n`` codes from the prior, decoded.
-
-    ``prior="standard"`` draws from N(0, I) (what a VAE was trained towards);
-    ``"fitted"`` from N(mu, diag sigma^2) fitted to the codes of ``data`` (the
-    deterministic autoencoders have no prior, so ``"auto"`` picks this for
-    them). A CVAE gets a random class per sample; other models label -1.
-    """
+def check_prior(prior: str) -> str:
+    """``prior`` with old names mapped to current ones; refuses unknown names."""
+    prior = _ALIASES.get(prior, prior)
     if prior not in PRIORS:
-        raise InputError(f"prior = {prior!r}; choose one of {', '.join(PRIORS)}")
-    n = _check_count(n, "number of prior samples")
-    rng = np.random.default_rng(random_state)
-    if prior == "auto":
-        prior = "standard" if run.is_variational else "fitted"
-    k = len(_class_names(run, data))
-    labels = (rng.integers(0, k, n).astype(np.int64) if run.is_conditional and k
-              else np.full(n, -1, dtype=np.int64))
+        raise InputError(f"prior = {prior!r}; choose one of {', '.join(PRIORS)} (normal: N(0, I); "
+                         "mixture: a Gaussian mixture fitted on the training codes)")
+    return prior
+
+
+def resolve_prior(run: "Run", prior: str, *, by_class: bool) -> str:
+    """The prior ``"auto"`` stands for with this run (by class or not); others unchanged."""
+    prior = check_prior(prior)
+    if prior != "auto":
+        return prior
+    if run.is_conditional:
+        return "normal"
+    if by_class:
+        return "mixture"
+    return "normal" if run.is_variational else "fitted"
+
+
+def _need_data(run: "Run", data: FeatureSet | None, prior: str) -> FeatureSet:
+    if data is None:
+        raise InputError(f"the {prior} prior is fitted on the codes of the real training rows, "
+                         f"and the data of run {run_name(run)} is not available; pass data= (the "
+                         "training data; --data F.h5 on the CLI) or use the normal prior")
+    _check_data(run, data)
+    return data
+
+
+def _training_codes(run: "Run", data: FeatureSet, rng: np.random.Generator
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior means [N_train, latent] of the run's training rows and their labels [N_train]."""
+    rows = _training_rows(run, data)
+    labels = data.labels[rows]
+    if run.is_conditional and (labels < 0).any():
+        raise InputError("a conditional model (CVAE) encodes with the class label, but the "
+                         f"training data has {int((labels < 0).sum())} unlabelled row(s); use the "
+                         "labelled dataset the model was trained on")
+    return _encode(run, data.features[rows], labels, codes="mean", rng=rng), labels
+
+
+def fit_code_mixture(run: "Run", data: FeatureSet, *, random_state: int = 0) -> CodeMixture:
+    """The aggregate posterior of ``run``: a :class:`CodeMixture` fitted on its training codes,
+    one mixture per class when the training rows are labelled."""
+    Z, labels = _training_codes(run, _need_data(run, data, "mixture"),
+                                np.random.default_rng(random_state))
+    labelled = bool(len(labels)) and bool((labels >= 0).all())
+    return CodeMixture(random_state=random_state).fit(Z, labels if labelled else None)
+
+
+def _draw_codes(run: "Run", data: FeatureSet | None, prior: str,
+                counts: Mapping[int, int] | int, rng: np.random.Generator, random_state: int
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and labels: ``counts`` per class (a mapping) or ``counts`` unlabelled (an int;
+    a CVAE then gets a random class per code, a per-class mixture its class proportions)."""
+    if prior == "mixture":
+        mixture = fit_code_mixture(run, data, random_state=random_state)
+        if isinstance(counts, Mapping) and mixture.classes_ == [-1]:
+            raise InputError("the training rows are unlabelled, so the mixture has no classes to "
+                             "draw by; ask for a number of samples instead of counts per class")
+        return mixture.sample(counts, random_state=int(rng.integers(2**31)))
+    if isinstance(counts, Mapping):
+        if not run.is_conditional:
+            raise InputError(
+                f"run {run_name(run)} is a {run.config.model.upper()}, not a conditional model: "
+                f"codes from the {prior} prior carry no class, so it cannot generate by class "
+                "that way; use the mixture prior (--prior-kind mixture: codes from each class's "
+                "training codes) or train a CVAE")
+        labels = np.concatenate([np.full(n, c, dtype=np.int64) for c, n in counts.items()])
+    else:
+        k = len(_class_names(run, data))
+        labels = (rng.integers(0, k, counts).astype(np.int64) if run.is_conditional and k
+                  else np.full(counts, -1, dtype=np.int64))
+    n = len(labels)
     if prior == "fitted":
-        if data is None:
-            raise InputError(f"a fitted prior needs the codes of real data, and run "
-                             f"{run_name(run)} is not variational; pass data= (the training "
-                             "data) or prior='standard'")
-        _check_data(run, data)
-        rows = _training_rows(run, data)
-        mu = _encode(run, data.features[rows], data.labels[rows], codes="mean",
-                     rng=rng)  # [N_train, latent]
-        center, scale = mu.mean(axis=0), mu.std(axis=0)
-        Z = center + scale * rng.standard_normal((n, mu.shape[1]))
+        mu, _ = _training_codes(run, _need_data(run, data, "fitted"), rng)
+        Z = mu.mean(axis=0) + mu.std(axis=0) * rng.standard_normal((n, mu.shape[1]))
     else:
         Z = rng.standard_normal((n, _latent_dim(run)))
-    features = _decode(run, Z, labels, callback=callback)
-    return _generated(run, data, features, labels, np.full((n, 2), -1), mode="prior",
-                      seed=random_state, ids=[f"prior-{i}" for i in range(n)],
-                      extra={"prior": prior})
+    return Z, labels
 
 
-def synthesize(run: "Run", data: FeatureSet, counts: dict[int, int], *, random_state: int = 0,
-               callback: Callback | None = None) -> FeatureSet:
-    """``counts[c]`` new samples of each class ``c``, the right way for the model.
+def class_balance(run: "Run", data: FeatureSet, total: int, *,
+                  classes: Sequence[int | str] | None = None) -> dict[int, int]:
+    """``total`` rows shared out over ``classes`` (default all) in the real class proportions
+    of the run's training rows (of all rows of ``data`` when the run recorded no split)."""
+    total = _check_count(total, "total samples")
+    _check_data(run, data)
+    rows = _fitted_rows(run, data)
+    labels = data.labels[rows] if rows is not None else data.labels
+    chosen = (sorted({int(c) for c in labels if c >= 0}) if classes is None
+              else [resolve_class(run, c, data=data) for c in classes])
+    if not chosen:
+        raise InputError("the training rows have no class labels, so there is no class balance "
+                         "to follow; ask for a number of samples from the prior instead")
+    share = {c: float((labels == c).sum()) for c in chosen}
+    empty = [c for c, v in share.items() if v == 0]
+    if len(empty) == len(chosen):
+        raise InputError(f"none of the chosen classes {chosen} has training rows; pick classes "
+                         "that do")
+    return share_out(total, share)
 
-    A CVAE samples by class; any other model interpolates between random pairs
-    of the class's rows at random interior t (uniform in (0, 1)). Used by the
-    augmentation benchmark.
-    """
+
+def sample_counts(run: "Run", counts: Mapping[int | str, int], *, data: FeatureSet | None = None,
+                  random_state: int = 0, prior: str = "auto", output: str = "mean",
+                  callback: Callback | None = None, balanced: bool = False) -> FeatureSet:
+    """``counts[c]`` decoded rows of each class ``c`` (by index or name), codes from ``prior``."""
+    check_output(output)
+    prior = resolve_prior(run, prior, by_class=True)
     counts = {resolve_class(run, c, data=data): _check_count(n, f"count for class {c}", minimum=0)
               for c, n in counts.items()}
     counts = {c: n for c, n in counts.items() if n > 0}
     if not counts:
         raise InputError("counts asks for 0 samples; give at least one class a positive count")
-    if run.is_conditional:
-        rng = np.random.default_rng(random_state)
-        labels = np.concatenate([np.full(n, c, dtype=np.int64) for c, n in counts.items()])
-        Z = rng.standard_normal((len(labels), _latent_dim(run)))
-        features = _decode(run, Z, labels, callback=callback)
-        return _generated(run, data, features, labels, np.full((len(labels), 2), -1),
-                          mode="class", seed=random_state,
-                          ids=[f"class-{c}-{k}" for c, n in counts.items() for k in range(n)])
+    total = _check_count(sum(counts.values()), "samples requested")
+    rng = np.random.default_rng(random_state)
+    emit(callback, Progress(0.0, f"drawing {total} codes ({prior} prior)", "codes"))
+    Z, labels = _draw_codes(run, data, prior, counts, rng, random_state)
+    features = _decode(run, Z, labels, callback=callback, output=output,
+                       random_state=random_state)
+    seen: dict[int, int] = {}
+    ids = []
+    for c in labels.tolist():
+        ids.append(f"class-{c}-{seen.get(c, 0)}")
+        seen[c] = seen.get(c, 0) + 1
+    extra = {"prior": prior, "counts": {str(c): n for c, n in counts.items()}}
+    if balanced:
+        extra["balance"] = "real class proportions"
+    return _generated(run, data, features, labels, np.full((len(labels), 2), -1),
+                      mode="class", seed=random_state, ids=ids, output=output, extra=extra)
+
+
+def sample_class(run: "Run", classes: Sequence[int | str], n_per_class: int, *,
+                 random_state: int = 0, data: FeatureSet | None = None,
+                 callback: Callback | None = None, prior: str = "auto",
+                 output: str = "mean") -> FeatureSet:
+    """``n_per_class`` decoded rows of each class in ``classes``.
+
+    A CVAE decodes codes with the class label (codes from N(0, I) by default);
+    any model can draw each class's codes from its training codes' mixture
+    (``prior="mixture"``, the default for unconditional models, which needs
+    ``data``). ``data`` also gives the attrs copied to the result.
+    """
+    n_per_class = _check_count(n_per_class, "samples per class")
+    idx = [resolve_class(run, c, data=data) for c in classes]
+    if not idx:
+        raise InputError("no classes chosen; pick at least one class to generate")
+    _check_count(n_per_class * len(idx), "samples requested")
+    out = sample_counts(run, {c: n_per_class for c in idx}, data=data, random_state=random_state,
+                        prior=prior, output=output, callback=callback)
+    out.attrs["n_per_class"] = n_per_class
+    return out
+
+
+def sample_prior(run: "Run", n: int, *, data: FeatureSet | None = None, random_state: int = 0,
+                 prior: str = "auto", output: str = "mean",
+                 callback: Callback | None = None) -> FeatureSet:
+    """``n`` codes from the prior, decoded.
+
+    ``"normal"`` draws from N(0, I); ``"fitted"`` from N(mu, diag sigma^2) of the
+    training codes; ``"mixture"`` from their Gaussian mixture (per class when
+    labelled: the rows then follow the real class proportions). A CVAE gets a
+    random class per sample from the normal and fitted priors; other models
+    label -1 unless the mixture gives a class.
+    """
+    check_output(output)
+    prior = resolve_prior(run, prior, by_class=False)
+    n = _check_count(n, "number of prior samples")
+    rng = np.random.default_rng(random_state)
+    Z, labels = _draw_codes(run, data, prior, n, rng, random_state)
+    features = _decode(run, Z, labels, callback=callback, output=output,
+                       random_state=random_state)
+    return _generated(run, data, features, labels, np.full((n, 2), -1), mode="prior",
+                      seed=random_state, ids=[f"prior-{i}" for i in range(n)], output=output,
+                      extra={"prior": prior})
+
+
+def synthesize(run: "Run", data: FeatureSet, counts: dict[int, int], *, random_state: int = 0,
+               callback: Callback | None = None, prior: str = "auto",
+               output: str = "mean") -> FeatureSet:
+    """``counts[c]`` new samples of each class ``c``, the right way for the model.
+
+    ``prior="auto"``: a CVAE samples by class from N(0, I); any other model
+    interpolates between random pairs of the class's rows at random interior t
+    (uniform in (0, 1)). Another ``prior`` samples codes from it by class
+    (:func:`sample_counts`). Used by the augmentation benchmark.
+    """
+    if check_prior(prior) != "auto" or run.is_conditional:
+        return sample_counts(run, counts, data=data, random_state=random_state, prior=prior,
+                             output=output, callback=callback)
+    check_output(output)
+    counts = {resolve_class(run, c, data=data): _check_count(n, f"count for class {c}", minimum=0)
+              for c, n in counts.items()}
+    counts = {c: n for c, n in counts.items() if n > 0}
+    if not counts:
+        raise InputError("counts asks for 0 samples; give at least one class a positive count")
     _check_data(run, data)
     rng = np.random.default_rng(random_state)
     pair_rows, t_all, labels = [], [], []
@@ -129,9 +262,11 @@ def synthesize(run: "Run", data: FeatureSet, counts: dict[int, int], *, random_s
     Z = Z.reshape(len(parents), 2, -1)  # [N, 2, latent]
     codes = Z[:, 0] + (Z[:, 1] - Z[:, 0]) * t_arr[:, None]  # [N, latent]
     label_arr = np.concatenate(labels)
-    features = _decode(run, codes, label_arr, callback=callback)
+    features = _decode(run, codes, label_arr, callback=callback, output=output,
+                       random_state=random_state)
     ids = [f"interp-{p[0]}-{p[1]}-t{t:.3f}" for p, t in zip(parents, t_arr)]
     return _generated(run, data, features, label_arr, parents, mode="interpolate",
-                      seed=random_state, ids=ids, extra={"path": "linear", "t": "random"})
+                      seed=random_state, ids=ids, output=output,
+                      extra={"path": "linear", "t": "random"})
 
 
