@@ -117,3 +117,41 @@ def test_cli_augment_benchmark_json_and_bad_input(workspace, capsys):
     assert code == 2
     assert json.loads(captured.out.strip().splitlines()[-1])["ok"] is False
     assert "repeat a seed" in captured.err
+
+
+def test_augment_benchmark_with_a_baseline_generator(digits):
+    result = augment_benchmark(digits, AugmentConfig(model="gaussian", seeds=(0, 1)))
+    assert [r.generator_epochs for r in result.runs] == [0, 0]
+    run = result.runs[0]
+    assert run.n_synthetic == run.n_train == 210
+    assert result.summary()["synthetic_accuracy"]["mean"] > 0.5  # digits: a fair Gaussian
+    with pytest.raises(InputError, match="fitted, not trained"):
+        AugmentConfig(model="smote", preset="quick-vae").train_config(0)
+
+
+def test_augment_benchmark_refuses_a_generator_that_saw_test_rows(digits, monkeypatch):
+    from synth_core.evaluation import augmentation
+
+    fitted = augmentation._baseline
+
+    def leaky(kind, train, seed):
+        out = fitted(kind, train, seed)
+        out.seen_ids = list(digits.ids)  # as if fitted on every row, the test rows included
+        return out
+
+    monkeypatch.setattr(augmentation, "_baseline", leaky)
+    with pytest.raises(InputError, match=r"seed 0 \(copula\).*trained on 90 of the 90 rows of "
+                                         r"the real test rows \(the 30% test split of digits"):
+        augment_benchmark(digits, AugmentConfig(model="copula"), dataset_ref="digits-300")
+
+
+def test_cli_augment_benchmark_generator_flag(workspace, digits, capsys):
+    from synth_core.data.datasets import save_dataset
+
+    save_dataset(digits, "digits300", workspace)
+    code = main(["--workspace", str(workspace.root), "-q", "augment-benchmark", "--json",
+                 "--data", "digits300", "--generator", "smote", "--seeds", "0"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    summary = json.loads(captured.out.strip().splitlines()[-1])
+    assert summary["model"] == "smote" and summary["synthetic_rows"] == 210

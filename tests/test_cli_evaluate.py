@@ -130,3 +130,45 @@ def test_evaluate_job_reports_bad_input(workspace):
                                              "config": {"k": 0}})
     status = wait_for_job(workspace, job.id, timeout=120)
     assert status.state == "failed" and "k must be at least 1" in status.error
+
+
+def test_cli_evaluate_headline_baseline_and_worst_features(workspace, tmp_path, capsys):
+    synthetic = _noisy_digits(workspace, "generated-cvae", n=200)
+    code = _cli(workspace, "evaluate", "--json", "--real-train", "builtin:digits", "--synthetic",
+                str(synthetic), "--out", str(tmp_path / "r.json"), "--classifiers",
+                "logreg,forest", "--no-augmentation")
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    summary = json.loads(captured.out)
+    # No provenance in the file: the first line says leakage cannot be ruled out, then the
+    # verdict against the per-class Gaussian baseline (random forest TSTR, detection AUC).
+    assert "cannot be ruled out" in summary["headline"][0]
+    assert summary["headline"][1].startswith("Synthetic set 'generated-cvae' ")
+    assert "random forest accuracy" in summary["headline"][1]
+    scores = summary["scores"]["generated-cvae"]
+    assert {"tstr_accuracy[forest]", "baseline_tstr_accuracy[forest]", "baseline_detection_auc",
+            "spread_ratio", "marginal_distance"} <= set(scores)
+    worst = summary["worst_features"]["generated-cvae"]
+    assert len(worst["spread"]) == 5 and worst["shape"][0]["feature"].startswith("f")
+    code = _cli(workspace, "evaluate", "--json", "--real-train", "builtin:digits", "--synthetic",
+                str(synthetic), "--out", str(tmp_path / "r2.json"), "--classifiers", "logreg",
+                "--no-augmentation", "--no-baseline")
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 0 and "baseline_detection_auc" not in summary["scores"]["generated-cvae"]
+    assert len(summary["headline"]) == 1
+
+
+def test_cli_evaluate_refuses_generator_that_saw_the_test_fold(workspace, capsys):
+    real = make_blobs(n_per_class=40)
+    real.folds = np.arange(real.n_samples) % 10 + 1
+    save_dataset(real, "us8k-like", workspace)
+    synthetic = make_blobs(n_per_class=20, seed=0)
+    synthetic.seen_ids = list(real.ids)  # trained with `train` on every fold, fold 10 included
+    path = write_features(workspace.exports_dir / "leaky.h5", synthetic)
+    code = _cli(workspace, "evaluate", "--real-train", "us8k-like", "--synthetic", str(path),
+                "--test-folds", "10", "--classifiers", "logreg", "--no-baseline")
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1
+    assert f"synthetic set 'leaky' ({path})" in err
+    assert "trained on 12 of the 12 rows of the real test rows (fold(s) [10] of us8k-like)" in err
+    assert "train --test-folds 10" in err

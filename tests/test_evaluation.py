@@ -11,13 +11,16 @@ import pytest
 from scipy import linalg
 
 from synth_core.errors import InputError
-from synth_core.evaluation.classifiers import classifier_utility
-from synth_core.evaluation.holdout import split_real
+from synth_core.evaluation.classifiers import (FOREST_MAX_SAMPLES, classifier_utility,
+                                               make_classifier)
+from synth_core.evaluation.holdout import parse_ints, split_real, stratified_split
 from synth_core.evaluation.metrics import (classifier_two_sample_test, copy_check,
-                                           frechet_distance, frechet_distance_frames, prdc, psnr)
+                                           feature_agreement, feature_names, frechet_distance,
+                                           frechet_distance_frames, prdc, psnr,
+                                           wasserstein_columns)
 from synth_core.evaluation.report import REFERENCE, Scorecard
 from synth_core.evaluation.scorecard import EvaluateConfig, scorecard
-from synth_core.features import FeatureSet
+from synth_core.features import FeatureSet, read_features, write_features
 from tests.conftest import make_blobs
 
 FAST = EvaluateConfig(classifiers=("logreg",), bootstrap=50, baseline=False)
@@ -334,3 +337,168 @@ def test_evaluate_config_refuses_unknown_options():
         EvaluateConfig.from_dict({"kk": 3})
     with pytest.raises(InputError, match="classifier 'svm' is unknown"):
         EvaluateConfig(classifiers=("svm",))
+
+
+# --------------------------------------------------------------------------- number lists
+
+def test_parse_ints_lists_ranges_and_errors():
+    assert parse_ints("9,10", name="--test-folds") == (9, 10)
+    assert parse_ints(" 1, 3-5 ", name="seeds") == (1, 3, 4, 5)
+    assert parse_ints("-1", name="seeds") == (-1,)
+    assert parse_ints("", name="seeds") is None and parse_ints(None, name="seeds") is None
+    assert parse_ints([2, 3], name="seeds") == (2, 3)
+    with pytest.raises(InputError, match=r"--test-folds 'ten' is not a list of whole numbers"):
+        parse_ints("ten", name="--test-folds")
+    with pytest.raises(InputError, match="not a list of whole numbers"):
+        parse_ints("5-2", name="seeds")
+
+
+def test_stratified_split_is_the_split_of_split_real():
+    data = make_blobs(n_per_class=20)
+    train, test = stratified_split(data, test_size=0.3, random_state=4)
+    split = split_real(data, test_size=0.3, random_state=4)
+    assert split.train.ids == train.ids and split.test.ids == test.ids
+    with pytest.raises(InputError, match=r"real data: class\(es\) \[0, 1, 2\] have a single "
+                                         r"row.*or pass a real test set"):
+        split_real(make_blobs(n_per_class=1))
+
+
+# --------------------------------------------------------------------------- random forest
+
+def test_classifier_utility_random_forest_is_seeded_and_accurate():
+    train, test = _real()
+    a = classifier_utility(train, test, classifier="forest", random_state=3)
+    b = classifier_utility(train, test, classifier="forest", random_state=3)
+    assert a.accuracy == 1.0 and a.confusion == b.confusion
+    forest = make_classifier("forest", np.repeat([0, 1], 2000), random_state=0)[-1]
+    assert forest.n_jobs == 1 and forest.max_features == "sqrt"
+    assert forest.max_samples == FOREST_MAX_SAMPLES  # large sets: capped bootstrap draws
+
+
+# --------------------------------------------------------------------------- per feature
+
+def test_wasserstein_columns_matches_scipy():
+    from scipy.stats import wasserstein_distance
+
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((37, 4)), rng.exponential(size=(11, 4))
+    expected = [wasserstein_distance(a[:, j], b[:, j]) for j in range(4)]
+    assert wasserstein_columns(a, b) == pytest.approx(expected, abs=1e-12)
+
+
+def test_feature_agreement_known_spread_and_shift_with_names():
+    real = _gauss(2000, 4, seed=0)
+    fake = real.copy()
+    fake[:, 1] *= 0.5          # half the spread
+    fake[:, 3] += 2.0          # shifted by two standard deviations
+    data = FeatureSet(features=real, labels=np.zeros(len(real), dtype=int),
+                      attrs={"feature_names": '["age", "height", "weight", "pulse"]'})
+    result = feature_agreement(data, fake)
+    assert result.std_ratio == pytest.approx([1.0, 0.5, 1.0, 1.0], rel=1e-6)
+    assert result.worst_spread[0] == {"feature": "height", "std_ratio": pytest.approx(0.5)}
+    # W1 of a pure shift is the shift, here 2 real standard deviations (up to the sample std).
+    assert result.worst_shape[0]["feature"] == "pulse"
+    assert result.distance[3] == pytest.approx(2.0 / real[:, 3].std(ddof=1), rel=1e-6)
+    assert result.distance[0] == pytest.approx(0.0, abs=1e-6)  # float32 storage of real rows
+    assert not result.within_class  # one class: the overall spread
+    assert result.share_spread_within == 0.75
+    assert feature_names(make_blobs())[:2] == ["f0", "f1"]  # no names stored
+
+
+def test_scorecard_reports_spread_and_shape_per_feature():
+    real, test = _real()
+    narrow = _synthetic()
+    centres = np.stack([narrow.features[narrow.labels == c].mean(0) for c in range(3)])
+    narrow.features = centres[narrow.labels]  # every row its class mean: spread collapses
+    card = scorecard(real, {"narrow": narrow}, test, config=FAST)
+    # Within classes the rows have no spread left (overall, the class means still differ).
+    assert card.features["narrow"].within_class
+    assert card.metric("narrow", "spread_ratio").value == pytest.approx(0.0, abs=1e-3)
+    assert card.metric(REFERENCE, "spread_ratio").value == pytest.approx(1.0, abs=0.2)
+    worst = card.features["narrow"].worst_spread
+    assert len(worst) == 5 and worst[0]["feature"].startswith("f")
+    again = Scorecard.from_dict(json.loads(json.dumps(card.to_dict())))
+    assert again.features["narrow"].worst_shape == card.features["narrow"].worst_shape
+
+
+# --------------------------------------------------------------------------- baseline
+
+def test_scorecard_headline_compares_with_the_gaussian_baseline():
+    real, test = _real(n_per_class=40)
+    copy = real.subset(np.arange(real.n_samples))
+    shifted = _synthetic(n_per_class=40)
+    shifted.features = shifted.features + 0.5
+    card = scorecard(real, {"copy": copy, "shifted": shifted}, test,
+                     config=EvaluateConfig(classifiers=("logreg", "forest"), bootstrap=20,
+                                           augmentation=False))
+    verdicts = [line for line in card.headline if "baseline" in line]
+    assert len(verdicts) == 2
+    # A copy of the real rows cannot be told from them: it beats the Gaussian on detection.
+    assert verdicts[0].startswith("Synthetic set 'copy' ") and \
+        "beats it on detection AUC" in verdicts[0]
+    assert "random forest accuracy" in verdicts[0]
+    assert "does NOT beat a per-class Gaussian baseline on TSTR" in verdicts[1]
+    assert card.metric("shifted", "baseline_tstr_accuracy", "forest").value > 0.9
+    assert abs(card.metric("copy", "baseline_detection_auc").value - 0.5) > \
+        abs(card.metric("copy", "detection_auc").value - 0.5)
+    assert scorecard(real, {"copy": copy}, test, config=FAST).metric(
+        "copy", "baseline_detection_auc") is None  # baseline=False: not run
+
+
+# --------------------------------------------------------------------------- leakage
+
+def _folded(n_folds: int = 10, n_per_class: int = 40) -> FeatureSet:
+    data = make_blobs(n_per_class=n_per_class)
+    data.folds = np.arange(data.n_samples) % n_folds + 1
+    return data
+
+
+def _stored(tmp_path, name: str, data: FeatureSet) -> FeatureSet:
+    return read_features(write_features(tmp_path / f"{name}.h5", data))
+
+
+def test_leakage_generator_trained_on_the_test_fold_is_refused(tmp_path):
+    # The regression of #12: a generator trained on every fold, evaluated on fold 10.
+    real = _stored(tmp_path, "real", _folded())
+    config = EvaluateConfig(classifiers=("logreg",), bootstrap=20, test_folds=(10,),
+                            baseline=False)
+    saw_all = _synthetic(n_per_class=20)
+    saw_all.attrs["held_out_folds"] = []
+    saw_all = _stored(tmp_path, "saw-all", saw_all)
+    with pytest.raises(InputError, match=r"synthetic set 'gen' \(exports/gen.h5\): its "
+                                         r"generator held out fold\(s\) none but the real test "
+                                         r"rows \(fold\(s\) \[10\] of real.h5\) include fold\(s\) "
+                                         r"\[10\] \(12 rows\).*train --test-folds 10"):
+        scorecard(real, {"gen": saw_all}, config=config, sources={"gen": "exports/gen.h5"},
+                  test_source="real.h5")
+    held = _synthetic(n_per_class=20)
+    held.attrs["held_out_folds"] = [10]
+    card = scorecard(real, {"gen": _stored(tmp_path, "held", held)}, config=config)
+    assert card.real["n_test"] == 12 and not card.headline
+
+
+def test_leakage_by_row_ids_is_refused_whichever_way_rows_were_split(tmp_path):
+    real = _stored(tmp_path, "real", make_blobs(n_per_class=40))
+    seen_all = _synthetic(n_per_class=20)
+    seen_all.seen_ids = list(real.ids)  # the generator was fitted on every real row
+    seen_all = _stored(tmp_path, "seen-all", seen_all)
+    with pytest.raises(InputError, match=r"its generator was trained on 36 of the 36 rows of "
+                                         r"the real test rows \(the 30% test split\) \(matched "
+                                         r"by row id"):
+        scorecard(real, {"gen": seen_all}, config=FAST)
+    split = split_real(real)
+    clean = _synthetic(n_per_class=20)
+    clean.seen_ids = list(split.train.ids)  # fitted on the training rows only
+    card = scorecard(split.train, {"gen": _stored(tmp_path, "clean", clean)}, split.test,
+                     config=FAST)
+    assert not card.headline
+
+
+def test_leakage_unknown_provenance_is_the_first_line(tmp_path):
+    real, test = _real()
+    card = scorecard(real, {"anon": _stored(tmp_path, "anon", _synthetic())}, test,
+                     config=EvaluateConfig(classifiers=("logreg",), bootstrap=20,
+                                           augmentation=False))
+    assert card.headline[0].startswith("anon: has no record of the rows its generator")
+    assert "leakage of test rows into the generator cannot be ruled out" in card.headline[0]
+    assert "baseline" in card.headline[1]

@@ -36,10 +36,12 @@ def test_evaluate_page_starts_a_job_with_the_chosen_sets(workspace):
     assert not at.exception
     assert at.multiselect(key="eval_synthetic").value == [str(path)]  # generated set preselected
     at.multiselect(key="eval_synthetic").set_value([])
+    at.multiselect(key="eval_opts-clf").set_value(["logreg"])  # a light job: only its params
     at.button(key="eval_start").click().run()
     jobs = list_jobs(workspace, "evaluate")
     assert len(jobs) == 1 and jobs[0].params["synthetic"] == []
     assert jobs[0].params["real_train"] == "builtin:digits"
+    assert jobs[0].params["config"]["baseline"] is True  # on unless unticked
     wait_for_job(workspace, jobs[0].id, timeout=240)
 
 
@@ -56,12 +58,21 @@ def test_evaluate_page_shows_finished_scorecard(workspace):
     assert {"real held-out", "generated-vae", "range", "meaning"} <= set(table.columns)
     assert any("Precision" in m for m in table.index)
     assert any("70%/30%" in i.value for i in at.info)
+    # First lines: no provenance in the file, and the verdict against the Gaussian baseline.
+    assert "cannot be ruled out" in at.warning[0].value
+    assert any("per-class Gaussian baseline" in m.value for m in [*at.warning, *at.success])
     at.selectbox(key="eval_card-class-set").set_value("generated-vae").run()
     assert not at.exception
+    at.selectbox(key="eval_card-feat-set").set_value("generated-vae").run()
+    assert not at.exception
+    assert any("of features have a spread within" in c.value for c in at.caption)
 
 
 def test_evaluate_page_bad_option_is_shown(workspace):
     at = app_test(PAGE).run()
     at.text_input(key="eval_opts-folds").set_value("ten").run()
     assert not at.exception
-    assert any("Test folds 'ten'" in e.value for e in at.error)
+    assert any("Test folds 'ten' is not a list of whole numbers" in e.value for e in at.error)
+    assert at.button(key="eval_start").disabled  # not run with "no test folds" instead
+    at.text_input(key="eval_opts-folds").set_value("").run()
+    assert not at.button(key="eval_start").disabled

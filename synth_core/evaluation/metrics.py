@@ -386,7 +386,9 @@ class FeatureAgreement:
 
     ``std_ratio[j]`` is the set's standard deviation of feature j over the real
     one (1 is right, well below 1 is the collapse a VAE decoding only its mean
-    shows); ``distance[j]`` is the Wasserstein-1 distance between the two
+    shows); with labels on both sides it is the pooled within-class standard
+    deviation (``within_class``), since rows collapsed onto their class means
+    keep the spread between classes; ``distance[j]`` is the Wasserstein-1 distance between the two
     marginals of feature j after dividing both by the real standard deviation
     (0 is identical; 1 is as far as shifting the whole column by one real
     standard deviation).
@@ -401,6 +403,7 @@ class FeatureAgreement:
     max_distance: float
     worst_spread: list[dict[str, Any]]  # [{"feature", "std_ratio"}], furthest from 1 first
     worst_shape: list[dict[str, Any]]   # [{"feature", "distance"}], largest first
+    within_class: bool = False
 
 
 SPREAD_BAND = 1.5  # a feature's spread "agrees" within a factor of 1.5 either way
@@ -419,13 +422,38 @@ def feature_names(data: FeatureSet) -> list[str]:
     return [f"f{i}" for i in range(data.n_features)]
 
 
+def _spread(X: np.ndarray, labels: np.ndarray | None) -> np.ndarray:
+    """Per-feature standard deviation [D]; pooled within classes when ``labels`` are given."""
+    if labels is None:
+        return X.std(axis=0, ddof=1)
+    classes, index, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    means = np.zeros((len(classes), X.shape[1]))
+    np.add.at(means, index, X)
+    means /= counts[:, None]                              # [K, D] class means
+    dof = max(len(X) - len(classes), 1)
+    return np.sqrt(((X - means[index]) ** 2).sum(axis=0) / dof)
+
+
 def feature_agreement(real: np.ndarray | FeatureSet, fake: np.ndarray | FeatureSet, *,
                       names: Sequence[str] | None = None, n_worst: int = 5,
+                      real_labels: np.ndarray | None = None,
+                      fake_labels: np.ndarray | None = None,
                       real_name: str = "real", fake_name: str = "synthetic"
                       ) -> FeatureAgreement:
-    """Spread ratio and standardised marginal distance for every feature of ``fake``."""
+    """Spread ratio and standardised marginal distance for every feature of ``fake``.
+
+    With ``real_labels`` and ``fake_labels`` (or labelled FeatureSets) the spread
+    is measured within classes; the marginal distance is always on all rows.
+    """
     if names is None and isinstance(real, FeatureSet):
         names = feature_names(real)
+    for data, which in ((real, "real"), (fake, "fake")):
+        if isinstance(data, FeatureSet) and data.is_labeled:
+            if which == "real" and real_labels is None:
+                real_labels = data.labels
+            if which == "fake" and fake_labels is None:
+                fake_labels = data.labels
+    within = real_labels is not None and fake_labels is not None
     real = _as_rows(real, real_name)
     fake = _as_rows(fake, fake_name)
     _check_width(real, fake, real_name, fake_name)
@@ -436,13 +464,16 @@ def feature_agreement(real: np.ndarray | FeatureSet, fake: np.ndarray | FeatureS
     if len(names) != real.shape[1]:
         raise InputError(f"feature names: {len(names)} given for {real.shape[1]} features; "
                          "give one name per column")
-    real_std = real.std(axis=0, ddof=1)  # [D]
-    fake_std = fake.std(axis=0, ddof=1)  # [D]
+    real_std = real.std(axis=0, ddof=1)  # [D], scales the marginal distances
+    # Spread: within classes when both sides have labels (a set collapsed onto its class
+    # means keeps the between-class spread, so the overall std would hide it).
+    spread_real = _spread(real, np.asarray(real_labels) if within else None)  # [D]
+    spread_fake = _spread(fake, np.asarray(fake_labels) if within else None)  # [D]
     # A constant real column would divide by zero: measure it against a floor far below
     # the typical spread, so any synthetic spread there counts as far too much.
     floor = 1e-6 * (float(np.median(real_std)) or 1.0)
     scale = np.maximum(real_std, floor)
-    ratio = fake_std / scale
+    ratio = spread_fake / np.maximum(spread_real, floor)
     mean = real.mean(axis=0)
     distance = wasserstein_columns((real - mean) / scale, (fake - mean) / scale)
     off = np.abs(np.log(np.maximum(ratio, 1e-300)))  # distance from 1 on a log scale
@@ -454,7 +485,8 @@ def feature_agreement(real: np.ndarray | FeatureSet, fake: np.ndarray | FeatureS
         share_spread_within=float(np.mean((ratio >= 1 / SPREAD_BAND) & (ratio <= SPREAD_BAND))),
         mean_distance=float(distance.mean()), max_distance=float(distance.max()),
         worst_spread=[{"feature": names[j], "std_ratio": float(ratio[j])} for j in by_spread],
-        worst_shape=[{"feature": names[j], "distance": float(distance[j])} for j in by_shape])
+        worst_shape=[{"feature": names[j], "distance": float(distance[j])} for j in by_shape],
+        within_class=bool(within))
 
 
 def wasserstein_columns(a: np.ndarray, b: np.ndarray) -> np.ndarray:

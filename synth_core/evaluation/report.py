@@ -62,7 +62,7 @@ METRICS: dict[str, MetricInfo] = {
         "scores higher."),
     "baseline_detection_auc": MetricInfo(
         "Per-class Gaussian baseline: real-vs-synthetic AUC", "baseline",
-        "0.5 to 1; this set should be lower",
+        "0.5 is best; this set should be closer to 0.5",
         "The detection AUC of the Gaussian baseline's rows; a generator worth using is harder "
         "to tell from real rows than this."),
     "precision": MetricInfo(
@@ -104,8 +104,9 @@ METRICS: dict[str, MetricInfo] = {
     "spread_ratio": MetricInfo(
         "Spread ratio (median over features)", "per feature",
         "about 1 is best; well below 1 is collapse",
-        "Per feature, the standard deviation of this set over the real one; the median over "
-        "features. Below about 0.7 the rows huddle around class means (a decoder's mean)."),
+        "Per feature, the standard deviation of this set over the real one (within classes "
+        "when both are labelled); the median over features. Below about 0.7 the rows huddle "
+        "around class means (a decoder's mean)."),
     "spread_agreement": MetricInfo(
         "Features with the right spread", "per feature", "0 to 1, higher is better",
         "Share of features whose spread is within a factor of 1.5 of the real spread."),
