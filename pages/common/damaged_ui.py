@@ -9,11 +9,20 @@ the user presses that item's Remove button.
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from pages.common import state
 from pages.common.ui import attempt
 from synth_core.workspace import Damaged, remove_damaged
+
+_MARKDOWN = re.compile(r"([\\`*_\[\]{}()#+!|~$<>])")
+
+
+def plain(text: str) -> str:
+    """``text`` with Markdown/LaTeX characters escaped: paths and reasons shown as typed."""
+    return _MARKDOWN.sub(r"\\\1", text)
 
 
 def damaged_runs() -> list[Damaged]:
@@ -31,7 +40,7 @@ def damaged_datasets() -> list[Damaged]:
 def show_damaged(items: list[Damaged], *, key: str, removable: bool = True) -> None:
     """A warning per damaged item; with ``removable`` a Remove button that deletes it."""
     for i, item in enumerate(items):
-        st.warning(item.message(), icon=":material/report:")
+        st.warning(plain(item.message()), icon=":material/report:")
         if removable and st.button(f"Remove {item.path.name}", key=f"{key}-remove-{i}",
                                    icon=":material/delete:",
                                    help=f"Delete the damaged {item.kind} {item.path} for good; "
