@@ -480,8 +480,11 @@ def _generator_folds(data: FeatureSet, workspace,
     from synth_core.errors import SynthError
 
     path = _run_path(data, workspace)
-    meta = read_json(path / "config.json") if path is not None and path.is_dir() else None
-    if not meta or not meta.get("dataset_ref"):
+    try:
+        meta = read_json(path / "config.json") if path is not None and path.is_dir() else None
+    except ValueError:  # a damaged run folder (config.json cut short): its folds are unknown
+        return None
+    if not isinstance(meta, dict) or not meta.get("dataset_ref"):
         return None
     ref = meta["dataset_ref"]
     if ref not in source_folds:
