@@ -82,9 +82,13 @@ run = ui.attempt(tui.load_run, shown)
 if run is None:
     st.stop()
 st.subheader(f"Run {run.name}")
+held = (f", holding out folds {', '.join(map(str, run.test_folds))}" if run.test_folds else "")
 st.caption(f"A {run.config.model} with latent {run.latent_dim}, hidden "
-           f"{','.join(map(str, run.config.hidden))}, trained on {run.dataset_ref or 'unknown data'}"
-           f" on {run.meta.get('trained_on', '?')}.")
+           f"{','.join(map(str, run.config.hidden))}, {run.config.decoder} decoder on "
+           f"{run.config.transform} features, trained on {run.dataset_ref or 'unknown data'}"
+           f"{held} on {run.meta.get('trained_on', '?')}."
+           + (f" Derived from the data: {', '.join(f'{k} {v}' for k, v in run.derived.items())}."
+              if run.derived else ""))
 m = run.metrics
 cols = st.columns(4)
 cols[0].metric("Epochs", f"{m.get('epochs_run', 0)} (best {m.get('best_epoch', 0)})",
@@ -102,6 +106,11 @@ else:
 if m.get("diverged"):
     st.warning("The loss became NaN during training; the run kept the last good weights. "
                "Train again with a lower learning rate.", icon=":material/warning:")
+collapse_caption, collapse_warnings = tui.collapse_notes(m)
+for warning in collapse_warnings:
+    st.warning(warning, icon=":material/warning:")
+if collapse_caption:
+    st.caption(collapse_caption)
 st.plotly_chart(tui.loss_figure(run.history), width="stretch", key="train-history")
 
 source = data if run.dataset_ref == ref else ui.attempt(tui.load_data, run.dataset_ref)

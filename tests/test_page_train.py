@@ -26,7 +26,12 @@ def test_page_train_opens_with_intro_and_no_runs(workspace):
     assert "No trained model yet" in at.info[0].value
     assert at.selectbox(key="train-model").value == "vae"
     assert at.selectbox(key="train-preset-vae").value == "quick-vae"
-    assert at.number_input(key=f"{K}-latent").value == 8
+    # Derived from the data (64-feature digits): latent 16, batch 128; said in the caption.
+    assert at.number_input(key=f"{K}-latent").value == 16
+    assert at.number_input(key=f"{K}-batch").value == 128
+    assert any("Derived from the data: " in c.value and "latent_dim 16 (64 features)" in c.value
+               for c in at.caption)
+    assert at.selectbox(key=f"{K}-decoder").value == "sigma"
 
 
 def test_page_train_preset_fills_the_form(workspace):
@@ -66,3 +71,30 @@ def test_page_train_runs_a_job_and_shows_the_result(workspace):
     assert any("reconstructions" in c.value for c in at.caption)
     assert any("Latent means" in c.value for c in at.caption)
     assert "finished after 2 epochs" in at.success[0].value
+
+
+def test_page_train_keeps_derived_values_derived_and_shows_collapse_check(workspace):
+    at = app_test(PAGE, timeout=180).run()
+    at = fill_train_form(at, latent=16, hidden="16", epochs=2, batch=128)  # latent as derived
+    _no_exception(at)
+    config = list_jobs(workspace, "train")[0].params["config"]
+    assert config["latent_dim"] is None and config["batch_size"] is None  # still "derived"
+    assert config["hidden"] == [16] and config["decoder"] == "sigma"
+    status = wait_for_job(workspace, list_jobs(workspace, "train")[0].id, timeout=240)
+    assert status.state == "done", status.error
+    at.run()
+    _no_exception(at)
+    assert any("Collapse check: " in c.value and "latent units active" in c.value
+               for c in at.caption)
+    assert any("Derived from the data: " in c.value and "latent_dim 16" in c.value
+               for c in at.caption)
+
+
+def test_page_train_thesis_decoder_with_quantile_transform_is_refused(workspace):
+    at = app_test(PAGE).run()
+    at.selectbox(key=f"{K}-decoder").set_value("thesis")
+    at.selectbox(key=f"{K}-transform").set_value("quantile")
+    at = _fill_tiny(at)
+    _no_exception(at)
+    assert "use transform 'minmax' with the thesis decoder" in at.error[0].value
+    assert list_jobs(workspace, "train") == []

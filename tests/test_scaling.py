@@ -1,4 +1,4 @@
-"""Min-max scaling: [0, 1] range, exact inverse, constant columns, persistence."""
+"""Feature transforms: min-max, standardisation, quantile-to-normal; inverse, JSON, refusals."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from hypothesis import given, settings, strategies as st
 from hypothesis.extra.numpy import arrays
 
 from synth_core.errors import InputError
-from synth_core.data.scaling import MinMaxScaling
+from synth_core.data.scaling import (MinMaxScaling, QuantileNormal, Standardisation,
+                                     load_transform, make_transform, transform_from_dict)
 
 
 def test_scaling_range_and_inverse(tmp_path):
@@ -29,7 +30,7 @@ def test_scaling_refuses_nan_and_width():
     with pytest.raises(InputError, match="NaN"):
         MinMaxScaling().fit(np.array([[np.nan, 1.0]]))
     scaler = MinMaxScaling().fit(np.zeros((3, 2)))
-    with pytest.raises(InputError, match="3 features but the scaler was fitted on 2"):
+    with pytest.raises(InputError, match="3 features but the minmax transform was fitted on 2"):
         scaler.transform(np.zeros((1, 3)))
 
 
@@ -42,3 +43,53 @@ def test_scaling_inverse_property(X):
     assert np.all(Z >= -1e-5) and np.all(Z <= 1 + 1e-5)
     span = np.maximum(X.max(0) - X.min(0), 1.0)
     np.testing.assert_allclose(scaler.inverse_transform(Z), X, atol=1e-5 * span.max() + 1e-3)
+
+
+def _skewed(n=400, seed=0):
+    rng = np.random.default_rng(seed)
+    X = np.column_stack([rng.exponential(2.0, n), rng.normal(10, 3, n),
+                         np.r_[rng.normal(-5, 1, n // 2), rng.normal(5, 1, n - n // 2)],
+                         np.full(n, 4.0)])  # skewed, normal, bimodal, constant
+    return X
+
+
+@pytest.mark.parametrize("kind", ["minmax", "standard", "quantile"])
+def test_transforms_invert_and_survive_json(kind, tmp_path):
+    import json
+
+    X = _skewed()
+    transform = make_transform(kind).fit(X)
+    Z = transform.transform(X)
+    np.testing.assert_allclose(transform.inverse_transform(Z), X, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(Z[:, 3], 0.0, atol=1e-6)  # constant column -> 0
+    restored = transform_from_dict(json.loads(json.dumps(transform.to_dict())))
+    assert type(restored) is type(transform)
+    np.testing.assert_allclose(restored.transform(X), Z, atol=1e-6)
+    transform.save(tmp_path / "t.json")
+    np.testing.assert_allclose(load_transform(tmp_path / "t.json").inverse_transform(Z),
+                               transform.inverse_transform(Z), atol=1e-6)
+
+
+def test_standardisation_gives_zero_mean_unit_std():
+    Z = Standardisation().fit(_skewed()).transform(_skewed())
+    np.testing.assert_allclose(Z[:, :3].mean(0), 0.0, atol=1e-5)
+    np.testing.assert_allclose(Z[:, :3].std(0), 1.0, atol=1e-5)
+
+
+def test_quantile_normal_makes_skewed_columns_gaussian():
+    from scipy import stats
+
+    X = _skewed()
+    Z = QuantileNormal().fit(X).transform(X)
+    assert abs(stats.skew(X[:, 0])) > 1.5          # exponential: skewed
+    assert abs(stats.skew(Z[:, 0])) < 0.1 and abs(np.median(Z[:, 2])) < 0.1
+    assert np.abs(Z[:, 0]).max() < 6               # bounded normal scores, no infinities
+
+
+def test_transform_files_without_kind_are_minmax_and_unknown_kinds_refused():
+    old = {"data_min": [0.0, 1.0], "data_max": [2.0, 3.0]}  # scaler.json before transforms
+    assert isinstance(transform_from_dict(old), MinMaxScaling)
+    with pytest.raises(InputError, match="unknown feature transform 'log'"):
+        transform_from_dict({"kind": "log"})
+    with pytest.raises(InputError, match="transform: unknown feature transform"):
+        make_transform("robust")

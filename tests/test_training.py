@@ -19,7 +19,9 @@ from synth_core.training.config import PRESETS, TrainConfig, kl_weight, parse_hi
 from synth_core.training.trainer import new_run_dir, split_indices, train_job, train_model
 from tests.conftest import make_blobs
 
-TINY = dict(latent_dim=2, hidden=(16,), lr=1e-2, epochs=5, batch_size=16, device="cpu")
+# The thesis decoders on min-max data, everything explicit: these tests check the loop itself.
+TINY = dict(latent_dim=2, hidden=(16,), lr=1e-2, epochs=5, batch_size=16, device="cpu",
+            val_fraction=0.1, patience=10, decoder="thesis", transform="minmax")
 
 
 def _config(**changes) -> TrainConfig:
@@ -67,7 +69,8 @@ def test_train_model_early_stopping_keeps_best_weights(blobs, monkeypatch):
     assert result.stopped_early and result.epochs_run == 5
     assert result.best_epoch == 2 and result.best_val_loss == 1.0
     for name, value in result.model.state_dict().items():
-        assert torch.equal(value, seen["best"][name])
+        if name not in ("log_sigma", "output_calibrated"):  # set after training (calibrate)
+            assert torch.equal(value, seen["best"][name])
 
 
 def test_train_model_seed_repeats_exactly(blobs):
@@ -264,7 +267,7 @@ def test_run_load_refuses_wrong_feature_size_and_kind(blobs, workspace):
         run.encode(np.zeros((2, 64), dtype=np.float32))
     # A checkpoint of another kind under this config is refused, not half-loaded.
     (vae_dir / "model.pt").write_bytes((cvae_dir / "model.pt").read_bytes())
-    with pytest.raises(InputError, match="do not fit a vae model with 16 features"):
+    with pytest.raises(StorageError, match="do not fit the vae model"):
         Run.load(vae_dir)
 
 
@@ -325,14 +328,98 @@ def test_train_job_trains_a_dataset_reference(blobs, workspace):
     assert sum(isinstance(e, EpochEnd) for e in events) == 5
 
 
-def test_fit_batch_size_keeps_or_shrinks_to_a_power_of_two():
-    from synth_core.training.config import fit_batch_size
+def test_derived_defaults_fit_the_data():
+    from synth_core.training.defaults import (derive_batch_size, derive_hidden,
+                                              derive_latent_dim, derive_val_fraction)
 
-    assert fit_batch_size(1000, 128) == 128
-    assert fit_batch_size(108, 128) == 64   # builtin:demo-sounds' training rows
-    assert fit_batch_size(128, 128) == 128
-    assert fit_batch_size(5, 128) == 4
-    assert fit_batch_size(1, 128) == 1
+    assert [derive_batch_size(n) for n in (10_000, 512, 108, 45, 9, 3, 1)] == \
+        [128, 128, 16, 8, 2, 1, 1]
+    assert [derive_latent_dim(d) for d in (512, 64, 37, 13, 3, 2, 1)] == [16, 16, 9, 3, 2, 2, 1]
+    assert all(2 <= derive_latent_dim(d) <= max(d // 2, 2) for d in range(2, 600))
+    assert [derive_hidden(d) for d in (2, 37, 100, 512, 7129)] == \
+        [(64,), (64,), (128,), (512,), (512,)]
+    assert derive_val_fraction(1000, 100) == 0.1
+    assert derive_val_fraction(30, 10) == 0.0 and derive_val_fraction(900, 3) == 0.0
+
+
+def test_plan_training_keeps_explicit_values_and_reports_derived_ones(blobs):
+    from synth_core.training.defaults import plan_training
+
+    plan = plan_training(blobs, TrainConfig(model="vae", latent_dim=3))
+    assert plan.config.latent_dim == 3 and "latent_dim" not in plan.derived
+    assert plan.derived == {"test_folds": [], "val_fraction": 0.1, "batch_size": 16,
+                            "hidden": [64]}
+    assert all(getattr(plan.config, f) is not None for f in plan.config.__dataclass_fields__
+               if f != "test_folds") and plan.config.test_folds == ()
+    assert "batch_size 16 (81 training rows)" in plan.caption()
+    assert sorted(plan.seen_index.tolist()) == list(range(blobs.n_samples))
+    # The filled-in config is explicit: planning it again derives nothing and splits the same.
+    again = plan_training(blobs, plan.config)
+    assert again.derived == {} and np.array_equal(again.train_index, plan.train_index)
+
+
+def test_plan_training_holds_out_the_datasets_test_folds(blobs):
+    from synth_core.training.defaults import plan_training
+
+    blobs.folds = np.arange(blobs.n_samples) % 3
+    blobs.attrs["test_folds"] = [2]
+    plan = plan_training(blobs, TrainConfig())
+    assert plan.test_folds == (2,) and plan.derived["test_folds"] == [2]
+    np.testing.assert_array_equal(plan.held_out_index, np.flatnonzero(blobs.folds == 2))
+    assert not np.isin(plan.seen_index, plan.held_out_index).any()
+    assert plan_training(blobs, TrainConfig(test_folds=())).held_out_index.size == 0
+    with pytest.raises(InputError, match="hold every row"):
+        plan_training(blobs, TrainConfig(test_folds=(0, 1, 2)))
+    blobs.folds = None
+    with pytest.raises(InputError, match="records no folds"):
+        plan_training(blobs, TrainConfig(test_folds=(1,)))
+
+
+@pytest.mark.parametrize("decoder, transform", [("sigma", "quantile"), ("sigma", "standard"),
+                                                ("sigma-per-feature", "minmax")])
+def test_train_model_calibrated_decoders_save_sigma_and_transform(blobs, workspace, decoder,
+                                                                 transform):
+    run_dir = workspace.runs_dir / f"{decoder}-{transform}"
+    result = train_model(blobs, _config(model="cvae", decoder=decoder, transform=transform),
+                         run_dir=run_dir)
+    run = Run.load(run_dir)
+    assert run.scaler.kind == transform and run.config.decoder == decoder
+    assert run.model.can_sample_output
+    torch.testing.assert_close(run.model.log_sigma, result.model.log_sigma.cpu())
+    if decoder == "sigma":
+        assert torch.all(run.model.log_sigma == run.model.log_sigma[0])
+    rec = run.reconstruct(blobs.features, blobs.labels)
+    assert rec.shape == blobs.features.shape and np.isfinite(rec).all()
+
+
+def test_train_model_reports_collapse(blobs):
+    result = train_model(blobs, _config(model="vae", epochs=2))
+    collapse = result.metrics["collapse"]
+    assert len(collapse["kl_per_unit"]) == 2 and 0 <= collapse["active_units"] <= 2
+    assert collapse["spread_ratio"] > 0 and collapse["spread_ratio_sampled"] > 0
+    assert result.summary()["active_units"] == collapse["active_units"]
+
+
+def test_collapse_report_warns_when_the_code_is_unused(blobs):
+    """A VAE whose encoder outputs the prior for every row: KL 0 and identical rows."""
+    from synth_core.data.scaling import make_transform
+    from synth_core.models import build_model, model_config
+    from synth_core.training.trainer import collapse_report
+
+    model = build_model("vae", model_config("vae", n_features=16, latent_dim=2, hidden=(8,)))
+    with torch.no_grad():
+        for layer in (model.mu, model.logvar):
+            layer.weight.zero_()
+            layer.bias.zero_()
+        model.decoder[0].weight.zero_()  # the decoder ignores z: one prototype row
+    scaler = make_transform("minmax").fit(blobs.features)
+    x = torch.as_tensor(scaler.transform(blobs.features))
+    report = collapse_report(model, x, None, blobs.labels, scaler)
+    assert report["active_units"] == 0 and report["kl_per_unit"] == [0.0, 0.0]
+    assert report["spread_ratio"] < 1e-4
+    assert any("KL per latent unit ~0" in w and "--decoder sigma" in w
+               for w in report["warnings"])
+    assert any("collapses towards prototypes" in w for w in report["warnings"])
 
 
 def test_default_batch_size_too_big_for_tiny_data_is_refused_with_fix(blobs):

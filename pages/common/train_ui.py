@@ -21,10 +21,12 @@ from pages.common import state
 from synth_core.data.datasets import dataset_path, load_dataset
 from synth_core.features import FeatureSet
 from synth_core.jobs import JobStatus, read_events
-from synth_core.models import MODELS
+from synth_core.data.scaling import TRANSFORM_KINDS, TRANSFORM_TITLES
+from synth_core.errors import InputError
+from synth_core.models import DECODER_KINDS, DECODER_TITLES, MODELS
+from synth_core.training.config import PRESET_DESCRIPTIONS, PRESETS, TrainConfig
+from synth_core.training.defaults import TrainPlan, plan_training
 from synth_core.training.runs import Run, latent_points, reconstruction_examples, run_summaries
-from synth_core.training.config import PRESET_DESCRIPTIONS, PRESETS, TrainConfig, fit_batch_size
-from synth_core.training.trainer import split_indices
 
 OWN = "own values"
 _CURVES = (("loss", "Total loss"), ("recon", "Reconstruction"), ("kl", "KL divergence"))
@@ -60,18 +62,41 @@ def default_preset(options: list[str]) -> int:
     return next((i for i, name in enumerate(options) if name.startswith("quick-")), 0)
 
 
+def base_config(model: str, preset: str) -> TrainConfig:
+    return PRESETS[preset] if preset in PRESETS else TrainConfig(model=model)
+
+
+def _auto(base_value: Any, shown: Any, derived: Any) -> Any:
+    """None ("derive it") when the preset leaves it to the data and the user kept the derived
+    value; otherwise what the form shows."""
+    return None if base_value is None and shown == derived else shown
+
+
 def settings_form(model: str, preset: str, data: FeatureSet) -> TrainConfig | None:
-    """The form with every TrainConfig option; returns the config when Train is pressed."""
-    base = PRESETS[preset] if preset in PRESETS else TrainConfig(model=model)
+    """The form with every TrainConfig option; returns the config when Train is pressed.
+
+    Options the preset leaves to the data start at their derived values
+    (:func:`synth_core.training.defaults.plan_training`); kept unchanged they stay
+    "derived" in the saved config, changed they are kept as given.
+    """
+    base = base_config(model, preset)
+    try:
+        plan, misfit = plan_training(data, base, name="this dataset"), ""
+    except InputError as exc:  # a preset's explicit size does not fit: show ones that do
+        plan = plan_training(data, base.replace(latent_dim=None, batch_size=None),
+                             name="this dataset")
+        misfit = f"The preset does not fit this data ({exc}); the form shows sizes that do. "
+    full = plan.config
     k = f"train-{model}-{preset}"  # new preset -> fresh widgets showing its values
     image = bool(data.attrs.get("feature_shape")) and data.attrs.get("modality") == "image"
     with st.form(k, border=True):
         a, b, c, d = st.columns(4)
-        latent = a.number_input("Latent size", 1, data.n_features,
-                                min(base.latent_dim, data.n_features), key=f"{k}-latent",
+        latent = a.number_input("Latent size", 1, data.n_features, full.latent_dim,
+                                key=f"{k}-latent",
                                 help="Size of the code each row is squeezed into; at most the "
-                                     "number of features. Thesis: 42 (VAE), 8 (CVAE).")
-        hidden = b.text_input("Hidden layers", ",".join(map(str, base.hidden)), key=f"{k}-hidden",
+                                     "number of features. Derived: a quarter of the features "
+                                     "(2 to 16). Thesis: 42 (VAE), 8 (CVAE).")
+        hidden = b.text_input("Hidden layers", ",".join(map(str, full.hidden)), key=f"{k}-hidden",
                               help="Units per hidden layer, comma-separated (e.g. 483 or 512,256); "
                                    "the decoder mirrors the encoder.")
         lr = c.number_input("Learning rate", 1e-6, 1.0, float(base.lr), format="%.2e",
@@ -81,20 +106,37 @@ def settings_form(model: str, preset: str, data: FeatureSet) -> TrainConfig | No
                                 help="Maximum passes over the training rows; early stopping may "
                                      "end sooner.")
         a, b, c, d = st.columns(4)
-        n_train = len(split_indices(data.labels, base.val_fraction, base.seed)[0])
-        batch = a.number_input("Batch size", 1, 4096, fit_batch_size(n_train, base.batch_size),
-                               key=f"{k}-batch",
-                               help="Rows per optimisation step, at most the training rows. 128 "
-                                    "is fast; the thesis used 12 (slower epochs, noisier steps). "
-                                    "Small datasets start with a batch that fits.")
+        batch = a.number_input("Batch size", 1, 4096, full.batch_size, key=f"{k}-batch",
+                               help="Rows per optimisation step, at most the training rows. "
+                                    "Derived: a power of two up to 128 that gives a few steps per "
+                                    "epoch on small data; the thesis used 12.")
         patience = b.number_input("Patience", 0, 1000, base.patience, key=f"{k}-patience",
                                   help="Stop after this many epochs without a better validation "
                                        "loss and keep the best weights; 0 never stops early.")
-        val = c.number_input("Validation share", 0.0, 0.5, base.val_fraction, 0.05,
+        val = c.number_input("Validation share", 0.0, 0.5, float(full.val_fraction), 0.05,
                              key=f"{k}-val", help="Share of rows held out (per class) to watch "
-                                                  "for overfitting and to stop early.")
+                                                  "for overfitting and to stop early; derived "
+                                                  "as 0 on tiny data.")
         seed = d.number_input("Seed", 0, 2**31 - 1, base.seed, key=f"{k}-seed",
                               help="Random seed: the same seed repeats a CPU run exactly.")
+        a, b, c = st.columns(3)
+        decoder = a.selectbox("Decoder", DECODER_KINDS, index=DECODER_KINDS.index(base.decoder),
+                              format_func=DECODER_TITLES.get, key=f"{k}-decoder",
+                              help="sigma: the decoder learns its variance, so the KL weight "
+                                   "needs no tuning and rows can be sampled around the decoded "
+                                   "mean. thesis: the thesis's losses (needs min-max scaling).")
+        transform = b.selectbox("Feature transform", TRANSFORM_KINDS,
+                                index=TRANSFORM_KINDS.index(base.transform),
+                                format_func=TRANSFORM_TITLES.get, key=f"{k}-transform",
+                                help="Fitted on the training rows and saved with the run. "
+                                     "Quantile suits skewed or multi-modal columns.")
+        folds = _fold_options(data)
+        held = c.multiselect("Held-out test folds", folds, default=list(full.test_folds),
+                             key=f"{k}-folds", disabled=not folds,
+                             help="Rows of these folds are never trained or validated on, so "
+                                  "Evaluate can test on them honestly. Default: the folds the "
+                                  "dataset marks as its test folds." if folds else
+                                  "This dataset records no folds.")
         with st.expander("More options"):
             a, b, c, d = st.columns(4)
             beta = a.number_input("KL weight (beta)", 0.0, 100.0, base.beta, key=f"{k}-beta",
@@ -107,8 +149,8 @@ def settings_form(model: str, preset: str, data: FeatureSet) -> TrainConfig | No
                                          "many epochs (avoids an unused latent code).")
             noise = c.number_input("Input noise (DAE)", 0.0, 1.0, base.noise_std, key=f"{k}-noise",
                                    disabled=model != "dae",
-                                   help="Std of the Gaussian noise added to the scaled input of "
-                                        "the denoising autoencoder.")
+                                   help="Std of the Gaussian noise added to the transformed "
+                                        "input of the denoising autoencoder.")
             l1 = d.number_input("L1 on the code (AE)", 0.0, 10.0, base.l1, key=f"{k}-l1",
                                 disabled=model != "ae",
                                 help="Weight of an L1 penalty on the code: a sparse code.")
@@ -119,16 +161,34 @@ def settings_form(model: str, preset: str, data: FeatureSet) -> TrainConfig | No
                                 "for image datasets only.")
             device = b.radio("Device", ["auto", "cpu", "cuda"], horizontal=True, key=f"{k}-dev",
                              help="auto uses the GPU when PyTorch sees one.")
+        st.caption(misfit + plan_caption(plan))
         pressed = st.form_submit_button("Train", type="primary", icon=":material/play_arrow:",
                                         help="Start training in the background; you can leave "
                                              "the page and come back.")
     if not pressed:
         return None
-    return TrainConfig(model=model, latent_dim=int(latent), hidden=hidden, lr=float(lr),
-                       epochs=int(epochs), batch_size=int(batch), patience=int(patience),
-                       val_fraction=float(val), seed=int(seed), device=device, beta=float(beta),
-                       kl_warmup_epochs=int(warmup), noise_std=float(noise), l1=float(l1),
-                       body=body)
+    return TrainConfig(
+        model=model, latent_dim=_auto(base.latent_dim, int(latent), full.latent_dim),
+        hidden=_auto(base.hidden, hidden.replace(" ", ""), ",".join(map(str, full.hidden))),
+        lr=float(lr), epochs=int(epochs),
+        batch_size=_auto(base.batch_size, int(batch), full.batch_size), patience=int(patience),
+        val_fraction=_auto(base.val_fraction, float(val), float(full.val_fraction)),
+        seed=int(seed), device=device, beta=float(beta), kl_warmup_epochs=int(warmup),
+        noise_std=float(noise), l1=float(l1), body=body, decoder=decoder, transform=transform,
+        test_folds=_auto(base.test_folds, tuple(sorted(held)), tuple(full.test_folds)))
+
+
+def _fold_options(data: FeatureSet) -> list[int]:
+    return sorted(int(f) for f in np.unique(data.folds)) if data.folds is not None else []
+
+
+def plan_caption(plan: TrainPlan) -> str:
+    """What the form's defaults were derived from, and which rows are held out."""
+    held = len(plan.held_out_index)
+    rows = (f"Held out: folds {', '.join(map(str, plan.test_folds))} ({held} rows), never "
+            "trained or validated on. " if held else "")
+    return (f"{rows}{len(plan.train_index)} training and {len(plan.val_index)} validation rows. "
+            f"{plan.caption()}")
 
 
 def preset_help() -> str:
@@ -173,7 +233,7 @@ def reconstruction_figure(run: Run, data: FeatureSet) -> tuple[Any, str]:
                f"Mean squared error {rec.mse:.4g}.")
     shape = data.attrs.get("feature_shape")
     if data.attrs.get("modality") == "image" and shape and len(shape) == 2:
-        lo, hi = run.scaler.data_min_.min(), run.scaler.data_max_.max()
+        lo, hi = float(data.features.min()), float(data.features.max())
         gap_row = np.full((1, shape[1]), np.nan)  # NaN draws as a blank gap between tiles
         tiles = [np.vstack([o.reshape(shape), gap_row, r.reshape(shape)])
                  for o, r in zip(rec.original, rec.reconstructed)]
@@ -220,3 +280,18 @@ def latent_figure(run: Run, data: FeatureSet) -> tuple[go.Figure, str]:
 def runs_table(dataset_ref: str | None = None) -> list[dict[str, Any]]:
     return [{**r.as_row(), "run_dir": r.run_dir}
             for r in run_summaries(state.workspace(), dataset_ref=dataset_ref)]
+
+
+def collapse_notes(metrics: dict[str, Any]) -> tuple[str | None, list[str]]:
+    """(a caption with the collapse check's figures, its warnings) from a run's metrics."""
+    collapse = metrics.get("collapse") or {}
+    if "active_units" not in collapse:
+        return None, []
+    parts = [f"{collapse['active_units']} of {collapse.get('latent_dim', '?')} latent units "
+             f"active (KL above {collapse.get('active_threshold', 0.01)} nats)"]
+    if collapse.get("spread_ratio") is not None:
+        parts.append(f"rows decoded from the prior spread {collapse['spread_ratio']:.2f}x the "
+                     "real rows (median per-feature std ratio)")
+    if collapse.get("spread_ratio_sampled") is not None:
+        parts.append(f"{collapse['spread_ratio_sampled']:.2f}x when sampling the decoder")
+    return "Collapse check: " + "; ".join(parts) + ".", list(collapse.get("warnings") or [])

@@ -1,8 +1,11 @@
 """``train``: fit a VAE, CVAE, AE or DAE on a feature file and save the run folder.
 
 Flags start from ``--preset`` (or the TrainConfig defaults) and override it
-one by one; every epoch is printed to stderr; ``--json`` prints the summary
-(run_dir, epochs_run, best_val_loss, seconds_per_epoch...) as one line.
+one by one; options left unset that depend on the data (latent size, hidden
+size, batch size, validation share, test folds) are derived from it and listed
+under ``"derived"`` in the summary. Every epoch is printed to stderr;
+``--json`` prints the summary (run_dir, epochs_run, best_val_loss, derived,
+collapse warnings...) as one line.
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ _FIELDS = {"model": "model", "latent_dim": "latent_dim", "hidden": "hidden", "lr
            "epochs": "epochs", "batch_size": "batch_size", "patience": "patience",
            "val_fraction": "val_fraction", "seed": "seed", "device": "device", "beta": "beta",
            "kl_warmup": "kl_warmup_epochs", "noise_std": "noise_std", "l1": "l1",
-           "body": "body"}
+           "body": "body", "decoder": "decoder", "transform": "transform",
+           "test_folds": "test_folds"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from synth_core.models.kinds import MODEL_KINDS
+    from synth_core.data.scaling import TRANSFORM_KINDS
+    from synth_core.models.kinds import DECODER_KINDS, MODEL_KINDS
     from synth_core.training.config import PRESETS, TrainConfig
 
     d = TrainConfig()
@@ -35,21 +40,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="start from a named configuration (thesis-vae, thesis-cvae...); "
                              "other flags override it")
     parser.add_argument("--latent-dim", type=int, default=None,
-                        help=f"size of the latent code (default {d.latent_dim})")
+                        help="size of the latent code (default: derived, a quarter of the "
+                             "feature count between 2 and 16)")
     parser.add_argument("--hidden", default=None,
-                        help="hidden layer sizes: 483 or 512,256 (default "
-                             f"{','.join(map(str, d.hidden))})")
+                        help="hidden layer sizes: 483 or 512,256 (default: derived, one layer of "
+                             "64-512 units by feature count)")
     parser.add_argument("--lr", type=float, default=None,
                         help=f"Adam learning rate (default {d.lr:g})")
     parser.add_argument("--epochs", type=int, default=None,
                         help=f"maximum number of epochs (default {d.epochs})")
     parser.add_argument("--batch-size", type=int, default=None,
-                        help=f"rows per optimisation step (default {d.batch_size}; thesis 12)")
+                        help="rows per optimisation step (default: derived, a power of two up "
+                             "to 128 that fits the training rows; thesis 12)")
     parser.add_argument("--patience", type=int, default=None,
                         help="stop after this many epochs without a better validation loss; "
                              f"0 = never (default {d.patience})")
     parser.add_argument("--val-fraction", type=float, default=None,
-                        help=f"share of rows held out for validation (default {d.val_fraction})")
+                        help="share of rows held out for validation (default: derived, 0.1, "
+                             "or 0 on tiny data)")
     parser.add_argument("--seed", type=int, default=None,
                         help=f"random seed; the same seed repeats a CPU run exactly (default {d.seed})")
     parser.add_argument("--device", default=None,
@@ -64,6 +72,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="ae: weight of the L1 penalty on the code (default 0)")
     parser.add_argument("--body", choices=["mlp", "conv"], default=None,
                         help="mlp, or conv for image datasets with a feature_shape (default mlp)")
+    parser.add_argument("--decoder", choices=list(DECODER_KINDS), default=None,
+                        help=f"output distribution (default {d.decoder}): sigma = Gaussian with a "
+                             "calibrated shared variance (no KL weight to tune), "
+                             "sigma-per-feature = one learned variance per feature, thesis = "
+                             "the thesis losses (needs --transform minmax)")
+    parser.add_argument("--transform", choices=list(TRANSFORM_KINDS), default=None,
+                        help=f"feature transform fitted on the training rows (default "
+                             f"{d.transform}): minmax to [0, 1] (thesis), standard, or quantile "
+                             "to normal for skewed columns")
+    parser.add_argument("--test-folds", default=None, metavar="FOLDS",
+                        help="folds to leave out of training and validation, e.g. 10 or 9,10; "
+                             "'none' trains on every fold (default: the dataset's own test "
+                             "folds, if it records any)")
     parser.add_argument("--threads", type=int, default=None,
                         help="CPU threads for PyTorch (default: PyTorch's choice). On a machine "
                              "busy with other work, 1 is much faster for small batches")
@@ -76,6 +97,8 @@ def config_from_args(args: argparse.Namespace):
     base = PRESETS[args.preset] if args.preset else TrainConfig()
     changes = {field: getattr(args, dest) for dest, field in _FIELDS.items()
                if getattr(args, dest, None) is not None}
+    if str(changes.get("test_folds", "")).strip().lower() == "none":
+        changes["test_folds"] = ()
     return base.replace(**changes)
 
 
@@ -98,5 +121,6 @@ def run(args: argparse.Namespace, workspace, callback) -> dict:
     run_dir = Path(args.out) if args.out else new_run_dir(workspace, config.model)
     result = train_model(data, config, run_dir=run_dir, callback=callback,
                          dataset_ref=str(args.data))
-    return {**result.summary(), "model": config.model,
+    return {**result.summary(), "model": config.model, "decoder": config.decoder,
+            "transform": config.transform,
             **({"psnr_db": result.metrics["psnr_db"]} if "psnr_db" in result.metrics else {})}

@@ -1,9 +1,21 @@
-"""Min-max scaling to [0, 1], the thesis's choice for VGGish features.
+"""Feature transforms fitted on training rows: min-max, standardisation, quantile-to-normal.
 
-A thin wrapper over scikit-learn's ``MinMaxScaler`` that is fitted on training
-rows only, serialises to two plain arrays (stored in feature files under
-``/scaler`` and in run folders as ``scaler.json``) and inverts generated data
-back to the original scale. Constant columns map to 0 and invert exactly.
+A model sees features through one of these, chosen per dataset and saved with
+the run (``TrainConfig.transform``):
+
+* ``"minmax"`` -- per-feature min-max to [0, 1], the thesis's choice (and the
+  one the thesis decoders need: their sigmoid output and the CVAE's binary
+  cross-entropy live in [0, 1]). Also stored in feature files under ``/scaler``.
+* ``"standard"`` -- zero mean and unit variance per feature.
+* ``"quantile"`` -- each feature mapped through its empirical quantiles to a
+  standard normal (scikit-learn's ``QuantileTransformer(output_distribution=
+  "normal")``): skewed, heavy-tailed or multi-modal columns become Gaussian,
+  which is what a Gaussian decoder models.
+
+Each transform is fitted on training rows only, inverts generated data back to
+the original scale, and serialises to plain JSON (``to_dict`` / ``from_dict``,
+tagged with ``"kind"``; no pickle). Constant columns map to 0 and invert
+exactly. scikit-learn is imported on first use, so the names are cheap.
 """
 
 from __future__ import annotations
@@ -11,31 +23,90 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
-from sklearn.preprocessing import MinMaxScaler
 
 from synth_core.errors import InputError
 from synth_core.workspace import atomic_write_json, read_json
 
+TRANSFORM_KINDS: tuple[str, ...] = ("minmax", "standard", "quantile")
+TRANSFORM_TITLES: dict[str, str] = {
+    "minmax": "min-max to [0, 1] (thesis)",
+    "standard": "standardise (zero mean, unit variance)",
+    "quantile": "quantile to normal (skewed or multi-modal columns)",
+}
+MAX_QUANTILES = 1000  # scikit-learn's default; fewer when there are fewer training rows
+
+
+class _Transform:
+    """Shared checks, JSON saving and loading of the fitted transforms."""
+
+    kind: ClassVar[str] = ""
+    bounded: ClassVar[bool] = False  # training rows map into [0, 1]
+    _fitted_attr: ClassVar[str] = ""
+
+    def fit(self, X: np.ndarray) -> "_Transform":
+        X = _as_matrix(X, "X")
+        if X.shape[0] == 0:
+            raise InputError(f"cannot fit the {self.kind} transform on 0 rows; give at least one "
+                             "training row")
+        if not np.isfinite(X).all():
+            raise InputError(f"cannot fit the {self.kind} transform on data with NaN or infinite "
+                             "values; clean the features first")
+        self._fit(X)
+        return self
+
+    def _fit(self, X: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def _check(self, X: np.ndarray) -> np.ndarray:
+        if not hasattr(self, self._fitted_attr):
+            raise InputError(f"this {self.kind} transform is not fitted yet; call fit(X) on the "
+                             "training rows")
+        X = _as_matrix(X, "X")
+        if X.shape[1] != self.n_features:
+            raise InputError(f"X has {X.shape[1]} features but the {self.kind} transform was "
+                             f"fitted on {self.n_features}; use data of the same width")
+        return X
+
+    @property
+    def n_features(self) -> int:
+        return int(np.shape(getattr(self, self._fitted_attr))[-1])
+
+    def to_dict(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        atomic_write_json(path, self.to_dict())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> "_Transform":
+        state = read_json(Path(path))
+        if state is None:
+            raise InputError(f"{path}: the feature transform file is missing; re-train or "
+                             "re-extract")
+        loaded = transform_from_dict(state)
+        if cls is not _Transform and not isinstance(loaded, cls):
+            raise InputError(f"{path} holds a {loaded.kind} transform, not {cls.kind}")
+        return loaded
+
 
 @dataclass
-class MinMaxScaling:
+class MinMaxScaling(_Transform):
     """Per-feature min-max scaling; ``data_min_`` and ``data_max_`` are set by fit."""
 
     clip: bool = False
+    kind: ClassVar[str] = "minmax"
+    bounded: ClassVar[bool] = True
+    _fitted_attr: ClassVar[str] = "data_min_"
 
-    def fit(self, X: np.ndarray) -> "MinMaxScaling":
-        X = _as_matrix(X, "X")
-        if X.shape[0] == 0:
-            raise InputError("cannot fit a scaler on 0 rows; give at least one training row")
-        if not np.isfinite(X).all():
-            raise InputError("cannot fit a scaler on data with NaN or infinite values; "
-                             "clean the features first")
+    def _fit(self, X: np.ndarray) -> None:
         self._set(X.min(axis=0), X.max(axis=0))
-        return self
 
     def _set(self, data_min: np.ndarray, data_max: np.ndarray) -> None:
+        from sklearn.preprocessing import MinMaxScaler
+
         self.data_min_ = np.asarray(data_min, dtype=np.float64)
         self.data_max_ = np.asarray(data_max, dtype=np.float64)
         sk = MinMaxScaler(feature_range=(0.0, 1.0), clip=self.clip)
@@ -44,30 +115,15 @@ class MinMaxScaling:
         sk.fit(np.vstack([self.data_min_, self.data_max_]))
         self._sk = sk
 
-    @property
-    def n_features(self) -> int:
-        return int(self.data_min_.shape[0])
-
     def transform(self, X: np.ndarray) -> np.ndarray:
-        X = self._check(X)
-        return self._sk.transform(X).astype(np.float32)
+        return self._sk.transform(self._check(X)).astype(np.float32)
 
     def inverse_transform(self, X: np.ndarray) -> np.ndarray:
-        X = self._check(X)
-        return self._sk.inverse_transform(X).astype(np.float32)
+        return self._sk.inverse_transform(self._check(X)).astype(np.float32)
 
-    def _check(self, X: np.ndarray) -> np.ndarray:
-        if not hasattr(self, "data_min_"):
-            raise InputError("this scaler is not fitted yet; call fit(X) on the training rows")
-        X = _as_matrix(X, "X")
-        if X.shape[1] != self.n_features:
-            raise InputError(f"X has {X.shape[1]} features but the scaler was fitted on "
-                             f"{self.n_features}; use data of the same width")
-        return X
-
-    def to_dict(self) -> dict[str, list[float]]:
-        return {"data_min": self.data_min_.tolist(), "data_max": self.data_max_.tolist(),
-                "clip": self.clip}
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "data_min": self.data_min_.tolist(),
+                "data_max": self.data_max_.tolist(), "clip": self.clip}
 
     @classmethod
     def from_dict(cls, state: dict) -> "MinMaxScaling":
@@ -75,15 +131,127 @@ class MinMaxScaling:
         scaler._set(np.asarray(state["data_min"]), np.asarray(state["data_max"]))
         return scaler
 
-    def save(self, path: str | os.PathLike[str]) -> None:
-        atomic_write_json(path, self.to_dict())
+
+@dataclass
+class Standardisation(_Transform):
+    """Per-feature (x - mean) / std; constant columns keep scale 1."""
+
+    kind: ClassVar[str] = "standard"
+    _fitted_attr: ClassVar[str] = "mean_"
+
+    def _fit(self, X: np.ndarray) -> None:
+        std = X.std(axis=0)
+        self._set(X.mean(axis=0), np.where(std > 0, std, 1.0))
+
+    def _set(self, mean: np.ndarray, scale: np.ndarray) -> None:
+        self.mean_ = np.asarray(mean, dtype=np.float64)
+        self.scale_ = np.asarray(scale, dtype=np.float64)
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        return ((self._check(X) - self.mean_) / self.scale_).astype(np.float32)
+
+    def inverse_transform(self, X: np.ndarray) -> np.ndarray:
+        return (self._check(X) * self.scale_ + self.mean_).astype(np.float32)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "mean": self.mean_.tolist(), "scale": self.scale_.tolist()}
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> "MinMaxScaling":
-        state = read_json(Path(path))
-        if state is None:
-            raise InputError(f"{path}: scaler file is missing; re-train or re-extract")
-        return cls.from_dict(state)
+    def from_dict(cls, state: dict) -> "Standardisation":
+        scaler = cls()
+        scaler._set(np.asarray(state["mean"]), np.asarray(state["scale"]))
+        return scaler
+
+
+@dataclass
+class QuantileNormal(_Transform):
+    """Each feature through its training quantiles to N(0, 1) (scikit-learn's transformer).
+
+    Up to :data:`MAX_QUANTILES` quantiles (fewer with fewer rows); the inverse
+    maps values beyond the extreme quantiles to the training minimum / maximum.
+    Constant columns map to 0 (the middle of the normal) and back exactly.
+    """
+
+    kind: ClassVar[str] = "quantile"
+    _fitted_attr: ClassVar[str] = "quantiles_"
+
+    def _fit(self, X: np.ndarray) -> None:
+        from sklearn.preprocessing import QuantileTransformer
+
+        sk = QuantileTransformer(n_quantiles=min(MAX_QUANTILES, X.shape[0]),
+                                 output_distribution="normal", subsample=None)
+        self._sk = sk.fit(X)
+        self.quantiles_ = sk.quantiles_
+
+    def _constant(self) -> np.ndarray:
+        """[D] bool: columns with one value (scikit-learn would map them to -5.2, not 0)."""
+        return self.quantiles_[0] == self.quantiles_[-1]
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        Z = self._sk.transform(self._check(X))
+        Z[:, self._constant()] = 0.0
+        return Z.astype(np.float32)
+
+    def inverse_transform(self, X: np.ndarray) -> np.ndarray:
+        X = self._sk.inverse_transform(self._check(X))
+        constant = self._constant()
+        X[:, constant] = self.quantiles_[0, constant]
+        return X.astype(np.float32)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "quantiles": self._sk.quantiles_.tolist(),
+                "references": self._sk.references_.tolist()}
+
+    @classmethod
+    def from_dict(cls, state: dict) -> "QuantileNormal":
+        from sklearn.preprocessing import QuantileTransformer
+
+        quantiles = np.asarray(state["quantiles"], dtype=np.float64)    # [n_quantiles, D]
+        references = np.asarray(state["references"], dtype=np.float64)  # [n_quantiles]
+        if quantiles.ndim != 2 or references.shape != (quantiles.shape[0],):
+            raise ValueError(f"quantiles {list(quantiles.shape)} and references "
+                             f"{list(references.shape)} do not fit together")
+        sk = QuantileTransformer(n_quantiles=quantiles.shape[0], output_distribution="normal",
+                                 subsample=None)
+        # The fitted state scikit-learn keeps (checked against 1.9: these four attributes).
+        sk.quantiles_, sk.references_ = quantiles, references
+        sk.n_quantiles_, sk.n_features_in_ = quantiles.shape[0], quantiles.shape[1]
+        scaler = cls()
+        scaler._sk, scaler.quantiles_ = sk, quantiles
+        return scaler
+
+
+TRANSFORMS: dict[str, type[_Transform]] = {
+    "minmax": MinMaxScaling,
+    "standard": Standardisation,
+    "quantile": QuantileNormal,
+}
+FeatureTransform = _Transform  # the type every transform shares
+
+
+def make_transform(kind: str) -> _Transform:
+    """An unfitted transform of ``kind`` ("minmax", "standard" or "quantile")."""
+    try:
+        return TRANSFORMS[kind]()
+    except KeyError:
+        raise InputError(f"transform: unknown feature transform {kind!r}; choose one of "
+                         f"{', '.join(TRANSFORMS)}") from None
+
+
+def transform_from_dict(state: dict) -> _Transform:
+    """A fitted transform from its ``to_dict``; files without ``kind`` are min-max (older runs)."""
+    if not isinstance(state, dict):
+        raise InputError(f"a feature transform must be a JSON object; got {type(state).__name__}")
+    kind = state.get("kind", "minmax")
+    if kind not in TRANSFORMS:
+        raise InputError(f"unknown feature transform {kind!r} in the saved state; this version "
+                         f"knows {', '.join(TRANSFORMS)}")
+    return TRANSFORMS[kind].from_dict(state)
+
+
+def load_transform(path: str | os.PathLike[str]) -> _Transform:
+    """The transform saved at ``path`` (a run's scaler.json), whatever its kind."""
+    return _Transform.load(path)
 
 
 def _as_matrix(X: np.ndarray, name: str) -> np.ndarray:

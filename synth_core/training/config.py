@@ -4,6 +4,16 @@
 frozen dataclass checked on construction and stored as a run's config.json.
 Keeping it apart from the trainer lets ``--help``, forms and studies build and
 check configs without importing torch.
+
+Options that depend on the data's shape (``latent_dim``, ``hidden``,
+``batch_size``, ``val_fraction``) and ``test_folds`` may be None, meaning
+"derive from the data": :func:`synth_core.training.defaults.plan_training`
+fills them in (the trainer calls it), and the run folder stores the filled-in
+config together with the list of derived values, so every run repeats exactly.
+Explicit values are kept as given. The defaults are the best settings measured
+by ``benchmarks/train.py --quality`` (calibrated "sigma" decoder on
+quantile-normalised features); the thesis settings are the ``thesis-vae`` and
+``thesis-cvae`` presets.
 """
 
 from __future__ import annotations
@@ -16,8 +26,9 @@ from typing import Any
 
 import numpy as np
 
+from synth_core.data.scaling import TRANSFORM_KINDS
 from synth_core.errors import InputError
-from synth_core.models.kinds import BODY_KINDS, MODEL_KINDS
+from synth_core.models.kinds import BODY_KINDS, DECODER_KINDS, MODEL_KINDS
 
 WEIGHTS_FILE = "model.pt"
 CONFIG_FILE = "config.json"
@@ -26,6 +37,9 @@ SCALER_FILE = "scaler.json"
 METRICS_FILE = "metrics.json"
 SPLIT_FILE = "split.json"
 RUN_FORMAT = 1
+# Options that None means "derive from the data" (defaults.plan_training fills them in).
+AUTO_FIELDS: tuple[str, ...] = ("latent_dim", "hidden", "batch_size", "val_fraction",
+                                "test_folds")
 _DEVICE_NAME = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
 
@@ -55,6 +69,24 @@ def parse_hidden(value: Any) -> tuple[int, ...]:
     return sizes
 
 
+def parse_folds(value: Any) -> tuple[int, ...]:
+    """Fold numbers from 10, "9,10", [9, 10] -> (9, 10); "" or [] -> () (no held-out rows)."""
+    if isinstance(value, str):
+        parts = [p for p in value.replace(" ", "").split(",") if p]
+    elif isinstance(value, (int, np.integer)):
+        parts = [value]
+    else:
+        parts = list(value)
+    try:
+        folds = tuple(sorted({int(p) for p in parts}))
+        if any(float(p) != int(p) for p in parts):
+            raise ValueError
+    except (TypeError, ValueError):
+        raise InputError(f"test_folds: fold numbers must be whole numbers separated by commas; "
+                         f"got {value!r}; write e.g. 10 or 9,10") from None
+    return folds
+
+
 def check_device_name(name: str) -> str:
     """The device name lower-cased, or an error naming the choices ("cuda:1" is fine)."""
     text = str(name).strip().lower()
@@ -65,18 +97,19 @@ def check_device_name(name: str) -> str:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Everything that defines a training run (stored in the run's config.json)."""
+    """Everything that defines a training run (stored in the run's config.json).
+
+    None means "derived from the data" (see the module docstring).
+    """
 
     model: str = "vae"
-    latent_dim: int = 42
-    hidden: tuple[int, ...] = (483,)
-    lr: float = 2.78e-4
-    epochs: int = 176
-    # 128: measured by benchmarks/train.py as >10x a thesis-style epoch at batch 12 on 2 CPU
-    # cores (64 gave ~7x). Small datasets get a smaller default from fit_batch_size().
-    batch_size: int = 128
-    patience: int = 10             # epochs without a better validation loss; 0 = never stop early
-    val_fraction: float = 0.1
+    latent_dim: int | None = None  # derived: n_features // 4, clipped to [2, 16]
+    hidden: tuple[int, ...] | None = None  # derived: one layer, 64..512 by feature count
+    lr: float = 1e-3
+    epochs: int = 300
+    batch_size: int | None = None  # derived: a power of two, <= 128 and <= training rows / 4
+    patience: int = 20             # epochs without a better validation loss; 0 = never stop early
+    val_fraction: float | None = None  # derived: 0.1, or 0 (monitor training rows) on tiny data
     seed: int = 0
     device: str = "auto"           # "auto" -> cuda when available
     beta: float = 1.0              # KL weight
@@ -84,22 +117,33 @@ class TrainConfig:
     noise_std: float = 0.1         # dae only
     l1: float = 0.0                # ae only: L1 penalty on the code
     body: str = "mlp"              # "conv" for image datasets (feature_shape attr)
+    decoder: str = "sigma"         # "thesis", "sigma" or "sigma-per-feature" (models/base.py)
+    transform: str = "quantile"    # feature transform: "minmax", "standard" or "quantile"
+    test_folds: tuple[int, ...] | None = None  # rows left out; None: the dataset's attrs
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "hidden", parse_hidden(self.hidden))
+        if self.hidden is not None:
+            object.__setattr__(self, "hidden", parse_hidden(self.hidden))
+        if self.test_folds is not None:
+            object.__setattr__(self, "test_folds", parse_folds(self.test_folds))
         if self.model not in MODEL_KINDS:
             raise InputError(f"model: unknown model {self.model!r}; choose one of "
                              f"{', '.join(MODEL_KINDS)}")
-        _check_int("latent_dim", self.latent_dim, 1, "try 42 (thesis VAE) or 8 (thesis CVAE)")
+        if self.latent_dim is not None:
+            _check_int("latent_dim", self.latent_dim, 1, "try 8, or leave it out to derive it "
+                       "from the data")
         if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
             raise InputError(f"lr (learning rate) must be a positive number; got {self.lr!r}; "
-                             "try 2.78e-4 (thesis VAE) or 1e-3")
-        _check_int("epochs", self.epochs, 1, "try 176 (thesis) or 30 for a quick look")
-        _check_int("batch_size", self.batch_size, 1, "try 64")
-        _check_int("patience", self.patience, 0, "use 10, or 0 to never stop early")
+                             "try 1e-3 (or 2.78e-4, the thesis VAE)")
+        _check_int("epochs", self.epochs, 1, "try 300 (early stopping ends sooner) or 30 for "
+                   "a quick look")
+        if self.batch_size is not None:
+            _check_int("batch_size", self.batch_size, 1, "try 64, or leave it out to fit the data")
+        _check_int("patience", self.patience, 0, "use 20, or 0 to never stop early")
         _check_int("seed", self.seed, 0, "use any whole number >= 0")
         _check_int("kl_warmup_epochs", self.kl_warmup_epochs, 0, "use 0 for no warm-up")
-        if not 0 <= self.val_fraction < 1:
+        if self.val_fraction is not None and not (
+                isinstance(self.val_fraction, (int, float)) and 0 <= self.val_fraction < 1):
             raise InputError(f"val_fraction must be at least 0 and below 1; got "
                              f"{self.val_fraction}; try 0.1 (10% of the rows for validation)")
         for name in ("beta", "noise_std", "l1"):
@@ -109,10 +153,29 @@ class TrainConfig:
         if self.body not in BODY_KINDS:
             raise InputError(f"body must be one of {', '.join(BODY_KINDS)}; got {self.body!r}; "
                              "'conv' only fits image datasets")
+        if self.decoder not in DECODER_KINDS:
+            raise InputError(f"decoder: unknown decoder {self.decoder!r}; choose one of "
+                             f"{', '.join(DECODER_KINDS)}")
+        if self.transform not in TRANSFORM_KINDS:
+            raise InputError(f"transform: unknown feature transform {self.transform!r}; choose "
+                             f"one of {', '.join(TRANSFORM_KINDS)}")
+        if self.decoder == "thesis" and self.transform != "minmax":
+            raise InputError(
+                f"decoder 'thesis' ends in a sigmoid (and the CVAE's cross-entropy needs targets "
+                f"in [0, 1]), so it needs features min-max scaled to [0, 1]; got transform "
+                f"{self.transform!r}; use transform 'minmax' with the thesis decoder, or decoder "
+                f"'sigma' with transform {self.transform!r}")
         check_device_name(self.device)
 
+    @property
+    def derived_fields(self) -> tuple[str, ...]:
+        """The options left to be derived from the data (None here)."""
+        return tuple(name for name in AUTO_FIELDS if getattr(self, name) is None)
+
     def to_dict(self) -> dict[str, Any]:
-        return {**dataclasses.asdict(self), "hidden": list(self.hidden)}
+        return {**dataclasses.asdict(self),
+                "hidden": list(self.hidden) if self.hidden is not None else None,
+                "test_folds": list(self.test_folds) if self.test_folds is not None else None}
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "TrainConfig":
@@ -128,25 +191,28 @@ class TrainConfig:
         return dataclasses.replace(self, **changes)
 
 
+_THESIS = dict(decoder="thesis", transform="minmax", patience=10, val_fraction=0.1)
 PRESETS: dict[str, TrainConfig] = {
-    # The thesis's tuned VAE and CVAE for 512-d VGGish embeddings (batch size: the project
-    # default, see benchmarks/train.py; the thesis used 12).
-    "thesis-vae": TrainConfig(model="vae", latent_dim=42, hidden=(483,), lr=2.78e-4, epochs=176),
-    "thesis-cvae": TrainConfig(model="cvae", latent_dim=8, hidden=(490,), lr=6.79e-4, epochs=180),
-    # Small and fast: a first look at any dataset in seconds.
-    "quick-vae": TrainConfig(model="vae", latent_dim=8, hidden=(128,), lr=1e-3, epochs=30,
-                             batch_size=32),
-    "quick-cvae": TrainConfig(model="cvae", latent_dim=8, hidden=(128,), lr=1e-3, epochs=30,
-                              batch_size=32),
+    # The thesis's tuned VAE and CVAE for 512-d VGGish embeddings, with its losses and min-max
+    # scaling. Batch size: derived (128 on data of 512+ training rows, as the project always
+    # used, see benchmarks/train.py; smaller on small data; the thesis used 12), and recorded.
+    "thesis-vae": TrainConfig(model="vae", latent_dim=42, hidden=(483,), lr=2.78e-4, epochs=176,
+                              **_THESIS),
+    "thesis-cvae": TrainConfig(model="cvae", latent_dim=8, hidden=(490,), lr=6.79e-4, epochs=180,
+                               **_THESIS),
+    # Small and fast: a first look at any dataset in seconds (shape-dependent values derived).
+    "quick-vae": TrainConfig(model="vae", hidden=(128,), lr=1e-3, epochs=30),
+    "quick-cvae": TrainConfig(model="cvae", hidden=(128,), lr=1e-3, epochs=30),
 }
 
 PRESET_DESCRIPTIONS: dict[str, str] = {
-    "thesis-vae": "Thesis VAE for VGGish embeddings: latent 42, hidden 483, lr 2.78e-4, "
-                  "176 epochs.",
-    "thesis-cvae": "Thesis conditional VAE: latent 8, hidden 490, lr 6.79e-4, 180 epochs.",
-    "quick-vae": "Small VAE (latent 8, hidden 128, lr 1e-3, 30 epochs, batch 32): seconds on "
-                 "small data.",
-    "quick-cvae": "Small conditional VAE (latent 8, hidden 128, lr 1e-3, 30 epochs, batch 32).",
+    "thesis-vae": "Thesis VAE for VGGish embeddings: MSE + KL on min-max scaled features, "
+                  "latent 42, hidden 483, lr 2.78e-4, 176 epochs (batch fitted to the data).",
+    "thesis-cvae": "Thesis conditional VAE: BCE + KL on min-max scaled features, latent 8, "
+                   "hidden 490, lr 6.79e-4, 180 epochs (batch fitted to the data).",
+    "quick-vae": "Small VAE (hidden 128, lr 1e-3, 30 epochs, calibrated decoder; latent and "
+                 "batch fitted to the data): seconds on small data.",
+    "quick-cvae": "Small conditional VAE (hidden 128, lr 1e-3, 30 epochs, calibrated decoder).",
 }
 
 
@@ -155,16 +221,3 @@ def kl_weight(config: TrainConfig, epoch: int) -> float:
     if config.kl_warmup_epochs <= 0:
         return config.beta
     return config.beta * min(1.0, epoch / config.kl_warmup_epochs)
-
-
-def fit_batch_size(n_train: int, batch_size: int) -> int:
-    """``batch_size``, or the largest power of two that fits ``n_train`` training rows.
-
-    For defaults only (the page's form, a study without a batch size of its own):
-    an explicit batch size larger than the data is refused by the trainer instead.
-    """
-    if batch_size <= n_train:
-        return int(batch_size)
-    return int(2 ** int(np.floor(np.log2(max(n_train, 1)))))
-
-

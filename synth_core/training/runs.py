@@ -25,7 +25,7 @@ from synth_core import __version__
 from synth_core.errors import DamagedError, InputError, StorageError
 from synth_core.features import FeatureSet
 from synth_core.models import Autoencoder, build_model, model_class
-from synth_core.data.scaling import MinMaxScaling
+from synth_core.data.scaling import FeatureTransform, load_transform
 from synth_core.training.config import (CONFIG_FILE, HISTORY_FILE, METRICS_FILE, SCALER_FILE,
                                         SPLIT_FILE, WEIGHTS_FILE, TrainConfig)
 from synth_core.training.trainer import one_hot, resolve_device
@@ -42,7 +42,7 @@ class Run:
 
     run_dir: Path
     config: TrainConfig
-    scaler: MinMaxScaling
+    scaler: FeatureTransform  # the run's feature transform (min-max, standard, quantile)
     model: Autoencoder
     n_features: int
     class_names: list[str]
@@ -71,6 +71,34 @@ class Run:
     @property
     def name(self) -> str:
         return self.run_dir.name
+
+    @property
+    def test_folds(self) -> tuple[int, ...]:
+        """Folds of the dataset left out of training and validation (empty: none)."""
+        folds = self.meta.get("test_folds", self.config.test_folds)
+        return tuple(int(f) for f in folds or ())
+
+    @property
+    def derived(self) -> dict[str, Any]:
+        """The options that were derived from the data (option -> value) when it was trained."""
+        return dict(self.meta.get("derived") or {})
+
+    def seen_index(self) -> np.ndarray:
+        """Sorted row positions of the dataset the model learned from or was validated on.
+
+        Held-out rows (the test folds) are not among them. Raises StorageError when
+        the run folder has no split.json (then which rows it saw is unknown).
+        """
+        split = self.split()
+        if "train_index" not in split:
+            raise StorageError(f"run {self.name} has no {SPLIT_FILE}, so the rows it was trained "
+                               "on are unknown; train it again to record them")
+        rows = list(split.get("train_index") or []) + list(split.get("val_index") or [])
+        return np.unique(np.asarray(rows, dtype=np.int64))
+
+    def held_out_index(self) -> np.ndarray:
+        """Sorted row positions of the held-out test folds (never seen in training)."""
+        return np.asarray(sorted(self.split().get("held_out_index") or []), dtype=np.int64)
 
     @property
     def modality(self) -> str:
@@ -107,7 +135,7 @@ class Run:
                               "the folder")
         try:
             kind = meta["model"]
-            config = TrainConfig.from_dict(meta["train_config"])
+            config = TrainConfig.from_dict(_with_old_defaults(meta["train_config"]))
             mconfig = model_class(kind).config_class(**meta["model_config"])
             n_features = int(meta["n_features"])
         except (KeyError, TypeError, ValueError) as exc:
@@ -149,7 +177,7 @@ class Run:
                               f"to another shape ({_state_dict_problem(exc)})")
         model.to(torch_device).eval()
         try:
-            scaler = MinMaxScaling.load(run_dir / SCALER_FILE)
+            scaler = load_transform(run_dir / SCALER_FILE)
         except (InputError, json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError,
                 ValueError) as exc:
             _damaged(run_dir, f"{SCALER_FILE} cannot be read ({_first_line(exc)})")
@@ -208,7 +236,9 @@ class Run:
         """
         X = self._check_width(X)
         Y = self._labels(labels, X.shape[0])
-        scaled = np.clip(self.scaler.transform(X), 0.0, 1.0)
+        scaled = self.scaler.transform(X)
+        if self.model.bounded_output:  # the thesis decoders' [0, 1], as in training
+            scaled = np.clip(scaled, 0.0, 1.0)
         mus, logvars = [], []
         self.model.eval()
         for start in range(0, X.shape[0], _CHUNK):
@@ -262,6 +292,14 @@ class Run:
     def split(self) -> dict[str, list[int]]:
         """Row positions of the training and validation rows in the dataset it was trained on."""
         return read_json(self.run_dir / SPLIT_FILE, {}) or {}
+
+
+def _with_old_defaults(values: dict[str, Any]) -> dict[str, Any]:
+    """A saved train_config with the options runs of older versions did not record: those
+    runs used the thesis decoders on min-max scaled features and held no rows out."""
+    if not isinstance(values, dict):
+        raise TypeError(f"train_config holds {type(values).__name__}, not an object")
+    return {"decoder": "thesis", "transform": "minmax", "test_folds": [], **values}
 
 
 def _first_line(exc: BaseException) -> str:

@@ -4,7 +4,13 @@
 :func:`train_model` fits any model of :data:`synth_core.models.MODELS` on a
 :class:`~synth_core.features.FeatureSet`:
 
-* rows are min-max scaled with a scaler fitted on the training rows only;
+* the options left None (latent size, hidden size, batch size, validation
+  share, test folds) are derived from the data by
+  :func:`synth_core.training.defaults.plan_training`, which also splits the
+  rows: the dataset's test folds are held out (never trained or validated on),
+  the rest split into training and validation rows;
+* features go through the config's transform (min-max, standardisation or
+  quantile-to-normal) fitted on the training rows only;
 * the whole split lives as tensors on the device (GPU when there is one), an
   epoch is one index permutation and slices of it: no DataLoader, no per-row
   Python work, and losses are summed on the device (one sync per epoch);
@@ -12,7 +18,11 @@
   validation loss with patience, keeping the best weights; a loss that turns
   NaN stops training and keeps the last good weights;
 * an :class:`~synth_core.events.EpochEnd` event every epoch. Exceptions the
-  callback raises (``JobCancelled``, ``optuna.TrialPruned``) propagate.
+  callback raises (``JobCancelled``, ``optuna.TrialPruned``) propagate;
+* after training, the decoder's output spread is calibrated on the training
+  rows (saved with the weights) and a collapse check runs: KL per latent unit
+  and the spread of rows decoded from the prior against the real spread, with
+  warnings saying what to change (``metrics["collapse"]``).
 
 With ``run_dir`` the run is saved as a folder (``config.json``, ``model.pt``
 state_dict, ``history.json``, ``scaler.json``, ``metrics.json``,
@@ -44,10 +54,12 @@ from synth_core.errors import InputError, StorageError
 from synth_core.events import Callback, EpochEnd, Log, Progress, emit
 from synth_core.features import FeatureSet
 from synth_core.models import MODELS, Autoencoder, build_model, model_config
+from synth_core.models.base import kl_per_unit
 from synth_core.training.config import (CONFIG_FILE, HISTORY_FILE, METRICS_FILE, RUN_FORMAT,
                                         SCALER_FILE, SPLIT_FILE, WEIGHTS_FILE, TrainConfig,
                                         kl_weight)
-from synth_core.data.scaling import MinMaxScaling
+from synth_core.training.defaults import TrainPlan, plan_training, split_indices
+from synth_core.data.scaling import FeatureTransform, make_transform
 from synth_core.workspace import Workspace, atomic_write_json, get_workspace, safe_name
 
 logger = logging.getLogger(__name__)
@@ -59,6 +71,12 @@ _EVAL_CHUNK = 8192  # rows per forward pass when evaluating (bounds memory on bi
 # shared cores took ~2 s/epoch on 1 thread and 14-80 s on 2 (benchmarks/train.py). The choice
 # depends only on the shapes, so a seeded run still repeats exactly.
 SMALL_BATCH_WORK = 20_000_000
+# Collapse check: a latent unit whose mean KL is below this carries no information (the
+# usual "active unit" threshold is 0.01 nats), and generated rows whose per-feature spread
+# is below this share of the real spread look like class prototypes.
+ACTIVE_UNIT_NATS = 0.01
+LOW_SPREAD_RATIO = 0.5
+_PRIOR_SAMPLES = 2000  # rows decoded from the prior for the spread check
 
 
 def resolve_device(name: str, *, check_available: bool = True) -> torch.device:
@@ -92,49 +110,46 @@ class TrainResult:
     best_epoch: int = 0
     metrics: dict[str, Any] = field(default_factory=dict)
     model: Autoencoder | None = None
-    scaler: MinMaxScaling | None = None
+    scaler: FeatureTransform | None = None
+    config: TrainConfig | None = None      # the config with every derived value filled in
+    derived: dict[str, Any] = field(default_factory=dict)  # option -> value derived from data
+
+    @property
+    def warnings(self) -> list[str]:
+        return list(self.metrics.get("collapse", {}).get("warnings", []))
 
     def summary(self) -> dict[str, Any]:
         """The JSON summary the CLI prints and the train job returns."""
+        collapse = self.metrics.get("collapse", {})
         return {"run_dir": str(self.run_dir), "epochs_run": self.epochs_run,
                 "best_epoch": self.best_epoch, "best_val_loss": self.best_val_loss,
                 "seconds_per_epoch": self.seconds_per_epoch, "stopped_early": self.stopped_early,
-                "diverged": self.diverged}
+                "diverged": self.diverged, "derived": dict(self.derived),
+                "test_folds": list(self.config.test_folds or ()) if self.config else [],
+                "active_units": collapse.get("active_units"),
+                "spread_ratio": collapse.get("spread_ratio"), "warnings": self.warnings}
 
 
 # ----------------------------------------------------------------------------- helpers
-def split_indices(labels: np.ndarray, val_fraction: float, seed: int
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Shuffled (train, val) row positions; stratified by label, every class kept in training."""
-    rng = np.random.default_rng(seed)
-    train, val = [], []
-    for value in np.unique(labels):
-        rows = rng.permutation(np.flatnonzero(labels == value))
-        n_val = int(round(val_fraction * len(rows)))
-        if val_fraction > 0 and len(rows) >= 2:
-            n_val = min(max(n_val, 1), len(rows) - 1)
-        elif len(rows) < 2:
-            n_val = 0
-        val.append(rows[:n_val])
-        train.append(rows[n_val:])
-    return rng.permutation(np.concatenate(train)), np.sort(np.concatenate(val))
-
-
 def one_hot(labels: np.ndarray, n_classes: int, device: torch.device) -> torch.Tensor:
     """int labels [N] -> float one-hot [N, K] on ``device``."""
     index = torch.as_tensor(np.asarray(labels, dtype=np.int64), device=device)
     return torch.nn.functional.one_hot(index, n_classes).float()
 
 
-def check_training_data(data: FeatureSet, config: TrainConfig, *, name: str = "dataset") -> None:
-    """Refuse data the model cannot learn from, naming the problem and the fix."""
+def check_training_data(data: FeatureSet, config: TrainConfig, *,
+                        name: str = "dataset") -> TrainPlan:
+    """Refuse data the model cannot learn from, naming the problem and the fix.
+
+    Returns the plan (:func:`~synth_core.training.defaults.plan_training`): the
+    config with its derived values, and the row split.
+    """
     if data.n_samples == 0:
         raise InputError(f"{name} has no rows; pick a dataset with data")
     data.check_finite(f"{name} features")
-    if config.latent_dim > data.n_features:
-        raise InputError(f"latent_dim: {config.latent_dim} is above the number of features "
-                         f"({data.n_features}) of {name}; pick a latent size of at most "
-                         f"{data.n_features} (smaller is the point of an autoencoder)")
+    plan = plan_training(data, config, name=name)
+    if len(plan.held_out_index):
+        data = data.subset(plan.seen_index)  # the class checks apply to the rows it learns from
     if MODELS[config.model].is_conditional:
         unlabeled = int((data.labels < 0).sum())
         if unlabeled:
@@ -149,6 +164,7 @@ def check_training_data(data: FeatureSet, config: TrainConfig, *, name: str = "d
         if int(present.max()) >= data.n_classes:
             raise InputError(f"{name}: label {int(present.max())} has no class name (only "
                              f"{data.n_classes} classes named); fix the labels or class_names")
+    return plan
 
 
 def _feature_shape(data: FeatureSet) -> tuple[int, ...] | None:
@@ -183,14 +199,94 @@ def evaluate(model: Autoencoder, X: torch.Tensor, Y: torch.Tensor | None, *,
 
 
 @torch.no_grad()
+def _reconstruct(model: Autoencoder, X: torch.Tensor, Y: torch.Tensor | None) -> np.ndarray:
+    """Eval-mode reconstructions (code = mean) of X [N, D], model units, as numpy [N, D]."""
+    model.eval()
+    out = [model.decode(model.encode(xb, yb)[0], yb).cpu().numpy() for xb, yb in _chunks(X, Y)]
+    return np.concatenate(out) if out else np.zeros((0, X.shape[1]), dtype=np.float32)
+
+
+@torch.no_grad()
 def reconstruction_mse(model: Autoencoder, X: torch.Tensor, Y: torch.Tensor | None) -> float:
-    """Mean squared error per value of eval-mode reconstructions (scaled [0, 1] units)."""
+    """Mean squared error per value of eval-mode reconstructions (the model's units: the
+    features after the run's transform)."""
     model.eval()
     total = torch.zeros((), device=X.device)
     for xb, yb in _chunks(X, Y):
         mu, _ = model.encode(xb, yb)
         total += (model.decode(mu, yb) - xb).pow(2).sum()
     return float(total) / max(X.numel(), 1)
+
+
+@torch.no_grad()
+def collapse_report(model: Autoencoder, x_train: torch.Tensor, y_train: torch.Tensor | None,
+                    labels: np.ndarray, scaler: FeatureTransform, *,
+                    generator: torch.Generator | None = None,
+                    n_samples: int = _PRIOR_SAMPLES) -> dict[str, Any]:
+    """Does the model use its code, and do rows drawn from it spread like the real ones?
+
+    ``kl_per_unit``: KL(q(z_j|x) || N(0, 1)) per latent unit, mean over the
+    training rows (nats); ``active_units``: units above ACTIVE_UNIT_NATS.
+    ``spread_ratio``: median over features of std(generated) / std(real), raw
+    scale, generated rows being decoded means of prior codes; within each class
+    for a conditional model (median over classes), since the spread between
+    classes would hide a collapse onto class prototypes. ``spread_ratio_sampled``
+    is the same for rows drawn from the decoder distribution. Deterministic
+    models (ae, dae) have no prior: only ``warnings`` (empty) is reported.
+    """
+    report: dict[str, Any] = {"warnings": []}
+    if not model.is_variational:
+        return report
+    model.eval()
+    total = torch.zeros(model.config.latent_dim, device=x_train.device)
+    for xb, yb in _chunks(x_train, y_train):
+        mu, logvar = model.encode(xb, yb)
+        total += kl_per_unit(mu, logvar) * xb.shape[0]
+    per_unit = (total / max(x_train.shape[0], 1)).tolist()
+    active = sum(v > ACTIVE_UNIT_NATS for v in per_unit)
+    report.update(kl_per_unit=[round(v, 6) for v in per_unit], active_units=int(active),
+                  latent_dim=int(model.config.latent_dim), active_threshold=ACTIVE_UNIT_NATS)
+    real = scaler.inverse_transform(x_train.cpu().numpy())                     # [N, D] raw
+    groups = ([np.flatnonzero(labels == c) for c in np.unique(labels)] if model.is_conditional
+              else [np.arange(len(labels))])
+    ratios: dict[str, list[float]] = {"mean": [], "sampled": []}
+    for rows in groups:
+        if len(rows) < 2:
+            continue
+        n = max(2, n_samples // len(groups))
+        z = torch.randn((n, model.config.latent_dim), generator=generator,
+                        device=x_train.device)                                 # [n, latent]
+        y = y_train[rows[:1]].expand(n, -1) if y_train is not None else None     # [n, K]
+        mean = model.decode(z, y)
+        real_std = real[rows].std(0)                                            # [D]
+        keep = real_std > 0
+        if not keep.any():
+            continue
+        outputs = {"mean": mean}
+        if model.can_sample_output:
+            outputs["sampled"] = model.sample_output(mean, generator=generator)
+        for key, out in outputs.items():
+            std = scaler.inverse_transform(out.cpu().numpy()).std(0)
+            ratios[key].append(float(np.median(std[keep] / real_std[keep])))
+    if ratios["mean"]:
+        report["spread_ratio"] = round(float(np.median(ratios["mean"])), 4)
+    if ratios["sampled"]:
+        report["spread_ratio_sampled"] = round(float(np.median(ratios["sampled"])), 4)
+    fixes = ("use the calibrated decoder (--decoder sigma), a lower KL weight (--beta 0.5) or a "
+             "KL warm-up (--kl-warmup 20)")
+    if active == 0:
+        report["warnings"].append(
+            f"KL per latent unit ~0 (largest {max(per_unit):.3g} nats, none above "
+            f"{ACTIVE_UNIT_NATS}): the decoder ignores the code, so generated rows all look "
+            f"alike; {fixes}")
+    spread = report.get("spread_ratio")
+    if spread is not None and spread < LOW_SPREAD_RATIO:
+        within = " within each class" if model.is_conditional else ""
+        report["warnings"].append(
+            f"rows decoded from the prior spread {spread:.2f}x as much as the real rows{within} "
+            f"(median per-feature std ratio): the model collapses towards prototypes; {fixes}, "
+            "or sample the decoder output when generating")
+    return report
 
 
 # ----------------------------------------------------------------------------- training
@@ -209,25 +305,22 @@ def train_model(data: FeatureSet, config: TrainConfig, *, run_dir: Path | str | 
         if run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
             raise StorageError(f"--out {run_dir} already exists and is not empty; choose a new "
                                "run folder (or leave --out out for a fresh one under runs/)")
-    check_training_data(data, config, name=name)
+    plan = check_training_data(data, config, name=name)
+    config = plan.config  # every derived value filled in from here on
     device = resolve_device(config.device)
     conditional = MODELS[config.model].is_conditional
     n_classes = data.n_classes if conditional else 0
     mconfig = model_config(config.model, n_features=data.n_features, n_classes=n_classes,
                            feature_shape=_feature_shape(data), latent_dim=config.latent_dim,
                            hidden=config.hidden, body=config.body, l1=config.l1,
-                           noise_std=config.noise_std)
-
-    train_idx, val_idx = split_indices(data.labels, config.val_fraction, config.seed)
-    if len(train_idx) < config.batch_size:
-        raise InputError(
-            f"batch_size: {name} leaves {len(train_idx)} training rows after the "
-            f"{config.val_fraction:.0%} validation split, fewer than one batch of "
-            f"{config.batch_size}; use a batch size of at most {max(len(train_idx), 1)} "
-            "(or more data)")
-    scaler = MinMaxScaling().fit(data.features[train_idx])
-    # Rows outside the training range (validation) are clipped to [0, 1], the decoder's range.
-    scaled = np.clip(scaler.transform(data.features), 0.0, 1.0)          # [N, D]
+                           noise_std=config.noise_std, decoder=config.decoder)
+    train_idx, val_idx = plan.train_index, plan.val_index
+    scaler = make_transform(config.transform).fit(data.features[train_idx])
+    scaled = scaler.transform(data.features)                              # [N, D]
+    if config.decoder == "thesis":
+        # The sigmoid decoders live in [0, 1]: validation rows outside the training range are
+        # clipped to it (the BCE needs targets there).
+        scaled = np.clip(scaled, 0.0, 1.0)
     X = torch.as_tensor(scaled, device=device)
     Y = one_hot(data.labels, n_classes, device) if conditional else None  # [N, K]
     x_train, x_val = X[train_idx], X[val_idx]
@@ -246,21 +339,37 @@ def train_model(data: FeatureSet, config: TrainConfig, *, run_dir: Path | str | 
             result = _fit(model, config, x_train, y_train, x_val, y_val, generator, callback, name)
             # The output spread at the end of training, saved with the weights (sample_output).
             model.calibrate(x_train, y_train, generator=generator)
+            collapse = collapse_report(model, x_train, y_train, data.labels[train_idx], scaler,
+                                       generator=generator)
+    for message in collapse["warnings"]:
+        logger.warning("%s: %s", name, message)
+        emit(callback, Log(message, level="warning"))
 
-    result.scaler = scaler
+    result.scaler, result.config, result.derived = scaler, config, dict(plan.derived)
     result.metrics.update(
-        n_train=int(len(train_idx)), n_val=int(len(val_idx)), device=str(device),
-        n_features=data.n_features, n_parameters=sum(p.numel() for p in model.parameters()))
-    mse = reconstruction_mse(model, x_val, y_val)
-    result.metrics["val_mse"] = mse
+        n_train=int(len(train_idx)), n_val=int(len(val_idx)),
+        n_held_out=int(len(plan.held_out_index)), device=str(device),
+        n_features=data.n_features, n_parameters=sum(p.numel() for p in model.parameters()),
+        collapse=collapse, derived=dict(plan.derived))
+    result.metrics["val_mse"] = reconstruction_mse(model, x_val, y_val)
     if str(data.attrs.get("modality", "")) == "image":
-        # Peak signal-to-noise ratio of reconstructions, pixels in [0, 1] (peak 1).
+        # Peak signal-to-noise ratio of reconstructions in the raw pixel scale, the training
+        # rows' value range as the peak (pixels in [0, 1] for min-max data, as before).
+        rows = val_idx if len(val_idx) else train_idx
+        raw = data.features[rows]
+        recon = scaler.inverse_transform(_reconstruct(model, x_val, y_val))
+        lo, hi = float(data.features[train_idx].min()), float(data.features[train_idx].max())
+        mse = float(np.mean((recon - raw) ** 2)) / max(hi - lo, 1e-12) ** 2
         result.metrics["psnr_db"] = 10.0 * math.log10(1.0 / mse) if mse > 0 else float("inf")
     if run_dir is not None:
         meta = _run_meta(data, config, mconfig, dataset_ref=dataset_ref, device=device)
+        meta["derived"] = dict(plan.derived)
+        meta["test_folds"] = list(plan.test_folds)
         save_run(run_dir, model=model, meta=meta, scaler=scaler, history=result.history,
                  metrics=result.metrics,
-                 split={"train_index": train_idx.tolist(), "val_index": val_idx.tolist()})
+                 split={"train_index": train_idx.tolist(), "val_index": val_idx.tolist(),
+                        "held_out_index": plan.held_out_index.tolist(),
+                        "test_folds": list(plan.test_folds)})
         result.run_dir = run_dir
     return result
 
@@ -375,6 +484,8 @@ def _run_meta(data: FeatureSet, config: TrainConfig, mconfig: Any, *, dataset_re
         "n_classes": data.n_classes, "class_names": list(data.class_names),
         "feature_shape": list(_feature_shape(data) or ()) or None,
         "modality": str(data.attrs.get("modality", "tabular")),
+        # What the rows are and, for spectrograms, how to turn decoded rows back into sound.
+        "extractor": data.attrs.get("extractor"), "spectrogram": data.attrs.get("spectrogram"),
         "dataset_ref": dataset_ref or str(data.attrs.get("dataset", "")),
         "weights": WEIGHTS_FILE, "trained_on": str(device),
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -383,7 +494,7 @@ def _run_meta(data: FeatureSet, config: TrainConfig, mconfig: Any, *, dataset_re
 
 
 def save_run(run_dir: Path | str, *, model: torch.nn.Module, meta: dict[str, Any],
-             scaler: MinMaxScaling, history: list[dict], metrics: dict[str, Any],
+             scaler: FeatureTransform, history: list[dict], metrics: dict[str, Any],
              split: dict[str, Any] | None = None) -> Path:
     """Write a run folder atomically: a hidden temp folder, config.json last, one rename."""
     run_dir = Path(run_dir)

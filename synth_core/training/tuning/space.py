@@ -119,7 +119,7 @@ class SearchSpace:
         }
         hidden = trial.suggest_int("hidden", *self.hidden)
         n_layers = (trial.suggest_int("n_layers", *self.n_layers) if self.n_layers is not None
-                    else max(len(base.hidden), 1))
+                    else max(len(base.hidden or ()), 1))  # None: derived, one layer
         changes["hidden"] = (hidden,) * n_layers
         if self.batch_size is not None:
             changes["batch_size"] = trial.suggest_int("batch_size", *self.batch_size, log=True)

@@ -176,20 +176,19 @@ def check_data(data: FeatureSet, config: TuneConfig, *, name: str = "dataset") -
 
 def _fit_default_batch(data: FeatureSet, config: TuneConfig,
                        callback: Callback | None) -> TuneConfig:
-    """A study that sets no batch size of its own gets the trainer's default, shrunk to fit
-    small data (an explicit batch size that does not fit is refused by check_data)."""
-    from synth_core.training.config import fit_batch_size
+    """A study that sets no batch size or validation share of its own gets the ones derived
+    from the data (:func:`synth_core.training.defaults.study_defaults`); an explicit batch
+    size that does not fit is refused by check_data."""
+    from synth_core.training.defaults import study_defaults
 
-    if "batch_size" in config.train or config.space.batch_size is not None:
+    filled = study_defaults(data, config.base_train_config(),
+                            batch_searched=config.space.batch_size is not None,
+                            max_rows=config.max_rows)
+    if not filled:
         return config
-    base = config.base_train_config()
-    n_train = len(_trial_split(data, config)[1])
-    fitted = fit_batch_size(n_train, base.batch_size)
-    if fitted == base.batch_size:
-        return config
-    emit(callback, Log(f"batch size {fitted} (the default {base.batch_size} is more than the "
-                       f"{n_train} training rows)"))
-    return dataclasses.replace(config, train={**config.train, "batch_size": fitted})
+    emit(callback, Log("derived from the data: " + ", ".join(f"{k} {v}" for k, v in
+                                                            filled.items())))
+    return dataclasses.replace(config, train={**config.train, **filled})
 
 
 def subsample(data: FeatureSet, max_rows: int | None, *, random_state: int = 0) -> FeatureSet:

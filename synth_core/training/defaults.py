@@ -1,0 +1,251 @@
+"""Training defaults that fit the data, derived in one place (no torch here).
+
+A :class:`~synth_core.training.config.TrainConfig` may leave ``latent_dim``,
+``hidden``, ``batch_size``, ``val_fraction`` and ``test_folds`` as None;
+:func:`plan_training` fills them in from the data and fixes the row split, and
+the trainer, the CLI, the Train page, tuning and augment-benchmark all use it,
+so a user gets the same values everywhere and each derived value is reported
+(``TrainPlan.derived`` -> CLI summary, page caption, the run's config.json).
+Explicit values are kept as given and checked against the data instead.
+
+The rules (``derive_*`` below), from the rows the model may learn from (the
+dataset minus its held-out test folds):
+
+* validation share: 0.1, or none on tiny data (fewer than
+  :data:`MIN_ROWS_FOR_VALIDATION` rows or :data:`MIN_CLASS_ROWS_FOR_VALIDATION`
+  rows in some class): early stopping then watches the training loss;
+* batch size: the largest power of two that is at most
+  :data:`MAX_BATCH` (fast per epoch, ``benchmarks/train.py``) and at most a
+  quarter of the training rows (a few optimisation steps per epoch);
+* latent size: a quarter of the feature count, between 2 and
+  :data:`MAX_LATENT` (never above the feature count);
+* hidden layer: one layer of the feature count rounded up to a power of two,
+  between 64 and 512 units.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from synth_core.errors import InputError
+from synth_core.features import FeatureSet
+from synth_core.training.config import TrainConfig
+
+MAX_BATCH = 128
+MAX_LATENT = 16
+MIN_HIDDEN, MAX_HIDDEN = 64, 512
+DEFAULT_VAL_FRACTION = 0.1
+MIN_ROWS_FOR_VALIDATION = 50
+MIN_CLASS_ROWS_FOR_VALIDATION = 10
+
+
+# ----------------------------------------------------------------------------- rules
+def derive_val_fraction(n_rows: int, min_class_rows: int) -> float:
+    """0.1, or 0 when holding rows out would starve training (tiny data)."""
+    if n_rows < MIN_ROWS_FOR_VALIDATION or min_class_rows < MIN_CLASS_ROWS_FOR_VALIDATION:
+        return 0.0
+    return DEFAULT_VAL_FRACTION
+
+
+def derive_batch_size(n_train: int) -> int:
+    """Largest power of two <= min(MAX_BATCH, n_train // 4), at least 1."""
+    cap = min(MAX_BATCH, max(int(n_train) // 4, 1))
+    return int(2 ** int(math.floor(math.log2(cap))))
+
+
+def derive_latent_dim(n_features: int) -> int:
+    """n_features // 4 clipped to [2, MAX_LATENT], and never above n_features."""
+    return int(min(n_features, max(2, min(MAX_LATENT, n_features // 4))))
+
+
+def derive_hidden(n_features: int) -> tuple[int, ...]:
+    """One hidden layer: n_features rounded up to a power of two, in [64, 512]."""
+    size = 2 ** int(math.ceil(math.log2(max(n_features, 1))))
+    return (int(min(MAX_HIDDEN, max(MIN_HIDDEN, size))),)
+
+
+def default_batch_size(n_train: int, batch_size: int | None) -> int:
+    """The batch a study or benchmark should use: ``batch_size`` when given, else derived."""
+    return int(batch_size) if batch_size is not None else derive_batch_size(n_train)
+
+
+# ----------------------------------------------------------------------------- split
+def split_indices(labels: np.ndarray, val_fraction: float, seed: int
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Shuffled (train, val) row positions; stratified by label, every class kept in training."""
+    rng = np.random.default_rng(seed)
+    train, val = [], []
+    for value in np.unique(labels):
+        rows = rng.permutation(np.flatnonzero(labels == value))
+        n_val = int(round(val_fraction * len(rows)))
+        if val_fraction > 0 and len(rows) >= 2:
+            n_val = min(max(n_val, 1), len(rows) - 1)
+        elif len(rows) < 2:
+            n_val = 0
+        val.append(rows[:n_val])
+        train.append(rows[n_val:])
+    if not train:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return (rng.permutation(np.concatenate(train)).astype(np.int64),
+            np.sort(np.concatenate(val)).astype(np.int64))
+
+
+def held_out_rows(data: FeatureSet, test_folds: tuple[int, ...] | None, *,
+                  name: str = "dataset") -> tuple[tuple[int, ...], np.ndarray]:
+    """(the test folds in force, a [N] bool mask of the rows they hold).
+
+    ``None`` means the dataset's own ``attrs["test_folds"]`` (set at extraction
+    or import), or none. Explicit folds need a dataset with folds, present ones.
+    """
+    explicit = test_folds is not None
+    if not explicit:
+        recorded = data.attrs.get("test_folds")
+        test_folds = tuple(sorted({int(f) for f in recorded})) if isinstance(
+            recorded, (list, tuple, np.ndarray)) and data.folds is not None else ()
+    if not test_folds:
+        return (), np.zeros(data.n_samples, dtype=bool)
+    if data.folds is None:
+        raise InputError(f"test_folds: {name} records no folds, so folds {list(test_folds)} "
+                         "cannot be held out; leave --test-folds out, or import the data with "
+                         "its fold column")
+    present = sorted(int(f) for f in np.unique(data.folds))
+    missing = [f for f in test_folds if f not in present]
+    if explicit and missing:
+        raise InputError(f"test_folds: {name} has no fold {', '.join(map(str, missing))}; its "
+                         f"folds are {', '.join(map(str, present))}")
+    mask = np.isin(data.folds, test_folds)
+    if mask.all():
+        raise InputError(f"test_folds: folds {list(test_folds)} hold every row of {name}, "
+                         "leaving nothing to train on; hold out fewer folds")
+    return tuple(test_folds), mask
+
+
+# ----------------------------------------------------------------------------- plan
+@dataclass(frozen=True)
+class TrainPlan:
+    """A config with every value filled in, the derived values, and the row split."""
+
+    config: TrainConfig                 # nothing left None
+    derived: dict[str, Any]             # option -> value for the options derived from the data
+    train_index: np.ndarray             # [n_train] row positions (shuffled)
+    val_index: np.ndarray               # [n_val] sorted
+    held_out_index: np.ndarray          # [n_held] sorted: rows of the test folds, never seen
+    notes: dict[str, str] = field(default_factory=dict)  # option -> why this value
+
+    @property
+    def test_folds(self) -> tuple[int, ...]:
+        return tuple(self.config.test_folds or ())
+
+    @property
+    def seen_index(self) -> np.ndarray:
+        """Sorted rows the model learns from or is validated on (train + val)."""
+        return np.sort(np.concatenate([self.train_index, self.val_index]))
+
+    def caption(self) -> str:
+        """One line naming each derived value and why, for the page and logs."""
+        if not self.derived:
+            return "All settings as given (nothing derived from the data)."
+        parts = [f"{name} {_show(value)} ({self.notes.get(name, 'derived')})"
+                 for name, value in self.derived.items()]
+        return "Derived from the data: " + "; ".join(parts) + "."
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, (tuple, list)):
+        return ",".join(map(str, value)) if value else "none"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def plan_training(data: FeatureSet, config: TrainConfig, *, name: str = "dataset") -> TrainPlan:
+    """Fill in the derived options of ``config`` for ``data`` and split its rows.
+
+    Raises :class:`InputError` when explicit values cannot fit the data (a
+    batch larger than the training rows, a latent larger than the features).
+    """
+    derived: dict[str, Any] = {}
+    notes: dict[str, str] = {}
+    test_folds, held = held_out_rows(data, config.test_folds, name=name)
+    if config.test_folds is None:
+        derived["test_folds"] = list(test_folds)
+        notes["test_folds"] = ("the dataset's own test folds" if test_folds
+                               else "the dataset records no test folds")
+    pool = np.flatnonzero(~held)                                  # [n_pool] rows to learn from
+    labels = data.labels[pool]
+    counts = np.unique(labels, return_counts=True)[1] if len(pool) else np.zeros(1, int)
+    min_class_rows = int(counts.min())
+
+    val_fraction = config.val_fraction
+    if val_fraction is None:
+        val_fraction = derive_val_fraction(len(pool), min_class_rows)
+        derived["val_fraction"] = val_fraction
+        notes["val_fraction"] = (
+            f"{len(pool)} rows, {min_class_rows} in the smallest class: too few to hold out, "
+            "early stopping watches the training loss" if val_fraction == 0
+            else "10% of each class")
+    train_pos, val_pos = split_indices(labels, val_fraction, config.seed)
+    train_index, val_index = pool[train_pos], pool[val_pos]
+
+    batch_size = config.batch_size
+    if batch_size is None:
+        batch_size = derive_batch_size(len(train_index))
+        derived["batch_size"] = batch_size
+        notes["batch_size"] = (f"{len(train_index)} training rows" if batch_size < MAX_BATCH
+                               else "fast per epoch")
+    elif len(train_index) < batch_size:
+        raise InputError(
+            f"batch_size: {name} leaves {len(train_index)} training rows after the "
+            f"{val_fraction:.0%} validation split"
+            f"{' and the held-out test folds' if test_folds else ''}, fewer than one batch of "
+            f"{batch_size}; use a batch size of at most {max(len(train_index), 1)}, or leave "
+            f"--batch-size out to fit it (it would be {derive_batch_size(len(train_index))})")
+
+    latent_dim = config.latent_dim
+    if latent_dim is None:
+        latent_dim = derive_latent_dim(data.n_features)
+        derived["latent_dim"] = latent_dim
+        notes["latent_dim"] = f"{data.n_features} features"
+    elif latent_dim > data.n_features:
+        raise InputError(
+            f"latent_dim: {latent_dim} is above the number of features ({data.n_features}) of "
+            f"{name}; pick a latent size of at most {data.n_features} (smaller is the point of "
+            f"an autoencoder), or leave it out to derive it (it would be "
+            f"{derive_latent_dim(data.n_features)})")
+
+    hidden = config.hidden
+    if hidden is None:
+        hidden = derive_hidden(data.n_features)
+        derived["hidden"] = list(hidden)
+        notes["hidden"] = f"{data.n_features} features"
+
+    full = config.replace(latent_dim=latent_dim, hidden=hidden, batch_size=batch_size,
+                          val_fraction=float(val_fraction), test_folds=test_folds)
+    return TrainPlan(config=full, derived=derived, train_index=train_index,
+                     val_index=np.sort(val_index), held_out_index=np.flatnonzero(held),
+                     notes=notes)
+
+
+def study_defaults(data: FeatureSet, config: TrainConfig, *, batch_searched: bool = False,
+                   max_rows: int | None = None) -> dict[str, Any]:
+    """Values an Optuna study fixes before its trials, for the options ``config`` leaves None.
+
+    A study compares validation losses, so its validation share is never 0 (0.1
+    when derived); its batch size is derived from the training rows a trial
+    sees (``max_rows`` subsamples are split as unlabelled rows, as the study
+    does), unless the study searches it. Returns option -> value (empty when
+    nothing is left to derive); latent and hidden sizes are searched by the study.
+    """
+    filled: dict[str, Any] = {}
+    val_fraction = config.val_fraction
+    if val_fraction is None:
+        val_fraction = filled["val_fraction"] = DEFAULT_VAL_FRACTION
+    if config.batch_size is None and not batch_searched:
+        _, held = held_out_rows(data, config.test_folds)
+        n = int((~held).sum()) if max_rows is None else min(int((~held).sum()), max_rows)
+        labels = data.labels[~held] if n == int((~held).sum()) else np.full(n, -1)
+        n_train = len(split_indices(labels, val_fraction, config.seed)[0])
+        filled["batch_size"] = derive_batch_size(n_train)
+    return filled
