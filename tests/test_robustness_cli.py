@@ -878,6 +878,8 @@ def test_cli_lists_damaged_items_and_removes_only_on_request(shared, tmp_path, c
     (ws.runs_dir / "vae-training").mkdir()  # reserved by a running job: not damaged
     save_dataset(make_blobs(n_per_class=5, n_features=4), "fine", ws)
     (ws.datasets_dir / "junk.h5").write_bytes(b"not HDF5")
+    (ws.jobs_dir / "job-cut").mkdir()
+    (ws.jobs_dir / "job-cut" / "status.json").write_text('{"state": "runn')  # cut mid-write
     before = _snapshot(ws.root)
 
     code, out, err = _run_main(capsys, ["--workspace", str(ws.root), "--json", "datasets"])
@@ -886,7 +888,8 @@ def test_cli_lists_damaged_items_and_removes_only_on_request(shared, tmp_path, c
     assert len(listed["damaged"]) == 1 and "junk.h5" in listed["damaged"][0]
     code, out, err = _run_main(capsys, ["--workspace", str(ws.root), "check", "--json"])
     report = json.loads(out)
-    assert code == 0 and report["n_damaged"] == 2
+    assert code == 0 and report["n_damaged"] == 3
+    assert any("damaged job" in m and "job-cut" in m for m in report["damaged"])
     assert any("vae-cut" in m and "not valid JSON" in m for m in report["damaged"])
     assert not any("vae-good" in m or "vae-training" in m for m in report["damaged"])
     assert _snapshot(ws.root) == before  # listing never changes anything

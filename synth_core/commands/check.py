@@ -1,9 +1,9 @@
 """``check``: list the workspace items that cannot be read, and remove one on request.
 
 Every reader of the workspace lists damaged items beside the good ones instead of
-failing; this verb shows them all in one place (run folders and dataset files)
-with the reason and the way out. Nothing is removed unless ``--remove PATH``
-names a damaged item.
+failing; this verb shows them all in one place (run folders, dataset files and job
+records) with the reason and the way out. Nothing is removed unless
+``--remove PATH`` names a damaged item.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-HELP = "list damaged run folders and dataset files in the workspace (and remove one on request)"
+HELP = "list damaged run folders, dataset files and job records (and remove one on request)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,11 +21,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def damaged_items(workspace) -> list:
-    """Every damaged run folder and dataset file of ``workspace``."""
+    """Every damaged run folder, dataset file and job record of ``workspace``."""
     from synth_core.data.datasets import scan_datasets
+    from synth_core.jobs import scan_jobs
     from synth_core.training.runs import scan_runs
 
-    return scan_runs(workspace)[1] + scan_datasets(workspace)[1]
+    return scan_runs(workspace)[1] + scan_datasets(workspace)[1] + scan_jobs(workspace)[1]
 
 
 def run(args: argparse.Namespace, workspace, callback) -> dict:
