@@ -57,3 +57,52 @@ def test_cli_bad_input_exits_2_with_one_line(workspace, tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert lines[-1].startswith("error: input bad.csv: column 'f1' holds non-numeric text")
     assert not workspace.dataset_path("bad").exists()
+
+
+def _esc50(root, seconds: float = 5.0):
+    (root / "meta").mkdir(parents=True)
+    lines = ["filename,fold,target,category,esc10,src_file,take"]
+    for i in range(4):
+        write_tone(root / "audio" / f"1-{i}-A-{i % 2}.wav", seconds, 8000, 300 + 300 * (i % 2))
+        lines.append(f"1-{i}-A-{i % 2}.wav,{1 + i % 2},{i % 2},{['dog', 'rain'][i % 2]},True,{i},A")
+    (root / "meta" / "esc50.csv").write_text("\n".join(lines) + "\n")
+    return root
+
+
+def test_cli_extract_without_flags_uses_the_esc50_clip_length(capsys, workspace, tmp_path):
+    root = _esc50(tmp_path / "ESC-50")
+    code, lines, err = _run(capsys, "--workspace", str(workspace.root), "extract", "--json",
+                            "--input", str(root), "--out", "esc", "-q")
+    assert code == 0 and err == ""
+    summary = json.loads(lines[0])
+    assert summary["n_clips"] == 4 and summary["n_skipped"] == 0
+    assert (summary["duration"], summary["frames"], summary["n_features"]) == (5.0, 5, 640)
+    assert "esc50 layout" in summary["duration_policy"]
+    attrs = read_features(workspace.dataset_path("esc")).attrs
+    assert attrs["duration"] == 5.0 and attrs["duration_policy"] == "layout"
+    # The thesis's UrbanSound8K filter is one flag away (and refuses these 5 s clips).
+    code, lines, _ = _run(capsys, "--workspace", str(workspace.root), "extract", "--json",
+                          "--input", str(root), "--out", "esc-thesis", "--preset", "us8k-thesis")
+    assert code == 2 and "none of the 4 clips" in json.loads(lines[0])["error"]
+    assert not workspace.dataset_path("esc-thesis").exists()
+
+
+def test_cli_extract_preset_conflicting_flags_are_refused(capsys, workspace, tmp_path):
+    root = _esc50(tmp_path / "ESC-50", seconds=1.0)
+    code, lines, _ = _run(capsys, "--workspace", str(workspace.root), "--json", "extract",
+                          "--input", str(root), "--out", "x", "--preset", "us8k-thesis",
+                          "--duration", "5")
+    assert code == 2 and "drop --duration" in json.loads(lines[0])["error"]
+
+
+def test_cli_import_small_tables_two_features_three_rows_per_class(capsys, workspace, tmp_path):
+    rows = ["f1,f2,label"] + [f"{0.1 * i:.1f},{0.05 * i:.2f},{'ab'[i % 2]}" for i in range(6)]
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
+    code, lines, _ = _run(capsys, "--workspace", str(workspace.root), "--json", "import",
+                          "--input", str(tmp_path / "t.csv"), "--out", "tiny")
+    summary = json.loads(lines[0])
+    assert code == 0 and summary["n_features"] == 2 and summary["class_counts"] == {"a": 3, "b": 3}
+    code, lines, _ = _run(capsys, "--workspace", str(workspace.root), "--json", "datasets",
+                          "--details")
+    listed = {d["ref"]: d for d in json.loads(lines[0])["datasets"]}
+    assert listed["tiny"]["n_features"] == 2 and listed["tiny"]["n_samples"] == 6

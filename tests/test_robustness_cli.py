@@ -536,12 +536,6 @@ def gen_unknown_class_index(shared, tmp):
     return case
 
 
-def gen_per_class_with_vae(shared, tmp):
-    case = _gen_case(shared, tmp, shared.vae, "--per-class", "5")
-    case.parts = ("vae", "cvae")
-    return case
-
-
 def gen_checkpoint_other_width(shared, tmp):
     case = _gen_case(shared, tmp, shared.vae, "--interpolate", "--data", str(shared.other8))
     case.parts = ("8 features", "16")
@@ -754,7 +748,7 @@ CASES: dict[str, Builder] = {f.__name__: f for f in (
     tune_inverted_range, tune_empty_range, tune_zero_trials, tune_unreachable_storage,
     tune_storage_folder_missing, tune_study_with_another_space,
     gen_identical_samples, gen_t_above_one, gen_t_negative, gen_unknown_class_name,
-    gen_unknown_class_index, gen_per_class_with_vae, gen_checkpoint_other_width,
+    gen_unknown_class_index, gen_checkpoint_other_width,
     gen_run_folder_missing, gen_run_data_gone, gen_run_weights_gone, gen_row_out_of_range,
     damaged_run_config_cut_in_half, damaged_run_weights_not_a_checkpoint,
     damaged_run_weights_of_another_shape, damaged_run_half_written, damaged_run_from_newer_version,
