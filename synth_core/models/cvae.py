@@ -2,8 +2,10 @@
 
 The one-hot class [N, K] is concatenated to the encoder input and to the
 latent code before decoding, so a chosen class can be generated. LeakyReLU
-activations; the loss is binary cross-entropy summed over features (the data
-are scaled to [0, 1]) plus the KL divergence. Thesis shape: 512 -> 490 -> 8.
+activations; with the "thesis" decoder the loss is binary cross-entropy summed
+over features (the data are min-max scaled to [0, 1]) plus the KL divergence;
+the "sigma" decoders use a calibrated Gaussian likelihood instead (see
+:mod:`synth_core.models.base`). Thesis shape: 512 -> 490 -> 8.
 A dataset with fewer than two classes or unlabeled rows is refused.
 """
 

@@ -1,10 +1,13 @@
-"""The variational autoencoder of the thesis: MSE reconstruction + KL.
+"""The variational autoencoder of the thesis: reconstruction + KL.
 
 Encoder: hidden layer(s) with ReLU -> mean and log-variance of the code;
-reparameterisation; decoder: hidden layer(s) with ReLU -> sigmoid output in
-[0, 1]. Loss per batch: squared error summed over features and averaged over
-rows, plus ``beta`` x the KL divergence to N(0, I) (the trainer applies beta
-and its warm-up). Thesis shape for VGGish embeddings: 512 -> 483 -> 42.
+reparameterisation; decoder: hidden layer(s) with ReLU -> the output. With the
+"thesis" decoder the output is a sigmoid in [0, 1] and the loss per batch is
+the squared error summed over features and averaged over rows, plus ``beta`` x
+the KL divergence to N(0, I) (the trainer applies beta and its warm-up); the
+"sigma" decoders replace the squared error by a calibrated Gaussian likelihood
+(see :mod:`synth_core.models.base`). Thesis shape for VGGish embeddings:
+512 -> 483 -> 42.
 """
 
 from __future__ import annotations
