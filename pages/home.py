@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.common import state
+from pages.common.damaged_ui import damaged_datasets, show_damaged
 from pages.common.home import next_steps, show_tour_result, workspace_summary
 from pages.common.jobs_ui import job_panel, latest_job, start_job
 from pages.common.navigation import page_link
@@ -21,6 +22,9 @@ page_header(
 
 ws = state.workspace()
 summary = workspace_summary(ws)
+# Unreadable dataset files: listed with the way out (run folders are checked where runs are
+# listed: Train, Generate, Explore; home stays free of torch).
+show_damaged(damaged_datasets(), key="home-damaged")
 
 cols = st.columns(4)
 cols[0].metric("Datasets", summary.n_datasets, help="Embedded datasets plus your feature files")

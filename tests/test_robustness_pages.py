@@ -468,7 +468,8 @@ def test_generate_remove_button_deletes_only_that_damaged_run(vae_workspace):
     assert len(_damaged_warnings(at)) == 3
 
 
-@pytest.mark.parametrize("script", ["pages/2_Train.py", "pages/3_Tune.py", "pages/6_Evaluate.py"])
+@pytest.mark.parametrize("script", ["pages/home.py", "pages/2_Train.py", "pages/3_Tune.py",
+                                    "pages/6_Evaluate.py"])
 def test_damaged_dataset_is_a_warning_on_pages_that_pick_datasets(workspace, script):
     save_dataset(make_blobs(), "good", workspace)
     (workspace.datasets_dir / "junk.h5").write_bytes(b"not HDF5")
