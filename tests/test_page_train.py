@@ -55,10 +55,13 @@ def test_page_train_bad_hidden_sizes_are_explained(workspace):
 
 def test_page_train_runs_a_job_and_shows_the_result(workspace):
     at = app_test(PAGE, timeout=180).run()
-    at = _fill_tiny(at)
+    at = _fill_tiny(at, latent=16, batch=128)  # latent and batch as derived for digits
     _no_exception(at)
     jobs = list_jobs(workspace, "train")
     assert len(jobs) == 1 and jobs[0].params["config"]["epochs"] == 2
+    config = jobs[0].params["config"]
+    assert config["latent_dim"] is None and config["batch_size"] is None  # still "derived"
+    assert config["hidden"] == [16] and config["decoder"] == "sigma"
     status = wait_for_job(workspace, jobs[0].id, timeout=240)
     assert status.state == "done", status.error
     at.run()
@@ -70,24 +73,11 @@ def test_page_train_runs_a_job_and_shows_the_result(workspace):
     assert at.metric[3].label == "PSNR"  # digits are images
     assert any("reconstructions" in c.value for c in at.caption)
     assert any("Latent means" in c.value for c in at.caption)
-    assert "finished after 2 epochs" in at.success[0].value
-
-
-def test_page_train_keeps_derived_values_derived_and_shows_collapse_check(workspace):
-    at = app_test(PAGE, timeout=180).run()
-    at = fill_train_form(at, latent=16, hidden="16", epochs=2, batch=128)  # latent as derived
-    _no_exception(at)
-    config = list_jobs(workspace, "train")[0].params["config"]
-    assert config["latent_dim"] is None and config["batch_size"] is None  # still "derived"
-    assert config["hidden"] == [16] and config["decoder"] == "sigma"
-    status = wait_for_job(workspace, list_jobs(workspace, "train")[0].id, timeout=240)
-    assert status.state == "done", status.error
-    at.run()
-    _no_exception(at)
     assert any("Collapse check: " in c.value and "latent units active" in c.value
                for c in at.caption)
     assert any("Derived from the data: " in c.value and "latent_dim 16" in c.value
                for c in at.caption)
+    assert "finished after 2 epochs" in at.success[0].value
 
 
 def test_page_train_thesis_decoder_with_quantile_transform_is_refused(workspace):
