@@ -149,3 +149,26 @@ def test_run_saved_before_calibrated_decoders_loads_but_cannot_sample(vae_run):
     np.testing.assert_allclose(old.decode(np.zeros((2, 2))), vae_run.decode(np.zeros((2, 2))))
     with pytest.raises(InputError, match="train the model again"):
         old.decode(np.zeros((2, 2)), sample=True)
+
+
+def test_run_saved_before_transforms_and_derived_defaults_loads_as_thesis(blobs, workspace):
+    import json
+
+    run_dir = workspace.runs_dir / "thesis"
+    train_model(blobs, TrainConfig(model="vae", decoder="thesis", transform="minmax", **TINY),
+                run_dir=run_dir)
+    new = Run.load(run_dir)
+    meta = json.loads((run_dir / "config.json").read_text())
+    for key in ("decoder", "transform", "test_folds"):  # what older versions did not write
+        meta["train_config"].pop(key)
+    meta["model_config"].pop("decoder")
+    meta.pop("test_folds")
+    (run_dir / "config.json").write_text(json.dumps(meta))
+    scaler = json.loads((run_dir / "scaler.json").read_text())
+    scaler.pop("kind")
+    (run_dir / "scaler.json").write_text(json.dumps(scaler))
+    old = Run.load(run_dir)
+    assert (old.config.decoder, old.config.transform, old.test_folds) == ("thesis", "minmax", ())
+    assert old.scaler.kind == "minmax" and old.model.bounded_output
+    np.testing.assert_allclose(old.reconstruct(blobs.features[:3]),
+                               new.reconstruct(blobs.features[:3]), rtol=1e-6)
