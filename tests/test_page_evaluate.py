@@ -76,3 +76,20 @@ def test_evaluate_page_bad_option_is_shown(workspace):
     assert at.button(key="eval_start").disabled  # not run with "no test folds" instead
     at.text_input(key="eval_opts-folds").set_value("").run()
     assert not at.button(key="eval_start").disabled
+
+
+def test_evaluate_page_augment_benchmark_with_a_baseline_generator(workspace):
+    at = app_test(PAGE).run()
+    at.selectbox(key="aug-model").set_value("gaussian").run()
+    assert not at.exception
+    assert not any(s.key == "aug-preset-gaussian" for s in at.selectbox)  # fitted, not trained
+    at.text_input(key="aug-seeds").set_value(" , ").run()
+    at.button(key="aug_start").click().run()
+    assert any("Seeds ' , ' names no seed" in e.value for e in at.error)
+    assert not list_jobs(workspace, "augment")
+    at.text_input(key="aug-seeds").set_value("0").run()
+    at.button(key="aug_start").click().run()
+    jobs = list_jobs(workspace, "augment")
+    assert len(jobs) == 1 and jobs[0].params["config"]["model"] == "gaussian"
+    assert jobs[0].params["config"]["preset"] is None
+    assert wait_for_job(workspace, jobs[0].id, timeout=240).state == "done"

@@ -14,6 +14,7 @@ import streamlit as st
 
 from pages.common import state, ui
 from synth_core.data.datasets import list_dataset_refs, load_dataset
+from synth_core.errors import SynthError
 from synth_core.evaluation.augmentation import BASELINE_GENERATORS, GENERATORS
 from synth_core.evaluation.classifiers import CLASSIFIER_LABELS, DETECTORS
 from synth_core.evaluation.holdout import parse_ints
@@ -117,9 +118,11 @@ def options_form(*, key: str) -> dict[str, Any] | None:
                  "many rows per class as each set has, and scores them the same way (random "
                  "forest TSTR, detection AUC). The report's first lines say whether each set "
                  "beats it.")
-    test_folds = ui.attempt(parse_ints, folds, name="Test folds", example="10 or 9,10")
-    if test_folds is None and folds.strip():
-        return None  # unreadable folds: shown by attempt, Run stays off
+    try:
+        test_folds = parse_ints(folds, name="Test folds", example="10 or 9,10")
+    except SynthError as exc:
+        ui.show_error(exc)
+        return None  # unreadable folds: Run stays off rather than testing on other folds
     return {"k": int(k), "classifiers": classifiers or ["logreg"], "detector": detector,
             "test_folds": list(test_folds) if test_folds else None, "random_state": int(seed),
             "augmentation": augmentation, "baseline": baseline,
@@ -303,10 +306,13 @@ def augment_form(*, key: str) -> dict[str, Any]:
 def augment_params(dataset: str, form: dict[str, Any]) -> dict[str, Any] | None:
     from synth_core.evaluation.augmentation import AugmentConfig
 
-    seeds = ui.attempt(parse_ints, form["seeds"], name="Seeds")
+    try:
+        seeds = parse_ints(form["seeds"], name="Seeds")
+    except SynthError as exc:
+        ui.show_error(exc)
+        return None
     if seeds is None:
-        if not str(form["seeds"]).strip():
-            st.error("Seeds: none given; write e.g. 0,1,2 or 0-4.")
+        st.error(f"Seeds {form['seeds']!r} names no seed; write e.g. 0,1,2 or 0-4.")
         return None
     config = ui.attempt(AugmentConfig, model=form["model"], test_size=form["test_size"],
                         seeds=seeds, preset=form["preset"])
