@@ -55,6 +55,13 @@ BUILTINS: dict[str, BuiltinDataset] = {
                     "whole audio path runs offline. Not real recordings.",
         loader="synth_core.data.demo_audio:load_demo_sounds_features",
         modality="audio"),
+    "demo-spectrograms": BuiltinDataset(
+        title="Demo sounds as spectrograms (synthetic audio you can hear)",
+        description="The synthetic demo sounds' first second as 64 x 101 log-mel "
+                    "spectrograms: models trained on them (conv body) generate rows that the "
+                    "Generate page plays as sound. Not real recordings.",
+        loader="synth_core.data.spectrogram:load_demo_spectrograms",
+        modality="audio"),
 }
 
 

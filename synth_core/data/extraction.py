@@ -387,9 +387,17 @@ class VGGishExtractor:
         return attrs
 
 
+def _spectrogram_extractor(config: ExtractConfig) -> Extractor:
+    """Whole log-mel spectrograms that can be inverted to sound (synth_core.data.spectrogram)."""
+    from synth_core.data.spectrogram import SpectrogramExtractor
+
+    return SpectrogramExtractor(config)
+
+
 EXTRACTORS: dict[str, Callable[[ExtractConfig], Extractor]] = {
     "logmel": LogMelExtractor,
     "vggish": VGGishExtractor,
+    "spectrogram": _spectrogram_extractor,
 }
 
 
@@ -532,6 +540,8 @@ def extract_clips(source: str | os.PathLike[str] | ClipList, config: ExtractConf
     emit(callback, Log(f"clip length: {policy.reason}"))
     emit(callback, Progress(0.0, f"loading the {config.extractor} extractor", stage="extract"))
     extractor = EXTRACTORS[config.extractor](config)
+    # An extractor may analyse whole clips itself (spectrogram) instead of 0.96 s examples.
+    clip_input = getattr(extractor, "clip_input", None)
     clip_config = config.clip_config()
     # Clips per network pass: batch_size examples (64 -> 16 clips of 4 frames).
     clips_per_batch = max(1, config.batch_size // config.frames)
@@ -557,7 +567,8 @@ def extract_clips(source: str | os.PathLike[str] | ClipList, config: ExtractConf
     with threadpool_limits(limits=1, user_api="blas"):
         for i, ref in enumerate(clips.clips):
             try:
-                pending.append(_clip_examples(ref, config, clip_config, durations))
+                pending.append(clip_input(ref, clip_config, durations) if clip_input else
+                               _clip_examples(ref, config, clip_config, durations))
                 pending_refs.append(ref)
                 kept_lengths.append(durations[-1])
             except ClipRejected as exc:

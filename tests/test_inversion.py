@@ -1,0 +1,89 @@
+"""Spectrogram rows back to sound: Griffin-Lim, WAV files (synth_core/generation/audio.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from synth_core.data.spectrogram import ATTR, SpectrogramSettings, log_mel_spectrogram, mel_basis
+from synth_core.errors import InputError, StorageError
+from synth_core.features import FeatureSet
+from synth_core.generation.audio import (check_audio_dir, invert, inversion_quality,
+                                         settings_for, wav_bytes, write_wavs)
+
+SETTINGS = SpectrogramSettings.for_clip(8000, 0.5)
+
+
+def _tone(freq: float, settings: SpectrogramSettings = SETTINGS) -> np.ndarray:
+    t = np.arange(settings.n_samples) / settings.sample_rate
+    return (0.5 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def _band_of(freq: float) -> int:
+    """The mel band whose filter peaks closest to ``freq``."""
+    bins = np.fft.rfftfreq(SETTINGS.n_fft, 1 / SETTINGS.sample_rate)
+    return int(np.argmax(mel_basis(SETTINGS)[:, np.argmin(np.abs(bins - freq))]))
+
+
+@pytest.mark.parametrize("freq", [440.0, 1500.0])
+def test_invert_tone_keeps_its_pitch_within_one_mel_band(freq):
+    log_mel = log_mel_spectrogram(_tone(freq), SETTINGS)
+    wave = invert(log_mel.ravel(), SETTINGS, n_iter=16)[0]
+    assert wave.shape == (SETTINGS.n_samples,) and np.abs(wave).max() <= 1.0
+    again = log_mel_spectrogram(wave, SETTINGS)
+    assert abs(int(again.mean(axis=1).argmax()) - _band_of(freq)) <= 1
+    spectrum = np.abs(np.fft.rfft(wave))
+    peak_hz = spectrum.argmax() * SETTINGS.sample_rate / wave.size
+    assert abs(_band_of(peak_hz) - _band_of(freq)) <= 1
+    quality = inversion_quality(log_mel, wave, SETTINGS)
+    assert 0 <= quality.spectral_convergence < 0.6
+
+
+def test_invert_is_seeded():
+    row = log_mel_spectrogram(_tone(700.0), SETTINGS).ravel()
+    a = invert(np.stack([row, row]), SETTINGS, n_iter=4, random_state=1)
+    assert np.array_equal(a, invert(np.stack([row, row]), SETTINGS, n_iter=4, random_state=1))
+    assert not np.array_equal(a, invert(row, SETTINGS, n_iter=4, random_state=2)[[0, 0]])
+
+
+def test_invert_refuses_rows_of_another_width():
+    with pytest.raises(InputError, match="mel bands x"):
+        invert(np.zeros(10), SETTINGS)
+
+
+def test_write_wavs_names_rows_by_class_at_the_sample_rate(tmp_path):
+    row = log_mel_spectrogram(_tone(500.0), SETTINGS).ravel()
+    data = FeatureSet(features=np.stack([row] * 3), labels=np.array([0, 1, 1]),
+                      class_names=["car horn", "siren"],
+                      attrs={ATTR: SETTINGS.to_attrs(), "modality": "audio"})
+    paths = write_wavs(data, tmp_path / "wavs", n_iter=2)
+    assert [p.name for p in paths] == ["0_car_horn.wav", "1_siren.wav", "2_siren.wav"]
+    info = sf.info(str(paths[0]))
+    assert info.samplerate == 8000 and info.frames == SETTINGS.n_samples
+    with pytest.raises(StorageError, match="already"):
+        write_wavs(data, tmp_path / "wavs", n_iter=2)
+    with pytest.raises(StorageError, match="already holds WAV"):
+        check_audio_dir(tmp_path / "wavs")
+    assert wav_bytes(np.zeros(80), 8000)[:4] == b"RIFF"
+
+
+def test_settings_for_explains_runs_that_cannot_be_heard():
+    run = SimpleNamespace(meta={"modality": "audio", "extractor": "vggish", "n_features": 512},
+                          run_dir=Path("runs/vae-1"))
+    with pytest.raises(InputError, match="embeddings.*cannot be turned back into sound"):
+        settings_for(run)
+    old = SimpleNamespace(meta={"modality": "audio", "n_features": 512},
+                          run_dir=Path("runs/vae-0"))
+    with pytest.raises(InputError, match="cannot be turned back"):
+        settings_for(old)
+    lost = SimpleNamespace(meta={"modality": "audio", "extractor": "spectrogram"},
+                           run_dir=Path("runs/vae-2"))
+    with pytest.raises(InputError, match="settings are missing"):
+        settings_for(lost)
+    good = SimpleNamespace(meta={"modality": "audio", "extractor": "spectrogram",
+                                 ATTR: SETTINGS.to_attrs()}, run_dir=Path("runs/cvae-1"))
+    assert settings_for(good) == SETTINGS
