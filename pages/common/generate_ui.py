@@ -23,7 +23,7 @@ from synth_core.features import FeatureSet
 from synth_core.generation.baselines import baseline_feature_set, class_counts, fit_rows
 from synth_core.generation.codes import load_run_data
 from synth_core.generation.export import default_export_name, export_bytes, save_generated
-from synth_core.generation.figures import add_marker, map_figure
+from synth_core.generation.figures import freeze_frame, map_figure, marker_trace, overlay_figure
 from synth_core.generation.generator import GenerateConfig, generate
 from synth_core.generation.interpolation import (Endpoints, decode_path, encode_pair,
                                                  interpolate_pair, random_pair)
@@ -313,12 +313,15 @@ def _placed_path(run_dir: str, method: str, i: int, j: int, path: str, codes: st
     return real_map(run_dir, method).place(decode_path(load_run(run_dir), ends, _PATH_T))
 
 
-@st.cache_resource(max_entries=2, scope="session")
+@st.cache_resource(max_entries=8)
 def _path_figure(run_dir: str, method: str, i: int, j: int, path: str, codes: str) -> go.Figure:
-    """The real map plus the path and its two ends, one per session: a slider step only
-    moves the marker of this figure in place (rebuilding it would cost ~50 ms more)."""
+    """The real map plus the path and its two ends, its plot area frozen (fixed ranges and
+    margins) so the marker figure can lie over it. Never changed after it is built: every
+    slider step sends the same chart, which Streamlit then sends as a reference to the copy
+    the browser already has (its message cache), not as ~110 kB of points again."""
     path_xy = _placed_path(run_dir, method, i, j, path, codes)
     fig = _map_figure(run_dir, method, None)
+    freeze_frame(fig, np.vstack([real_map(run_dir, method).xy, path_xy]), legend_px=170)
     fig.add_trace(go.Scatter(x=path_xy[:, 0], y=path_xy[:, 1], mode="lines",
                              name="path (t = 0 to 1)", hoverinfo="skip",
                              line=dict(color="#222222", width=2, dash="dot")))
@@ -345,9 +348,23 @@ def path_map(run_dir: str, method: str, ends: Endpoints, t: float, x: np.ndarray
         path_xy = _placed_path(*key)
         xy = np.array([[np.interp(t, _PATH_T, path_xy[:, 0]),
                         np.interp(t, _PATH_T, path_xy[:, 1])]])
-    add_marker(fig, xy, name=MARKER)
-    st.plotly_chart(fig, key="gen-map", on_select=functools.partial(_on_map_click, run_dir),
-                    selection_mode="points", width="stretch")
+    # The marker is a small transparent figure laid over the map (same plot area), so a
+    # slider step sends ~1 kB for it while the map itself goes as a cache reference.
+    st.html(_STACK_CSS)
+    with st.container(key="gen-map-stack"):
+        st.plotly_chart(fig, key="gen-map", on_select=functools.partial(_on_map_click, run_dir),
+                        selection_mode="points", width="stretch",
+                        config={"scrollZoom": False, "displaylogo": False})
+        st.plotly_chart(overlay_figure(fig, [marker_trace(xy, name=MARKER)]), key="gen-marker",
+                        width="stretch", config={"staticPlot": True, "displayModeBar": False})
+
+
+# The marker chart sits on the map chart: same box, on top, letting clicks through to the map.
+_STACK_CSS = """<style>
+.st-key-gen-map-stack { position: relative; }
+.st-key-gen-map-stack .st-key-gen-marker {
+    position: absolute; top: 0; left: 0; right: 0; z-index: 2; pointer-events: none; }
+</style>"""
 
 
 @st.cache_resource(max_entries=4)

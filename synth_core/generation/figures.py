@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -126,22 +127,70 @@ MARKER_NAME = "selected sample"
 def add_marker(fig, xy: np.ndarray, *, name: str = MARKER_NAME, color: str = "#000000"):
     """Show ``xy`` [n, 2] as a big outlined marker; updates the trace in place if it exists.
 
-    The Generate page calls this on every slider step, so it only changes the
-    marker trace's data instead of rebuilding the figure.
+    Changes only the marker trace's data when called again (no rebuilt figure).
     """
-    import plotly.graph_objects as go
-
     xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
     for trace in fig.data:
         if trace.name == name:
             trace.x, trace.y = xy[:, 0], xy[:, 1]
             return fig
-    fig.add_trace(go.Scatter(
-        x=xy[:, 0], y=xy[:, 1], mode="markers", name=name,
-        marker=dict(symbol="star-diamond", size=20, color=color,
-                    line=dict(width=2, color="#ffffff")),
-        hovertemplate=f"{name}<extra></extra>"))
+    fig.add_trace(marker_trace(xy, name=name, color=color))
     return fig
+
+
+def freeze_frame(fig, xy: np.ndarray, *, legend_px: int = 230, pad: float = 0.05):
+    """Fix ``fig``'s plot area so another figure can be laid exactly over it.
+
+    Axis ranges are set to cover ``xy`` [n, 2] (plus ``pad`` of the span) and
+    can no longer be zoomed; margins are fixed (the legend sits in a right
+    margin of ``legend_px`` pixels instead of pushing the plot area aside), so
+    the plot area depends only on the figure's width and height. Returns ``fig``.
+    """
+    xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+    lo, hi = xy.min(axis=0), xy.max(axis=0)
+    span = np.maximum(hi - lo, 1e-9)
+    lo, hi = lo - pad * span, hi + pad * span
+    margin = fig.layout.margin
+    fig.update_layout(margin=dict(l=margin.l if margin.l is not None else 40,
+                                  r=legend_px, t=margin.t if margin.t is not None else 60,
+                                  b=margin.b if margin.b is not None else 40, autoexpand=False),
+                      legend=dict(x=1.02, xanchor="left", y=1.0, yanchor="top"))
+    fig.update_xaxes(range=[lo[0], hi[0]], autorange=False, fixedrange=True)
+    fig.update_yaxes(range=[lo[1], hi[1]], autorange=False, fixedrange=True)
+    return fig
+
+
+def overlay_figure(base, traces) -> Any:
+    """A transparent figure with ``traces`` whose plot area matches ``base``'s (after
+    :func:`freeze_frame`): drawn on top of ``base``, its points land on ``base``'s axes.
+
+    The Generate page sends the big map once and moves only this small figure.
+    """
+    import plotly.graph_objects as go
+
+    fig = go.Figure(data=list(traces))
+    layout = base.layout
+    clear = "rgba(0,0,0,0)"
+    fig.update_layout(height=layout.height, width=layout.width, margin=layout.margin,
+                      showlegend=False, paper_bgcolor=clear, plot_bgcolor=clear,
+                      hovermode=False, dragmode=False)
+    for axis, source in (("xaxis", layout.xaxis), ("yaxis", layout.yaxis)):
+        fig.update_layout({axis: dict(range=list(source.range), autorange=False,
+                                      fixedrange=True, visible=False,
+                                      scaleanchor=source.scaleanchor,
+                                      scaleratio=source.scaleratio)})
+    return fig
+
+
+def marker_trace(xy: np.ndarray, *, name: str = "selected sample", color: str = "#000000"):
+    """The big outlined star that marks one decoded point (:func:`add_marker` draws it too)."""
+    import plotly.graph_objects as go
+
+    xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+    return go.Scatter(x=xy[:, 0], y=xy[:, 1], mode="markers", name=name,
+                      marker=dict(symbol="star-diamond", size=20, color=color,
+                                  line=dict(width=2, color="#ffffff")),
+                      hovertemplate=f"{name}<extra></extra>")
 
 
 # --------------------------------------------------------------------------- export

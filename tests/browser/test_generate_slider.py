@@ -23,6 +23,18 @@ _MARKER_JS = """() => {
 }"""
 
 
+# Where each plotly chart draws its plot area on the page: [left, top, width, height] in px
+# and the axis ranges; the marker chart must coincide with the map chart it lies on.
+_PLOT_AREAS_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(plot => {
+    const box = plot.getBoundingClientRect(), layout = plot._fullLayout;
+    if (!layout || !layout.xaxis) return null;
+    return {names: (plot._fullData || []).map(t => t.name),
+            area: [box.left + layout.xaxis._offset, box.top + layout.yaxis._offset,
+                   layout.xaxis._length, layout.yaxis._length],
+            x: layout.xaxis.range, y: layout.yaxis.range};
+}).filter(p => p)"""
+
+
 @pytest.fixture(scope="module")
 def generate_server(tmp_path_factory, chromium):
     """A server on a workspace holding one tiny VAE trained on a digits subsample."""
@@ -69,4 +81,11 @@ def test_Generate_slider_moves_decoded_image_and_map_marker(generate_server, tal
     assert_no_exception(page)
     assert image.get_attribute("src") != src_before
     assert page.evaluate(_MARKER_JS) != marker_before
+    # The marker is its own small chart laid exactly over the map (same plot area and
+    # axes), so the map's 300 points are not sent again on each move.
+    plots = page.evaluate(_PLOT_AREAS_JS)
+    marker = next(p for p in plots if p["names"] == ["decoded point"])
+    base = next(p for p in plots if "path (t = 0 to 1)" in p["names"])
+    assert marker["area"] == pytest.approx(base["area"], abs=1.0)
+    assert marker["x"] == pytest.approx(base["x"]) and marker["y"] == pytest.approx(base["y"])
     screenshot(page, "4_Generate_slider")
