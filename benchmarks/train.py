@@ -196,6 +196,11 @@ def quality(datasets: list[str], settings: list[str], n_seeds: int, as_json: boo
                                  "epochs": result.epochs_run,
                                  "active_units": result.metrics["collapse"]["active_units"],
                                  **score})
+                last = rows[-2:]
+                print(f"  {name} {setting} seed {seed}: {seconds:.1f} s, TSTR/TRTR "
+                      f"{last[0]['tstr'] / last[0]['trtr']:.3f} / "
+                      f"{last[1]['tstr'] / last[1]['trtr']:.3f} (mean / sampled), AUC "
+                      f"{last[0]['auc']:.3f} / {last[1]['auc']:.3f}", file=sys.stderr, flush=True)
     print(f"{'dataset':14s} {'setting':22s} {'output':7s} {'TSTR/TRTR':>9s} {'AUC':>6s} "
           f"{'active':>6s} {'s':>6s}")
     for name in datasets:
