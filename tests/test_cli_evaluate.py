@@ -38,7 +38,7 @@ def test_cli_evaluate_writes_json_and_csv(workspace, tmp_path, capsys):
     synthetic = _noisy_digits(workspace, "generated-vae")
     out = tmp_path / "report.json"
     code = _cli(workspace, "evaluate", "--json", "--real-train", "builtin:digits", "--synthetic",
-                str(synthetic), "--out", str(out), "--classifiers", "logreg")
+                str(synthetic), "--out", str(out), "--classifiers", "logreg", "--no-baseline")
     captured = capsys.readouterr()
     assert code == 0, captured.err
     summary = json.loads(captured.out)
@@ -67,7 +67,8 @@ def test_cli_evaluate_real_test_and_two_sets_of_one_name(workspace, tmp_path, ca
     b = _noisy_digits(workspace, "gen2", seed=2).rename(workspace.root / "other" / "gen.h5")
     code = _cli(workspace, "evaluate", "--json", "--real-train", "digits-train", "--real-test",
                 "digits-test", "--synthetic", str(a), "--synthetic", str(b),
-                "--classifiers", "logreg", "--no-augmentation", "--out", str(tmp_path / "r.json"))
+                "--classifiers", "logreg", "--no-augmentation", "--no-baseline",
+                "--out", str(tmp_path / "r.json"))
     captured = capsys.readouterr()
     assert code == 0, captured.err
     summary = json.loads(captured.out)
@@ -116,7 +117,8 @@ def test_evaluate_job_saves_report_in_workspace(workspace):
     synthetic = _noisy_digits(workspace, "generated-job")
     job = submit_job(workspace, "evaluate", {
         "real_train": "builtin:digits", "synthetic": [str(synthetic)],
-        "config": {"classifiers": ["logreg"], "bootstrap": 20}}, title="Evaluate")
+        "config": {"classifiers": ["logreg"], "bootstrap": 20, "baseline": False}},
+        title="Evaluate")
     status = wait_for_job(workspace, job.id, timeout=240)
     assert status.state == "done", status.error
     report = json.loads(open(status.result["report"]).read())
@@ -135,8 +137,8 @@ def test_evaluate_job_reports_bad_input(workspace):
 def test_cli_evaluate_headline_baseline_and_worst_features(workspace, tmp_path, capsys):
     synthetic = _noisy_digits(workspace, "generated-cvae", n=200)
     code = _cli(workspace, "evaluate", "--json", "--real-train", "builtin:digits", "--synthetic",
-                str(synthetic), "--out", str(tmp_path / "r.json"), "--classifiers",
-                "logreg,forest", "--no-augmentation")
+                str(synthetic), "--out", str(tmp_path / "r.json"), "--classifiers", "forest",
+                "--no-augmentation")
     captured = capsys.readouterr()
     assert code == 0, captured.err
     summary = json.loads(captured.out)
