@@ -24,7 +24,9 @@ if storage is None:
     st.stop()
 
 job = jobs_ui.latest_job("tune")
-studies = tune.tuning.list_studies(storage)
+studies, damaged = tune.tuning.scan_studies(storage)
+for item in damaged:
+    st.warning(item.message(), icon=":material/broken_image:")
 with st.expander("New study", expanded=job is None and not studies, icon=":material/add:"):
     started = tune.new_study_form(url)
     if started is not None:
@@ -49,6 +51,7 @@ summary = tune.summary_metrics(study)
 st.dataframe(tune.tuning.trial_rows(study)[::-1], hide_index=True, width="stretch", height=300,
              column_config={"value": st.column_config.NumberColumn(format="%.5g"),
                             "lr": st.column_config.NumberColumn(format="%.2e")})
+tune.workers_table(study)
 tune.plots(url, study)
 
 train_tab, narrow_tab, dash_tab = st.tabs(["Final model", "Narrow the ranges",

@@ -64,3 +64,122 @@ def test_cli_tune_bad_input_is_one_line_error(workspace, blobs_file, capsys, arg
     assert code == 2
     assert message in captured.err and len(captured.err.strip().splitlines()) == 1
     assert json.loads(captured.out) == {"ok": False, "error": captured.err.strip()[len("error: "):]}
+
+
+# ----------------------------------------------------------------------------- PostgreSQL
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    """A real PostgreSQL server for this module (skipped when not installed, except in CI)."""
+    import os
+
+    from tests import pg_server
+
+    try:
+        server = pg_server.start()
+    except FileNotFoundError as exc:
+        if os.environ.get(pg_server.REQUIRE_ENV) == "1":
+            pytest.fail(f"{exc}; {pg_server.REQUIRE_ENV}=1 requires it")
+        pytest.skip(str(exc))
+    yield server.url
+    server.remove()
+
+
+def _worker(workspace, verb: str, *args: str):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "OPENBLAS_NUM_THREADS": "1"}
+    return subprocess.Popen([sys.executable, "-m", "synth_core", "-q", "--workspace",
+                             str(workspace.root), verb, "--json", *args], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_tune_workers_share_a_postgres_study_and_retry_a_killed_workers_trial(
+        workspace, blobs_file, postgres_url):
+    import time
+
+    from optuna.trial import TrialState
+
+    from synth_core.training.tuning import open_storage, worker_rows
+
+    # Trials long enough (20 epochs) to kill one mid-way; no pruning, so all finish.
+    first = _worker(workspace, "tune", "--data", blobs_file, "--study", "shared",
+                    "--storage", postgres_url, "--trials", "4", "--heartbeat", "1",
+                    "--ranges", '{"latent_dim": [2, 4], "hidden": [8, 16], "epochs": [20, 20]}',
+                    "--batch-size", "16", "--patience", "0", "--startup-trials", "50")
+    storage = open_storage(postgres_url)
+    deadline = time.monotonic() + 90
+    killed_trial = None
+    while killed_trial is None and time.monotonic() < deadline and first.poll() is None:
+        try:
+            study = optuna.load_study(study_name="shared", storage=storage)
+            running = [t for t in study.get_trials(states=(TrialState.RUNNING,))
+                       if (t.user_attrs.get("worker") or {}).get("pid") == first.pid]
+            killed_trial = running[0].number if running else None
+        except KeyError:  # the study is not created yet
+            pass
+        time.sleep(0.1)
+    assert killed_trial is not None, first.communicate(timeout=30)
+    first.kill()  # mid-trial: no goodbye, its heartbeat just stops
+    first.wait(timeout=30)
+    workers = [_worker(workspace, "tune-worker", "--storage", postgres_url, "--study", "shared",
+                       "--heartbeat", "1") for _ in range(2)]
+    outputs = [w.communicate(timeout=300) for w in workers]
+    for worker, (out, err) in zip(workers, outputs):
+        assert worker.returncode == 0, err
+        assert json.loads(out)["study"] == "shared"
+    study = optuna.load_study(study_name="shared", storage=storage)
+    trials = study.get_trials()
+    finished = [t for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
+    assert len(finished) >= 4
+    failed = [t for t in trials if t.state == TrialState.FAIL]
+    assert [t.number for t in failed] == [killed_trial]
+    # On this machine the joining worker sees the dead pid at once (recover_crashed_trials);
+    # on another machine the heartbeat does it (next test): either way it runs again.
+    retried = [t for t in trials if t.user_attrs.get("retry_of") == killed_trial
+               or t.system_attrs.get("failed_trial") == killed_trial]
+    assert len(retried) == 1 and retried[0].state == TrialState.COMPLETE
+    assert retried[0].params == failed[0].params
+    rows = {r["worker"].rsplit(":", 1)[1]: r for r in worker_rows(study)}
+    assert rows[str(first.pid)]["failed"] == 1
+    assert {str(w.pid) for w in workers} <= set(rows)  # both joined workers ran trials
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage:UserWarning")  # ask() outside optimize
+def test_heartbeat_fails_and_retries_the_trial_of_a_worker_on_another_machine(postgres_url):
+    import time
+
+    from optuna.trial import TrialState
+
+    from synth_core.training.tuning import (WORKER_ATTR, SearchSpace, TuneConfig,
+                                            create_or_load_study, open_storage, run_study)
+
+    config = TuneConfig(model="vae", study_name="heartbeat", storage=postgres_url, n_trials=2,
+                        space=SearchSpace(latent_dim=(2, 4), hidden=(8, 16), lr=(1e-3, 1e-2),
+                                          epochs=(2, 3)),
+                        heartbeat_interval=1, train={"batch_size": 16, "device": "cpu"})
+    storage = open_storage(postgres_url, heartbeat_interval=1)
+    study, _ = create_or_load_study(config, storage, n_features=16)
+    silent = study.ask()  # a trial of a worker elsewhere that beat once, then died
+    config.space.suggest(silent, config.base_train_config())
+    silent.set_user_attr(WORKER_ATTR, {"host": "another-machine", "pid": 1})
+    storage.record_heartbeat(silent._trial_id)
+    time.sleep(2.5)  # > grace period (2 x heartbeat)
+    run_study(make_blobs(), config)
+    trials = study.get_trials()
+    assert trials[silent.number].state == TrialState.FAIL
+    retried = [t for t in trials if t.system_attrs.get("failed_trial") == silent.number]
+    assert len(retried) == 1 and retried[0].state == TrialState.COMPLETE
+    assert retried[0].params == trials[silent.number].params
+
+
+def test_tune_worker_refuses_an_unknown_study_in_one_line(workspace, postgres_url, capsys):
+    code = main(["-q", "--workspace", str(workspace.root), "tune-worker", "--storage",
+                 postgres_url, "--study", "nope"])
+    err = capsys.readouterr().err
+    assert code == 2 and "study 'nope' not found" in err and len(err.strip().splitlines()) == 1

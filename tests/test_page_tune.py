@@ -99,3 +99,17 @@ def test_tune_page_shows_a_queued_job_with_its_place_and_cancels_it(workspace, m
     assert wait_for_job(workspace, queued.id, timeout=30).state == "cancelled"
     cancel_job(workspace, blocker.id)
     assert wait_for_job(workspace, blocker.id, timeout=30).state == "cancelled"
+
+
+def test_tune_page_lists_a_damaged_study_and_keeps_working(workspace):
+    import optuna
+
+    from synth_core.training.tuning import STUDY_ATTR, open_storage
+
+    _study(workspace)
+    broken = optuna.create_study(study_name="broken", storage=open_storage(workspace.optuna_url))
+    broken.set_user_attr(STUDY_ATTR, ["not", "a", "record"])
+    at = app_test(PAGE).run()
+    assert not at.exception, at.exception
+    assert any("damaged study broken" in w.value for w in at.warning)
+    assert at.selectbox(key="tune-study").value == "page-study"

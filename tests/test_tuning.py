@@ -279,3 +279,54 @@ def test_dashboard_starts_is_found_again_and_stops(workspace):
     finally:
         assert stop_dashboard(workspace)
     assert dashboard_status(workspace) is None
+
+
+# ----------------------------------------------------------------------------- shared studies
+
+def test_driver_url_maps_a_plain_postgresql_url_to_the_installed_driver():
+    from synth_core.training.tuning import driver_url
+
+    assert driver_url("postgresql://me@db.lab/studies") == "postgresql+psycopg://me@db.lab/studies"
+    assert driver_url("postgres://me:pw@db:5433/s") == "postgresql+psycopg://me:pw@db:5433/s"
+    for kept in ("postgresql+psycopg2://me@db/s", "sqlite:///x.db", "mysql+pymysql://u@h/d"):
+        assert driver_url(kept) == kept
+
+
+def test_worker_rows_count_each_workers_trials():
+    from synth_core.training.tuning import worker_rows
+
+    study = optuna.create_study()
+    dist = {"lr": FloatDistribution(1e-4, 1e-2, log=True)}
+    for value, state, pid in [(0.5, TrialState.COMPLETE, 1), (0.3, TrialState.COMPLETE, 2),
+                              (None, TrialState.FAIL, 1), (0.2, TrialState.COMPLETE, 2),
+                              (None, TrialState.PRUNED, 2)]:
+        study.add_trial(create_trial(state=state, value=value, params={"lr": 1e-3},
+                                     distributions=dist,
+                                     user_attrs={WORKER_ATTR: {"host": "lab", "pid": pid}}))
+    study.add_trial(create_trial(value=0.9, params={"lr": 1e-3}, distributions=dist))
+    rows = {r["worker"]: r for r in worker_rows(study)}
+    assert set(rows) == {"lab:1", "lab:2"}  # the trial without a worker is left out
+    assert rows["lab:1"] | {"last trial": 0} == {
+        "worker": "lab:1", "trials": 2, "complete": 1, "pruned": 0, "failed": 1, "running": 0,
+        "best value": 0.5, "last trial": 0}
+    assert rows["lab:2"]["best value"] == 0.2 and rows["lab:2"]["pruned"] == 1
+    assert trial_rows(study)[0]["worker"] == "lab:1"
+
+
+def test_scan_studies_lists_a_damaged_study_record_apart(tmp_path):
+    from synth_core.training.tuning import STUDY_ATTR, scan_studies
+
+    url = f"sqlite:///{tmp_path}/optuna.db"
+    storage = open_storage(url)
+    good = optuna.create_study(study_name="good", storage=storage)
+    good.set_user_attr(STUDY_ATTR, {"model": "vae", "space": TINY.to_dict()})
+    optuna.create_study(study_name="foreign", storage=storage)  # made elsewhere: fine
+    for name, record in [("cut", "{\"model\": \"va"), ("ranges", {
+            "model": "vae", "space": {"epochs": [9, 2], "latent_dim": [2, 4], "hidden": [8, 8],
+                                      "lr": [1e-3, 1e-2]}})]:
+        optuna.create_study(study_name=name, storage=storage).set_user_attr(STUDY_ATTR, record)
+    infos, damaged = scan_studies(storage)
+    assert sorted(i.name for i in infos) == ["foreign", "good"]
+    reasons = {d.path.name: d.message() for d in damaged}
+    assert "not an object" in reasons["cut"] and "optuna delete-study" in reasons["cut"]
+    assert "inverted or empty" in reasons["ranges"]

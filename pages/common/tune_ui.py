@@ -38,7 +38,7 @@ def storage_picker() -> str:
         url = str(ws.optuna_journal)
     else:
         url = right.text_input("Storage URL", key="tune-storage-url",
-                               placeholder="postgresql://user:password@host/db",
+                               placeholder="postgresql://user@host/db",
                                help="sqlite:///path.db, postgresql://..., mysql+pymysql://..., "
                                     "or a path ending .journal")
     if kind != "url":
@@ -196,6 +196,19 @@ def live_trials(job: JobStatus) -> None:
         return
     summary_metrics(study)
     st.dataframe(tuning.trial_rows(study)[::-1], hide_index=True, width="stretch", height=260)
+    workers_table(study)
+
+
+def workers_table(study) -> None:
+    """Who ran which trials: one row per worker process (several when machines share a study)."""
+    rows = tuning.worker_rows(study)
+    if len(rows) < 2:
+        return
+    st.caption(f"{len(rows)} worker processes ran trials of this study (`tune` / `tune-worker` on "
+               "this or other machines); a worker that died shows its last trial as failed, "
+               "and the trial was queued again for the others.")
+    st.dataframe(rows, hide_index=True, width="stretch",
+                 column_config={"best value": st.column_config.NumberColumn(format="%.5g")})
 
 
 def summary_metrics(study) -> tuning.StudySummary:

@@ -2,7 +2,8 @@
 
 Running the same command again resumes the study; the same command on several
 machines against one PostgreSQL/MySQL URL (or several processes against one
-``.journal`` file) shares the trials between them.
+``.journal`` file) shares the trials between them, and ``tune-worker`` joins a
+study by its name alone (the study records its ranges and settings).
 """
 
 from __future__ import annotations
@@ -60,6 +61,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--val-fraction", type=float, default=None,
                         help="share of rows for validation (trainer default 0.1)")
     parser.add_argument("--device", default=None, help="auto, cpu or cuda (default auto)")
+    parser.add_argument("--heartbeat", type=int, default=60,
+                        help="database storages: seconds between heartbeats of a running trial "
+                             "(default 60); a trial silent for twice this (its worker died) is "
+                             "failed and retried by the next trial any worker starts")
 
 
 def config_from_args(args: argparse.Namespace) -> "object":
@@ -77,7 +82,7 @@ def config_from_args(args: argparse.Namespace) -> "object":
         space=parse_ranges(args.ranges, preset=args.preset), seed=args.seed,
         n_startup_trials=args.startup_trials, n_warmup_steps=args.warmup,
         interval_steps=args.interval, max_rows=args.max_rows, threads=args.threads,
-        train=train).validate()
+        heartbeat_interval=args.heartbeat, train=train).validate()
 
 
 def run(args: argparse.Namespace, workspace, callback) -> dict:

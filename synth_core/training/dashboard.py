@@ -99,7 +99,7 @@ def start_dashboard(workspace: Workspace, storage: str, *, timeout: float = 30.0
         if running.storage == storage:
             return running
         stop_dashboard(workspace)
-    from synth_core.training.tuning.storage import is_journal, open_storage
+    from synth_core.training.tuning.storage import driver_url, is_journal, open_storage
 
     # optuna-dashboard refuses a storage that does not exist yet: create it empty.
     open_storage(storage)
@@ -107,7 +107,8 @@ def start_dashboard(workspace: Workspace, storage: str, *, timeout: float = 30.0
     port = _free_port()
     log_path = workspace.root / LOG_FILE
     with open(log_path, "ab") as log:
-        proc = subprocess.Popen([*_command(), storage, *hint, "--host", HOST, "--port", str(port)],
+        proc = subprocess.Popen([*_command(), driver_url(storage), *hint, "--host", HOST,
+                                 "--port", str(port)],
                                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True, cwd=str(workspace.root))
     info = DashboardInfo(pid=proc.pid, port=port, url=f"http://{HOST}:{port}", storage=storage)

@@ -16,13 +16,14 @@ _EXPORTS = {
                      "parse_ranges", "TuneConfig", "train_config_from_dict"), "space"),
     **dict.fromkeys(("STUDY_ATTR", "CONFIG_ATTR", "WORKER_ATTR", "RETRY_ATTR", "MAX_RETRIES",
                      "storage_label", "is_journal", "resolve_storage_url", "open_storage",
-                     "list_studies", "StudyInfo", "load_study", "unused_study_name",
+                     "list_studies", "scan_studies", "study_problem", "StudyInfo", "load_study", "unused_study_name", "driver_url",
                      "create_or_load_study", "recover_crashed_trials"), "storage"),
     **dict.fromkeys(("Objective", "TuneResult", "check_data", "subsample", "run_study",
                      "tune_job"), "study"),
     **dict.fromkeys(("RangeChange", "RangeProposal", "narrow_ranges", "StudySummary",
                      "study_summary", "trial_rows", "best_train_config", "study_dataset",
-                     "study_space", "study_model"), "records"),
+                     "study_space", "study_model", "worker_label", "worker_rows"),
+                    "records"),
     **dict.fromkeys(("PLOTS", "StudyPlot", "study_figures", "write_plots"), "plots"),
 }
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from synth_core.errors import InputError
 from synth_core.training.tuning.space import PARAMS, SearchSpace, _fmt, train_config_from_dict
-from synth_core.training.tuning.storage import CONFIG_ATTR, STUDY_ATTR
+from synth_core.training.tuning.storage import CONFIG_ATTR, STUDY_ATTR, WORKER_ATTR
 
 if TYPE_CHECKING:
     import optuna
@@ -204,11 +204,47 @@ def trial_rows(study: "optuna.Study") -> list[dict[str, Any]]:
             "value": t.value if t.state == TrialState.COMPLETE else None,
             "pruned at epoch": t.last_step if t.state == TrialState.PRUNED else None,
             "last epoch": t.last_step, "seconds": round(duration, 2) if duration else None}
+        row["worker"] = worker_label(t)
         for name in PARAMS:
             if name in t.params:
                 row[name] = t.params[name]
         rows.append(row)
     return rows
+
+
+def worker_label(trial: "optuna.trial.FrozenTrial") -> str:
+    """``host:pid`` of the process that ran the trial ('' for trials from elsewhere)."""
+    worker = trial.user_attrs.get(WORKER_ATTR) or {}
+    return f"{worker.get('host', '?')}:{worker.get('pid', '?')}" if worker else ""
+
+
+def worker_rows(study: "optuna.Study") -> list[dict[str, Any]]:
+    """One row per worker process that ran trials: its counts, best value, last trial.
+
+    A study shared by several machines shows here who did what; a worker whose
+    trial was failed by the heartbeat (it died) shows that trial as failed, and
+    the retried copy under the worker that ran it again.
+    """
+    from optuna.trial import TrialState
+
+    rows: dict[str, dict[str, Any]] = {}
+    for t in study.get_trials(deepcopy=False):
+        label = worker_label(t)
+        if not label:
+            continue
+        row = rows.setdefault(label, {"worker": label, "trials": 0, "complete": 0, "pruned": 0,
+                                      "failed": 0, "running": 0, "best value": None,
+                                      "last trial": None})
+        row["trials"] += 1
+        key = {TrialState.COMPLETE: "complete", TrialState.PRUNED: "pruned",
+               TrialState.FAIL: "failed", TrialState.RUNNING: "running"}.get(t.state)
+        if key:
+            row[key] += 1
+        if t.state == TrialState.COMPLETE and t.value is not None and (
+                row["best value"] is None or t.value < row["best value"]):
+            row["best value"] = float(t.value)
+        row["last trial"] = t.number
+    return sorted(rows.values(), key=lambda r: r["last trial"], reverse=True)
 
 
 def best_train_config(study: "optuna.Study", *, train: dict[str, Any] | None = None

@@ -262,6 +262,8 @@ class TuneConfig:
     direction: str = "minimize"
     max_rows: int | None = None     # subsample the data for speed (None = all rows)
     threads: int | None = None      # torch CPU threads per trial (None = cores / n_jobs)
+    heartbeat_interval: int = 60    # database storages: seconds between a running trial's
+                                    # heartbeats; a trial silent for twice this is failed+retried
     train: dict[str, Any] = field(default_factory=dict)
 
     def validate(self) -> "TuneConfig":
@@ -285,6 +287,7 @@ class TuneConfig:
             raise InputError(f"direction must be minimize or maximize; got {self.direction!r}")
         if self.threads is not None:
             _positive_int("threads", self.threads, "e.g. 1, or leave it empty for cores/jobs")
+        _positive_int("heartbeat interval", self.heartbeat_interval, "e.g. --heartbeat 60")
         if self.max_rows is not None:
             _positive_int("max rows", self.max_rows, "or leave it empty to use all rows",
                           minimum=2)

@@ -23,7 +23,7 @@ import numpy as np
 from synth_core.errors import InputError, StorageError
 from synth_core.jobs import pid_alive
 from synth_core.training.tuning.space import SearchSpace, TuneConfig
-from synth_core.workspace import Workspace
+from synth_core.workspace import Damaged, Workspace
 
 if TYPE_CHECKING:
     import optuna
@@ -64,6 +64,25 @@ def resolve_storage_url(url: str | None, workspace: Workspace | None) -> str:
     return workspace.optuna_url
 
 
+def driver_url(url: str) -> str:
+    """``url`` with the PostgreSQL driver that is installed named in it.
+
+    SQLAlchemy reads a plain ``postgresql://user@host/db`` as psycopg2, which is
+    not a requirement here; psycopg (3) is, so such a URL (and ``postgres://``)
+    becomes ``postgresql+psycopg://``. A URL naming its driver stays as given.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower() not in ("postgresql", "postgres"):
+        return url
+    import importlib.util
+
+    for module, driver in (("psycopg", "psycopg"), ("psycopg2", "psycopg2")):
+        if importlib.util.find_spec(module) is not None:
+            return f"postgresql+{driver}://{rest}"
+    raise StorageError(f"storage {storage_label(url)}: no PostgreSQL driver is installed; "
+                       "pip install 'psycopg[binary]' (pinned in requirements.txt)")
+
+
 def open_storage(url: str, *, heartbeat_interval: int = 60) -> "optuna.storages.BaseStorage":
     """An Optuna storage for ``url``.
 
@@ -72,8 +91,11 @@ def open_storage(url: str, *, heartbeat_interval: int = 60) -> "optuna.storages.
     * ``sqlite:///path``: one process (threads are fine);
     * ``postgresql://`` / ``mysql+pymysql://``...: workers on several machines.
 
-    Database storages get a heartbeat, so trials of a worker that died are
-    failed and retried (RetryHeartbeatStaleTrialCallback) when the study resumes.
+    Database storages get a heartbeat every ``heartbeat_interval`` seconds, so
+    a trial whose worker died (on any machine) is failed once its heartbeat is
+    ``2 x heartbeat_interval`` old, and queued again by Optuna's retry callback
+    (``RetryHeartbeatStaleTrialCallback``; ``RetryFailedTrialCallback`` is its
+    deprecated name in Optuna 5); the next trial any worker starts picks it up.
     Raises :class:`StorageError` naming the URL when it cannot be opened.
     """
     import optuna
@@ -100,6 +122,7 @@ def open_storage(url: str, *, heartbeat_interval: int = 60) -> "optuna.storages.
         if str(db_path) not in ("", ":memory:") and not db_path.parent.is_dir():
             raise StorageError(f"storage {label}: folder {db_path.parent} does not exist; create "
                                "it or choose another path")
+    url = driver_url(url)
     try:
         with warnings.catch_warnings():  # heartbeats are "experimental" since Optuna 2.8
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -110,7 +133,7 @@ def open_storage(url: str, *, heartbeat_interval: int = 60) -> "optuna.storages.
                 engine_kwargs={"pool_pre_ping": True} if not url.startswith("sqlite") else None)
     except ImportError as exc:
         raise StorageError(f"storage {label}: the database driver for this URL is not installed "
-                           f"({exc}); pip install it (psycopg2-binary for postgresql://, PyMySQL "
+                           f"({exc}); pip install it (psycopg[binary] for postgresql://, PyMySQL "
                            "for mysql+pymysql://) or use a SQLite or journal storage") from exc
     except Exception as exc:  # noqa: BLE001 - SQLAlchemy raises many types for a bad URL
         reason = " ".join(str(exc).split())[:300]
@@ -120,11 +143,49 @@ def open_storage(url: str, *, heartbeat_interval: int = 60) -> "optuna.storages.
 
 
 def list_studies(storage: "optuna.storages.BaseStorage | str") -> list["StudyInfo"]:
-    """The studies in a storage, newest first."""
+    """The studies in a storage that can be read, newest first (see :func:`scan_studies`)."""
+    return scan_studies(storage)[0]
+
+
+def study_problem(user_attrs: dict[str, Any]) -> str | None:
+    """What is wrong with a study's synth_core record, or None when it reads fine.
+
+    A study made elsewhere (no record) is fine; a record that is not an object,
+    names an unknown model or holds ranges this version refuses is damaged.
+    """
+    from synth_core.training.tuning.space import MODELS
+
+    meta = user_attrs.get(STUDY_ATTR)
+    if meta is None:
+        return None
+    if not isinstance(meta, dict):
+        return f"its {STUDY_ATTR!r} record is a {type(meta).__name__}, not an object"
+    if meta.get("model") not in MODELS:
+        return f"its record names model {meta.get('model')!r}, not one of {', '.join(MODELS)}"
+    if meta.get("space") is not None:
+        try:
+            SearchSpace.from_dict(meta["space"])
+        except InputError as exc:
+            return f"its recorded search space is not valid ({exc})"
+    return None
+
+
+def scan_studies(storage: "optuna.storages.BaseStorage | str"
+                 ) -> tuple[list["StudyInfo"], list[Damaged]]:
+    """Studies that can be read (newest first), and the damaged ones beside them."""
     import optuna
 
     infos = []
+    damaged = []
     for summary in optuna.get_all_study_summaries(storage, include_best_trial=True):
+        problem = study_problem(summary.user_attrs)
+        if problem is not None:
+            damaged.append(Damaged(
+                "study", Path(summary.study_name), problem,
+                f"delete it with `optuna delete-study --storage URL --study-name "
+                f"{summary.study_name}` (its trials go with it), or leave it and start a new "
+                "study under another name"))
+            continue
         meta = summary.user_attrs.get(STUDY_ATTR, {})
         best = summary.best_trial
         infos.append(StudyInfo(
@@ -133,7 +194,7 @@ def list_studies(storage: "optuna.storages.BaseStorage | str") -> list["StudyInf
             best_value=best.value if best is not None else None,
             started=summary.datetime_start.isoformat(timespec="seconds")
             if summary.datetime_start else ""))
-    return sorted(infos, key=lambda s: s.started, reverse=True)
+    return sorted(infos, key=lambda s: s.started, reverse=True), damaged
 
 
 @dataclass(frozen=True)
@@ -197,8 +258,11 @@ def create_or_load_study(config: TuneConfig, storage: "optuna.storages.BaseStora
     """
     import optuna
 
+    # The whole config (less the storage URL, which may hold a password) lets
+    # `tune-worker` on another machine join with nothing but the study's name.
+    settings = {k: v for k, v in config.to_dict().items() if k != "storage"}
     meta = {"model": config.model, "space": config.space.to_dict(), "dataset": dataset_ref,
-            "n_features": n_features}
+            "n_features": n_features, "config": settings}
     try:
         with _quiet_optuna():
             study = optuna.create_study(storage=storage, study_name=config.study_name,

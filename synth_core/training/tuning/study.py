@@ -217,7 +217,7 @@ def run_study(data: FeatureSet, config: TuneConfig, *, workspace: Workspace | No
     check_data(data, config, name=dataset_ref or "dataset")
     base = config.base_train_config()
     url = resolve_storage_url(config.storage, workspace)
-    storage = open_storage(url)
+    storage = open_storage(url, heartbeat_interval=config.heartbeat_interval)
     study, created = create_or_load_study(config, storage, dataset_ref=dataset_ref,
                                           n_features=data.n_features)
     recovered = recover_crashed_trials(study)
@@ -265,11 +265,12 @@ def run_study(data: FeatureSet, config: TuneConfig, *, workspace: Workspace | No
 
 
 class _torch_threads:
-    """Split the cores between ``n_jobs`` trial threads (torch's pool is global).
+    """Split this process's threads between ``n_jobs`` trial threads (torch's pool is global).
 
     Small MLPs gain little from several threads, and on a busy machine an
     oversubscribed pool is many times slower (measured: 7.7 s vs 0.8 s per epoch
-    on a loaded 2-core box), so the default is cores / n_jobs, at least 1.
+    on a loaded 2-core box), so the default is torch's current thread count
+    (cores, or what the job queue gave this worker) / n_jobs, at least 1.
     """
 
     def __init__(self, n_jobs: int, threads: int | None) -> None:
@@ -279,7 +280,7 @@ class _torch_threads:
         import torch
 
         self.before = torch.get_num_threads()
-        torch.set_num_threads(self.threads or max(1, (os.cpu_count() or 1) // self.n_jobs))
+        torch.set_num_threads(self.threads or max(1, self.before // self.n_jobs))
 
     def __exit__(self, *exc: Any) -> None:
         import torch
