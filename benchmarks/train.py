@@ -225,7 +225,7 @@ def _per_epoch(times: list[float]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=3, help="epochs per measurement")
-    parser.add_argument("--batch-sizes", default=",".join(str(b) for b in sorted({12, 64, MAX_BATCH})),
+    parser.add_argument("--batch-sizes", default=",".join(map(str, sorted({12, 64, MAX_BATCH}))),
                         help="comma-separated batch sizes")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch threads for the bare and thesis-style loops (default: torch's "

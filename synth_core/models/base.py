@@ -305,7 +305,7 @@ def reconstruction_loss(logits: torch.Tensor, target: torch.Tensor, kind: str) -
 
 
 def _soft_floor(log_sigma: torch.Tensor) -> torch.Tensor:
-    """LOG_SIGMA_MIN + softplus(log_sigma - LOG_SIGMA_MIN): a smooth floor (sigma-VAE's softclip)."""
+    """LOG_SIGMA_MIN + softplus(log_sigma - LOG_SIGMA_MIN): sigma-VAE's smooth floor."""
     return LOG_SIGMA_MIN + F.softplus(log_sigma - LOG_SIGMA_MIN)
 
 

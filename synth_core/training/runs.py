@@ -404,13 +404,17 @@ class RunSummary:
     stopped_early: bool
     diverged: bool
     psnr_db: float | None = None
+    decoder: str = "thesis"        # runs of older versions: the thesis decoders on min-max data
+    transform: str = "minmax"
+    active_units: int | None = None  # latent units the model uses (collapse check)
 
     def as_row(self) -> dict[str, Any]:
         return {"run": self.name, "model": self.model, "dataset": self.dataset_ref,
                 "latent": self.latent_dim, "hidden": ",".join(map(str, self.hidden)),
                 "lr": self.lr, "batch": self.batch_size, "epochs": self.epochs_run,
                 "best val loss": self.best_val_loss, "s/epoch": self.seconds_per_epoch,
-                "PSNR dB": self.psnr_db, "early stop": self.stopped_early,
+                "PSNR dB": self.psnr_db, "decoder": self.decoder, "transform": self.transform,
+                "active units": self.active_units, "early stop": self.stopped_early,
                 "diverged": self.diverged, "created": self.created}
 
 
@@ -442,7 +446,10 @@ def run_summaries(workspace: Workspace, *, model: str | None = None,
             best_val_loss=metrics.get("best_val_loss"),
             seconds_per_epoch=metrics.get("seconds_per_epoch"),
             stopped_early=bool(metrics.get("stopped_early", False)),
-            diverged=bool(metrics.get("diverged", False)), psnr_db=metrics.get("psnr_db")))
+            diverged=bool(metrics.get("diverged", False)), psnr_db=metrics.get("psnr_db"),
+            decoder=str(cfg.get("decoder", "thesis")),
+            transform=str(cfg.get("transform", "minmax")),
+            active_units=(metrics.get("collapse") or {}).get("active_units")))
     return rows
 
 
