@@ -87,3 +87,57 @@ def test_settings_for_explains_runs_that_cannot_be_heard():
     good = SimpleNamespace(meta={"modality": "audio", "extractor": "spectrogram",
                                  ATTR: SETTINGS.to_attrs()}, run_dir=Path("runs/cvae-1"))
     assert settings_for(good) == SETTINGS
+
+
+TINY = SpectrogramSettings.for_clip(8000, 0.2, n_mels=16)  # [16, 17]: trains in seconds
+
+
+def tiny_spectrograms(n_per_class: int = 8, settings: SpectrogramSettings = TINY) -> FeatureSet:
+    """Two classes of tones (low, high) as log-mel rows with their analysis settings."""
+    rng = np.random.default_rng(0)
+    rows, labels = [], []
+    for label, base in enumerate((300.0, 2000.0)):
+        for _ in range(n_per_class):
+            rows.append(log_mel_spectrogram(_tone(base * rng.uniform(0.9, 1.1), settings),
+                                            settings).ravel())
+            labels.append(label)
+    return FeatureSet(features=np.stack(rows), labels=np.array(labels),
+                      class_names=["low", "high"],
+                      attrs={"modality": "audio", "extractor": "spectrogram",
+                             "feature_shape": settings.feature_shape, ATTR: settings.to_attrs(),
+                             "sample_rate": settings.sample_rate})
+
+
+def test_cli_generate_audio_writes_one_wav_per_row_or_says_why_not(workspace, tmp_path, capsys):
+    import json
+
+    from synth_core.cli import main
+    from synth_core.training.config import TrainConfig
+    from synth_core.training.trainer import train_model
+
+    config = TrainConfig(model="cvae", body="conv", latent_dim=2, hidden=(8,), epochs=1,
+                         batch_size=8)
+    run_dir = tmp_path / "runs" / "cvae-spec"
+    from synth_core.features import write_features
+
+    data_file = write_features(tmp_path / "spec.h5", tiny_spectrograms())
+    train_model(tiny_spectrograms(), config, run_dir=run_dir, dataset_ref=str(data_file))
+    base = ["--workspace", str(workspace.root), "--json", "-q", "generate", "--run", str(run_dir)]
+    code = main([*base, "--out", str(tmp_path / "g.h5"), "--per-class", "2", "--audio",
+                 str(tmp_path / "wavs")])
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert code == 0, summary
+    assert summary["n_wavs"] == 4 and summary["sample_rate"] == 8000
+    names = sorted(p.name for p in (tmp_path / "wavs").glob("*.wav"))
+    assert names == ["0_low.wav", "1_low.wav", "2_high.wav", "3_high.wav"]
+    assert sf.info(str(tmp_path / "wavs" / "0_low.wav")).frames == TINY.n_samples
+
+    embeddings = tiny_spectrograms()
+    embeddings.attrs = {"modality": "audio", "extractor": "logmel"}
+    other = tmp_path / "runs" / "vae-emb"
+    train_model(embeddings, config.replace(model="vae", body="mlp"), run_dir=other)
+    code = main(["--workspace", str(workspace.root), "-q", "generate", "--run", str(other),
+                 "--out", str(tmp_path / "e.h5"), "--prior", "2", "--audio",
+                 str(tmp_path / "none")])
+    assert code != 0 and "cannot be turned back into sound" in capsys.readouterr().err
+    assert not (tmp_path / "e.h5").exists() and not (tmp_path / "none").exists()
