@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 
 from pages.common import generate_ui as gen
-from pages.common import damaged_ui, jobs_ui, state, ui
+from pages.common import audio_ui, damaged_ui, jobs_ui, state, ui
 from synth_core.generation.generator import LARGE_REQUEST, GenerateConfig
 from synth_core.generation.interpolation import decode_path
 from synth_core.training.runs import scan_runs
@@ -42,6 +42,8 @@ run = ui.attempt(gen.load_run, run_dir)
 data = ui.attempt(gen.load_data, run_dir) if run is not None else None
 if run is None or data is None:
     st.stop()
+if (silent := audio_ui.why_silent(data)) is not None:
+    st.info(f"No sound for these rows: {silent}", icon=":material/volume_off:")
 method = st.radio("Map", list(gen.MAP_METHODS), format_func=gen.MAP_METHODS.get, horizontal=True,
                   help="How the real data is laid out in 2-D; generated points are placed on it.")
 modes = (["By class", "Interpolate"] if run.is_conditional
@@ -155,4 +157,5 @@ if shown and shown["run"] == run_dir:
     if rows is not None:
         st.subheader(f"{rows.n_samples:,} generated samples")
         gen.result_map(run_dir, method, rows)
+        audio_ui.class_samples(rows, data)
         gen.save_and_download(run, rows, shown_config, key="gen-batch")

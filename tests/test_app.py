@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.conftest import app_test, make_blobs
-from synth_core.data.datasets import save_dataset
+from synth_core.data.datasets import BUILTINS, save_dataset
 
 
 def test_home_shows_workspace_summary(workspace):
@@ -11,7 +11,7 @@ def test_home_shows_workspace_summary(workspace):
     at = app_test("app.py").run()
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Datasets"] == "3"  # two embedded + one saved
+    assert metrics["Datasets"] == str(len(BUILTINS) + 1)  # the embedded ones + one saved
     assert metrics["Trained models"] == "0"
 
 
@@ -29,3 +29,31 @@ def test_home_tour_runs_and_shows_path(workspace):
     assert not at.exception
     assert any("3 to an 8" in m.value for m in at.markdown)
     assert len(at.get("plotly_chart")) >= 1
+
+
+def _spectrogram_run(workspace, model: str = "vae"):
+    """A tiny conv run on two classes of tone spectrograms saved as dataset 'tones'."""
+    from synth_core.training.config import TrainConfig
+    from synth_core.training.trainer import new_run_dir, train_model
+    from tests.test_inversion import tiny_spectrograms
+
+    data = tiny_spectrograms()
+    save_dataset(data, "tones", workspace)
+    config = TrainConfig(model=model, body="conv", latent_dim=2, hidden=(8,), epochs=1,
+                         batch_size=8, device="cpu")
+    return train_model(data, config, run_dir=new_run_dir(workspace, model),
+                       dataset_ref="tones").run_dir
+
+
+def test_generate_page_plays_the_slider_point_and_the_path(workspace):
+    _spectrogram_run(workspace)
+    at = app_test("pages/4_Generate.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    audio = at.get("audio")
+    # The slider's point, then the path strip's 12 points, each with its player.
+    assert len(audio) == 1 + 12
+    assert at.get("image")[0].captions == ["decoded at t = 0.50"]
+    at.slider(key="gen-t").set_value(0.8).run()
+    assert not at.exception
+    assert at.get("image")[0].captions == ["decoded at t = 0.80"]
+    assert len(at.get("audio")) == 13

@@ -16,7 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages.common import state, ui
+from pages.common import audio_ui, state, ui
 from pages.common.explore_ui import train_link  # noqa: F401 - the pages share one link
 from synth_core.data.datasets import dataset_path, load_dataset
 from synth_core.features import FeatureSet
@@ -194,6 +194,8 @@ def show_sample(x: np.ndarray, data: FeatureSet, *, caption: str, key: str) -> N
     if kind == "image":
         st.image(to_image(x, data), caption=caption, clamp=True)
         return
+    if kind == "audio" and audio_ui.play(x, data, caption=caption):  # spectrograms: hear it
+        return
     st.plotly_chart(heatmap(x, data, title=caption), key=key, width="stretch",
                     config={"displayModeBar": False})
     if kind == "audio":
@@ -219,6 +221,8 @@ def path_strip(X: np.ndarray, t: np.ndarray, data: FeatureSet, *, key: str) -> N
     if modality(data) == "image":
         st.image([to_image(x, data) for x in X], caption=[f"t={v:.2f}" for v in t],
                  width=72, clamp=True)
+    elif modality(data) == "audio" and audio_ui.play_strip(X, [f"t={v:.2f}" for v in t], data):
+        return
     else:
         st.plotly_chart(heatmap(X, data, title="Path (one row per t)",
                                 row_labels=[f"t={v:.2f}" for v in t]),
