@@ -117,7 +117,9 @@ class Run:
         feature size with a message saying so.
         """
         run_dir = Path(run_dir)
-        if run_dir.is_dir() and not (run_dir / CONFIG_FILE).is_file() and any(run_dir.iterdir()):
+        if run_dir.is_dir() and not (run_dir / CONFIG_FILE).is_file() and any(
+                (run_dir / name).exists() for name in (WEIGHTS_FILE, SCALER_FILE, HISTORY_FILE,
+                                                       METRICS_FILE, SPLIT_FILE)):
             _damaged(run_dir, f"{CONFIG_FILE} is missing: the run was not saved completely "
                               "(half-written)")
         try:
@@ -138,7 +140,7 @@ class Run:
             config = TrainConfig.from_dict(_with_old_defaults(meta["train_config"]))
             mconfig = model_class(kind).config_class(**meta["model_config"])
             n_features = int(meta["n_features"])
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             _damaged(run_dir, f"{CONFIG_FILE} is not a run config this version understands "
                               f"({_first_line(exc)})")
         if expect_model is not None and kind != expect_model:
@@ -148,7 +150,7 @@ class Run:
             raise InputError(f"{run_dir} was trained on {n_features} features, but this data has "
                              f"{expect_features}; pick a run trained on data of this width")
         torch_device = resolve_device(device)
-        weights = run_dir / meta.get("weights", WEIGHTS_FILE)
+        weights = run_dir / str(meta.get("weights") or WEIGHTS_FILE)
         if not weights.is_file():
             _damaged(run_dir, f"the weights file {weights.name} is missing (half-written run)")
         try:
@@ -179,7 +181,7 @@ class Run:
         try:
             scaler = load_transform(run_dir / SCALER_FILE)
         except (InputError, json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError,
-                ValueError) as exc:
+                ValueError, AttributeError) as exc:
             _damaged(run_dir, f"{SCALER_FILE} cannot be read ({_first_line(exc)})")
         if scaler.n_features != n_features:
             _damaged(run_dir, f"{SCALER_FILE} has {scaler.n_features} features but the model "
@@ -347,8 +349,10 @@ def _check_cached(run_dir: str, signature: tuple) -> Damaged | None:
         Run.load(run_dir, device="cpu")
     except DamagedError as exc:
         return exc.damaged
-    except StorageError as exc:
-        return Damaged("run", Path(run_dir), _first_line(exc), "remove the folder")
+    except StorageError:  # no config.json and no run files: something else under runs/
+        return Damaged("run", Path(run_dir), f"not a saved training run (no {CONFIG_FILE}, no "
+                       "weights)", f"move it out of runs/ or remove it (`python -m synth_core "
+                       f"check --remove {run_dir}`)")
     return None
 
 
