@@ -376,21 +376,47 @@ def train_model(data: FeatureSet, config: TrainConfig, *, run_dir: Path | str | 
 
 @contextmanager
 def _cpu_threads(model: torch.nn.Module, batch_size: int, device: torch.device) -> Iterator[None]:
-    """One intra-op thread for small CPU batches (see SMALL_BATCH_WORK), restored afterwards.
+    """One intra-op thread for small CPU batches (see SMALL_BATCH_WORK), and no more than
+    the free cores (:func:`_free_cores`) for large ones; restored afterwards.
 
     torch's thread count is process-wide: concurrent trainings in threads of one process
     (Optuna n_jobs > 1) may see each other's setting; only speed depends on it.
     """
     work = batch_size * sum(p.numel() for p in model.parameters())
-    if device.type != "cpu" or work >= SMALL_BATCH_WORK or torch.get_num_threads() == 1:
+    if device.type != "cpu" or torch.get_num_threads() == 1:
         yield
         return
     before = torch.get_num_threads()
-    torch.set_num_threads(1)
+    wanted = 1 if work < SMALL_BATCH_WORK else min(before, _free_cores())
+    if wanted >= before:
+        yield
+        return
+    torch.set_num_threads(wanted)
     try:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def _free_cores() -> int:
+    """Cores not taken by other processes (1-minute load average), at least 1.
+
+    Large CPU batches use several threads only while cores are free: beside another
+    CPU-heavy process on 2 cores, torch's default 2 threads ran 11x slower per epoch than
+    1 thread (benchmarks/classroom.py, threads part). OMP_NUM_THREADS, when set (the job
+    queue sets it for its workers), is the user's choice and is kept.
+    """
+    if os.environ.get("OMP_NUM_THREADS"):
+        return torch.get_num_threads()
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        return cores
+    return max(1, min(cores, cores - int(round(load))))
 
 
 def _fit(model: Autoencoder, config: TrainConfig, x_train: torch.Tensor,
