@@ -17,6 +17,13 @@ here is 100 trials within 10 minutes on a 2-core CPU. The knobs that matter:
 Run: ``python benchmarks/tune.py [--trials 100] [--jobs 2] [--batch-size 128] [--timeout S]
 [--json]``. The load average is printed too: on a shared machine other
 processes take the cores, and every figure scales with that.
+
+Workers mode (issue #13): ``python benchmarks/tune.py --workers 1,2,4 [--trials 40]``
+runs one study with 1, 2 and 4 worker processes (``python -m synth_core tune``
+each, all started at once) on a throw-away PostgreSQL server (tests/pg_server.py)
+and on a SQLite file, on tiny data (600 x 32 blobs, epochs 10-20, no pruning
+during the first 5 trials), and prints trials per minute for each. SQLite is
+one file with one writer at a time: several processes may wait on its lock.
 """
 
 from __future__ import annotations
@@ -43,6 +50,59 @@ from synth_core.training.tuning.study import run_study  # noqa: E402
 N_ROWS, N_FEATURES = 7077, 512
 
 
+def workers_mode(counts: list[int], trials: int, as_json: bool) -> int:
+    """Trials per minute with N worker processes, PostgreSQL vs SQLite."""
+    import subprocess
+
+    from synth_core.features import write_features
+    from tests import pg_server
+    from tests.conftest import make_blobs
+
+    root = Path(__file__).resolve().parent.parent
+    ranges = '{"latent_dim": [2, 8], "hidden": [16, 64], "epochs": [10, 20]}'
+    results: dict = {"cpus": os.cpu_count(), "trials": trials,
+                     "load_avg_1m_at_start": round(os.getloadavg()[0], 2), "runs": []}
+    with tempfile.TemporaryDirectory(prefix="bench-tune-workers-") as tmp:
+        data = write_features(Path(tmp) / "blobs.h5", make_blobs(n_per_class=200, n_features=32))
+        server = pg_server.start()
+        try:
+            for storage_kind in ("postgresql", "sqlite"):
+                for n in counts:
+                    name = f"w{n}-{storage_kind}"
+                    url = server.url if storage_kind == "postgresql" else \
+                        f"sqlite:///{tmp}/{name}.db"
+                    env = {**os.environ, "OMP_NUM_THREADS": str(max(1, (os.cpu_count() or 1) // n))}
+                    command = [sys.executable, "-m", "synth_core", "-q", "--workspace",
+                               f"{tmp}/ws", "tune", "--json", "--data", str(data), "--study",
+                               name, "--storage", url, "--trials", str(trials), "--ranges",
+                               ranges, "--batch-size", "64", "--patience", "0"]
+                    started = time.monotonic()
+                    procs = [subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.PIPE,
+                                              stderr=subprocess.PIPE, text=True)
+                             for _ in range(n)]
+                    outs = [p.communicate(timeout=3600) for p in procs]
+                    wall = time.monotonic() - started
+                    ok = [json.loads(o) for o, _ in outs if o.strip().startswith("{")]
+                    errors = [e.strip().splitlines()[-1] for (o, e), p in zip(outs, procs)
+                              if p.returncode != 0 and e.strip()]
+                    finished = max((r["n_complete"] + r["n_pruned"] for r in ok), default=0)
+                    run = {"storage": storage_kind, "workers": n, "wall_s": round(wall, 1),
+                           "finished_trials": finished,
+                           "trials_per_min": round(60 * finished / wall, 1),
+                           "errors": errors[:2], "load_avg_1m": round(os.getloadavg()[0], 2)}
+                    results["runs"].append(run)
+                    if not as_json:
+                        print(f"{storage_kind:10} {n} worker(s): {finished} trials in {wall:.1f} s"
+                              f" = {run['trials_per_min']} trials/min; load "
+                              f"{run['load_avg_1m']}" + (f"; errors: {errors[:1]}" if errors
+                                                         else ""), flush=True)
+        finally:
+            server.remove()
+    if as_json:
+        print(json.dumps(results))
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--trials", type=int, default=100)
@@ -60,7 +120,11 @@ def main() -> int:
                         help="stop starting trials after this many seconds (report what finished)")
     parser.add_argument("--quiet", action="store_true", help="no per-trial lines on stderr")
     parser.add_argument("--json", action="store_true", help="one JSON line on stdout")
+    parser.add_argument("--workers", default=None,
+                        help="workers mode: comma-separated worker counts, e.g. 1,2,4")
     args = parser.parse_args()
+    if args.workers:
+        return workers_mode([int(n) for n in args.workers.split(",")], args.trials, args.json)
 
     rng = np.random.default_rng(args.seed)
     data = FeatureSet(features=rng.random((N_ROWS, N_FEATURES), dtype=np.float32),

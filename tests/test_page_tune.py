@@ -113,3 +113,21 @@ def test_tune_page_lists_a_damaged_study_and_keeps_working(workspace):
     assert not at.exception, at.exception
     assert any("damaged study broken" in w.value for w in at.warning)
     assert at.selectbox(key="tune-study").value == "page-study"
+
+
+def test_tune_page_in_classroom_mode_shows_only_this_codes_studies(workspace, monkeypatch):
+    monkeypatch.setenv("SYNTH_CLASSROOM", "1")
+    fox = workspace.for_owner("fox-42")
+    _study(fox, name="fox-study")
+    at = app_test(PAGE)
+    at.query_params["who"] = "fox-42"
+    at.run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="tune-study").value == "fox-study"
+    assert at.session_state["owner_code"] == "fox-42"
+    stranger = app_test(PAGE).run()  # no code in the URL: a new one, and nothing of fox's
+    assert not stranger.exception
+    code = stranger.session_state["owner_code"]
+    assert code != "fox-42" and stranger.query_params["who"] in (code, [code])
+    assert any("No study in this storage yet" in info.value for info in stranger.info)
+    assert (workspace.root / "users" / code / "runs").is_dir()
