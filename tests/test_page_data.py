@@ -130,6 +130,9 @@ def test_data_page_shows_clip_length_histogram_and_derived_policy(workspace, tmp
     assert len(at.get("plotly_chart")) >= 2  # class counts of the preview, and clip lengths
     caption = " ".join(c.value for c in at.caption)
     assert "4 clip(s)" in caption and "median" in caption and "2 s" in caption
+    at.selectbox(key="data_length_mode").set_value("thesis").run()  # the preset, one choice away
+    caption = " ".join(c.value for c in at.caption)
+    assert "only clips of 4 s" in caption and at.selectbox(key="data_frames").disabled
 
 
 def test_data_page_lists_damaged_dataset_with_remove_button(workspace, blobs):
