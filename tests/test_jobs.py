@@ -214,12 +214,8 @@ def test_jobs_verb_lists_state_owner_and_queue_position(workspace, monkeypatch, 
     broken = workspace.jobs_dir / "20260101-000000-x-000000"
     broken.mkdir()
     (broken / "status.json").write_text("{", encoding="utf-8")
-    import argparse
-
-    from synth_core.commands import jobs as jobs_verb
-
-    out = json.loads(json.dumps(jobs_verb.run(argparse.Namespace(active=False, limit=50, json=True),
-                                              workspace, None)))
+    assert main(["--workspace", str(workspace.root), "jobs", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
     rows = {r["id"]: r for r in out["jobs"]}
     assert rows[running.id]["state"] == "running" and rows[running.id]["owner"] == ""
     assert rows[waiting.id] | {"message": ""} == rows[waiting.id] | {
