@@ -502,3 +502,16 @@ def test_leakage_unknown_provenance_is_the_first_line(tmp_path):
     assert card.headline[0].startswith("anon: has no record of the rows its generator")
     assert "leakage of test rows into the generator cannot be ruled out" in card.headline[0]
     assert "baseline" in card.headline[1]
+
+
+def test_split_real_tests_on_the_rows_no_generator_saw(tmp_path):
+    real = make_blobs(n_per_class=40)
+    seen = {i for k, i in enumerate(real.ids) if k % 4 != 0}  # a quarter never fitted on
+    split = split_real(real, seen_ids=seen)
+    assert split.test.n_samples == 30 and not set(split.test.ids) & seen
+    assert "not fitted on" in split.note
+    synthetic = _synthetic(n_per_class=20)
+    synthetic.seen_ids = sorted(seen)
+    card = scorecard(real, {"gen": _stored(tmp_path, "gen", synthetic)}, config=FAST)
+    assert card.real["n_test"] == 30 and not card.headline
+    assert card.real["test_source"] == "the rows the generators were not fitted on"

@@ -165,12 +165,16 @@ def check_leakage(name: str, synthetic: FeatureSet, real_test: FeatureSet, *,
     test_where = "the real test rows" + (f" ({test_source})" if test_source else "")
     test_folds = (sorted(set(real_test.folds.tolist())) if real_test.folds is not None
                   else None)
-    fix_folds = ",".join(str(f) for f in test_folds) if test_folds else "F"
-    fix = (f"train the generator with the test rows left out (train --test-folds {fix_folds}, "
-           "or on the real training rows only) and generate again, or test on rows it did not "
-           "see")
+    if test_folds:
+        fix = ("train the generator with the test rows left out (train --test-folds "
+               f"{','.join(str(f) for f in test_folds)}) and generate again, or test on rows it "
+               "did not see")
+    else:
+        fix = ("fit the generator on part of the rows only (save a training split as its own "
+               "dataset and train on it) and test on the rest (--real-test), or pass real test "
+               "rows it did not see")
     checked = False
-    seen = getattr(synthetic, "seen_ids", None)
+    seen = synthetic.seen_ids
     if seen is not None and real_test.ids is not None:
         checked = True
         overlap = set(real_test.ids) & set(str(i) for i in seen)
@@ -229,12 +233,20 @@ class RealSplit:
     test: FeatureSet
     note: str
     test_folds: list[int] = field(default_factory=list)
+    where: str = ""  # which rows are the test rows, for messages: "fold(s) [10]", ...
 
 
 def split_real(real: FeatureSet, *, test_folds: Sequence[int] | None = None,
-               test_size: float = 0.3, random_state: int = 0) -> RealSplit:
+               test_size: float = 0.3, random_state: int = 0,
+               seen_ids: set[str] | None = None) -> RealSplit:
     """Split real rows into train and test: by predefined folds when the data has them
-    (default: the last fold is the test fold), otherwise 70/30 stratified by class."""
+    (default: the last fold is the test fold), otherwise 70/30 stratified by class.
+
+    Without folds, ``seen_ids`` (the rows the synthetic sets' generators were fitted
+    on) choose the test rows instead when some rows were never seen: testing on
+    exactly those is what keeps held-out rows held out. When every row was seen
+    the 70/30 split stands and the leakage check refuses the sets.
+    """
     require_labels(real, "real data")
     if real.folds is not None:
         present = sorted(set(real.folds.tolist()))
@@ -250,16 +262,26 @@ def split_real(real: FeatureSet, *, test_folds: Sequence[int] | None = None,
         note = (f"No real test set given: tested on predefined fold(s) {chosen} and trained on "
                 f"the other folds {sorted(set(present) - set(chosen))}. Make sure the generator "
                 "was not trained on the test folds.")
-        return RealSplit(real.subset(~is_test), real.subset(is_test), note, chosen)
+        return RealSplit(real.subset(~is_test), real.subset(is_test), note, chosen,
+                         f"fold(s) {chosen}")
     if test_folds:
         raise InputError(f"test folds {list(test_folds)} were given but the real data has no "
                          "folds; leave test folds out to split 70/30, or use data with /folds")
+    if seen_ids and real.ids is not None:
+        unseen = np.array([i not in seen_ids for i in real.ids])
+        if unseen.any() and not unseen.all():
+            test = real.subset(unseen)
+            note = (f"No real test set given: tested on the {int(unseen.sum())} real rows the "
+                    "generators were not fitted on (their recorded training and validation rows "
+                    f"left out) and trained on the other {int((~unseen).sum())}.")
+            return RealSplit(real.subset(~unseen), test, note,
+                             where="the rows the generators were not fitted on")
     train, test = stratified_split(real, test_size=test_size, random_state=random_state,
                                    name="real data", fix="or pass a real test set")
     note = (f"No real test set given: split the real rows {1 - test_size:.0%}/{test_size:.0%} "
             f"by class (seed {random_state}). If the generator was trained on all real rows, "
             "train-on-synthetic scores are optimistic; pass a held-out test set when you can.")
-    return RealSplit(train, test, note)
+    return RealSplit(train, test, note, where=f"the {test_size:.0%} test split")
 
 
 def stratified_split(data: FeatureSet, *, test_size: float, random_state: int,

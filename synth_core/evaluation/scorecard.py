@@ -137,13 +137,12 @@ def _scorecard(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
     notes: list[str] = []
     split_note = "real test set given"
     if real_test is None:
+        seen = {i for data in synthetic_sets.values() for i in (data.seen_ids or [])}
         split = split_real(real_train, test_folds=config.test_folds, test_size=config.test_size,
-                           random_state=config.random_state)
+                           random_state=config.random_state, seen_ids=seen)
         real_train, real_test, split_note = split.train, split.test, split.note
         notes.append(split.note)
-        where = (f"fold(s) {split.test_folds}" if split.test_folds
-                 else f"the {config.test_size:.0%} test split")
-        test_source = f"{where} of {test_source}" if test_source else where
+        test_source = f"{split.where} of {test_source}" if test_source else split.where
     notes += check_sets(real_train, synthetic_sets, real_test)
     # Held-out rows stay held out: refuse a set whose generator saw a test row, before any
     # slow work; a set that cannot be checked gets the first line of the report.
