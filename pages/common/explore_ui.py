@@ -12,7 +12,7 @@ from typing import Any
 
 import streamlit as st
 
-from pages.common import state, ui
+from pages.common import audio_ui, state, ui
 from pages.common.navigation import page_link
 from pages.common.jobs_ui import job_panel, start_job
 from synth_core.generation import figures, map_jobs, maps, neighbors
@@ -178,6 +178,8 @@ def nearest_clip(params: dict[str, Any], *, key: str) -> None:
     st.text(f"Generated row {int(row)} (id {synthetic.ids[int(row)]}) is closest to real "
             f"{real_id} of class {names[label] if 0 <= label < len(names) else 'unlabeled'}"
             f" (Euclidean distance {distance:.3g}).")
+    # Spectrogram data: hear the generated row itself beside the real clip it is nearest to.
+    audio_ui.play(synthetic.features[int(row)], real, caption=f"generated row {int(row)}")
     clip = Path(real_id)
     if clip.suffix.lower() in AUDIO_SUFFIXES:
         if clip.is_file():

@@ -95,9 +95,15 @@ def show_tour_result(result: dict) -> None:
         st.warning(f"The tour's files are gone ({exc}); take the tour again.")
         return
     t = np.asarray(path.attrs.get("t", np.linspace(0, 1, path.n_samples)), dtype=float)
-    st.markdown("**The path from a 3 to an 8, decoded from the VAE's latent space:**")
+    if result.get("audio"):
+        # Class names are user-visible text from the dataset: shown with st.text.
+        st.markdown("**Listen: the path between two classes, decoded by the conditional VAE:**")
+        st.text(f"{result.get('from_class')} -> {result.get('to_class')}")
+    else:
+        st.markdown("**The path from a 3 to an 8, decoded from the VAE's latent space:**")
     path_strip(path.features, t, path, key="tour-strip")
-    st.plotly_chart(map_figure(map_data, title="Real digits (faded) and the decoded path (stars)",
+    what = "sounds" if result.get("audio") else "digits"
+    st.plotly_chart(map_figure(map_data, title=f"Real {what} (faded) and the decoded path (stars)",
                                height=520), key="tour-map", width="stretch")
     st.caption(f"Model: `{Path(result['run_dir']).name}` · generated file: "
                f"`{Path(result['generated']).name}`. Open them on the Generate and Explore pages.")
