@@ -41,9 +41,10 @@ N_HELD_OUT = 10_000
 
 def _config(model: str, body: str, epochs: int) -> TrainConfig:
     # conv: latent 64 behind one dense layer of 512; mlp: the study's MLP shape (784-512-64).
+    # Sigmoid decoder on min-max pixels (the study's setting): PSNR is on raw [0, 1] pixels.
     return TrainConfig(model=model, body=body, latent_dim=64, hidden=(512,), lr=1e-3,
                        epochs=epochs, batch_size=128, patience=5, val_fraction=0.1, seed=0,
-                       device="cpu", noise_std=0.1)
+                       device="cpu", noise_std=0.1, decoder="thesis", transform="minmax")
 
 
 @torch.no_grad()
