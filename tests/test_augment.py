@@ -140,8 +140,8 @@ def test_augment_benchmark_refuses_a_generator_that_saw_test_rows(digits, monkey
         return out
 
     monkeypatch.setattr(augmentation, "_baseline", leaky)
-    with pytest.raises(InputError, match=r"seed 0 \(copula\).*trained on 90 of the 90 rows of "
-                                         r"the real test rows \(the 30% test split of digits"):
+    with pytest.raises(InputError, match=r"seed 0 \(copula\).*trained on 90 of the 90 real "
+                                         r"test rows \(the 30% test split of digits"):
         augment_benchmark(digits, AugmentConfig(model="copula"), dataset_ref="digits-300")
 
 

@@ -172,5 +172,5 @@ def test_cli_evaluate_refuses_generator_that_saw_the_test_fold(workspace, capsys
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1
     assert f"synthetic set 'leaky' ({path})" in err
-    assert "trained on 12 of the 12 rows of the real test rows (fold(s) [10] of us8k-like)" in err
+    assert "trained on 12 of the 12 real test rows (fold(s) [10] of us8k-like)" in err
     assert "train --test-folds 10" in err

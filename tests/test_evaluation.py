@@ -482,8 +482,8 @@ def test_leakage_by_row_ids_is_refused_whichever_way_rows_were_split(tmp_path):
     seen_all = _synthetic(n_per_class=20)
     seen_all.seen_ids = list(real.ids)  # the generator was fitted on every real row
     seen_all = _stored(tmp_path, "seen-all", seen_all)
-    with pytest.raises(InputError, match=r"its generator was trained on 36 of the 36 rows of "
-                                         r"the real test rows \(the 30% test split\) \(matched "
+    with pytest.raises(InputError, match=r"its generator was trained on 36 of the 36 real "
+                                         r"test rows \(the 30% test split\) \(matched "
                                          r"by row id"):
         scorecard(real, {"gen": seen_all}, config=FAST)
     split = split_real(real)

@@ -162,7 +162,8 @@ def check_leakage(name: str, synthetic: FeatureSet, real_test: FeatureSet, *,
     none of these could be checked, None when the set passed.
     """
     where = f"synthetic set {name!r}" + (f" ({source})" if source else "")
-    test_where = "the real test rows" + (f" ({test_source})" if test_source else "")
+    test_src = f" ({test_source})" if test_source else ""
+    test_where = "the real test rows" + test_src
     test_folds = (sorted(set(real_test.folds.tolist())) if real_test.folds is not None
                   else None)
     if test_folds:
@@ -182,7 +183,7 @@ def check_leakage(name: str, synthetic: FeatureSet, real_test: FeatureSet, *,
             example = sorted(overlap)[0]
             raise InputError(
                 f"{where}: its generator was trained on {len(overlap)} of the "
-                f"{real_test.n_samples} rows of {test_where} (matched by row id, e.g. "
+                f"{real_test.n_samples} real test rows{test_src} (matched by row id, e.g. "
                 f"{example!r}); a score on rows the generator saw overstates its quality; "
                 + fix)
     held_out = _int_list(synthetic.attrs.get("held_out_folds"))
