@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from synth_core.workspace import get_workspace  # noqa: E402
-from tests.browser.conftest import CHROMIUM_ARGS, StreamlitServer, chromium_path  # noqa: E402
+from tests.browser.conftest import (CHROMIUM_ARGS, StreamlitServer, chromium_path,  # noqa: E402
+                                    wait_for_app)
 from tests.test_generation import train_tiny_run  # noqa: E402
 
 _CAPTION_JS = """(t) => [...document.querySelectorAll('[data-testid="stImage"]')]
@@ -66,8 +67,8 @@ def main() -> None:
                 page.wait_for_function(_CAPTION_JS, arg="0.50", timeout=180_000)
                 if args.method == "tsne":
                     page.get_by_text("t-SNE (computed once, then cached)").click()
-                    page.wait_for_timeout(1000)
-                    page.wait_for_function(_CAPTION_JS, arg="0.50", timeout=300_000)
+                    page.wait_for_timeout(2000)
+                    wait_for_app(page, timeout_ms=900_000)  # the t-SNE fit runs in this rerun
                 page.wait_for_timeout(3000)  # let the first full render settle
                 print(f"first page: {received[0] / 1000:.1f} kB received in "
                       f"{time.perf_counter() - start:.1f} s")
