@@ -21,7 +21,7 @@ processes take the cores, and every figure scales with that.
 Workers mode (issue #13): ``python benchmarks/tune.py --workers 1,2,4 [--trials 40]``
 runs one study with 1, 2 and 4 worker processes (``python -m synth_core tune``
 each, all started at once) on a throw-away PostgreSQL server (tests/pg_server.py)
-and on a SQLite file, on tiny data (600 x 32 blobs, epochs 10-20, no pruning
+and on a SQLite file, on tiny data (600 x 32 blobs, epochs 5-10, no pruning
 during the first 5 trials), and prints trials per minute for each. SQLite is
 one file with one writer at a time: several processes may wait on its lock.
 """
@@ -59,7 +59,7 @@ def workers_mode(counts: list[int], trials: int, as_json: bool) -> int:
     from tests.conftest import make_blobs
 
     root = Path(__file__).resolve().parent.parent
-    ranges = '{"latent_dim": [2, 8], "hidden": [16, 64], "epochs": [10, 20]}'
+    ranges = '{"latent_dim": [2, 8], "hidden": [16, 64], "epochs": [5, 10]}'
     results: dict = {"cpus": os.cpu_count(), "trials": trials,
                      "load_avg_1m_at_start": round(os.getloadavg()[0], 2), "runs": []}
     with tempfile.TemporaryDirectory(prefix="bench-tune-workers-") as tmp:

@@ -69,7 +69,7 @@ def test_cli_tune_bad_input_is_one_line_error(workspace, blobs_file, capsys, arg
 # ----------------------------------------------------------------------------- PostgreSQL
 
 @pytest.fixture(scope="module")
-def postgres_url():
+def postgres():
     """A real PostgreSQL server for this module (skipped when not installed, except in CI)."""
     import os
 
@@ -81,8 +81,13 @@ def postgres_url():
         if os.environ.get(pg_server.REQUIRE_ENV) == "1":
             pytest.fail(f"{exc}; {pg_server.REQUIRE_ENV}=1 requires it")
         pytest.skip(str(exc))
-    yield server.url
+    yield server
     server.remove()
+
+
+@pytest.fixture
+def postgres_url(postgres):
+    return postgres.url
 
 
 def _worker(workspace, verb: str, *args: str):
@@ -183,3 +188,40 @@ def test_tune_worker_refuses_an_unknown_study_in_one_line(workspace, postgres_ur
                  postgres_url, "--study", "nope"])
     err = capsys.readouterr().err
     assert code == 2 and "study 'nope' not found" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_postgres_restart_mid_study_loses_no_finished_trial(workspace, blobs_file, postgres):
+    import time
+
+    from optuna.trial import TrialState
+
+    from synth_core.training.tuning import open_storage
+
+    proc = _worker(workspace, "tune", "--data", blobs_file, "--study", "restart",
+                   "--storage", postgres.url, "--trials", "3", "--heartbeat", "1",
+                   "--ranges", '{"latent_dim": [2, 4], "hidden": [8, 16], "epochs": [20, 20]}',
+                   "--batch-size", "16", "--patience", "0", "--startup-trials", "50")
+    storage = open_storage(postgres.url)
+    deadline = time.monotonic() + 120
+    done: list = []
+    while not done and time.monotonic() < deadline and proc.poll() is None:
+        try:
+            done = optuna.load_study(study_name="restart", storage=storage).get_trials(
+                states=(TrialState.COMPLETE,))
+        except KeyError:
+            pass
+        time.sleep(0.2)
+    assert done, proc.communicate(timeout=30)
+    postgres.stop()
+    postgres.start()
+    out, err = proc.communicate(timeout=300)
+    if proc.returncode != 0:  # it lost the connection mid-trial: one clear line, exit 2
+        assert proc.returncode == 2 and "lost the database during the study" in err, err
+        assert len([line for line in err.splitlines() if line.startswith("error:")]) == 1
+    again = _worker(workspace, "tune-worker", "--storage", postgres.url, "--study", "restart",
+                    "--heartbeat", "1")
+    out, err = again.communicate(timeout=300)
+    assert again.returncode == 0, err
+    study = optuna.load_study(study_name="restart", storage=open_storage(postgres.url))
+    assert study.trials[done[0].number].state == TrialState.COMPLETE  # nothing lost
+    assert len(study.get_trials(states=(TrialState.COMPLETE, TrialState.PRUNED))) >= 3

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from synth_core.errors import InputError
+from synth_core.errors import InputError, StorageError
 from synth_core.events import Callback, EpochEnd, Log, Progress, emit
 from synth_core.features import FeatureSet
 from synth_core.training.tuning.records import StudySummary, _best_value, study_summary
@@ -249,9 +249,21 @@ def run_study(data: FeatureSet, config: TuneConfig, *, workspace: Workspace | No
 
         callbacks = [optuna.study.MaxTrialsCallback(config.n_trials, states=finished_states),
                      after_trial]
-        with _torch_threads(config.n_jobs, config.threads), _quiet_optuna():
-            study.optimize(objective, n_trials=remaining, timeout=config.timeout,
-                           n_jobs=config.n_jobs, callbacks=callbacks, catch=())
+        try:
+            with _torch_threads(config.n_jobs, config.threads), _quiet_optuna():
+                study.optimize(objective, n_trials=remaining, timeout=config.timeout,
+                               n_jobs=config.n_jobs, callbacks=callbacks, catch=())
+        except Exception as exc:
+            lost = _database_error(exc)
+            if lost is None:
+                raise
+            # The database went away mid-study (restarted, network cut): what finished is
+            # stored; the trial in flight is failed and retried when a worker resumes.
+            reason = " ".join(str(lost).split())[:200]
+            raise StorageError(
+                f"storage {storage_label(url)}: lost the database during the study "
+                f"({type(lost).__name__}: {reason}); finished trials are kept: run the same "
+                "command again once the database is back to resume") from exc
     else:
         emit(callback, Log(f"study {config.study_name} already holds {already} finished "
                            f"trials (asked for {config.n_trials}); pass a larger trial count "
@@ -262,6 +274,17 @@ def run_study(data: FeatureSet, config: TuneConfig, *, workspace: Workspace | No
     if plots_dir is not None:
         result.plots = [str(p) for p in write_plots(study, plots_dir)]
     return result
+
+
+def _database_error(exc: BaseException | None) -> BaseException | None:
+    """The database driver's error behind ``exc``, if any (Optuna may wrap or mask it:
+    a failed commit while finishing a trial surfaces as an UnboundLocalError in Optuna 5)."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if type(exc).__module__.startswith(("sqlalchemy", "psycopg")):
+            return exc
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return None
 
 
 class _torch_threads:
