@@ -110,3 +110,29 @@ def test_new_owner_code_is_valid_and_varied():
 
     codes = {new_owner_code() for _ in range(20)}
     assert len(codes) > 15 and all(check_owner_code(c) == c for c in codes)
+
+
+def test_rename_dataset_that_went_meanwhile_or_onto_a_new_one_is_a_clear_error(tmp_path,
+                                                                             monkeypatch):
+    import os
+
+    from synth_core.data import datasets
+    from synth_core.workspace import get_workspace
+
+    ws = get_workspace(tmp_path / "ws")
+    (ws.datasets_dir / "a.h5").write_bytes(b"a")
+    real_link = os.link
+
+    def raced(src, dst):  # another session renamed 'a' between our check and our move
+        os.unlink(src)
+        return real_link(src, dst)
+    monkeypatch.setattr(datasets.os, "link", raced)
+    with pytest.raises(StorageError, match="renamed or deleted just now"):
+        datasets.rename_dataset("a", "b", ws)
+    monkeypatch.setattr(datasets.os, "link", real_link)
+    (ws.datasets_dir / "c.h5").write_bytes(b"c")
+    (ws.datasets_dir / "d.h5").write_bytes(b"d")
+    monkeypatch.setattr(datasets.Path, "exists", lambda self: False)  # 'd' appears after the check
+    with pytest.raises(StorageError, match="already exists"):
+        datasets.rename_dataset("c", "d", ws)
+    assert (ws.datasets_dir / "d.h5").read_bytes() == b"d"  # nothing overwritten

@@ -253,7 +253,17 @@ def rename_dataset(old: str, new: str, workspace: Workspace) -> Path:
     workspace.check_own(source, what="dataset")  # classroom: the teacher's data is read-only
     if target.exists():
         raise StorageError(f"a dataset called {safe_name(new)!r} already exists; pick another name")
-    source.rename(target)
+    # link + unlink, not rename: two sessions renaming at once must neither overwrite a
+    # dataset that appeared meanwhile nor fail with a raw error when the source just went.
+    try:
+        os.link(source, target)
+    except FileExistsError:
+        raise StorageError(f"a dataset called {safe_name(new)!r} already exists (made just "
+                           "now, perhaps in another session); pick another name") from None
+    except FileNotFoundError:
+        raise StorageError(f"dataset {old!r} was renamed or deleted just now (perhaps in "
+                           "another session); reload the page to see its new name") from None
+    source.unlink(missing_ok=True)
     return target
 
 
