@@ -127,7 +127,10 @@ def class_row_picker(data: FeatureSet, label: str, *, key: str, default_row: int
 
 def pair_picker(data: FeatureSet) -> tuple[int, int]:
     """Choose two samples: by class and index, a random pair, or clicks on the map."""
-    i, j = state.get(state.GEN_PAIR) or random_pair(data, random_state=0)
+    stored = state.get(state.GEN_PAIR)
+    # A pair remembered from another run's data may point past this data's rows.
+    fits = stored is not None and max(stored) < data.n_samples
+    i, j = stored if fits else random_pair(data, random_state=0)
     how = st.radio("Choose the two samples", ["By class and index", "Random pair",
                                               "Click on the map"], horizontal=True,
                    help="End points of the interpolation: pick them in lists, draw a random "

@@ -39,6 +39,10 @@ _PLOT_AREAS_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(
 def generate_server(tmp_path_factory, chromium):
     """A server on a workspace holding one tiny VAE trained on a digits subsample."""
     workspace = get_workspace(tmp_path_factory.mktemp("browser-generate") / "workspace")
+    # A tiny spectrogram VAE first (the digits run stays the newest, the page's default).
+    from tests.test_app import _spectrogram_run
+
+    _spectrogram_run(workspace, model="vae")
     # A few seconds; a small KL weight keeps the decoded digits recognisable in the screenshot.
     train_tiny_run(workspace, epochs=40, hidden=(64,), beta=0.05)
     server = StreamlitServer(workspace.root).start()
@@ -89,3 +93,25 @@ def test_Generate_slider_moves_decoded_image_and_map_marker(generate_server, tal
     assert marker["area"] == pytest.approx(base["area"], abs=1.0)
     assert marker["x"] == pytest.approx(base["x"]) and marker["y"] == pytest.approx(base["y"])
     screenshot(page, "4_Generate_slider")
+
+
+def test_Generate_plays_the_decoded_spectrogram(generate_server, tall_page):
+    import re
+
+    page = tall_page
+    page.goto(f"{generate_server.url}/Generate")
+    wait_for_app(page)
+    page.locator('[data-testid="stSelectbox"]').first.click()
+    page.get_by_role("option", name=re.compile("tones")).click()
+    wait_for_app(page)
+    audio = page.locator("audio").first
+    try:
+        audio.wait_for(state="attached", timeout=150_000)  # first inversion imports librosa
+    finally:
+        screenshot(page, "4_Generate_audio")
+    assert_no_exception(page)
+    src = audio.get_attribute("src")
+    assert src and "/media/" in src and src.endswith(".wav"), src
+    # Every decoded point of the strip has a player too (slider point + 12 path points).
+    page.wait_for_function("() => document.querySelectorAll('audio').length >= 13",
+                           timeout=60_000)
