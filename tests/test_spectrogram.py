@@ -84,3 +84,16 @@ def test_spectrogram_settings_refuse_missing_attrs_and_embeddings():
         spectrogram_settings({"extractor": "vggish", "modality": "audio"})
     with pytest.raises(InputError, match="not audio"):
         spectrogram_settings({"modality": "image"})
+
+
+def test_spectrogram_frames_are_columns_for_the_per_frame_frechet():
+    from synth_core.evaluation.metrics import frame_rows
+    from synth_core.evaluation.scorecard import _frame_shape
+    from tests.test_inversion import tiny_spectrograms
+
+    data = tiny_spectrograms(n_per_class=2)
+    mels, n_frames = data.attrs["feature_shape"]
+    assert _frame_shape(data, None) == (mels, n_frames)  # automatic for spectrograms
+    frames = frame_rows(data.features, (mels, n_frames), frames_last=True)
+    assert frames.shape == (data.n_samples * n_frames, mels)
+    np.testing.assert_array_equal(frames[1], data.features[0].reshape(mels, n_frames)[:, 1])

@@ -225,9 +225,18 @@ def frechet_distance(real: np.ndarray | FeatureSet, fake: np.ndarray | FeatureSe
     return _frechet(_gaussian(real, real_name), _gaussian(fake, fake_name))
 
 
-def frame_rows(X: np.ndarray, feature_shape: Sequence[int], name: str = "features") -> np.ndarray:
-    """Rows [N, F*C] reshaped to one row per frame: [N*F, C] (feature_shape = [F, C])."""
+def frame_rows(X: np.ndarray, feature_shape: Sequence[int], name: str = "features", *,
+               frames_last: bool = False) -> np.ndarray:
+    """Rows [N, F*C] reshaped to one row per frame: [N*F, C] (feature_shape = [F, C]).
+
+    ``frames_last``: the rows are [C, F] instead, as a spectrogram's [mels, frames]
+    (feature_shape [C, F]); each frame (column) becomes a row of its C mel values.
+    """
     shape = [int(s) for s in feature_shape]
+    if frames_last and len(shape) == 2 and shape[0] * shape[1] == X.shape[1]:
+        n_values, n_frames = shape
+        return (X.reshape(X.shape[0], n_values, n_frames).transpose(0, 2, 1)
+                .reshape(X.shape[0] * n_frames, n_values))          # [N, C, F] -> [N*F, C]
     if len(shape) != 2 or shape[0] * shape[1] != X.shape[1]:
         raise InputError(f"{name}: feature_shape {shape} does not split {X.shape[1]} features "
                          "into [frames, values per frame]; per-frame Frechet needs e.g. [4, 128] "

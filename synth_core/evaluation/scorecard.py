@@ -189,7 +189,9 @@ def _scorecard(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
         scores.append(trtr[name])
         step(f"train on real, test on real ({name})")
     real_gauss = _gaussian(train_X, "real training set")
-    real_frames = (_gaussian(frame_rows(train_X, frame_shape, "real training set"),
+    columns = bool(real_train.attrs.get("spectrogram"))  # spectrogram frames are its columns
+    real_frames = (_gaussian(frame_rows(train_X, frame_shape, "real training set",
+                                        frames_last=columns),
                              "real training set frames") if frame_shape else None)
     neighbours = _TrainNeighbours(train_X, quantile=config.copy_quantile,
                                   max_reference_rows=min(config.max_rows, 2000),
@@ -235,7 +237,8 @@ def _scorecard(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
         metrics.append(MetricRow(name, "frechet", _frechet(real_gauss, _gaussian(X, label))))
         if frame_shape:
             metrics.append(MetricRow(name, "frechet_frames", _frechet(
-                real_frames, _gaussian(frame_rows(X, frame_shape, label), label))))
+                real_frames, _gaussian(frame_rows(X, frame_shape, label, frames_last=columns),
+                                       label))))
         step(f"{name}: Frechet distance")
         features[name] = feature_agreement(
             train_X, X, names=names, real_labels=real_train.labels,
@@ -395,8 +398,10 @@ def _frame_shape(data: FeatureSet, wanted: bool | None) -> tuple[int, int] | Non
     usable = (isinstance(shape, (list, tuple)) and len(shape) == 2
               and int(shape[0]) * int(shape[1]) == data.n_features and int(shape[0]) > 1)
     if wanted is None:
-        # Automatic only for frame-based audio features (attrs frames), not for images.
-        return (int(shape[0]), int(shape[1])) if usable and data.attrs.get("frames") else None
+        # Automatic only for frame-based audio features (attrs frames) and spectrograms (attr
+        # spectrogram: [mels, frames], frames are columns), not for images.
+        frame_based = data.attrs.get("frames") or data.attrs.get("spectrogram")
+        return (int(shape[0]), int(shape[1])) if usable and frame_based else None
     if not wanted:
         return None
     if not usable:
