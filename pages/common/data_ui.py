@@ -166,9 +166,11 @@ def extract_config_form():
 
     c1, c2, c3, c4 = st.columns(4)
     extractor = c1.selectbox(
-        "Extractor", ["logmel", "vggish"], key="data_extractor",
+        "Extractor", ["logmel", "vggish", "spectrogram"], key="data_extractor",
         help="logmel: weight-free log-mel statistics (works offline). vggish: the thesis's "
-             "pretrained VGGish embeddings; needs the weights file once.")
+             "pretrained VGGish embeddings; needs the weights file once. spectrogram: whole "
+             "log-mel spectrograms (64 mels x 10 ms frames) for conv models whose generated "
+             "rows you can listen to.")
     mode = c2.selectbox("Clip length", list(LENGTH_MODES), format_func=LENGTH_MODES.get,
                         key="data_length_mode",
                         help="By default every clip is padded or trimmed to the dataset's own "

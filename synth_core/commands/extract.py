@@ -13,9 +13,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "class folders, or one audio file")
     parser.add_argument("--out", required=True,
                         help="NAME (saved as workspace datasets/NAME.h5) or a path ending in .h5")
-    parser.add_argument("--extractor", choices=("vggish", "logmel"), default="logmel",
+    parser.add_argument("--extractor", choices=("vggish", "logmel", "spectrogram"),
+                        default="logmel",
                         help="vggish: pretrained VGGish embeddings (needs the weights file); "
-                             "logmel: weight-free log-mel statistics (default)")
+                             "logmel: weight-free log-mel statistics (default); spectrogram: "
+                             "whole log-mel spectrograms [64 mels x 10 ms frames] that "
+                             "generated rows can be played from (conv models)")
     parser.add_argument("--frames", default="auto",
                         help="0.96 s frames per clip, each gives 128 numbers (4 -> 512); default "
                              "auto: the whole frames that fit in the clip length")
