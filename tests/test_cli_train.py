@@ -138,8 +138,12 @@ def test_cli_train_test_folds_are_held_out(workspace, capsys):
     np.testing.assert_array_equal(run.held_out_index(), np.flatnonzero(data.folds == 5))
     assert main([*base, "--test-folds", "4,5"]) == 0
     assert Run.load(_summary(capsys)["run_dir"]).meta["test_folds"] == [4, 5]
-    assert main([*base, "--test-folds", "none"]) == 0
+    assert main([*base, "--test-folds", "none", "--test-fraction", "0"]) == 0
     assert len(Run.load(_summary(capsys)["run_dir"]).seen_index()) == data.n_samples
+    assert main([*base, "--test-folds", "none"]) == 0  # no folds: 20% of each class held out
+    summary = _summary(capsys)
+    assert summary["derived"]["test_fraction"] == 0.2
+    assert len(Run.load(summary["run_dir"]).held_out_index()) == 12
     assert main([*base, "--test-folds", "9"]) == 2
     assert "has no fold 9" in capsys.readouterr().err
 

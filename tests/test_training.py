@@ -47,7 +47,8 @@ def test_train_model_history_and_summary(blobs):
     assert result.best_val_loss == min(h["val_loss"] for h in result.history)
     assert result.history[result.best_epoch - 1]["val_loss"] == result.best_val_loss
     assert result.seconds_per_epoch > 0
-    assert result.metrics["n_train"] + result.metrics["n_val"] == blobs.n_samples
+    # 20% of each class is held out as never-seen test rows by default (90 rows, 3 classes).
+    assert result.metrics["n_train"] + result.metrics["n_val"] == blobs.n_samples - 18
 
 
 def test_train_model_early_stopping_keeps_best_weights(blobs, monkeypatch):
@@ -347,12 +348,20 @@ def test_plan_training_keeps_explicit_values_and_reports_derived_ones(blobs):
 
     plan = plan_training(blobs, TrainConfig(model="vae", latent_dim=3))
     assert plan.config.latent_dim == 3 and "latent_dim" not in plan.derived
-    assert plan.derived == {"test_folds": [], "val_fraction": 0.1, "batch_size": 16,
-                            "hidden": [64]}
+    assert plan.derived == {"test_folds": [], "test_fraction": 0.2, "val_fraction": 0.1,
+                            "batch_size": 16, "hidden": [64]}
     assert all(getattr(plan.config, f) is not None for f in plan.config.__dataclass_fields__
                if f != "test_folds") and plan.config.test_folds == ()
-    assert "batch_size 16 (81 training rows)" in plan.caption()
-    assert sorted(plan.seen_index.tolist()) == list(range(blobs.n_samples))
+    assert "batch_size 16 (66 training rows)" in plan.caption()
+    # No test folds: 20% of each class is never seen, so Evaluate has honest test rows.
+    assert plan.held_out_index.size == 18
+    assert np.bincount(blobs.labels[plan.held_out_index]).tolist() == [6, 6, 6]
+    assert sorted([*plan.seen_index.tolist(), *plan.held_out_index.tolist()]) == \
+        list(range(blobs.n_samples))
+    # The test rows do not move with the training seed; 0 trains on every row.
+    np.testing.assert_array_equal(
+        plan_training(blobs, TrainConfig(model="vae", seed=7)).held_out_index, plan.held_out_index)
+    assert plan_training(blobs, TrainConfig(test_fraction=0.0)).held_out_index.size == 0
     # The filled-in config is explicit: planning it again derives nothing and splits the same.
     again = plan_training(blobs, plan.config)
     assert again.derived == {} and np.array_equal(again.train_index, plan.train_index)
@@ -367,7 +376,11 @@ def test_plan_training_holds_out_the_datasets_test_folds(blobs):
     assert plan.test_folds == (2,) and plan.derived["test_folds"] == [2]
     np.testing.assert_array_equal(plan.held_out_index, np.flatnonzero(blobs.folds == 2))
     assert not np.isin(plan.seen_index, plan.held_out_index).any()
-    assert plan_training(blobs, TrainConfig(test_folds=())).held_out_index.size == 0
+    assert plan.config.test_fraction == 0.0  # the folds are the test rows
+    with pytest.raises(InputError, match="either test folds or a test fraction"):
+        plan_training(blobs, TrainConfig(test_fraction=0.2))
+    assert plan_training(blobs, TrainConfig(test_folds=(), test_fraction=0.0)
+                         ).held_out_index.size == 0
     with pytest.raises(InputError, match="hold every row"):
         plan_training(blobs, TrainConfig(test_folds=(0, 1, 2)))
     blobs.folds = None

@@ -20,7 +20,7 @@ _FIELDS = {"model": "model", "latent_dim": "latent_dim", "hidden": "hidden", "lr
            "val_fraction": "val_fraction", "seed": "seed", "device": "device", "beta": "beta",
            "kl_warmup": "kl_warmup_epochs", "noise_std": "noise_std", "l1": "l1",
            "body": "body", "decoder": "decoder", "transform": "transform",
-           "test_folds": "test_folds"}
+           "test_folds": "test_folds", "test_fraction": "test_fraction"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -85,6 +85,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="folds to leave out of training and validation, e.g. 10 or 9,10; "
                              "'none' trains on every fold (default: the dataset's own test "
                              "folds, if it records any)")
+    parser.add_argument("--test-fraction", type=float, default=None, metavar="SHARE",
+                        help="without test folds: share of each class never seen in training, "
+                             "kept for Evaluate (default 0.2, 0 on tiny data); 0 trains on "
+                             "every row")
     parser.add_argument("--threads", type=int, default=None,
                         help="CPU threads for PyTorch (default: PyTorch's choice). On a machine "
                              "busy with other work, 1 is much faster for small batches")

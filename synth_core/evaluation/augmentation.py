@@ -86,7 +86,9 @@ class AugmentConfig:
         if base["model"] != self.model:
             raise InputError(f"preset {preset!r} trains a {base['model']}, not a {self.model}; "
                              f"pick a {self.model} preset")
-        return TrainConfig.from_dict({**base, **self.train, "model": self.model, "seed": seed})
+        # The benchmark's own split holds the test rows out already: train on all the rest.
+        return TrainConfig.from_dict({**base, "test_fraction": 0.0, **self.train,
+                                      "model": self.model, "seed": seed})
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "seeds": list(self.seeds)}

@@ -39,7 +39,7 @@ SPLIT_FILE = "split.json"
 RUN_FORMAT = 1
 # Options that None means "derive from the data" (defaults.plan_training fills them in).
 AUTO_FIELDS: tuple[str, ...] = ("latent_dim", "hidden", "batch_size", "val_fraction",
-                                "test_folds")
+                                "test_folds", "test_fraction")
 _DEVICE_NAME = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
 
@@ -126,6 +126,9 @@ class TrainConfig:
     decoder: str = "sigma"         # "thesis", "sigma" or "sigma-per-feature" (models/base.py)
     transform: str = "quantile"    # feature transform: "minmax", "standard" or "quantile"
     test_folds: tuple[int, ...] | None = None  # rows left out; None: the dataset's attrs
+    # Share of each class held out as never-seen test rows when no test folds are in force, so
+    # that Evaluate has honest real rows to test on. None: derived (0.2, or 0 on tiny data).
+    test_fraction: float | None = None
 
     def __post_init__(self) -> None:
         if self.hidden is not None:
@@ -152,6 +155,10 @@ class TrainConfig:
                 isinstance(self.val_fraction, (int, float)) and 0 <= self.val_fraction < 1):
             raise InputError(f"val_fraction must be at least 0 and below 1; got "
                              f"{self.val_fraction}; try 0.1 (10% of the rows for validation)")
+        if self.test_fraction is not None and not (
+                isinstance(self.test_fraction, (int, float)) and 0 <= self.test_fraction < 1):
+            raise InputError(f"test_fraction must be at least 0 and below 1; got "
+                             f"{self.test_fraction!r}; try 0.2, or 0 to train on every row")
         for name in ("beta", "noise_std", "l1"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):

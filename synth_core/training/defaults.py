@@ -41,6 +41,9 @@ MIN_HIDDEN, MAX_HIDDEN = 64, 512
 DEFAULT_VAL_FRACTION = 0.1
 MIN_ROWS_FOR_VALIDATION = 50
 MIN_CLASS_ROWS_FOR_VALIDATION = 10
+DEFAULT_TEST_FRACTION = 0.2
+MIN_CLASS_ROWS_FOR_TEST = 10
+_TEST_SPLIT_SEED = 20_261_202
 
 
 # ----------------------------------------------------------------------------- rules
@@ -49,6 +52,13 @@ def derive_val_fraction(n_rows: int, min_class_rows: int) -> float:
     if n_rows < MIN_ROWS_FOR_VALIDATION or min_class_rows < MIN_CLASS_ROWS_FOR_VALIDATION:
         return 0.0
     return DEFAULT_VAL_FRACTION
+
+
+def derive_test_fraction(n_rows: int, min_class_rows: int) -> float:
+    """0.2 of each class held out for testing, or 0 on tiny data (as for validation)."""
+    if n_rows < MIN_ROWS_FOR_VALIDATION or min_class_rows < MIN_CLASS_ROWS_FOR_TEST:
+        return 0.0
+    return DEFAULT_TEST_FRACTION
 
 
 def derive_batch_size(n_train: int) -> int:
@@ -178,6 +188,35 @@ def plan_training(data: FeatureSet, config: TrainConfig, *, name: str = "dataset
     counts = np.unique(labels, return_counts=True)[1] if len(pool) else np.zeros(1, int)
     min_class_rows = int(counts.min())
 
+    # Without test folds, a stratified share of the rows is held out so that the generator
+    # never sees the real rows Evaluate tests on (split.json records them as held_out_index).
+    test_fraction = config.test_fraction
+    if test_folds:
+        if test_fraction is None:
+            test_fraction = 0.0
+            derived["test_fraction"] = test_fraction
+            notes["test_fraction"] = "the test folds are the held-out rows"
+        elif test_fraction > 0:
+            raise InputError(f"test_fraction: {name} already holds out test folds "
+                             f"{list(test_folds)}; give either test folds or a test fraction, "
+                             "not both (use --test-folds none with --test-fraction)")
+    elif test_fraction is None:
+        test_fraction = derive_test_fraction(len(pool), min_class_rows)
+        derived["test_fraction"] = test_fraction
+        notes["test_fraction"] = (
+            f"{int(round(100 * test_fraction))}% of each class never seen, for Evaluate"
+            if test_fraction else f"{len(pool)} rows, {min_class_rows} in the smallest class: "
+            "too few to hold out test rows")
+    if test_fraction:
+        # A seed of its own, so the test rows do not move when the training seed changes.
+        keep_pos, test_pos = split_indices(labels, test_fraction, _TEST_SPLIT_SEED)
+        held = held.copy()
+        held[pool[test_pos]] = True
+        pool = pool[keep_pos]
+        labels = data.labels[pool]
+        counts = np.unique(labels, return_counts=True)[1]
+        min_class_rows = int(counts.min())
+
     val_fraction = config.val_fraction
     if val_fraction is None:
         val_fraction = derive_val_fraction(len(pool), min_class_rows)
@@ -222,7 +261,8 @@ def plan_training(data: FeatureSet, config: TrainConfig, *, name: str = "dataset
         notes["hidden"] = f"{data.n_features} features"
 
     full = config.replace(latent_dim=latent_dim, hidden=hidden, batch_size=batch_size,
-                          val_fraction=float(val_fraction), test_folds=test_folds)
+                          val_fraction=float(val_fraction), test_folds=test_folds,
+                          test_fraction=float(test_fraction))
     return TrainPlan(config=full, derived=derived, train_index=train_index,
                      val_index=np.sort(val_index), held_out_index=np.flatnonzero(held),
                      notes=notes)
