@@ -272,8 +272,12 @@ def collapse_report(model: Autoencoder, x_train: torch.Tensor, y_train: torch.Te
         report["spread_ratio"] = round(float(np.median(ratios["mean"])), 4)
     if ratios["sampled"]:
         report["spread_ratio_sampled"] = round(float(np.median(ratios["sampled"])), 4)
-    fixes = ("use the calibrated decoder (--decoder sigma), a lower KL weight (--beta 0.5) or a "
-             "KL warm-up (--kl-warmup 20)")
+    # Name only the changes this run has not already made.
+    options = ["the calibrated decoder (--decoder sigma)"] if getattr(
+        model.config, "decoder", "thesis") == "thesis" else []
+    options += ["a lower KL weight (--beta 0.5)", "a KL warm-up (--kl-warmup 20)",
+                "more epochs if training stopped at its limit"]
+    fixes = "try " + ", ".join(options[:-1]) + " or " + options[-1]
     if active == 0:
         report["warnings"].append(
             f"KL per latent unit ~0 (largest {max(per_unit):.3g} nats, none above "
