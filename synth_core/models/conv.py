@@ -1,8 +1,9 @@
 """The convolutional body for image-like rows (``feature_shape`` [H, W] or [C, H, W]).
 
 Done as the autoencoder study's CNN-3L / CNN-5L: the encoder halves the
-resolution with strided 3x3 convolutions (28x28 -> 14 -> 7 -> 4 with 32, 64
-and 128 maps) before the fully connected layers, and the decoder doubles it
+resolution with strided 3x3 convolutions (32, 64, then 128 maps) while the
+grid keeps at least 5 rows and columns (28x28 -> 14 -> 7; 64x101 -> 32x51 ->
+16x26 -> 8x13) before the fully connected layers, and the decoder doubles it
 back with 4x4 transposed convolutions, then one 3x3 convolution to the output
 channels. The previous body kept the full 28x28 into a dense layer (12 M
 parameters, 209 s per MNIST epoch on one thread); this one hands 64 maps of 7x7
@@ -12,7 +13,7 @@ PSNR and minutes: ``benchmarks/images.py``.
 Any [H, W] works (8x8 digits, 28x28 MNIST, 64 x 101 spectrograms): a 3x3
 stride-2 convolution with padding 1 gives ceil(n/2), a 4x4 stride-2 transposed
 convolution with padding 1 gives 2n, so the decoder's output is at least the
-input size and is cropped to it. Small images get fewer stages (two for 8x8).
+input size and is cropped to it. Small images get one stage (8x8 -> 4x4).
 Rows stay flat [N, D] outside the model, so the trainer and the run folder need
 not know.
 """
