@@ -91,7 +91,7 @@ def open_sessions(browser, url: str, codes: list[str], path: str = "") -> tuple[
         page.on("websocket", on_ws)
         page.__dict__["_bench_bytes"] = frames
         started.append(time.perf_counter())
-        page.goto(f"{url}/{path}?who={code}", wait_until="commit")
+        page.goto(f"{url}/{path}?who={code}", wait_until="commit", timeout=300_000)
         pages.append(page)
     seconds = []
     for page, t0 in zip(pages, started):
@@ -143,8 +143,12 @@ def sessions_part(counts: list[int], moves: int) -> dict:
                 out[f"{n}_sessions"] = {"first_page_s": spread(seconds, 2),
                                         **slider_part(browser, server.url, codes, moves),
                                         "load_avg": round(os.getloadavg()[0], 1)}
+            except Exception as exc:  # noqa: BLE001 - keep the other counts' figures
+                out[f"{n}_sessions"] = f"failed: {type(exc).__name__}: {str(exc)[:200]}"
             finally:
                 server.stop()
+            print(json.dumps({f"{n}_sessions": out[f"{n}_sessions"]}), file=sys.stderr,
+                  flush=True)
         browser.close()
     return out
 
@@ -247,6 +251,7 @@ def main() -> int:
         results["threads"] = threads_part(args.epochs)
     if "tours" in parts:
         results["tours"] = tours_part(args.tours)
+        print(json.dumps({"tours": results["tours"]}), file=sys.stderr, flush=True)
     if "sessions" in parts:
         results["sessions"] = sessions_part([int(s) for s in args.sessions.split(",")], args.moves)
     results["load_avg_end"] = os.getloadavg()
