@@ -25,7 +25,8 @@ import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from synth_core.data.extraction import ExtractConfig, extract_features, load_vggish  # noqa: E402
+from synth_core.data.extraction import ExtractConfig, extract_features  # noqa: E402
+from synth_core.data.vggish import load_vggish  # noqa: E402
 
 RATE = 22050
 FRAMES = 4

@@ -8,8 +8,8 @@ import pytest
 from synth_core.errors import InputError, StorageError, WeightsMissingError
 from synth_core.events import Log, Progress
 from synth_core.data.extraction import (EXTRACT_PRESETS, ExtractConfig, clip_policy, extract_clips,
-                                   extract_features, extract_job, load_vggish, log_mel,
-                                   log_mel_examples, samples_for_frames)
+                                        extract_features, extract_job)
+from synth_core.data.vggish import load_vggish, log_mel, log_mel_examples, samples_for_frames
 from synth_core.data.layouts import discover_clips
 from synth_core.features import read_features
 from tests.test_audio import write_tone
@@ -96,7 +96,7 @@ def test_vggish_missing_weights_message(monkeypatch, tmp_path):
 def test_vggish_urls_match_torchvggish(monkeypatch, tmp_path):
     from torchvggish.torchvggish import PCA_PARAMS, VGGISH_WEIGHTS
 
-    from synth_core.data.extraction import PCA_URL, VGGISH_URL, missing_weights_message
+    from synth_core.data.vggish import PCA_URL, VGGISH_URL, missing_weights_message
 
     assert (VGGISH_URL, PCA_URL) == (VGGISH_WEIGHTS, PCA_PARAMS)
     weights = tmp_path / "w.pth"

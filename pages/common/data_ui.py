@@ -73,7 +73,7 @@ def duration_figure(hist: dict, duration: float | None = None) -> go.Figure:
 @st.cache_data(show_spinner=False, max_entries=32)
 def _spectrogram(path: str) -> np.ndarray:
     from synth_core.data.audio import read_audio, resample
-    from synth_core.data.extraction import log_mel
+    from synth_core.data.vggish import log_mel
 
     waveform, rate = read_audio(path)
     return log_mel(resample(waveform, rate, 16000), 16000)  # [frames, 64]
@@ -161,8 +161,8 @@ LENGTH_MODES = {
 
 def extract_config_form():
     """Extractor, frames, clip length rule; returns an ExtractConfig (or None on bad input)."""
-    from synth_core.data.extraction import (AUTO, EXTRACT_PRESETS, ExtractConfig,
-                                            missing_weights_message)
+    from synth_core.data.extraction import AUTO, EXTRACT_PRESETS, ExtractConfig
+    from synth_core.data.vggish import missing_weights_message
 
     c1, c2, c3, c4 = st.columns(4)
     extractor = c1.selectbox(

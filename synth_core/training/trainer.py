@@ -58,7 +58,7 @@ from synth_core.models.base import kl_per_unit
 from synth_core.training.config import (CONFIG_FILE, HISTORY_FILE, METRICS_FILE, RUN_FORMAT,
                                         SCALER_FILE, SPLIT_FILE, WEIGHTS_FILE, TrainConfig,
                                         kl_weight)
-from synth_core.training.defaults import TrainPlan, plan_training, split_indices
+from synth_core.training.defaults import TrainPlan, plan_training
 from synth_core.data.scaling import FeatureTransform, make_transform
 from synth_core.workspace import Workspace, atomic_write_json, get_workspace, safe_name
 
