@@ -141,7 +141,7 @@ def _trial_split(data: FeatureSet, config: TuneConfig) -> tuple[int, np.ndarray,
 
     With ``max_rows`` the subsample is drawn later, so it is split as unlabelled rows.
     """
-    from synth_core.training.trainer import split_indices
+    from synth_core.training.defaults import split_indices
 
     base = config.base_train_config()
     n = data.n_samples if config.max_rows is None else min(data.n_samples, config.max_rows)
