@@ -40,7 +40,7 @@ def _spectrogram_run(workspace, model: str = "vae"):
     data = tiny_spectrograms()
     save_dataset(data, "tones", workspace)
     config = TrainConfig(model=model, body="conv", latent_dim=2, hidden=(8,), epochs=1,
-                         batch_size=8, device="cpu")
+                         batch_size=8, device="cpu", transform="standard")
     return train_model(data, config, run_dir=new_run_dir(workspace, model),
                        dataset_ref="tones").run_dir
 

@@ -116,7 +116,7 @@ def test_cli_generate_audio_writes_one_wav_per_row_or_says_why_not(workspace, tm
     from synth_core.training.trainer import train_model
 
     config = TrainConfig(model="cvae", body="conv", latent_dim=2, hidden=(8,), epochs=1,
-                         batch_size=8)
+                         batch_size=8, transform="standard")
     run_dir = tmp_path / "runs" / "cvae-spec"
     from synth_core.features import write_features
 
