@@ -268,9 +268,11 @@ def table(results: list[dict[str, Any]], trtr: dict[str, dict[str, list[float]]]
         rows = [r for r in results if r["dataset"] == dataset]
         first = rows[0]
         real = trtr[dataset]
+        n_seeds = len({r["seed"] for r in rows})
         lines.append(f"{dataset}: {first['n_train']} train / {first['n_test']} test rows, "
-                     f"{first['n_features']} features, {first['n_classes']} classes; TRTR "
-                     f"accuracy RF {np.mean(real['forest']):.3f}, MLP {np.mean(real['mlp']):.3f}")
+                     f"{first['n_features']} features, {first['n_classes']} classes, "
+                     f"{n_seeds} seed(s); TRTR accuracy RF {np.mean(real['forest']):.3f}, "
+                     f"MLP {np.mean(real['mlp']):.3f}")
         lines.append(header)
         for gen in dict.fromkeys(r["generator"] for r in rows):
             mine = [r for r in rows if r["generator"] == gen]
