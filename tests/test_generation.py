@@ -205,7 +205,10 @@ def test_sample_class_refuses_vae_and_unknown_class(run):
 def test_sample_prior_shapes_standard_and_fitted(run, blobs):
     out = sample_prior(run, 7, random_state=0)
     assert out.features.shape == (7, 16) and (out.labels == -1).all()
-    assert out.attrs["prior"] == "normal" and out.attrs["output"] == "mean"
+    # auto without the training rows: N(0, I) codes, and draws from a decoder that can draw.
+    assert out.attrs["prior"] == "normal" and out.attrs["output"] == "sample"
+    assert sample_prior(run, 7, random_state=0, output="mean").attrs["output"] == "mean"
+    assert sample_prior(run, 7, data=blobs, random_state=0).attrs["prior"] == "mixture"
     ae = LinearRun(model="ae")
     with pytest.raises(InputError, match="fitted prior is fitted on the codes"):
         sample_prior(ae, 5)
@@ -424,7 +427,8 @@ def test_share_out_keeps_the_total_and_the_proportions():
 
 
 def test_sample_class_mixture_prior_gives_an_unconditional_vae_classes(run, blobs):
-    out = sample_class(run, [0, 2], 20, data=blobs, prior="mixture", random_state=0)
+    out = sample_class(run, [0, 2], 20, data=blobs, prior="mixture", random_state=0,
+                       output="mean")
     assert out.attrs["prior"] == "mixture" and np.bincount(out.labels).tolist() == [20, 0, 20]
     # The stand-in decoder is linear, so a class's rows sit around its decoded mean code.
     mu, _ = run.encode(blobs.features)
@@ -436,7 +440,7 @@ def test_sample_class_mixture_prior_gives_an_unconditional_vae_classes(run, blob
 
 
 def test_output_sample_draws_around_the_decoded_mean_seeded(run, blobs):
-    mean = sample_prior(run, 400, random_state=3)
+    mean = sample_prior(run, 400, random_state=3, output="mean")
     drawn = sample_prior(run, 400, random_state=3, output="sample")
     assert drawn.attrs["output"] == "sample" and mean.attrs["output"] == "mean"
     noise = drawn.features - mean.features          # same codes, noise added after decoding

@@ -242,7 +242,11 @@ OUTPUT_LABELS = {"mean": "Decoded mean", "sample": "Drawn from the decoder"}
 def output_option(run: Run, *, key: str) -> str:
     """Decoded means, or rows drawn from the decoder's distribution (when the run can)."""
     can = bool(getattr(run, "can_sample_output", False))
+    # Draws are the default where the decoder can (benchmarks/quality.py: far harder to tell
+    # from real rows at the same accuracy); a run saved before decoders measured their spread
+    # can only give means.
     return st.radio("Rows", list(OUTPUT_LABELS), format_func=OUTPUT_LABELS.get, horizontal=True,
+                    index=list(OUTPUT_LABELS).index("sample" if can else "mean"),
                     key=f"{key}-output", disabled=not can,
                     help="Decoded mean: the decoder's average row for each code (smooth, a "
                          "little too tidy). Drawn from the decoder: that mean plus the spread "
@@ -262,9 +266,8 @@ def sampling_options(run: Run, *, by_class: bool, key: str) -> dict[str, str]:
         "Codes from", priors, format_func=PRIOR_LABELS.get, key=f"{key}-prior",
         help="N(0, I): the prior a VAE was trained towards. Mixture: a Gaussian mixture fitted "
              "on the codes of the training rows, one per class (Ghosh et al.), so codes land "
-             "where real rows are. Automatic: N(0, I) for a CVAE and for VAE prior samples, "
-             "the mixture for a VAE's rows by class, the Gaussian of the codes for "
-             "autoencoders.")
+             "where real rows are. Automatic: the mixture for VAEs and CVAEs, the Gaussian "
+             "of the codes for autoencoders.")
     with right:
         output = output_option(run, key=key)
     return {"prior": prior, "output": output}

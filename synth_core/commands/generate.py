@@ -55,11 +55,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="where sampled codes come from: N(0, I) (normal; 'standard' is "
                              "the old name), a Gaussian mixture fitted on the training codes, "
                              "per class (mixture), N(mu, sigma^2) of those codes (fitted); auto "
-                             "= normal for a CVAE and VAE prior samples, mixture for by-class "
-                             "rows of other models, fitted for autoencoders")
-    parser.add_argument("--output", choices=["mean", "sample"], default="mean",
-                        help="rows are the decoded means (default) or draws from the decoder's "
-                             "distribution around them (sample), recorded in the file")
+                             "(default) = the mixture for VAEs and CVAEs (normal when the "
+                             "training data is gone), fitted for autoencoders")
+    parser.add_argument("--output", choices=["auto", "mean", "sample"], default="auto",
+                        help="rows are the decoded means or draws from the decoder's "
+                             "distribution around them (sample); auto (default) draws for "
+                             "class and prior rows when the run can, means for interpolation "
+                             "paths; recorded in the file")
     parser.add_argument("--data", default=None,
                         help="feature file or dataset to pick samples from (default: the data "
                              "the run was trained on)")

@@ -14,7 +14,7 @@ is a :class:`FeatureSet` in the original feature scale with ``/parents`` [N, 2]
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -70,7 +70,7 @@ class GenerateConfig:
     cross: tuple[int, int] | None = None
     path: str = "linear"
     codes: str = "mean"
-    output: str = "mean"
+    output: str = "auto"   # class/prior rows: decoder draws when the run can; paths: means
     balance: int = 0
     seed: int = 0
 
@@ -119,6 +119,9 @@ def generate(run: "Run", data: FeatureSet | None, config: GenerateConfig, *,
     """Run ``config`` on ``run``; ``data`` is the real data (None only for class/prior)."""
     if config.mode in ("protocol", "pair", "synthesize") and data is None:
         raise InputError(f"mode {config.mode!r} picks real samples, so it needs the run's data")
+    if config.mode in ("protocol", "pair") and config.output == "auto":
+        # An interpolation path shows what the decoder makes of each code: its means.
+        config = replace(config, output="mean")
     if config.mode == "protocol":
         return batch_protocol(run, data, pairs_per_class=config.pairs, steps=config.steps,
                               random_state=config.seed, classes=config.classes,
@@ -185,7 +188,7 @@ def run_data_or_none(run: "Run", workspace: Workspace, config: GenerateConfig,
     try:
         return load_run_data(run, workspace)
     except StorageError as exc:
-        prior = resolve_prior(run, config.prior, by_class=config.mode == "class")
+        prior = resolve_prior(run, config.prior, by_class=config.mode == "class", data=None)
         needs_data = (config.mode in ("protocol", "pair", "synthesize") or bool(config.balance)
                       or (config.mode in ("class", "prior") and prior in ("fitted", "mixture")))
         if needs_data:
