@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -93,3 +95,28 @@ def test_transform_files_without_kind_are_minmax_and_unknown_kinds_refused():
         transform_from_dict({"kind": "log"})
     with pytest.raises(InputError, match="transform: unknown feature transform"):
         make_transform("robust")
+
+
+@pytest.mark.parametrize("kind", ["minmax", "standard", "quantile"])
+def test_fit_domain_rounds_whole_number_columns_and_survives_json(kind):
+    from synth_core.data.scaling import make_transform, transform_from_dict
+
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.integers(0, 17, 200),          # pixel-like 0..16
+                         rng.normal(size=200),              # continuous: left alone
+                         rng.integers(0, 2, 200),           # a 0/1 flag
+                         np.full(200, 3.0)])                # constant: nothing to round
+    t = make_transform(kind).fit(X).fit_domain(X)
+    assert t.integer_columns_.tolist() == [0, 2]
+    Z = t.transform(X) + 0.3 * rng.standard_normal(X.shape)  # generated = real + noise
+    for fitted in (t, transform_from_dict(json.loads(json.dumps(t.to_dict())))):
+        back = fitted.inverse_transform(Z)
+        assert np.array_equal(back[:, [0, 2]], np.round(back[:, [0, 2]]))
+        assert back[:, 0].min() >= 0 and back[:, 0].max() <= 16
+        assert set(np.unique(back[:, 2])) <= {0.0, 1.0}
+        assert not np.array_equal(back[:, 1], np.round(back[:, 1]))
+    # Without fit_domain (feature files' /scaler, older runs) nothing is rounded.
+    plain = make_transform(kind).fit(X)
+    assert "integer_columns" not in plain.to_dict()
+    col = plain.inverse_transform(Z)[:, 0]
+    assert not np.array_equal(col, np.round(col))

@@ -320,6 +320,7 @@ def train_model(data: FeatureSet, config: TrainConfig, *, run_dir: Path | str | 
                            noise_std=config.noise_std, decoder=config.decoder)
     train_idx, val_idx = plan.train_index, plan.val_index
     scaler = make_transform(config.transform).fit(data.features[train_idx])
+    scaler.fit_domain(data.features[train_idx])  # whole-number columns decode as whole numbers
     scaled = scaler.transform(data.features)                              # [N, D]
     if config.decoder == "thesis":
         # The sigmoid decoders live in [0, 1]: validation rows outside the training range are
