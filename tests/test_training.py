@@ -16,7 +16,8 @@ from synth_core.features import FeatureSet
 from synth_core.models import MODELS, VAE
 from synth_core.training.runs import Run
 from synth_core.training.config import PRESETS, TrainConfig, kl_weight, parse_hidden
-from synth_core.training.trainer import new_run_dir, split_indices, train_job, train_model
+from synth_core.training.defaults import split_indices
+from synth_core.training.trainer import new_run_dir, train_job, train_model
 from tests.conftest import make_blobs
 
 # The thesis decoders on min-max data, everything explicit: these tests check the loop itself.
