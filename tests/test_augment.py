@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from synth_core.evaluation.augmentation import AugmentConfig, augment_benchmark
-from synth_core.evaluation.holdout import parse_ints, stratified_split
+from synth_core.numbers import parse_ints
+from synth_core.evaluation.holdout import stratified_split
 from synth_core.cli import main
 from synth_core.data.datasets import load_digits_features
 from synth_core.errors import InputError

@@ -13,7 +13,8 @@ from scipy import linalg
 from synth_core.errors import InputError
 from synth_core.evaluation.classifiers import (FOREST_MAX_SAMPLES, classifier_utility,
                                                make_classifier)
-from synth_core.evaluation.holdout import parse_ints, split_real, stratified_split
+from synth_core.numbers import parse_ints
+from synth_core.evaluation.holdout import split_real, stratified_split
 from synth_core.evaluation.metrics import (classifier_two_sample_test, copy_check,
                                            feature_agreement, feature_names, frechet_distance,
                                            frechet_distance_frames, prdc, psnr,

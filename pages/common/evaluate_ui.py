@@ -17,7 +17,7 @@ from synth_core.data.datasets import list_dataset_refs, load_dataset
 from synth_core.errors import SynthError
 from synth_core.evaluation.augmentation import BASELINE_GENERATORS, GENERATORS
 from synth_core.evaluation.classifiers import CLASSIFIER_LABELS, DETECTORS
-from synth_core.evaluation.holdout import parse_ints
+from synth_core.numbers import parse_ints
 from synth_core.evaluation.report import Scorecard, load_report
 from synth_core.evaluation.scorecard import EvaluateConfig
 from synth_core.jobs import JobStatus

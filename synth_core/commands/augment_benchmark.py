@@ -49,7 +49,7 @@ def run(args: argparse.Namespace, workspace, callback) -> dict:
     from pathlib import Path
 
     from synth_core.evaluation.augmentation import AugmentConfig, augment_benchmark
-    from synth_core.evaluation.holdout import parse_ints
+    from synth_core.numbers import parse_ints
     from synth_core.data.datasets import load_dataset
     from synth_core.errors import InputError, StorageError
     from synth_core.workspace import atomic_write_json

@@ -55,7 +55,7 @@ def run(args: argparse.Namespace, workspace, callback) -> dict:
     import datetime as dt
     from pathlib import Path
 
-    from synth_core.evaluation.holdout import parse_ints
+    from synth_core.numbers import parse_ints
     from synth_core.evaluation.report import reports_dir, save_report
     from synth_core.evaluation.scorecard import EvaluateConfig, run_evaluation
 

@@ -8,7 +8,7 @@ class. :func:`check_sets` refuses inputs that cannot be compared, and
 :func:`check_leakage` refuses a synthetic set whose generator saw a test row:
 by row ids (the set's ``seen_ids``) or by folds (its ``held_out_folds``
 attribute, or the folds its run was trained on), and warns when a set carries
-no provenance at all. :func:`parse_ints` reads the fold and seed lists users
+no provenance at all. :func:`synth_core.numbers.parse_ints` reads the fold and seed lists users
 type ("9,10", "0-4").
 """
 
@@ -22,40 +22,6 @@ import numpy as np
 from synth_core.errors import InputError
 from synth_core.evaluation.classifiers import require_labels
 from synth_core.features import FeatureSet, array_digest
-
-
-def parse_ints(text: str | Sequence[int] | None, *, name: str, example: str = "0,1,2 or 0-4"
-               ) -> tuple[int, ...] | None:
-    """"9,10", "0-4", "1, 3-5" or [1, 2] -> a tuple of whole numbers; None or "" -> None.
-
-    One parser for every list a user types (test folds, seeds); the error names
-    ``name`` (a flag or a field label), the text and an example.
-    """
-    if text is None:
-        return None
-    if not isinstance(text, str):
-        try:
-            return tuple(int(v) for v in text) or None
-        except (TypeError, ValueError):
-            raise InputError(f"{name} {list(text)!r} is not a list of whole numbers; write e.g. "
-                             f"{example}") from None
-    values: list[int] = []
-    try:
-        for part in text.replace(" ", "").split(","):
-            if not part:
-                continue
-            if "-" in part[1:]:  # a range "lo-hi"; a leading "-" is a sign
-                cut = part.index("-", 1)
-                low, high = int(part[:cut]), int(part[cut + 1:])
-                if high < low:
-                    raise ValueError(part)
-                values.extend(range(low, high + 1))
-            else:
-                values.append(int(part))
-    except ValueError:
-        raise InputError(f"{name} {text!r} is not a list of whole numbers; write e.g. "
-                         f"{example}") from None
-    return tuple(values) or None
 
 
 def _default_names(names: Sequence[str]) -> bool:

@@ -28,6 +28,7 @@ import numpy as np
 
 from synth_core.data.scaling import TRANSFORM_KINDS
 from synth_core.errors import InputError
+from synth_core.numbers import parse_ints
 from synth_core.models.kinds import BODY_KINDS, DECODER_KINDS, MODEL_KINDS
 
 WEIGHTS_FILE = "model.pt"
@@ -70,21 +71,11 @@ def parse_hidden(value: Any) -> tuple[int, ...]:
 
 
 def parse_folds(value: Any) -> tuple[int, ...]:
-    """Fold numbers from 10, "9,10", [9, 10] -> (9, 10); "" or [] -> () (no held-out rows)."""
-    if isinstance(value, str):
-        parts = [p for p in value.replace(" ", "").split(",") if p]
-    elif isinstance(value, (int, np.integer)):
-        parts = [value]
-    else:
-        parts = list(value)
-    try:
-        folds = tuple(sorted({int(p) for p in parts}))
-        if any(float(p) != int(p) for p in parts):
-            raise ValueError
-    except (TypeError, ValueError):
-        raise InputError(f"test_folds: fold numbers must be whole numbers separated by commas; "
-                         f"got {value!r}; write e.g. 10 or 9,10") from None
-    return folds
+    """Fold numbers from 10, "9,10", "1-3", [9, 10] -> sorted (9, 10); "" or [] -> () (none)."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        value = [int(value)]
+    folds = parse_ints(value, name="test_folds", example="10, 9,10 or 8-10")
+    return tuple(sorted(set(folds or ())))
 
 
 def check_device_name(name: str) -> str:
