@@ -12,6 +12,7 @@ import streamlit as st
 from pages.common.classroom_ui import classroom_sidebar
 from pages.common.navigation import navigation
 
-st.set_page_config(page_title="synth", page_icon=":material/graphic_eq:", layout="wide")
+# No page_title here: each st.Page carries its own (a title set here would replace them all).
+st.set_page_config(layout="wide")
 classroom_sidebar()
 navigation().run()

@@ -203,7 +203,7 @@ def test_train_model_cvae_refuses_one_class_and_unlabeled():
         train_model(one, _config(model="cvae"))
     unlabeled = make_blobs()
     unlabeled.labels[:5] = -1
-    with pytest.raises(InputError, match="5 of 90 rows are unlabeled"):
+    with pytest.raises(InputError, match=r"\d of \d+ rows are unlabeled"):
         train_model(unlabeled, _config(model="cvae"))
 
 
@@ -441,3 +441,11 @@ def test_default_batch_size_too_big_for_tiny_data_is_refused_with_fix(blobs):
     config = _config(batch_size=4096)
     with pytest.raises(InputError, match="batch"):
         train_model(blobs, config)
+
+
+def test_derive_test_fraction_holds_out_rows_unless_data_is_tiny():
+    from synth_core.training.defaults import derive_test_fraction
+
+    assert derive_test_fraction(36, 12) == 0.2      # the demo zip: 12 clips a class
+    assert derive_test_fraction(9, 3) == 0.0        # 3 rows a class: nothing to spare
+    assert derive_test_fraction(200, 4) == 0.0      # a class too small to split

@@ -20,11 +20,10 @@ import time
 import zipfile
 from pathlib import Path
 
-import numpy as np
 import pytest
 import soundfile as sf
 
-from tests.browser.conftest import (CHROMIUM_ARGS, SCREENSHOTS, StreamlitServer,
+from tests.browser.conftest import (SCREENSHOTS, StreamlitServer,
                                     assert_no_exception, wait_for_app)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -67,8 +66,8 @@ def settle(page, *, timeout_ms: int = 90_000) -> None:
 
 def go_to(page, name: str) -> None:
     """Open a page through the sidebar (same session, so choices carry over)."""
-    page.locator('[data-testid="stSidebarNav"] a').filter(
-        has_text=re.compile(rf"^\s*{re.escape(name)}\s*$")).first.click()
+    # st.navigation's links also hold their icon's name as text: find the link by its URL.
+    page.locator(f'[data-testid="stSidebarNav"] a[href$="/{name}"]').first.click()
     page.wait_for_function(
         "(name) => { const h = document.querySelector("
         "'[data-testid=\"stMainBlockContainer\"] h1'); return h && h.innerText.includes(name); }",
@@ -78,7 +77,10 @@ def go_to(page, name: str) -> None:
 
 
 def select(page, label: str, option: str | re.Pattern) -> None:
-    page.get_by_label(label, exact=True).first.click()
+    # The select box itself (a radio option elsewhere on the page may carry the same label).
+    box = page.get_by_role("combobox", name=label, exact=True).first
+    box.scroll_into_view_if_needed()
+    box.click()
     page.get_by_role("option", name=option).first.click()
     settle(page)
 
@@ -245,6 +247,8 @@ def test_workflow_from_audio_zip_to_scorecard(workflow_server, tall_page, tmp_pa
     shot(page, 4, "generate_class")
 
     select(page, "Trained model", re.compile(r"\(vae on sounds\)"))
+    page.get_by_role("radio", name="Interpolate").click()  # the chosen mode stays chosen
+    settle(page)
     wait_for_text(page, "decoded at t = 0.50", timeout_s=120)
     slider = page.get_by_role("slider").first
     slider.focus()
