@@ -250,7 +250,7 @@ def test_scorecard_bad_inputs_have_clear_messages():
     with pytest.raises(InputError, match=r"real test set: has class\(es\) 2 \(class_2\)"):
         scorecard(real.subset(real.labels < 2), {}, test, config=FAST)
     tiny = make_blobs(n_per_class=1, seed=2)
-    with pytest.raises(InputError, match=r"'tiny': has 3 rows.*k=5 need at least 6.*at least 10"):
+    with pytest.raises(InputError, match=r"'tiny': has 3 rows.*k=2 need at least 3.*at least 4"):
         scorecard(real, {"tiny": tiny}, test, config=FAST)
     unlabeled = make_blobs(seed=0)
     unlabeled.labels[:] = -1

@@ -20,8 +20,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default=None, metavar="REPORT.json",
                         help="report file (JSON; a CSV is written next to it); default "
                              "reports/evaluate-<time>.json in the workspace")
-    parser.add_argument("--k", type=int, default=5,
-                        help="neighbours for precision/recall/density/coverage (default 5)")
+    parser.add_argument("--k", type=int, default=None,
+                        help="neighbours for precision/recall/density/coverage (default 5, "
+                             "fewer when a set has few rows)")
     parser.add_argument("--classifiers", default="mlp,logreg,forest",
                         help="classifiers for the utility scores, any of mlp, logreg, forest "
                              "(random forest) separated by commas (default mlp,logreg,forest)")
@@ -29,8 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         choices=["quadratic", "logreg", "mlp", "boosting"],
                         help="real-vs-synthetic classifier (default quadratic: logistic "
                              "regression on principal components and their squares)")
-    parser.add_argument("--cv-folds", type=int, default=5,
-                        help="cross-validation folds of the real-vs-synthetic test (default 5)")
+    parser.add_argument("--cv-folds", type=int, default=None,
+                        help="cross-validation folds of the real-vs-synthetic test (default 5, "
+                             "fewer when a set has few rows)")
     parser.add_argument("--test-folds", default=None, metavar="F[,F]",
                         help="predefined folds to test on when --real-test is left out "
                              "(UrbanSound8K: e.g. 10)")

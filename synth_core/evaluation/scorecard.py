@@ -14,6 +14,8 @@ baseline. :func:`run_evaluation` loads the inputs by reference and
 
 from __future__ import annotations
 
+import dataclasses
+
 import datetime as _dt
 import logging
 import time
@@ -42,14 +44,18 @@ logger = logging.getLogger(__name__)
 BASELINE_KIND = "gaussian"  # the baseline every scorecard compares against
 
 
+DEFAULT_K = 5       # neighbours for precision/recall/density/coverage
+DEFAULT_FOLDS = 5   # cross-validation folds of the detection test
+
+
 @dataclass(frozen=True)
 class EvaluateConfig:
     """Options of :func:`scorecard`; the CLI and the page build one."""
 
-    k: int = 5
+    k: int | None = None        # None: 5, fewer when the smallest set has few rows
     classifiers: tuple[str, ...] = ("mlp", "logreg", "forest")
     detector: str = "quadratic"
-    n_folds: int = 5
+    n_folds: int | None = None  # None: 5, fewer when the smallest set has few rows
     test_size: float = 0.3
     test_folds: tuple[int, ...] | None = None
     random_state: int = 0
@@ -67,7 +73,7 @@ class EvaluateConfig:
     baseline: bool = True
 
     def __post_init__(self) -> None:
-        if self.k < 1:
+        if self.k is not None and self.k < 1:
             raise InputError(f"k must be at least 1; got {self.k}; 5 is the usual choice")
         for name in self.classifiers:
             if name not in CLASSIFIERS:
@@ -76,7 +82,7 @@ class EvaluateConfig:
         if self.detector not in DETECTORS:
             raise InputError(f"detector {self.detector!r} is unknown; choose from "
                              + ", ".join(DETECTORS))
-        if self.n_folds < 2:
+        if self.n_folds is not None and self.n_folds < 2:
             raise InputError(f"n_folds must be at least 2 for cross-validation; got {self.n_folds}")
         if not 0.0 < self.test_size < 1.0:
             raise InputError(f"test_size must be between 0 and 1; got {self.test_size}; "
@@ -149,6 +155,9 @@ def _scorecard(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
     headline = [warning for name, data in synthetic_sets.items()
                 if (warning := check_leakage(name, data, real_test, source=sources.get(name, ""),
                                              test_source=test_source)) is not None]
+    config, fitted = _fit_to_sizes(real_train, synthetic_sets, real_test, config)
+    if fitted:
+        notes.append(fitted)
     _check_sizes(real_train, synthetic_sets, real_test, config)
     seed = config.random_state
     train_X = real_train.features.astype(np.float64)
@@ -362,6 +371,33 @@ def _verdict(name: str, metrics: list[MetricRow], clf: str | None,
         parts.append(f"{'beats' if beats else 'does NOT beat'} {what} on detection AUC "
                      f"({auc:.2f} vs {baseline_auc:.2f}, closer to 0.5 is better)")
     return f"Synthetic set {name!r} " + " and ".join(parts) + "."
+
+
+def _fit_to_sizes(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
+                  real_test: FeatureSet, config: EvaluateConfig) -> tuple[EvaluateConfig, str]:
+    """Fill in k and the cross-validation folds left unset, fitted to the smallest set.
+
+    5 and 5, or fewer on small data (a 36-clip demo whose model left 6 clips
+    unseen still gets a scorecard): k at most rows - 1, folds at most rows / 2,
+    with a note saying so. Values given explicitly are kept (and checked by
+    :func:`_check_sizes`).
+    """
+    sizes = [real_train.n_samples, *(d.n_samples for d in synthetic_sets.values())]
+    if config.reference:
+        sizes.append(real_test.n_samples)
+    smallest = min(sizes)
+    k = config.k if config.k is not None else max(1, min(DEFAULT_K, smallest - 1))
+    n_folds = (config.n_folds if config.n_folds is not None
+               else max(2, min(DEFAULT_FOLDS, smallest // 2)))
+    lowered = []
+    if config.k is None and k < DEFAULT_K:
+        lowered.append(f"k={k}")
+    if config.n_folds is None and n_folds < DEFAULT_FOLDS:
+        lowered.append(f"{n_folds}-fold cross-validation for the detection test")
+    note = (f"The smallest set has {smallest} rows, so the scorecard uses " + " and ".join(lowered)
+            + f" (instead of {DEFAULT_K} and {DEFAULT_FOLDS}); with so few rows every number "
+            "here is rough." if lowered else "")
+    return dataclasses.replace(config, k=k, n_folds=n_folds), note
 
 
 def _check_sizes(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
