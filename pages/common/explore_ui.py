@@ -16,7 +16,7 @@ from pages.common import audio_ui, state, ui
 from pages.common.navigation import page_link
 from pages.common.jobs_ui import job_panel, start_job
 from synth_core.generation import figures, map_jobs, maps, neighbors
-from synth_core.data.datasets import dataset_path, load_dataset
+from synth_core.data.datasets import load_dataset
 from synth_core.errors import SynthError
 from synth_core.features import FeatureSet
 from synth_core.jobs import JobStatus, list_jobs
@@ -135,10 +135,6 @@ def show_map(data: maps.MapData, *, key: str) -> None:
              "PNG export needs Chrome or Chromium (apt-get install chromium); use HTML instead.")
 
 
-def _mtime(ref: str) -> float:
-    return dataset_path(ref, state.workspace()).stat().st_mtime
-
-
 # Loaded once per file version (the mtime is part of the key) and shared read-only: a rerun
 # of the page (each widget change) must not re-read the HDF5 files.
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -157,8 +153,8 @@ def nearest_clip(params: dict[str, Any], *, key: str) -> None:
         return
     refs = tuple(params["synthetic"])
     try:
-        real = _real(params["dataset"], _mtime(params["dataset"]))
-        synthetic = _synthetic(refs, tuple(_mtime(r) for r in refs))
+        real = _real(params["dataset"], ui.dataset_mtime(params["dataset"]))
+        synthetic = _synthetic(refs, tuple(ui.dataset_mtime(r) for r in refs))
     except SynthError as exc:
         ui.show_error(exc)
         return

@@ -18,7 +18,7 @@ import streamlit as st
 
 from pages.common import audio_ui, state, ui
 from pages.common.explore_ui import train_link  # noqa: F401 - the pages share one link
-from synth_core.data.datasets import dataset_path, load_dataset
+from synth_core.data.datasets import load_dataset
 from synth_core.features import FeatureSet
 from synth_core.generation.baselines import baseline_feature_set, class_counts, fit_rows
 from synth_core.generation.codes import load_run_data
@@ -417,10 +417,6 @@ def _baseline_data(ref: str, mtime: float) -> FeatureSet:
     return load_dataset(ref, state.workspace())
 
 
-def _data_mtime(ref: str) -> float:
-    return dataset_path(ref, state.workspace()).stat().st_mtime
-
-
 @st.cache_resource(show_spinner="Fitting the baseline and drawing rows...", max_entries=8)
 def baseline_rows(ref: str, mtime: float, kind: str, per_class: int, seed: int) -> FeatureSet:
     """Rows of baseline ``kind`` fitted on the dataset (its test folds left out); seeded."""
@@ -461,7 +457,7 @@ def baseline_section() -> None:
     shown = state.get(state.GEN_BASELINE)
     if not shown or shown["ref"] != ref:
         return
-    mtime = ui.attempt(_data_mtime, ref)
+    mtime = ui.attempt(ui.dataset_mtime, ref)
     rows = (ui.attempt(baseline_rows, ref, mtime, shown["kind"], shown["per_class"], shown["seed"])
             if mtime is not None else None)
     if rows is None:

@@ -7,7 +7,7 @@ from typing import Callable, TypeVar
 import streamlit as st
 
 from pages.common import state
-from synth_core.data.datasets import BUILTINS, BUILTIN_PREFIX, list_dataset_refs
+from synth_core.data.datasets import BUILTINS, BUILTIN_PREFIX, dataset_path, list_dataset_refs
 from synth_core.errors import SynthError
 
 T = TypeVar("T")
@@ -70,3 +70,8 @@ def dataset_picker(label: str = "Dataset", *, key: str = "dataset_picker",
 
     show_damaged(damaged_datasets(), key=f"{key}-damaged")  # unreadable files: listed, not offered
     return choice
+
+
+def dataset_mtime(ref: str) -> float:
+    """The modification time of dataset ``ref``'s file: a cache key for loaders keyed by content."""
+    return dataset_path(ref, state.workspace()).stat().st_mtime
