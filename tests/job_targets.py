@@ -9,8 +9,18 @@ from synth_core.events import EpochEnd, Log, Progress
 
 
 def count(params: dict, ctx) -> dict:
-    """Count to params['n'], reporting progress; sleeps params['delay'] between steps."""
+    """Count to params['n'], reporting progress; sleeps params['delay'] between steps.
+
+    With params['gate'] (a file path) the job first waits until that file exists.
+    """
     n = int(params["n"])
+    gate = params.get("gate")
+    if gate:  # hold the job open until the test creates this file (no timing races)
+        import os
+
+        deadline = time.monotonic() + 120
+        while not os.path.exists(gate) and time.monotonic() < deadline:
+            time.sleep(0.02)
     for i in range(n):
         time.sleep(float(params.get("delay", 0.0)))
         ctx(Progress((i + 1) / n, f"step {i + 1} of {n}"))

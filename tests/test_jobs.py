@@ -92,17 +92,23 @@ def _wait_state(workspace, job_id, state, timeout=30.0):
     raise AssertionError(f"job {job_id} never reached {state}: {get_job(workspace, job_id)}")
 
 
-def test_queue_runs_one_at_a_time_first_in_first_out(workspace, monkeypatch):
+def test_queue_runs_one_at_a_time_first_in_first_out(workspace, monkeypatch, tmp_path):
     monkeypatch.setenv("SYNTH_MAX_WORKERS", "1")
-    jobs = [submit_job(workspace, "count", {"n": 4, "delay": 0.1},
-                       target="tests.job_targets:count") for _ in range(3)]
+    gates = [tmp_path / f"gate-{i}" for i in range(3)]
+    jobs = [submit_job(workspace, "count", {"n": 2, "gate": str(gate)},
+                       target="tests.job_targets:count") for gate in gates]
     second = _wait_state(workspace, jobs[1].id, "queued")
     _wait_state(workspace, jobs[0].id, "running")
-    deadline = time.monotonic() + 10
-    while get_job(workspace, jobs[2].id).position != 1 and time.monotonic() < deadline:
+    gates[0].touch()  # the first job ends; the second starts and waits at its gate
+    _wait_state(workspace, jobs[1].id, "running")
+    third = _wait_state(workspace, jobs[2].id, "queued")
+    deadline = time.monotonic() + 30
+    while third.position != 1 and time.monotonic() < deadline:
         time.sleep(0.05)
-    third = get_job(workspace, jobs[2].id)
+        third = get_job(workspace, jobs[2].id)
     assert third.state == "queued" and third.position == 1 and "1 job ahead" in third.message
+    gates[1].touch()
+    gates[2].touch()
     assert [j.position for j in jobs] == [0, 1, 2]  # places in line at submit time
     assert second.state == "queued"
     done = [wait_for_job(workspace, j.id, timeout=60) for j in jobs]
