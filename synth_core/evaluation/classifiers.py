@@ -41,9 +41,26 @@ class ClassifierScore:
     seconds: float = 0.0
 
 
+# Below this many training rows the MLP is fitted with L-BFGS (full batch, to convergence, with
+# weight decay alpha 1.0), as scikit-learn advises for small datasets. Adam with one batch of all
+# rows per step got ~100 steps on a table of 50 rows, too few on wide ones, and without weight
+# decay L-BFGS stops within ~10 iterations at zero training loss wherever the random start
+# leads. Real-trained accuracy, 70/30, seeds 0-2 (Adam -> L-BFGS; logistic regression): wine
+# 0.80 -> 0.99 (0.99), breast cancer 0.92 -> 0.97 (0.96), digits 0.95 -> 0.98 (0.97), demo
+# sounds 0.99 -> 0.99, a 72 x 7,129 leukemia-like table 0.62 -> 0.92 (0.92; 14 s a fit), a
+# 2,600 x 500 madelon-like one 0.73 -> 0.75 (0.72); alpha 1e-3 / 0.1 gave 0.89 / 0.86 on the
+# leukemia-like table (6 seeds), equal elsewhere. Larger sets keep Adam in mini-batches with
+# early stopping: full-batch L-BFGS on thousands of wide rows is slow and needs no help there.
+MLP_LBFGS_MAX_ROWS = 2000
+MLP_LBFGS_ALPHA = 1.0
+
+
 def _make_mlp(n_rows: int, n_classes: int, min_count: int, random_state: int):
     from sklearn.neural_network import MLPClassifier
 
+    if n_rows < MLP_LBFGS_MAX_ROWS:
+        return MLPClassifier(hidden_layer_sizes=(128,), solver="lbfgs", max_iter=200,
+                             alpha=MLP_LBFGS_ALPHA, random_state=random_state)
     # Early stopping holds out a stratified 10 %: only when every class can give rows to it.
     early = n_rows >= 20 * n_classes and min_count >= 5
     fitted_rows = int(n_rows * 0.9) if early else n_rows  # rows left after the 10 % hold-out
@@ -81,7 +98,8 @@ def _make_forest(n_rows: int, n_classes: int, min_count: int, random_state: int)
 CLASSIFIERS: dict[str, Callable[..., Any]] = {"mlp": _make_mlp, "logreg": _make_logreg,
                                               "forest": _make_forest}
 CLASSIFIER_LABELS: dict[str, str] = {
-    "mlp": "MLP (one hidden layer of 128, early stopping)",
+    "mlp": "MLP (one hidden layer of 128; L-BFGS below 2,000 rows, else Adam with early "
+           "stopping)",
     "logreg": "logistic regression",
     "forest": "random forest (100 trees, sqrt features, 500-row draws)",
 }
