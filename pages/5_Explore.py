@@ -30,8 +30,8 @@ with tab_data:
     params = {"dataset": dataset, "synthetic": synthetic, "method": method}
     data = explore_ui.map_section(params, key="data")
     if data is not None:
-        explore_ui.show_map(data, key="data")
-        explore_ui.nearest_clip(params, key="nearest")
+        explore_ui.show_map(data, key="data", params=params)
+        explore_ui.selected_point(params, data, key="data")
 
 with tab_latent:
     runs, damaged = scan_runs(state.workspace())  # damaged folders: warnings, not errors
@@ -54,4 +54,5 @@ with tab_latent:
                          "run": run_dir}
         latent = explore_ui.map_section(latent_params, key="latent")
         if latent is not None:
-            explore_ui.show_map(latent, key="latent")
+            explore_ui.show_map(latent, key="latent", params=latent_params)
+            explore_ui.selected_point(latent_params, latent, key="latent", typed=False)

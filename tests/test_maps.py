@@ -139,7 +139,7 @@ def test_map_figure_stars_faded_real_shared_colours_and_labels():
         assert real_trace.marker.color == gen_trace.marker.color
         assert real_trace.legendgroup == "real" and gen_trace.legendgroup == "generated"
     assert traces[("real", 0)].marker.color != traces[("real", 1)].marker.color
-    assert list(traces[("generated", 1)].customdata[0]) == ["id5", "siren", "generated"]
+    assert list(traces[("generated", 1)].customdata[0]) == ["id5", "siren", "generated", 5]
     assert "%{customdata[0]}" in traces[("real", 0)].hovertemplate
     texts = sorted(a.text for a in fig.layout.annotations)
     assert texts == ["<b>0</b>", "<b>1</b>", "<b>2</b>", "<b>3</b>"]

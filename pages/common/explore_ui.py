@@ -1,4 +1,4 @@
-"""Explore page widgets: pickers, the map section (inline or as a job), export, nearest clip.
+"""Explore page widgets: pickers, the map section (inline or as a job), export, a picked point.
 
 The map for a set of inputs is found again from the workspace
 (``map_jobs.map_result_path``), so a refresh or a page switch shows it without
@@ -7,6 +7,7 @@ recomputing; t-SNE runs as a background ``"map"`` job, PCA inline.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -113,13 +114,25 @@ def map_section(params: dict[str, Any], *, key: str) -> maps.MapData | None:
     return None
 
 
-def show_map(data: maps.MapData, *, key: str) -> None:
-    """The figure plus HTML/PNG download buttons (rendered only when clicked)."""
+def show_map(data: maps.MapData, *, key: str, params: dict[str, Any] | None = None) -> None:
+    """The figure plus HTML/PNG download buttons (rendered only when clicked).
+
+    With ``params`` (the map's inputs) a click on a point picks it for
+    :func:`selected_point` (called after this with the same ``key``).
+    """
     fig = figures.map_figure(data)
-    st.plotly_chart(fig, width="stretch", key=f"{key}-chart", config={"displaylogo": False})
+    clickable = params is not None
+    for trace in fig.data if clickable else ():
+        # After a click plotly dims the other points (to 0.2 by default); only halve them, so
+        # the faded real points stay visible around the picked one.
+        trace.unselected = {"marker": {"opacity": 0.5 * (trace.marker.opacity or 1.0)}}
+    st.plotly_chart(fig, width="stretch", key=f"{key}-chart", config={"displaylogo": False},
+                    **({"on_select": functools.partial(_on_pick, key, data),
+                        "selection_mode": "points"} if clickable else {}))
     st.caption("Real points are faded circles, generated points stars of the same class colour. "
                "Numbered boxes mark class centres (real 0..K-1, generated K..2K-1). Click a "
-               "legend entry to hide it, a group title to hide the whole group.")
+               "legend entry to hide it, a group title to hide the whole group."
+               + (" " + _click_hint(params) if clickable else ""))
     stem = f"map-{data.method}"
     cols = st.columns(2)
     cols[0].download_button(
@@ -147,38 +160,150 @@ def _synthetic(refs: tuple[str, ...], mtimes: tuple[float, ...]) -> FeatureSet |
     return map_jobs.load_synthetic(refs, state.workspace())
 
 
-def nearest_clip(params: dict[str, Any], *, key: str) -> None:
-    """Pick a generated row; show the nearest real row (in feature space); play it if audio."""
-    if not params.get("synthetic"):
+# Widget and session keys of one map's point section, derived from the map's ``key``:
+# "<key>-chart" the map (its selection), "<key>-point" the picked point (the customdata list
+# of the clicked point: id, class, source, MapData row), "<key>-row" the typed generated row.
+def _point_key(key: str) -> str:
+    return f"{key}-point"
+
+
+def _row_key(key: str) -> str:
+    return f"{key}-row"
+
+
+def _on_pick(key: str, data: maps.MapData) -> None:
+    """Callback of the map: remember the clicked point (once per click); a click on empty space
+    (which clears the selection) forgets it. A clicked star also sets the typed generated row."""
+    selection = st.session_state.get(f"{key}-chart") or {}
+    rows = figures.selected_rows(data, selection.get("selection", {}).get("points", []))
+    if not rows:
+        st.session_state.pop(_point_key(key), None)
         return
-    refs = tuple(params["synthetic"])
+    row = rows[0]
+    source, index = figures.source_row(data, row)
+    st.session_state[_point_key(key)] = [data.ids[row], "", source, row]
+    if source == maps.GENERATED and _row_key(key) in st.session_state:  # the input is shown
+        st.session_state[_row_key(key)] = index
+
+
+def _forget_pick(key: str) -> None:
+    st.session_state.pop(_point_key(key), None)  # a typed row replaces the clicked point
+
+
+def _clip(data: FeatureSet, index: int) -> str | None:
+    """Row ``index``'s id when it names an audio file (on this machine or not), else None."""
+    ident = data.ids[index] if data.ids else ""
+    return ident if Path(ident).suffix.lower() in AUDIO_SUFFIXES else None
+
+
+def _click_hint(params: dict[str, Any]) -> str:
+    """What a click on the map gives, for the dataset of ``params`` (no promise of sound that
+    cannot be played)."""
     try:
         real = _real(params["dataset"], ui.dataset_mtime(params["dataset"]))
-        synthetic = _synthetic(refs, tuple(ui.dataset_mtime(r) for r in refs))
-    except SynthError as exc:
-        ui.show_error(exc)
+    except SynthError:
+        return ""  # the point section below shows the error
+    stars = " (a star also shows its nearest real row)" if params.get("synthetic") else ""
+    if audio_ui.settings_of(real) is not None:
+        return f"Click a point to hear it below{stars}."
+    clips = [c for c in (_clip(real, i) for i in range(min(real.n_samples, 5))) if c]
+    if any(Path(c).is_file() for c in clips):
+        return (f"Click a real point to hear its clip below{stars}; generated rows of this "
+                "dataset are embeddings, which cannot be turned back into sound.")
+    return f"Click a point to see it below{stars}."
+
+
+def _show_row(x: Any, data: FeatureSet) -> None:
+    """An image row drawn as its image (other rows are described by the text above them)."""
+    if data.attrs.get("modality") == "image" and len(data.attrs.get("feature_shape") or []) == 2:
+        from pages.common.generate_ui import to_image  # generate_ui imports this module
+
+        st.image(to_image(x, data), width=96, clamp=True)
+
+
+def _play_real(real: FeatureSet, index: int, *, caption: str) -> None:
+    """Real row ``index``: its clip when on disk, else its spectrogram turned into sound, else
+    a plain reason why it cannot be heard (embeddings, a clip on another machine)."""
+    clip = _clip(real, index)
+    if clip and audio_ui.play_clip(clip, caption=f"{caption}: its clip"):
         return
-    st.subheader("Nearest real sample")
-    row = st.number_input(
-        "Generated row", min_value=0, max_value=max(synthetic.n_samples - 1, 0), value=0, step=1,
-        key=f"{key}-row", help="Row number in the generated data (hover a star to see its id). "
-                               "The nearest real row is found in feature space, not on the map.")
-    found = ui.attempt(neighbors.nearest_rows, real.features, synthetic.features[int(row)])
+    if audio_ui.play(real.features[index], real, caption=caption):
+        return
+    _show_row(real.features[index], real)
+    reason = audio_ui.why_silent(real)
+    if clip:  # the id is user text: st.text, never markdown
+        st.text(f"The clip {clip} is not on this machine, so it cannot be played.")
+    if reason:
+        st.caption(reason[0].upper() + reason[1:] + ".")
+
+
+def _class_name(data: FeatureSet, label: int) -> str:
+    names = data.class_names
+    return names[label] if 0 <= label < len(names) else "unlabeled"
+
+
+def _show_generated(real: FeatureSet, synthetic: FeatureSet, row: int) -> None:
+    """Generated row ``row``: its sound (spectrograms), and the nearest real row, played."""
+    found = ui.attempt(neighbors.nearest_rows, real.features, synthetic.features[row])
     if found is None:
         return
     index, distance = int(found[0][0, 0]), float(found[1][0, 0])
     real_id = real.ids[index] if real.ids else f"row {index}"
-    label = int(real.labels[index])
-    names = real.class_names
     # File and class names are user text: shown with st.text, never as markdown or HTML.
-    st.text(f"Generated row {int(row)} (id {synthetic.ids[int(row)]}) is closest to real "
-            f"{real_id} of class {names[label] if 0 <= label < len(names) else 'unlabeled'}"
-            f" (Euclidean distance {distance:.3g}).")
-    # Spectrogram data: hear the generated row itself beside the real clip it is nearest to.
-    audio_ui.play(synthetic.features[int(row)], real, caption=f"generated row {int(row)}")
-    clip = Path(real_id)
-    if clip.suffix.lower() in AUDIO_SUFFIXES:
-        if clip.is_file():
-            st.audio(str(clip))
+    st.text(f"Generated row {row} (id {synthetic.ids[row]}, class "
+            f"{_class_name(synthetic, int(synthetic.labels[row]))}) is closest to real "
+            f"{real_id} of class {_class_name(real, int(real.labels[index]))}"
+            f" (Euclidean distance {distance:.3g}, in feature space).")
+    cols = st.columns(2)
+    with cols[0]:
+        if not audio_ui.play(synthetic.features[row], real, caption=f"generated row {row}"):
+            _show_row(synthetic.features[row], real)
+            reason = audio_ui.why_silent(real)
+            if reason:
+                st.caption("The generated row cannot be heard: " + reason + ".")
+    with cols[1]:
+        _play_real(real, index, caption=f"nearest real row {index}")
+
+
+def _show_real(real: FeatureSet, row: int) -> None:
+    real_id = real.ids[row] if real.ids else f"row {row}"
+    st.text(f"Real row {row}: {real_id}, class {_class_name(real, int(real.labels[row]))}.")
+    _play_real(real, row, caption=f"real row {row}")
+
+
+def selected_point(params: dict[str, Any], data: maps.MapData, *, key: str,
+                   typed: bool = True) -> None:
+    """The point clicked on the map drawn by ``show_map(..., key=key)``: a real row is played
+    (clip, or spectrogram turned into sound); a generated row is played beside its nearest real
+    row. With ``typed``, a number input picks a generated row too (a click on a star sets it)."""
+    refs = tuple(params.get("synthetic") or ())
+    try:
+        real = _real(params["dataset"], ui.dataset_mtime(params["dataset"]))
+        synthetic = _synthetic(refs, tuple(ui.dataset_mtime(r) for r in refs)) if refs else None
+    except SynthError as exc:
+        ui.show_error(exc)
+        return
+    n_generated = synthetic.n_samples if synthetic is not None else 0
+    if (real.n_samples, n_generated) != (data.n_real, data.n_generated):
+        st.caption("The data files changed since this map was drawn; compute the map again to "
+                   "pick points on it.")
+        return
+    st.subheader("Selected point")
+    picked = figures.point_row(data, st.session_state.get(_point_key(key)))
+    typed_row = None
+    if typed and synthetic is not None and synthetic.n_samples:
+        typed_row = st.number_input(
+            "Generated row", min_value=0, max_value=synthetic.n_samples - 1, step=1,
+            key=_row_key(key), on_change=_forget_pick, args=(key,),
+            help="Row number in the generated data (hover a star to see its id; click it to "
+                 "pick it). The nearest real row is found in feature space, not on the map.")
+    if picked is not None:
+        source, index = figures.source_row(data, picked)
+        if source == maps.REAL:
+            _show_real(real, index)
         else:
-            st.caption(f"The clip {real_id} is not on this machine, so it cannot be played.")
+            _show_generated(real, synthetic, index)
+    elif typed_row is not None:
+        _show_generated(real, synthetic, int(typed_row))
+    else:
+        st.caption("Click a point on the map to see it here.")

@@ -5,6 +5,8 @@ thesis's way: real points faded, generated points as stars in the class colour
 (matplotlib's nipy_spectral palette), numbered boxes at the class centroids
 (real 0..K-1, generated K..2K-1), a legend grouped by source. :func:`add_marker`
 moves one marker trace in place; :func:`export_figure` writes HTML, JSON or PNG.
+Each point carries its MapData row in ``customdata``, so :func:`selected_rows`
+turns a click on the map (a plotly selection) back into data rows.
 """
 
 from __future__ import annotations
@@ -75,9 +77,11 @@ def map_figure(data: MapData, *, title: str | None = None, show_centroids: bool 
             name = data.class_names[label] if label >= 0 else "unlabeled"
             color = colors[label] if label >= 0 else UNLABELED_COLOR
             idx = np.flatnonzero(mask)
+            # [n, 4]: id, class, source, and the MapData row (what a click maps back to)
             custom = np.stack([np.array(data.ids, dtype=object)[idx],
                                np.full(len(idx), name, dtype=object),
-                               np.full(len(idx), source, dtype=object)], axis=1)  # [n, 3]
+                               np.full(len(idx), source, dtype=object),
+                               idx.astype(object)], axis=1)
             is_real = source == REAL
             fig.add_trace(go.Scatter(
                 x=data.xy[idx, 0], y=data.xy[idx, 1], mode="markers",
@@ -111,6 +115,48 @@ def map_figure(data: MapData, *, title: str | None = None, show_centroids: bool 
     fig.update_yaxes(title_text=f"{axis} 2", showticklabels=False, zeroline=False,
                      scaleanchor="x", scaleratio=1)
     return fig
+
+
+CUSTOM_ROW = 3  # the column of a point's customdata holding its MapData row
+
+
+def point_row(data: MapData, customdata: Any) -> int | None:
+    """The MapData row of one point of :func:`map_figure` (its ``customdata``), or None.
+
+    The row counts only when the id and source stored beside it name that row of
+    ``data``, so a selection left over from another map (other files, another
+    method) is ignored instead of pointing at the wrong row; points of other
+    traces (a marker, a path) have no such customdata.
+    """
+    if not isinstance(customdata, (list, tuple)) or len(customdata) <= CUSTOM_ROW:
+        return None
+    try:
+        row = int(customdata[CUSTOM_ROW])
+    except (TypeError, ValueError):
+        return None
+    if not 0 <= row < len(data.ids):
+        return None
+    if data.ids[row] != str(customdata[0]) or data.source[row] != str(customdata[2]):
+        return None
+    return row
+
+
+def selected_rows(data: MapData, points: Any) -> list[int]:
+    """MapData rows of a plotly selection (``st.plotly_chart(...).selection.points``), in order.
+
+    Each point is a dict whose ``customdata`` is the one :func:`map_figure` gave it.
+    """
+    rows = (point_row(data, (p or {}).get("customdata")) for p in points or [])
+    return [r for r in rows if r is not None]
+
+
+def source_row(data: MapData, row: int) -> tuple[str, int]:
+    """``(source, i)``: MapData row ``row`` is row ``i`` of the real data or of the generated data.
+
+    Counted by source, so it holds whatever order the rows are in (maps put real rows first).
+    """
+    source = str(data.source[row])
+    return source, int((data.source[:row] == source).sum())
 
 
 def _default_title(data: MapData) -> str:
