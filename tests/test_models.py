@@ -149,6 +149,57 @@ def test_closed_form_sigma_minimises_the_gaussian_nll():
     assert nll == pytest.approx(D / 2 * (np.log(2 * np.pi * mse) + 1), rel=1e-5)
 
 
+def test_closed_form_log_sigma_per_feature_known_answer():
+    from synth_core.models import LOG_SIGMA_MIN, closed_form_log_sigma, gaussian_nll
+
+    # Feature d errs by +-a_d on alternate rows: sigma_d^2 = a_d^2 exactly; the last feature is
+    # reconstructed perfectly and sits at the floor.
+    a = torch.linspace(0.1, 2.0, D - 1)
+    sign = torch.tensor([1.0, -1.0]).repeat(20)[:, None]                         # [40, 1]
+    target = torch.randn(40, D, generator=torch.Generator().manual_seed(0))
+    mean = target.clone()
+    mean[:, :-1] += sign * a
+    log_sigma = closed_form_log_sigma(mean, target, per_feature=True)
+    assert log_sigma.shape == (D,)
+    torch.testing.assert_close(log_sigma[:-1], a.log(), atol=1e-5, rtol=1e-5)
+    assert float(log_sigma[-1]) == LOG_SIGMA_MIN
+    # It maximises the likelihood feature by feature (the last one is pinned by the floor).
+    nll = float(gaussian_nll(mean[:, :-1], target[:, :-1], log_sigma[:-1]))
+    for d in (0, 7, D - 2):
+        for shift in (-0.1, 0.1):
+            moved = log_sigma[:-1].clone()
+            moved[d] += shift
+            assert float(gaussian_nll(mean[:, :-1], target[:, :-1], moved)) > nll
+    # The shared value is the one sigma of all errors together.
+    shared = closed_form_log_sigma(mean, target)
+    assert float(shared) == pytest.approx(0.5 * float(((mean - target) ** 2).mean().log()),
+                                          abs=1e-5)
+
+
+def test_sigma_per_feature_closed_decoder_sets_each_sigma_from_the_training_batch():
+    from synth_core.models import closed_form_log_sigma
+
+    model = _model("ae", decoder="sigma-per-feature-closed")  # deterministic code: exact check
+    x, _ = _batch()
+    model.train()
+    parts = model.loss(x)
+    with torch.no_grad():
+        expected = closed_form_log_sigma(model.decode_logits(model.encode(x)[0]), x,
+                                         per_feature=True)
+    torch.testing.assert_close(model.log_sigma, expected)
+    assert len(set(model.log_sigma.tolist())) > 1  # one value per feature, not shared
+    # At sigma_d^2 = MSE_d the Gaussian NLL per row is sum_d 0.5 * (log(2 pi MSE_d) + 1).
+    assert float(parts.recon) == pytest.approx(
+        float((expected + 0.5 * np.log(2 * np.pi) + 0.5).sum()), rel=1e-5)
+    parts.total.backward()
+    assert model.log_sigma.grad is None  # a buffer, not learned
+    stored = model.log_sigma.clone()
+    model.eval()
+    with torch.no_grad():
+        model.loss(x * 0)  # evaluation uses the stored values
+    assert torch.equal(model.log_sigma, stored)
+
+
 def test_sigma_decoder_sets_sigma_from_the_training_batch():
     model = _model("vae", decoder="sigma")
     x, _ = _batch()
@@ -172,7 +223,7 @@ def test_sigma_per_feature_decoder_learns_log_sigma():
     assert "log_sigma" in model.state_dict()
 
 
-@pytest.mark.parametrize("decoder", ["thesis", "sigma"])
+@pytest.mark.parametrize("decoder", ["thesis", "sigma", "sigma-per-feature-closed"])
 def test_calibrate_measures_the_residual_spread(decoder):
     model = _model("ae", decoder=decoder)
     x, _ = _batch()
@@ -252,3 +303,80 @@ def test_models_conv_body_downsamples_before_the_dense_layer():
     assert big.encoder_body.out_dim == 64 * 7 * 7  # 28 -> 14 -> 7, not the full 28x28
     assert any(isinstance(m, torch.nn.ConvTranspose2d) for m in big.output.net)
     assert model.encoder_body.out_dim < 16 * 16
+
+
+# ----------------------------------------------------------------------------- fcn body
+@pytest.mark.parametrize("kind", sorted(MODELS))
+def test_models_fcn_body_code_is_the_coarse_grid(kind):
+    # 8x8 rows: one stride-2 stage -> a 4x4 grid, so the code is whole maps of 16 cells.
+    config = model_config(kind, n_features=64, n_classes=K, latent_dim=32, hidden=(),
+                          body="fcn", feature_shape=(8, 8))
+    model = build_model(kind, config)
+    x = torch.rand(N, 64)
+    y = torch.nn.functional.one_hot(torch.arange(N) % K, K).float()
+    out = model(x, y)
+    assert out.logits.shape == (N, 64) and out.mu.shape == (N, 32)
+    assert (out.logvar is not None) == model.is_variational
+    assert not any(isinstance(m, torch.nn.Linear) for m in model.modules())  # no dense layer
+    head = model.mu.conv
+    assert head.kernel_size == (1, 1) and head.out_channels == 2  # 2 maps x 16 cells
+    assert head.in_channels == 32 + (K if model.is_conditional else 0)
+    parts = model.loss(x, y)
+    parts.total.backward()
+    assert all(p.grad is not None for p in model.parameters())
+
+
+@pytest.mark.parametrize("shape", [(8, 8), (28, 28), (13, 21), (64, 101), (2, 9, 7)])
+def test_models_fcn_body_fits_odd_shapes_and_round_trips(shape, tmp_path):
+    import math
+
+    from synth_core.models.geometry import grid_cells
+
+    n, cells = math.prod(shape), grid_cells(shape)
+    config = model_config("cvae", n_features=n, n_classes=2, latent_dim=cells, hidden=(),
+                          body="fcn", feature_shape=shape)
+    model = build_model("cvae", config).eval()
+    x, y = torch.rand(3, n), torch.eye(2)[[0, 1, 0]]
+    assert model(x, y).logits.shape == (3, n)
+    torch.save(model.state_dict(), tmp_path / "model.pt")
+    again = build_model("cvae", config).eval()
+    again.load_state_dict(torch.load(tmp_path / "model.pt", weights_only=True))
+    with torch.no_grad():
+        assert torch.equal(again(x, y).logits, model(x, y).logits)
+
+
+def test_models_fcn_body_refuses_partial_maps_and_hidden_layers():
+    with pytest.raises(InputError, match="multiple of 49; got 100; try 98 or 147"):
+        model_config("ae", n_features=784, latent_dim=100, hidden=(), body="fcn",
+                     feature_shape=(28, 28))
+    with pytest.raises(InputError, match="no hidden layers.*leave hidden out"):
+        model_config("ae", n_features=784, latent_dim=98, hidden=(64,), body="fcn",
+                     feature_shape=(28, 28))
+    with pytest.raises(InputError, match="body 'fcn' needs an image dataset"):
+        model_config("ae", n_features=30, latent_dim=4, hidden=(), body="fcn")
+
+
+def test_models_fcn_autoencoder_learns_what_the_dense_bottleneck_cannot():
+    # Random 8x8 blobs: the fully convolutional AE (code = 4 maps of 4x4) reconstructs them
+    # far better in the same steps than a dense code of 8 behind the same convolutions.
+    torch.manual_seed(0)
+    base = torch.rand(256, 1, 4, 4)
+    x = torch.nn.functional.interpolate(base, size=(8, 8), mode="bilinear").flatten(1)
+
+    def fit(config):
+        model = build_model("ae", config)
+        opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+        for _ in range(150):
+            opt.zero_grad()
+            model.loss(x).total.backward()
+            opt.step()
+        with torch.no_grad():
+            return float((model.eval().decode(model.encode(x)[0]) - x).pow(2).mean())
+
+    torch.manual_seed(1)
+    spatial = fit(model_config("ae", n_features=64, latent_dim=64, hidden=(), body="fcn",
+                               feature_shape=(8, 8)))
+    torch.manual_seed(1)
+    dense = fit(model_config("ae", n_features=64, latent_dim=8, hidden=(64,), body="conv",
+                             feature_shape=(8, 8)))
+    assert spatial < 0.5 * dense

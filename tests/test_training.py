@@ -344,6 +344,27 @@ def test_derived_defaults_fit_the_data():
     assert derive_val_fraction(30, 10) == 0.0 and derive_val_fraction(900, 3) == 0.0
 
 
+def test_plan_training_derives_whole_maps_for_the_fcn_body(blobs):
+    from synth_core.features import FeatureSet
+    from synth_core.training.defaults import plan_training
+
+    rng = np.random.default_rng(0)
+    images = FeatureSet(features=rng.random((60, 784), dtype=np.float32),
+                        labels=np.repeat(np.arange(3), 20), class_names=["a", "b", "c"],
+                        attrs={"modality": "image", "feature_shape": [28, 28]})
+    ae = plan_training(images, TrainConfig(model="ae", body="fcn"))
+    assert ae.config.latent_dim == 784 and ae.config.hidden == ()  # 16 maps of the 7x7 grid
+    assert ae.derived["hidden"] == [] and "fcn" in ae.notes["hidden"]
+    vae = plan_training(images, TrainConfig(model="vae", body="fcn"))
+    assert vae.config.latent_dim == 196  # a quarter: 4 maps
+    # Planned again, the filled-in config derives nothing (hidden () stays allowed).
+    assert plan_training(images, vae.config).derived == {}
+    with pytest.raises(InputError, match="body 'fcn' needs an image dataset"):
+        plan_training(blobs, TrainConfig(body="fcn"))
+    with pytest.raises(InputError, match="give at least one layer size"):
+        TrainConfig(body="mlp", hidden="")
+
+
 def test_plan_training_keeps_explicit_values_and_reports_derived_ones(blobs):
     from synth_core.training.defaults import plan_training
 

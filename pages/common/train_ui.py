@@ -23,7 +23,7 @@ from synth_core.features import FeatureSet
 from synth_core.jobs import JobStatus, read_events
 from synth_core.data.scaling import TRANSFORM_KINDS, TRANSFORM_TITLES
 from synth_core.errors import InputError
-from synth_core.models import DECODER_KINDS, DECODER_TITLES, MODELS
+from synth_core.models import BODY_KINDS, DECODER_KINDS, DECODER_TITLES, MODELS
 from synth_core.training.config import PRESET_DESCRIPTIONS, PRESETS, TrainConfig
 from synth_core.training.defaults import TrainPlan, plan_training
 from synth_core.training.runs import Run, latent_points, reconstruction_examples, run_summaries
@@ -155,10 +155,12 @@ def settings_form(model: str, preset: str, data: FeatureSet) -> TrainConfig | No
                                 disabled=model != "ae",
                                 help="Weight of an L1 penalty on the code: a sparse code.")
             a, b = st.columns(2)
-            body = a.radio("Body", ["mlp", "conv"], horizontal=True, key=f"{k}-body",
+            body = a.radio("Body", list(BODY_KINDS), horizontal=True, key=f"{k}-body",
                            index=0, disabled=not image,
-                           help="mlp: fully connected layers. conv: two 3x3 convolutions first, "
-                                "for image datasets only.")
+                           help="mlp: fully connected layers. Image datasets only: conv = "
+                                "strided convolutions, then dense layers to the code; fcn = "
+                                "fully convolutional, the code is a grid of maps (sharpest "
+                                "reconstructions; no hidden layers, latent in whole maps).")
             device = b.radio("Device", ["auto", "cpu", "cuda"], horizontal=True, key=f"{k}-dev",
                              help="auto uses the GPU when PyTorch sees one.")
         st.caption(misfit + plan_caption(plan))

@@ -25,7 +25,7 @@ _FIELDS = {"model": "model", "latent_dim": "latent_dim", "hidden": "hidden", "lr
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from synth_core.data.scaling import TRANSFORM_KINDS
-    from synth_core.models.kinds import DECODER_KINDS, MODEL_KINDS
+    from synth_core.models.kinds import BODY_KINDS, DECODER_KINDS, MODEL_KINDS
     from synth_core.training.config import PRESETS, TrainConfig
 
     d = TrainConfig()
@@ -70,8 +70,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"dae: std of the Gaussian input noise (default {d.noise_std:g})")
     parser.add_argument("--l1", type=float, default=None,
                         help="ae: weight of the L1 penalty on the code (default 0)")
-    parser.add_argument("--body", choices=["mlp", "conv"], default=None,
-                        help="mlp, or conv for image datasets with a feature_shape (default mlp)")
+    parser.add_argument("--body", choices=list(BODY_KINDS), default=None,
+                        help="mlp, or for image datasets with a feature_shape: conv (strided "
+                             "convolutions, then dense layers) or fcn (fully convolutional, the "
+                             "code is the coarse grid: sharpest reconstructions) (default mlp)")
     parser.add_argument("--decoder", choices=list(DECODER_KINDS), default=None,
                         help=f"output distribution (default {d.decoder}): sigma = Gaussian with a "
                              "calibrated shared variance (no KL weight to tune), "

@@ -30,10 +30,12 @@ learned values; for "thesis" (which models no variance) the per-feature
 residual std of the training reconstructions, and samples are clipped to the
 sigmoid's [0, 1].
 
-Bodies: ``"mlp"`` (fully connected hidden layers) or ``"conv"`` (strided
+Bodies: ``"mlp"`` (fully connected hidden layers), ``"conv"`` (strided
 convolutions down to a coarse grid before the fully connected layers and
 transposed convolutions back up after them, :mod:`synth_core.models.conv`) for
-rows with a ``feature_shape`` such as [28, 28] images or [64, 101] spectrograms.
+rows with a ``feature_shape`` such as [28, 28] images or [64, 101] spectrograms,
+or ``"fcn"`` (fully convolutional: the code is maps of that coarse grid, set by
+1x1 convolutions, with no dense layer and no hidden sizes; the study's CNN-3L).
 """
 
 from __future__ import annotations
@@ -47,7 +49,9 @@ from torch import nn
 from torch.nn import functional as F
 
 from synth_core.errors import InputError
-from synth_core.models.conv import ConvDecoderBody, ConvEncoderBody
+from synth_core.models.conv import (ConvDecoderBody, ConvEncoderBody, SpatialDecoderBody,
+                                    SpatialHead)
+from synth_core.models.geometry import check_image_shape, grid_cells
 
 from synth_core.models.kinds import BODY_KINDS as BODIES
 from synth_core.models.kinds import DECODER_KINDS as DECODERS
@@ -65,7 +69,7 @@ class ModelConfig:
     hidden: tuple[int, ...] = (483,)
     n_classes: int = 0  # > 0 only for conditional models
     body: str = "mlp"
-    feature_shape: tuple[int, ...] | None = None  # [H, W] or [C, H, W] for body="conv"
+    feature_shape: tuple[int, ...] | None = None  # [H, W] or [C, H, W] for "conv" / "fcn"
     decoder: str = "thesis"  # "thesis", "sigma" or "sigma-per-feature" (see module docstring)
 
     def __post_init__(self) -> None:
@@ -86,13 +90,20 @@ class ModelConfig:
         if self.decoder not in DECODERS:
             raise InputError(f"decoder must be one of {', '.join(DECODERS)}; got "
                              f"{self.decoder!r}")
-        if self.body == "conv":
-            shape = self.feature_shape
-            if not shape or len(shape) not in (2, 3) or math.prod(shape) != self.n_features:
+        if self.body in ("conv", "fcn"):
+            check_image_shape(self.body, self.feature_shape, self.n_features)
+        if self.body == "fcn":
+            cells = grid_cells(self.feature_shape)
+            if self.hidden:
                 raise InputError(
-                    f"body 'conv' needs an image dataset whose feature_shape ([H, W] or "
-                    f"[C, H, W]) multiplies to the feature count {self.n_features}; got "
-                    f"feature_shape {list(shape) if shape else None}; use body 'mlp' for this data")
+                    f"body 'fcn' has no hidden layers (the code is the convolutions' grid); got "
+                    f"hidden {list(self.hidden)}; leave hidden out, or use body 'conv'")
+            if self.latent_dim % cells:
+                low = max(cells, self.latent_dim // cells * cells)
+                raise InputError(
+                    f"body 'fcn': the code is maps of the {cells}-cell coarse grid, so latent_dim "
+                    f"must be a multiple of {cells}; got {self.latent_dim}; try {low}"
+                    + (f" or {low + cells}" if low + cells <= self.n_features else ""))
 
 
 class ModelOutput(NamedTuple):
@@ -140,19 +151,27 @@ class Autoencoder(nn.Module):
         act = self.activation
         n_cond = config.n_classes if self.is_conditional else 0
         hidden = list(config.hidden)
+        conv = config.body in ("conv", "fcn")
         # Encoder: [N, D] (+ one-hot [N, K]) -> hidden layers -> code heads.
-        self.encoder_body = (ConvEncoderBody(config.feature_shape, act) if config.body == "conv"
+        self.encoder_body = (ConvEncoderBody(config.feature_shape, act) if conv
                              else nn.Identity())
-        n_body = self.encoder_body.out_dim if config.body == "conv" else config.n_features
+        n_body = self.encoder_body.out_dim if conv else config.n_features
         self.encoder = _mlp([n_body + n_cond, *hidden], act)
         n_enc = hidden[-1] if hidden else n_body + n_cond
-        self.mu = nn.Linear(n_enc, config.latent_dim)
-        self.logvar = nn.Linear(n_enc, config.latent_dim) if self.is_variational else None
         # Decoder: code [N, latent] (+ one-hot [N, K]) -> reversed hidden layers -> [N, D] logits.
         self.decoder = _mlp([config.latent_dim + n_cond, *reversed(hidden)], act)
         n_dec = hidden[0] if hidden else config.latent_dim + n_cond
-        self.output = (ConvDecoderBody(config.feature_shape, n_dec, act) if config.body == "conv"
-                       else nn.Linear(n_dec, config.n_features))
+        if config.body == "fcn":  # the code is a grid of maps: 1x1 convolutions, no dense layer
+            code_maps = config.latent_dim // grid_cells(config.feature_shape)
+            self.mu = SpatialHead(config.feature_shape, n_cond, code_maps)
+            self.logvar = (SpatialHead(config.feature_shape, n_cond, code_maps)
+                           if self.is_variational else None)
+            self.output = SpatialDecoderBody(config.feature_shape, code_maps, n_cond, act)
+        else:
+            self.mu = nn.Linear(n_enc, config.latent_dim)
+            self.logvar = nn.Linear(n_enc, config.latent_dim) if self.is_variational else None
+            self.output = (ConvDecoderBody(config.feature_shape, n_dec, act) if conv
+                           else nn.Linear(n_dec, config.n_features))
         # log(sigma) per feature [D] of the output distribution: learned for
         # "sigma-per-feature", otherwise a buffer set by training / calibrate().
         if config.decoder == "sigma-per-feature":

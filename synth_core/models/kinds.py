@@ -7,7 +7,9 @@ building a model needs the classes (:mod:`synth_core.models.registry`).
 from __future__ import annotations
 
 MODEL_KINDS: tuple[str, ...] = ("vae", "cvae", "ae", "dae")
-BODY_KINDS: tuple[str, ...] = ("mlp", "conv")
+# "conv": strided convolutions, then dense layers to the code; "fcn": the code is the
+# convolutions' coarse grid itself (no dense layer). Both need image-like rows.
+BODY_KINDS: tuple[str, ...] = ("mlp", "conv", "fcn")
 # "thesis": the thesis's losses (VAE/AE/DAE: sigmoid output + squared error; CVAE: BCE), data in
 # [0, 1]. "sigma": a Gaussian decoder with one shared variance set in closed form from the batch
 # error (sigma-VAE); "sigma-per-feature": one learned variance per feature. See models/base.py.

@@ -49,8 +49,9 @@ def _check_int(name: str, value: Any, minimum: int, fix: str) -> None:
         raise InputError(f"{name} must be a whole number >= {minimum}; got {value!r}; {fix}")
 
 
-def parse_hidden(value: Any) -> tuple[int, ...]:
-    """Hidden layer sizes from 483, "483", "512,256", [512, 256] -> (512, 256)."""
+def parse_hidden(value: Any, *, allow_empty: bool = False) -> tuple[int, ...]:
+    """Hidden layer sizes from 483, "483", "512,256", [512, 256] -> (512, 256); "" -> () only
+    with ``allow_empty`` (the "fcn" body)."""
     if isinstance(value, str):
         parts = [p for p in value.replace(" ", "").split(",") if p]
     elif isinstance(value, (int, np.integer)):
@@ -64,7 +65,7 @@ def parse_hidden(value: Any) -> tuple[int, ...]:
     except (TypeError, ValueError):
         raise InputError(f"hidden: layer sizes must be whole numbers separated by commas; got "
                          f"{value!r}; write e.g. 483 or 512,256") from None
-    if not sizes or any(s < 1 for s in sizes):
+    if (not sizes and not allow_empty) or any(s < 1 for s in sizes):
         raise InputError(f"hidden: give at least one layer size, each at least 1; got {value!r}; "
                          "write e.g. 483 or 512,256")
     return sizes
@@ -123,7 +124,9 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if self.hidden is not None:
-            object.__setattr__(self, "hidden", parse_hidden(self.hidden))
+            # Only the fully convolutional body has no hidden layers.
+            object.__setattr__(self, "hidden", parse_hidden(self.hidden,
+                                                            allow_empty=self.body == "fcn"))
         if self.test_folds is not None:
             object.__setattr__(self, "test_folds", parse_folds(self.test_folds))
         if self.model not in MODEL_KINDS:
