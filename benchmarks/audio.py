@@ -64,7 +64,8 @@ def extraction(workspace: Workspace) -> list[dict]:
     return rows
 
 
-def slider_step(workspace: Workspace, repeats: int, epochs: int = 3) -> dict:
+def slider_step(workspace: Workspace, repeats: int, epochs: int = 3,
+                server_threads: int = 1) -> dict:
     from synth_core.data.datasets import load_dataset
     from synth_core.generation.interpolation import decode_path, encode_pair
     from synth_core.training.config import PRESETS
@@ -82,6 +83,12 @@ def slider_step(workspace: Workspace, repeats: int, epochs: int = 3) -> dict:
     a = int(np.flatnonzero(data.labels == 0)[0])
     b = int(np.flatnonzero(data.labels == 1)[0])
     parts: dict[str, list[float]] = {"encode": [], "decode": [], "invert": [], "wav": []}
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(server_threads)  # as the dashboard's server (SYNTH_SERVER_THREADS)
+    limits = threadpool_limits(limits=server_threads)
     for i in range(repeats + 1):
         t0 = time.perf_counter()
         ends = encode_pair(run, data, a, b)
@@ -95,10 +102,12 @@ def slider_step(workspace: Workspace, repeats: int, epochs: int = 3) -> dict:
         if i:  # the first step pays imports and caches
             for key, dt in zip(parts, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
                 parts[key].append(dt * 1000)
+    limits.restore_original_limits()
+    torch.set_num_threads(before)
     medians = {k: round(statistics.median(v), 1) for k, v in parts.items()}
     return {"clip_seconds": settings.duration, "n_iter": N_ITER,
             "median_ms": medians, "total_ms": round(sum(medians.values()), 1),
-            "goal_ms": 400, "train_epochs": epochs, "train_seconds": round(train_seconds, 1),
+            "goal_ms": 400, "server_threads": server_threads, "train_epochs": epochs, "train_seconds": round(train_seconds, 1),
             "parameters": result.metrics["n_parameters"]}
 
 
@@ -155,7 +164,7 @@ def main() -> None:
     s = report["slider_step"] or {}
     if s:
         print(f"slider step ({s['clip_seconds']:g} s clip, Griffin-Lim {s['n_iter']} "
-              f"iterations): {s['total_ms']} ms (goal <= {s['goal_ms']} ms): " +
+              f"iterations, {s['server_threads']} thread as the server): {s['total_ms']} ms (goal <= {s['goal_ms']} ms): " +
               ", ".join(f"{k} {v} ms" for k, v in s["median_ms"].items()))
         print(f"            conv CVAE {s['parameters']:,} parameters, {s['train_epochs']} "
               f"epoch(s) on the demo spectrograms in {s['train_seconds']} s")

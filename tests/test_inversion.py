@@ -141,3 +141,29 @@ def test_cli_generate_audio_writes_one_wav_per_row_or_says_why_not(workspace, tm
                  str(tmp_path / "none")])
     assert code != 0 and "cannot be turned back into sound" in capsys.readouterr().err
     assert not (tmp_path / "e.h5").exists() and not (tmp_path / "none").exists()
+
+
+def test_griffin_lim_is_librosas_iteration():
+    # The torch iteration must give librosa.griffinlim's waveform from the same start.
+    import librosa
+
+    from synth_core.generation.audio import _mel_inverse, griffin_lim
+
+    log_mel = log_mel_spectrogram(_tone(440.0), SETTINGS)
+    power = np.maximum(_mel_inverse(SETTINGS) @ (np.exp(log_mel) - SETTINGS.log_offset), 0.0)
+    magnitude = np.sqrt(power).astype(np.float32)                       # [bins, frames]
+    start = np.exp(2j * np.pi * np.random.default_rng(0).random(magnitude.shape))
+    ours = griffin_lim(magnitude[None], start[None].astype(np.complex64), SETTINGS, n_iter=8)[0]
+    theirs = librosa.griffinlim(
+        magnitude, n_iter=8, hop_length=SETTINGS.hop_length, win_length=SETTINGS.win_length,
+        n_fft=SETTINGS.n_fft, window="hann", center=True, pad_mode="constant",
+        length=SETTINGS.n_samples, init="random", random_state=np.random.default_rng(0))
+    assert np.abs(ours - theirs).max() < 1e-4 * np.abs(theirs).max()
+
+
+def test_invert_gives_a_row_the_same_sound_alone_or_in_a_batch():
+    row = log_mel_spectrogram(_tone(330.0), SETTINGS).ravel()
+    other = log_mel_spectrogram(_tone(660.0), SETTINGS).ravel()
+    alone = invert(row, SETTINGS, n_iter=4)[0]
+    np.testing.assert_allclose(invert(np.stack([other, row]), SETTINGS, n_iter=4)[1], alone,
+                               atol=1e-5)
