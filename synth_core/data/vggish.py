@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from synth_core.errors import InputError, WeightsMissingError
+from synth_core.devices import resolve_device
+from synth_core.errors import WeightsMissingError
 
 if TYPE_CHECKING:
     from synth_core.data.extraction import ExtractConfig
@@ -126,10 +127,8 @@ class VGGishExtractor:
     name = "vggish"
 
     def __init__(self, config: ExtractConfig) -> None:
-        import torch
-
         self.config = config
-        self.device = torch.device(_pick_device(config.device))
+        self.device = resolve_device(config.device)
         self.model, self.weights_file = load_vggish(pretrained=config.pretrained,
                                                     device=self.device)
         self.pproc = load_postprocessor(self.device) if config.postprocess else None
@@ -162,15 +161,6 @@ class VGGishExtractor:
             attrs["warning"] = ("UNTRAINED VGGish network (random weights): for tests and timing "
                                 "only, these features mean nothing")
         return attrs
-
-def _pick_device(device: str) -> str:
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise InputError(f"device {device!r}: no CUDA GPU is available here; use 'cpu' or 'auto'")
-    return device
 
 # ---------------------------------------------------------------------------- VGGish weights
 

@@ -28,7 +28,8 @@ from synth_core.models import Autoencoder, build_model, model_class
 from synth_core.data.scaling import FeatureTransform, load_transform
 from synth_core.training.config import (CONFIG_FILE, HISTORY_FILE, METRICS_FILE, SCALER_FILE,
                                         SPLIT_FILE, WEIGHTS_FILE, TrainConfig)
-from synth_core.training.trainer import one_hot, resolve_device
+from synth_core.devices import resolve_device
+from synth_core.training.trainer import one_hot
 from synth_core.workspace import Damaged, Workspace, newer_version, read_json
 
 logger = logging.getLogger(__name__)

@@ -50,6 +50,7 @@ import numpy as np
 import torch
 
 from synth_core import __version__
+from synth_core.devices import resolve_device
 from synth_core.errors import InputError, StorageError
 from synth_core.events import Callback, EpochEnd, Log, Progress, emit
 from synth_core.features import FeatureSet
@@ -77,23 +78,6 @@ SMALL_BATCH_WORK = 20_000_000
 ACTIVE_UNIT_NATS = 0.01
 LOW_SPREAD_RATIO = 0.5
 _PRIOR_SAMPLES = 2000  # rows decoded from the prior for the spread check
-
-
-def resolve_device(name: str, *, check_available: bool = True) -> torch.device:
-    """"auto" -> CUDA when present, else CPU; "cpu", "cuda", "cuda:1" as given."""
-    text = str(name).strip().lower()
-    if text == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(text)
-    except RuntimeError:
-        raise InputError(f"device: unknown device {name!r}; use auto, cpu or cuda") from None
-    if device.type not in ("cpu", "cuda", "mps"):
-        raise InputError(f"device: unsupported device {name!r}; use auto, cpu or cuda")
-    if check_available and device.type == "cuda" and not torch.cuda.is_available():
-        raise InputError(f"device: {name!r} asked for a GPU but PyTorch sees none here; "
-                         "use --device auto or cpu")
-    return device
 
 
 @dataclass
