@@ -13,6 +13,17 @@ import argparse
 HELP = "search hyperparameters with Optuna (TPE + median pruning); resumable, shareable"
 
 
+def add_trial_limits(parser: argparse.ArgumentParser, *, trials: int | None,
+                     trials_help: str) -> None:
+    """--trials, --jobs and --timeout, shared by ``tune`` and ``tune-worker``."""
+    parser.add_argument("--trials", type=int, default=trials,
+                        help=f"finished trials the study should hold (default {trials_help})")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="trials run in parallel in this process (default 1)")
+    parser.add_argument("--timeout", type=float, default=None,
+                        help="stop starting new trials after this many seconds")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", required=True,
                         help="feature file (.h5), workspace dataset name or builtin:NAME")
@@ -25,13 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "mysql+pymysql://..., or a path ending .journal/.log (a journal "
                              "file that several worker processes can share); default: the "
                              "workspace's optuna.db")
-    parser.add_argument("--trials", type=int, default=100,
-                        help="finished trials the study should hold (default 100); trials "
-                             "already in the study count, so re-running resumes")
-    parser.add_argument("--jobs", type=int, default=1,
-                        help="trials run in parallel in this process (default 1)")
-    parser.add_argument("--timeout", type=float, default=None,
-                        help="stop starting new trials after this many seconds")
+    add_trial_limits(parser, trials=100, trials_help="100; trials already in the study count, "
+                                                     "so re-running resumes")
     parser.add_argument("--preset", default=None,
                         help="thesis ranges: exploration, vae-exploitation-1, vae-exploitation-2, "
                              "cvae-exploitation-1, cvae-exploitation-2 (default exploration)")

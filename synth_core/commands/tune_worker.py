@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 
+from synth_core.commands.tune import add_trial_limits
+
 HELP = "join a shared Optuna study (PostgreSQL, journal file) and run trials until it is done"
 
 
@@ -26,13 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", default=None,
                         help="dataset on this machine (default: the one the study was started "
                              "on, e.g. builtin:digits or a workspace dataset name)")
-    parser.add_argument("--trials", type=int, default=None,
-                        help="finished trials the study should hold (default: the study's own "
-                             "target)")
-    parser.add_argument("--jobs", type=int, default=1,
-                        help="trials run in parallel in this process (default 1)")
-    parser.add_argument("--timeout", type=float, default=None,
-                        help="stop starting new trials after this many seconds")
+    add_trial_limits(parser, trials=None, trials_help="the study's own target")
     parser.add_argument("--heartbeat", type=int, default=None,
                         help="seconds between heartbeats of a running trial (default: the "
                              "study's, 60); a trial silent for twice this is failed and retried")
