@@ -12,8 +12,11 @@ MODEL_KINDS: tuple[str, ...] = ("vae", "cvae", "ae", "dae")
 BODY_KINDS: tuple[str, ...] = ("mlp", "conv", "fcn")
 # "thesis": the thesis's losses (VAE/AE/DAE: sigmoid output + squared error; CVAE: BCE), data in
 # [0, 1]. "sigma": a Gaussian decoder with one shared variance set in closed form from the batch
-# error (sigma-VAE); "sigma-per-feature": one learned variance per feature. See models/base.py.
-DECODER_KINDS: tuple[str, ...] = ("thesis", "sigma", "sigma-per-feature")
+# error (sigma-VAE); "sigma-per-feature": one learned variance per feature;
+# "sigma-per-feature-closed": one variance per feature, each in closed form from its own batch
+# error. See models/base.py.
+DECODER_KINDS: tuple[str, ...] = ("thesis", "sigma", "sigma-per-feature",
+                                  "sigma-per-feature-closed")
 
 MODEL_TITLES: dict[str, str] = {
     "vae": "VAE (MSE + KL; interpolate between samples)",
@@ -26,4 +29,5 @@ DECODER_TITLES: dict[str, str] = {
     "thesis": "thesis loss (sigmoid output; VAE squared error, CVAE cross-entropy)",
     "sigma": "calibrated Gaussian, one shared sigma in closed form (sigma-VAE)",
     "sigma-per-feature": "calibrated Gaussian, one learned sigma per feature",
+    "sigma-per-feature-closed": "calibrated Gaussian, one sigma per feature in closed form",
 }
