@@ -133,11 +133,31 @@ def all_generators() -> list[Generator]:
     return out
 
 
-def train_config(gen: Generator, seed: int, max_epochs: int | None):
-    """The TrainConfig a user gets: the preset, or no flags at all (the derived defaults)."""
+def parse_settings(items: list[str]) -> dict[str, Any]:
+    """``--set decoder=sigma-per-feature-closed --set beta=0.5`` -> TrainConfig overrides."""
+    from synth_core.training.config import TrainConfig
+
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or key not in TrainConfig.__dataclass_fields__ or key in ("model", "seed"):
+            raise SystemExit(f"--set {item!r}: write KEY=VALUE with a training option as KEY "
+                             "(decoder, transform, beta, latent_dim, ...)")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value  # a bare word: decoder=sigma
+    return out
+
+
+def train_config(gen: Generator, seed: int, max_epochs: int | None,
+                 settings: dict[str, Any] | None = None):
+    """The TrainConfig a user gets: the preset, or no flags at all (the derived defaults),
+    the latter with ``settings`` (``--set``) applied; the thesis presets stay as they are."""
     from synth_core.training.config import PRESETS, TrainConfig
 
-    config = PRESETS[gen.preset] if gen.preset else TrainConfig(model=gen.model)
+    config = (PRESETS[gen.preset] if gen.preset
+              else TrainConfig.from_dict({"model": gen.model, **(settings or {})}))
     config = config.replace(seed=seed, device="cpu")
     if max_epochs is not None and config.epochs > max_epochs:
         config = config.replace(epochs=max_epochs)
@@ -147,8 +167,9 @@ def train_config(gen: Generator, seed: int, max_epochs: int | None):
 class Trainer:
     """Trains each (model, preset) once per dataset and seed; every sampling option reuses it."""
 
-    def __init__(self, work_dir: Path, max_epochs: int | None) -> None:
-        self.work_dir, self.max_epochs = work_dir, max_epochs
+    def __init__(self, work_dir: Path, max_epochs: int | None,
+                 settings: dict[str, Any] | None = None) -> None:
+        self.work_dir, self.max_epochs, self.settings = work_dir, max_epochs, settings or {}
         self.trained: dict[tuple, tuple[Any, float, dict[str, Any]]] = {}
 
     def run(self, gen: Generator, train: FeatureSet, dataset: str, seed: int):
@@ -159,7 +180,7 @@ class Trainer:
 
         key = (dataset, seed, gen.model, gen.preset)
         if key not in self.trained:
-            config = train_config(gen, seed, self.max_epochs)
+            config = train_config(gen, seed, self.max_epochs, self.settings)
             run_dir = self.work_dir / f"{dataset}-{gen.model}-{gen.preset or 'default'}-{seed}"
             started = time.perf_counter()
             note = ""
@@ -331,7 +352,7 @@ def run_quality(args: argparse.Namespace) -> None:
         workspace = get_workspace(args.workspace or Path(tmp) / "workspace")
         datasets = load_datasets([d.strip() for d in args.datasets.split(",") if d.strip()],
                                  workspace)
-        trainer = Trainer(Path(tmp) / "runs", args.max_epochs)
+        trainer = Trainer(Path(tmp) / "runs", args.max_epochs, parse_settings(args.set))
         results: list[dict[str, Any]] = []
         trtr: dict[str, dict[str, list[float]]] = {}
         started = time.perf_counter()
@@ -365,7 +386,8 @@ def run_quality(args: argparse.Namespace) -> None:
                 trainer.trained.clear()  # runs of this split are not needed again
     print(f"# quality benchmark, {time.strftime('%Y-%m-%d')}, seeds {seeds}, "
           f"{os.cpu_count()} cores, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}"
-          + (f", epochs capped at {args.max_epochs}" if args.max_epochs else ""))
+          + (f", epochs capped at {args.max_epochs}" if args.max_epochs else "")
+          + (f", default-* with {' '.join(args.set)}" if args.set else ""))
     print(table(results, trtr))
     if args.json:
         Path(args.json).write_text(json.dumps({"results": results, "trtr": trtr}, indent=1,
@@ -422,8 +444,10 @@ AUGMENT_GENERATORS = (*BASELINE_KINDS, "default-vae", "default-cvae", "thesis-va
                       "thesis-cvae")
 
 
-def augment_config(name: str, seeds: tuple[int, ...], max_epochs: int | None):
-    """AugmentConfig for a generator name: a preset, the no-flag defaults, or a baseline."""
+def augment_config(name: str, seeds: tuple[int, ...], max_epochs: int | None,
+                   settings: dict[str, Any] | None = None):
+    """AugmentConfig for a generator name: a preset, the no-flag defaults (with ``settings``,
+    ``--set``), or a baseline."""
     from synth_core.evaluation.augmentation import AugmentConfig
     from synth_core.training.config import TrainConfig
 
@@ -435,7 +459,7 @@ def augment_config(name: str, seeds: tuple[int, ...], max_epochs: int | None):
         epochs = None
     else:
         # Every field of the no-flag TrainConfig overrides the preset: the user's defaults.
-        base = TrainConfig(model=model)
+        base = TrainConfig.from_dict({"model": model, **(settings or {})})
         train = {k: v for k, v in base.to_dict().items() if k not in ("model", "seed")}
         epochs = base.epochs
     if max_epochs is not None:
@@ -451,6 +475,7 @@ def run_augmentation(args: argparse.Namespace) -> None:
     from synth_core.evaluation.augmentation import augment_benchmark
 
     seeds = tuple(range(args.seeds))
+    settings = parse_settings(args.set)
     names = ([g.strip() for g in args.generators.split(",") if g.strip()] if args.generators
              else list(AUGMENT_GENERATORS))
     unknown = sorted(set(names) - set(AUGMENT_GENERATORS))
@@ -461,14 +486,15 @@ def run_augmentation(args: argparse.Namespace) -> None:
         datasets = {k: v for k, v in datasets.items() if k in args.datasets.split(",")}
     print(f"# augmentation protocol (70/30, MLP, seeds {list(seeds)}), "
           f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores"
-          + (f", epochs capped at {args.max_epochs}" if args.max_epochs else ""))
+          + (f", epochs capped at {args.max_epochs}" if args.max_epochs else "")
+          + (f", default-* with {' '.join(args.set)}" if args.set else ""))
     print(f"{'dataset':<15}{'generator':<15}{'real acc':>12}{'synthetic acc':>15}"
           f"{'study real/synth':>18}{'time s':>9}")
     for dataset, data in datasets.items():
         for name in names:
             started = time.perf_counter()
             try:
-                config = augment_config(name, seeds, args.max_epochs)
+                config = augment_config(name, seeds, args.max_epochs, settings)
                 summary = augment_benchmark(data, config, dataset_ref=dataset).summary()
             except Exception as exc:
                 print(f"{dataset:<15}{name:<15}  failed: {type(exc).__name__}: {exc}"[:220],
@@ -495,6 +521,10 @@ def main() -> None:
     parser.add_argument("--workspace", default=None,
                         help="workspace for the embedded datasets (default: a temporary one)")
     parser.add_argument("--json", default=None, help="also write every figure to this file")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a training option for the default-* generators (repeatable), "
+                             "e.g. --set decoder=sigma-per-feature-closed; the thesis presets "
+                             "stay as they are")
     parser.add_argument("--augmentation", action="store_true",
                         help="run the augmentation protocol on the leukemia/madelon stand-ins")
     parser.add_argument("--augment-preset", default="",
