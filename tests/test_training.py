@@ -457,6 +457,26 @@ def test_collapse_report_warns_when_the_code_is_unused(blobs):
     assert any("collapses towards prototypes" in w for w in report["warnings"])
 
 
+def test_collapse_report_judges_the_rows_generate_makes(blobs):
+    """Means that spread little are no collapse when the decoder's draws (Generate's default
+    output) spread like the real rows; the KL warning still speaks for an unused code."""
+    from synth_core.data.scaling import make_transform
+    from synth_core.models import build_model, model_config
+    from synth_core.training.trainer import collapse_report
+
+    model = build_model("vae", model_config("vae", n_features=16, latent_dim=2, hidden=(8,),
+                                            decoder="sigma-per-feature-closed"))
+    with torch.no_grad():
+        model.decoder[0].weight.zero_()  # decoded means: one prototype row
+    scaler = make_transform("standard").fit(blobs.features)
+    x = torch.as_tensor(scaler.transform(blobs.features))
+    model.calibrate(x)  # per-feature sigma = the prototype's residual spread
+    report = collapse_report(model, x, None, blobs.labels, scaler,
+                             generator=torch.Generator().manual_seed(0))
+    assert report["spread_ratio"] < 1e-4 and report["spread_ratio_sampled"] > 0.5
+    assert not any("collapses towards prototypes" in w for w in report["warnings"])
+
+
 def test_default_batch_size_too_big_for_tiny_data_is_refused_with_fix(blobs):
     """An explicit batch larger than the data is an error that says what to use instead."""
     config = _config(batch_size=4096)

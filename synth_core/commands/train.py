@@ -77,7 +77,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--decoder", choices=list(DECODER_KINDS), default=None,
                         help=f"output distribution (default {d.decoder}): sigma = Gaussian with a "
                              "calibrated shared variance (no KL weight to tune), "
-                             "sigma-per-feature = one learned variance per feature, thesis = "
+                             "sigma-per-feature = one learned variance per feature, "
+                             "sigma-per-feature-closed = one per feature in closed form, thesis = "
                              "the thesis losses (needs --transform minmax)")
     parser.add_argument("--transform", choices=list(TRANSFORM_KINDS), default=None,
                         help=f"feature transform fitted on the training rows (default "

@@ -234,15 +234,15 @@ def collapse_report(model: Autoencoder, x_train: torch.Tensor, y_train: torch.Te
     groups = ([np.flatnonzero(labels == c) for c in np.unique(labels)] if model.is_conditional
               else [np.arange(len(labels))])
     ratios: dict[str, list[float]] = {"mean": [], "sampled": []}
-    for rows in groups:
-        if len(rows) < 2:
+    for members in groups:
+        if len(members) < 2:
             continue
         n = max(2, n_samples // len(groups))
         z = torch.randn((n, model.config.latent_dim), generator=generator,
                         device=x_train.device)                                 # [n, latent]
-        y = y_train[rows[:1]].expand(n, -1) if y_train is not None else None     # [n, K]
+        y = y_train[members[:1]].expand(n, -1) if y_train is not None else None  # [n, K]
         mean = model.decode(z, y)
-        real_std = real[rows].std(0)                                            # [D]
+        real_std = real[members].std(0)                                         # [D]
         keep = real_std > 0
         if not keep.any():
             continue
@@ -267,13 +267,19 @@ def collapse_report(model: Autoencoder, x_train: torch.Tensor, y_train: torch.Te
             f"KL per latent unit ~0 (largest {max(per_unit):.3g} nats, none above "
             f"{ACTIVE_UNIT_NATS}): the decoder ignores the code, so generated rows all look "
             f"alike; {fixes}")
-    spread = report.get("spread_ratio")
+    # Judge the rows Generate makes by default: decoder draws where the model can sample
+    # them. Decoded means alone spread little wherever much of the data is noise the code
+    # cannot explain (a madelon-like table: 480 of 500 columns), which is no collapse.
+    sampled = report.get("spread_ratio_sampled")
+    spread = sampled if sampled is not None else report.get("spread_ratio")
     if spread is not None and spread < LOW_SPREAD_RATIO:
         within = " within each class" if model.is_conditional else ""
+        rows = ("rows drawn from the model (prior codes, then the decoder's distribution, as "
+                "Generate makes them)" if sampled is not None else "rows decoded from the prior")
         report["warnings"].append(
-            f"rows decoded from the prior spread {spread:.2f}x as much as the real rows{within} "
-            f"(median per-feature std ratio): the model collapses towards prototypes; {fixes}, "
-            "or sample the decoder output when generating")
+            f"{rows} spread {spread:.2f}x as much as the real rows{within} (median "
+            f"per-feature std ratio): the model collapses towards prototypes; {fixes}"
+            + ("" if sampled is not None else ", or sample the decoder output when generating"))
     return report
 
 
