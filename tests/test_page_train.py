@@ -88,3 +88,18 @@ def test_page_train_thesis_decoder_with_quantile_transform_is_refused(workspace)
     _no_exception(at)
     assert "use transform 'minmax' with the thesis decoder" in at.error[0].value
     assert list_jobs(workspace, "train") == []
+
+
+def test_page_train_fcn_body_on_images_derives_its_code(workspace):
+    # The quick-vae preset's hidden 128 does not apply to the fully convolutional body.
+    at = app_test(PAGE, timeout=180).run()
+    at.radio(key=f"{K}-body").set_value("fcn")
+    at = fill_train_form(at, latent=16, hidden="128", epochs=1, batch=128)
+    _no_exception(at)
+    config = list_jobs(workspace, "train")[0].params["config"]
+    assert config["body"] == "fcn" and config["hidden"] is None
+    status = wait_for_job(workspace, list_jobs(workspace, "train")[0].id, timeout=240)
+    assert status.state == "done", status.error
+    run = Run.load(status.result["run_dir"])
+    # 8x8 digits: one stride-2 stage, a 4x4 grid; the VAE's code is one map of it.
+    assert run.config.body == "fcn" and run.config.hidden == () and run.config.latent_dim == 16

@@ -98,7 +98,7 @@ def settings_form(model: str, preset: str, data: FeatureSet) -> TrainConfig | No
                                      "(2 to 16). Thesis: 42 (VAE), 8 (CVAE).")
         hidden = b.text_input("Hidden layers", ",".join(map(str, full.hidden)), key=f"{k}-hidden",
                               help="Units per hidden layer, comma-separated (e.g. 483 or 512,256); "
-                                   "the decoder mirrors the encoder.")
+                                   "the decoder mirrors the encoder. Not used by the fcn body.")
         lr = c.number_input("Learning rate", 1e-6, 1.0, float(base.lr), format="%.2e",
                             key=f"{k}-lr", help="Adam's step size. Thesis: 2.78e-4 (VAE), "
                                                 "6.79e-4 (CVAE). Too high and the loss diverges.")
@@ -171,7 +171,9 @@ def settings_form(model: str, preset: str, data: FeatureSet) -> TrainConfig | No
         return None
     return TrainConfig(
         model=model, latent_dim=_auto(base.latent_dim, int(latent), full.latent_dim),
-        hidden=_auto(base.hidden, hidden.replace(" ", ""), ",".join(map(str, full.hidden))),
+        # The fcn body has no dense layers: whatever the hidden field shows does not apply.
+        hidden=(None if body == "fcn" else
+                _auto(base.hidden, hidden.replace(" ", ""), ",".join(map(str, full.hidden)))),
         lr=float(lr), epochs=int(epochs),
         batch_size=_auto(base.batch_size, int(batch), full.batch_size), patience=int(patience),
         val_fraction=_auto(base.val_fraction, float(val), float(full.val_fraction)),
