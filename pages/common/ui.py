@@ -19,8 +19,28 @@ def page_header(title: str, intro: str, *, icon: str = "") -> None:
     The browser tab's title and the sidebar entry come from the navigation
     (pages/common/navigation.py), not from here.
     """
+    leave_pages_folder_mode()
     st.title(title)
     st.caption(intro)
+
+
+def leave_pages_folder_mode() -> None:
+    """Rerun through app.py when Streamlit ran this page straight from the pages/ folder.
+
+    Streamlit starts a server in its old pages-folder mode whenever a pages/ folder
+    exists, and leaves it only once some run calls st.navigation. If the first
+    request after a start is a page's URL (a bookmark of /Generate), that page runs
+    alone: the sidebar lists the raw files ("app", "home"), and app.py never sets up
+    the classroom folder or the server's threads, for every session until one opens
+    "/". This page then switches the server to app.py's navigation and reruns, which
+    shows the same URL through it. (Streamlit 1.67's PagesManager flag; a no-op where
+    the flag is absent or already off.)
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if getattr(PagesManager, "uses_pages_directory", False):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def show_error(exc: SynthError) -> None:

@@ -73,6 +73,11 @@ def test_Explore_click_on_a_star_plays_that_generated_row(explore_server, browse
     try:
         page.goto(f"{explore_server.url}/Explore")
         wait_for_app(page)
+        # The server's first request is a page URL: it is still shown through app.py's
+        # navigation (sections, no raw "app"/"home" files), on the page asked for.
+        sidebar = page.locator('[data-testid="stSidebarNav"]').inner_text()
+        assert "Results" in sidebar and "app" not in sidebar.split(), sidebar
+        assert page.locator("h1").first.inner_text() == "Explore"
         page.locator('[data-testid="stSelectbox"]').first.click()
         page.get_by_role("option", name=re.compile("tones")).click()
         wait_for_app(page)
