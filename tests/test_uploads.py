@@ -94,6 +94,14 @@ def test_save_uploaded_files_into_class_folder(workspace):
         save_uploaded_files([], workspace, name="x")
 
 
+def test_unpack_zip_file_and_folder_of_one_name_is_refused_before_writing(workspace):
+    # Found by the property test below: "a" and "a\\::" (-> a/unnamed) crashed half-way.
+    for names in (["a", "a\\::"], ["a/x.wav", "a"]):
+        with pytest.raises(InputError, match="is a file, but entry .* needs a folder"):
+            unpack_zip(make_zip({n: b"x" for n in names}), workspace, name="clash")
+    assert not list(workspace.uploads_dir.glob("clash*"))  # refused before any folder
+
+
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(names=st.lists(st.text(alphabet=st.sampled_from(list("ab./\\:é _-")), min_size=1,
                               max_size=12), min_size=1, max_size=4))

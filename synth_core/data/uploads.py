@@ -170,6 +170,16 @@ def _check_entries(zf: zipfile.ZipFile, label: str, limits: UploadLimits
     if not entries:
         raise InputError(f"zip {label!r} holds no files; zip the folder that holds the class "
                          "folders")
+    # A name used both as a file and as a folder (after making names safe: "a" and "a\\x"
+    # -> a/x) cannot be unpacked; say which entries clash instead of failing half-way.
+    files = {tuple(parts): info.filename for info, parts in entries}
+    for info, parts in entries:
+        for k in range(1, len(parts)):
+            if tuple(parts[:k]) in files:
+                raise InputError(
+                    f"zip {label!r}: entry {files[tuple(parts[:k])]!r} is a file, but entry "
+                    f"{info.filename!r} needs a folder of that name ({'/'.join(parts[:k])}); "
+                    "rename one of them and zip again")
     return entries
 
 
