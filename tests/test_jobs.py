@@ -153,18 +153,28 @@ def test_queue_limit_per_owner_refuses_with_a_message(workspace, monkeypatch):
     assert wait_for_job(workspace.for_owner("owl-7"), other.id, timeout=60).state == "done"
 
 
-def test_queue_damaged_file_is_rebuilt_from_status_files(workspace, monkeypatch):
+def test_queue_damaged_file_is_rebuilt_from_status_files(workspace, monkeypatch, tmp_path):
     from synth_core.jobs import queue_positions
 
     monkeypatch.setenv("SYNTH_MAX_WORKERS", "1")
-    first = submit_job(workspace, "count", {"n": 40, "delay": 0.05},
+    gate = tmp_path / "gate"  # the first job runs until the checks are done
+    first = submit_job(workspace, "count", {"n": 1, "gate": str(gate)},
                        target="tests.job_targets:count")
     second = submit_job(workspace, "count", {"n": 1}, target="tests.job_targets:count")
+    from synth_core import job_queue
+    from synth_core.jobs import is_waiting
+
     _wait_state(workspace, first.id, "running")
-    (workspace.jobs_dir / "queue.json").write_text('{"waiting": [{"id": ', encoding="utf-8")
-    positions, note = queue_positions(workspace)
-    assert positions == {second.id: 0}
-    assert "damaged" in note and "rebuilt" in note
+    # Damage and read under the queue's lock: the waiting worker polls the file too, and
+    # would otherwise rebuild it first (a race that failed under CI load).
+    with job_queue.locked(workspace):
+        (workspace.jobs_dir / "queue.json").write_text('{"waiting": [{"id": ', encoding="utf-8")
+        state = job_queue.read_queue(workspace, is_waiting=is_waiting)
+        job_queue.write_queue(workspace, state)
+    assert [entry.id for entry in state.waiting] == [second.id]
+    assert "damaged" in state.note and "rebuilt" in state.note
+    assert queue_positions(workspace) == ({second.id: 0}, "")  # the rebuilt file reads clean
+    gate.touch()
     assert wait_for_job(workspace, second.id, timeout=60).state == "done"
 
 
