@@ -16,6 +16,9 @@ convolution with padding 1 gives 2n, so the decoder's output is at least the
 input size and is cropped to it. Small images get one stage (8x8 -> 4x4).
 Rows stay flat [N, D] outside the model, so the trainer and the run folder need
 not know.
+
+:class:`SpatialHead` and :class:`SpatialDecoderBody` (below) make the ``fcn``
+body: the same encoder convolutions, but the code is the coarse grid itself.
 """
 
 from __future__ import annotations
