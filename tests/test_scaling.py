@@ -55,7 +55,7 @@ def _skewed(n=400, seed=0):
     return X
 
 
-@pytest.mark.parametrize("kind", ["minmax", "standard", "quantile"])
+@pytest.mark.parametrize("kind", ["minmax", "standard", "quantile", "quantile-hazen"])
 def test_transforms_invert_and_survive_json(kind, tmp_path):
     import json
 
@@ -97,7 +97,7 @@ def test_transform_files_without_kind_are_minmax_and_unknown_kinds_refused():
         make_transform("robust")
 
 
-@pytest.mark.parametrize("kind", ["minmax", "standard", "quantile"])
+@pytest.mark.parametrize("kind", ["minmax", "standard", "quantile", "quantile-hazen"])
 def test_fit_domain_rounds_whole_number_columns_and_survives_json(kind):
     from synth_core.data.scaling import make_transform, transform_from_dict
 
@@ -140,3 +140,66 @@ def test_quantile_transform_matches_scikit_learn_column_by_column():
     back = sk.inverse_transform(Z)
     back[:, 3] = 2.0
     np.testing.assert_allclose(ours.inverse_transform(Z), back, rtol=1e-5, atol=1e-5)
+
+
+def test_quantile_hazen_puts_training_rows_at_plotting_positions():
+    from scipy.stats import norm
+
+    from synth_core.data.scaling import QuantileNormalHazen
+
+    X = np.array([[3.0], [1.0], [4.0], [2.0]])
+    t = make_transform("quantile-hazen").fit(X)
+    assert isinstance(t, QuantileNormalHazen)
+    ends = norm.ppf([0.125, 0.875])
+    np.testing.assert_allclose(t.transform(np.array([[1.0], [2.0], [3.0], [4.0]]))[:, 0],
+                               norm.ppf([0.125, 0.375, 0.625, 0.875]), atol=1e-6)
+    # Past the training range: the end positions on the way in, min / max on the way back.
+    np.testing.assert_allclose(t.transform(np.array([[-7.0], [40.0]]))[:, 0], ends, atol=1e-6)
+    np.testing.assert_allclose(t.inverse_transform(np.array([[-9.0], [9.0], [0.0]]))[:, 0],
+                               [1.0, 4.0, 2.5], atol=1e-5)
+    np.testing.assert_allclose(t.inverse_transform(t.transform(X)), X, atol=1e-5)
+    # Ties take the middle of their positions: 0 in rows 1-2 of 4 -> (0.125 + 0.375) / 2.
+    tied = make_transform("quantile-hazen").fit(np.array([[0.0], [0.0], [5.0], [7.0]]))
+    np.testing.assert_allclose(tied.transform(np.array([[0.0]]))[0, 0], norm.ppf(0.25),
+                               atol=1e-6)
+
+
+def test_quantile_hazen_tails_shrink_with_rows_and_survive_json():
+    from scipy.stats import norm
+
+    from synth_core.data.scaling import MAX_QUANTILES
+
+    rng = np.random.default_rng(0)
+    small = rng.normal(size=(50, 3))
+    Z = make_transform("quantile-hazen").fit(small).transform(small)
+    np.testing.assert_allclose(np.abs(Z).max(axis=0), norm.ppf(1 - 0.5 / 50), atol=1e-5)
+    assert np.all(np.abs(Z.std(axis=0) - 1) < 0.05)  # scikit-learn's bounds give 1.38
+    assert np.abs(make_transform("quantile").fit(small).transform(small)).max() > 5
+    big = rng.exponential(size=(3 * MAX_QUANTILES, 2))  # more rows than quantiles kept
+    t = make_transform("quantile-hazen").fit(big)
+    assert t.quantiles_.shape == (MAX_QUANTILES, 2)
+    Zb = t.transform(big)
+    np.testing.assert_allclose([Zb.min(), Zb.max()], norm.ppf([0.5 / 3000, 1 - 0.5 / 3000]),
+                               atol=1e-5)
+    restored = transform_from_dict(json.loads(json.dumps(t.to_dict())))
+    assert restored.kind == "quantile-hazen"
+    np.testing.assert_array_equal(restored.transform(big), Zb)
+
+
+def test_quantile_transform_saved_by_older_versions_loads_identically():
+    # scaler.json of a run written before quantile-hazen existed (fitted on 5 rows with ties),
+    # and what that version's transform / inverse_transform gave for these probes.
+    state = {"kind": "quantile",
+             "quantiles": [[0.0, 10.0], [1.0, 10.0], [1.0, 20.0], [4.0, 30.0], [9.0, 50.0]],
+             "references": [0.0, 0.25, 0.5, 0.75, 1.0]}
+    probe = np.array([[0.0, 10.0], [1.0, 20.0], [2.5, 35.0], [9.0, 50.0], [-1.0, 60.0]])
+    b, m = 5.199337482452393, 0.3186393678188324
+    expect = [[-b, -b], [-m, 0.0], [m, 0.887146532535553], [b, b], [-b, b]]
+    Z = np.array([[-6.0, 0.0], [-0.5, 0.3], [0.2, 1.0], [6.0, -1.0]])
+    expect_back = [[0.0, 20.0], [1.0, 24.71645736694336], [1.9511165618896484, 37.30757904052734],
+                   [9.0, 10.0]]
+    t = transform_from_dict(state)
+    assert type(t) is QuantileNormal
+    np.testing.assert_allclose(t.transform(probe), expect, atol=1e-6)
+    np.testing.assert_allclose(t.inverse_transform(Z), expect_back, rtol=1e-6)
+    assert t.to_dict() == state

@@ -10,7 +10,12 @@ the run (``TrainConfig.transform``):
 * ``"quantile"`` -- each feature mapped through its empirical quantiles to a
   standard normal (scikit-learn's ``QuantileTransformer(output_distribution=
   "normal")``): skewed, heavy-tailed or multi-modal columns become Gaussian,
-  which is what a Gaussian decoder models.
+  which is what a Gaussian decoder models. The training minimum and maximum map to
+  about -5.2 and +5.2 (scikit-learn's bounds), whatever the number of rows.
+* ``"quantile-hazen"`` -- the same, but the sorted training values sit at the
+  plotting positions (i + 0.5) / n (Hazen) instead of i / (n - 1): the extremes
+  map to norm.ppf(0.5 / n), finite and shrinking with n (+-2.33 at n = 50), so a
+  small table gets no +-5.2 outliers for the decoder to chase.
 
 Each transform is fitted on training rows only, inverts generated data back to
 the original scale, and serialises to plain JSON (``to_dict`` / ``from_dict``,
@@ -30,11 +35,12 @@ import numpy as np
 from synth_core.errors import InputError
 from synth_core.workspace import atomic_write_json, read_json
 
-TRANSFORM_KINDS: tuple[str, ...] = ("minmax", "standard", "quantile")
+TRANSFORM_KINDS: tuple[str, ...] = ("minmax", "standard", "quantile", "quantile-hazen")
 TRANSFORM_TITLES: dict[str, str] = {
     "minmax": "min-max to [0, 1] (thesis)",
     "standard": "standardise (zero mean, unit variance)",
     "quantile": "quantile to normal (skewed or multi-modal columns)",
+    "quantile-hazen": "quantile to normal, finite tails (plotting positions (i + 0.5) / n)",
 }
 MAX_QUANTILES = 1000  # scikit-learn's default; fewer when there are fewer training rows
 
@@ -208,55 +214,81 @@ class QuantileNormal(_Transform):
     Up to :data:`MAX_QUANTILES` quantiles (fewer with fewer rows); the inverse
     maps values beyond the extreme quantiles to the training minimum / maximum.
     Constant columns map to 0 (the middle of the normal) and back exactly.
+    Fitted state: ``quantiles_`` [Q, D] and their probabilities ``references_`` [Q].
     """
 
     kind: ClassVar[str] = "quantile"
     _fitted_attr: ClassVar[str] = "quantiles_"
+    # scikit-learn's bounds: values at or past the extreme quantiles go to probability 0 / 1,
+    # i.e. norm.ppf(1e-7) = -5.2 / +5.2. The Hazen subclass keeps them at its end positions.
+    _hard_bounds: ClassVar[bool] = True
 
     def _fit(self, X: np.ndarray) -> None:
         from sklearn.preprocessing import QuantileTransformer
 
         sk = QuantileTransformer(n_quantiles=min(MAX_QUANTILES, X.shape[0]),
-                                 output_distribution="normal", subsample=None)
-        self._sk = sk.fit(X)
-        self.quantiles_ = sk.quantiles_
+                                 output_distribution="normal", subsample=None).fit(X)
+        self.quantiles_, self.references_ = sk.quantiles_, sk.references_
 
     def _constant(self) -> np.ndarray:
         """[D] bool: columns with one value (scikit-learn would map them to -5.2, not 0)."""
         return self.quantiles_[0] == self.quantiles_[-1]
 
     def transform(self, X: np.ndarray) -> np.ndarray:
-        Z = _quantile_forward(self._check(X), self.quantiles_, self._sk.references_)
+        Z = _quantile_forward(self._check(X), self.quantiles_, self.references_,
+                              hard_bounds=self._hard_bounds)
         Z[:, self._constant()] = 0.0
         return Z.astype(np.float32)
 
     def inverse_transform(self, X: np.ndarray) -> np.ndarray:
-        X = _quantile_inverse(self._check(X), self.quantiles_, self._sk.references_)
+        X = _quantile_inverse(self._check(X), self.quantiles_, self.references_)
         constant = self._constant()
         X[:, constant] = self.quantiles_[0, constant]
         return self._snap(X).astype(np.float32)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "quantiles": self._sk.quantiles_.tolist(),
-                "references": self._sk.references_.tolist(), **self._domain_dict()}
+        return {"kind": self.kind, "quantiles": self.quantiles_.tolist(),
+                "references": self.references_.tolist(), **self._domain_dict()}
 
     @classmethod
     def from_dict(cls, state: dict) -> "QuantileNormal":
-        from sklearn.preprocessing import QuantileTransformer
-
         quantiles = np.asarray(state["quantiles"], dtype=np.float64)    # [n_quantiles, D]
         references = np.asarray(state["references"], dtype=np.float64)  # [n_quantiles]
         if quantiles.ndim != 2 or references.shape != (quantiles.shape[0],):
             raise ValueError(f"quantiles {list(quantiles.shape)} and references "
                              f"{list(references.shape)} do not fit together")
-        sk = QuantileTransformer(n_quantiles=quantiles.shape[0], output_distribution="normal",
-                                 subsample=None)
-        # The fitted state scikit-learn keeps (checked against 1.9: these four attributes).
-        sk.quantiles_, sk.references_ = quantiles, references
-        sk.n_quantiles_, sk.n_features_in_ = quantiles.shape[0], quantiles.shape[1]
         scaler = cls()
-        scaler._sk, scaler.quantiles_ = sk, quantiles
+        scaler.quantiles_, scaler.references_ = quantiles, references
         return scaler._load_domain(state)
+
+
+@dataclass
+class QuantileNormalHazen(QuantileNormal):
+    """Quantile to N(0, 1) with the training rows at plotting positions (i + 0.5) / n.
+
+    scikit-learn puts the i-th of n sorted training values at probability i / (n - 1),
+    so the minimum and maximum land on its bounds, -5.2 and +5.2: on 50 rows each column
+    then has std 1.38, not 1, and 4 % of its values are outliers. Hazen's positions put
+    them at norm.ppf(0.5 / n) (-2.33 at n = 50, -3.29 at n = 1,000), the tails finite and
+    shrinking with n. Ties get the middle of their positions (e.g. a column that is 0 in
+    half the rows maps those rows to norm.ppf(0.25), not -5.2). Values past the training
+    range map to the end positions on the way in and, as before, to the training minimum /
+    maximum on the way back. Above :data:`MAX_QUANTILES` rows the quantiles are the
+    Hazen-interpolated ones at evenly spaced positions from 0.5 / n to 1 - 0.5 / n.
+    """
+
+    kind: ClassVar[str] = "quantile-hazen"
+    _hard_bounds: ClassVar[bool] = False
+
+    def _fit(self, X: np.ndarray) -> None:
+        n = X.shape[0]
+        n_quantiles = min(MAX_QUANTILES, n)
+        if n_quantiles == n:
+            self.references_ = (np.arange(n) + 0.5) / n                   # [n]
+            self.quantiles_ = np.sort(X, axis=0)                           # [n, D]
+        else:
+            self.references_ = np.linspace(0.5 / n, 1 - 0.5 / n, n_quantiles)
+            self.quantiles_ = np.quantile(X, self.references_, axis=0, method="hazen")
 
 
 # scikit-learn's QuantileTransformer maps one column at a time and calls scipy's norm.ppf per
@@ -267,16 +299,22 @@ class QuantileNormal(_Transform):
 _BOUNDS = 1e-7  # sklearn.preprocessing._data.BOUNDS_THRESHOLD
 
 
-def _quantile_forward(X: np.ndarray, quantiles: np.ndarray, references: np.ndarray) -> np.ndarray:
-    """[N, D] raw -> [N, D] standard normal through each column's quantiles [Q, D]."""
+def _quantile_forward(X: np.ndarray, quantiles: np.ndarray, references: np.ndarray, *,
+                      hard_bounds: bool = True) -> np.ndarray:
+    """[N, D] raw -> [N, D] standard normal through each column's quantiles [Q, D].
+
+    ``hard_bounds``: scikit-learn's rule, values at or past the extreme quantiles go to
+    probability 0 / 1; without it np.interp holds them at the end references.
+    """
     from scipy.stats import norm
 
     U = np.empty_like(X, dtype=np.float64)
     for j in range(X.shape[1]):
         q, x = quantiles[:, j], X[:, j]
         u = 0.5 * (np.interp(x, q, references) - np.interp(-x, -q[::-1], -references[::-1]))
-        u[x + _BOUNDS > q[-1]] = 1.0
-        u[x - _BOUNDS < q[0]] = 0.0
+        if hard_bounds:
+            u[x + _BOUNDS > q[-1]] = 1.0
+            u[x - _BOUNDS < q[0]] = 0.0
         U[:, j] = u
     lo, hi = norm.ppf(_BOUNDS - np.spacing(1)), norm.ppf(1 - (_BOUNDS - np.spacing(1)))
     return np.clip(norm.ppf(U), lo, hi)
@@ -301,12 +339,13 @@ TRANSFORMS: dict[str, type[_Transform]] = {
     "minmax": MinMaxScaling,
     "standard": Standardisation,
     "quantile": QuantileNormal,
+    "quantile-hazen": QuantileNormalHazen,
 }
 FeatureTransform = _Transform  # the type every transform shares
 
 
 def make_transform(kind: str) -> _Transform:
-    """An unfitted transform of ``kind`` ("minmax", "standard" or "quantile")."""
+    """An unfitted transform of ``kind`` (one of :data:`TRANSFORM_KINDS`)."""
     try:
         return TRANSFORMS[kind]()
     except KeyError:
