@@ -89,7 +89,7 @@ def test_cli_train_no_flags_derives_and_reports_defaults(workspace, capsys):
     assert code == 0
     summary = _summary(capsys)
     assert summary["derived"]["latent_dim"] == 9 and summary["derived"]["batch_size"] == 8
-    assert summary["decoder"] == "sigma" and summary["transform"] == "quantile"
+    assert summary["decoder"] == "sigma" and summary["transform"] == "quantile-hazen"
     assert "active_units" in summary and isinstance(summary["warnings"], list)
     run = Run.load(summary["run_dir"])
     assert run.config.latent_dim == 9 and run.derived["latent_dim"] == 9

@@ -92,7 +92,7 @@ def test_run_summaries_list_finished_runs(vae_run, blobs, workspace):
     assert [r.name for r in run_summaries(workspace, dataset_ref="other")] == ["ae-b"]
     row = run_summaries(workspace, model="vae")[0].as_row()
     assert row["latent"] == 2 and row["epochs"] == 2 and row["best val loss"] > 0
-    assert (row["decoder"], row["transform"]) == ("sigma", "quantile")
+    assert (row["decoder"], row["transform"]) == ("sigma", "quantile-hazen")
     assert 0 <= row["active units"] <= 2
 
 

@@ -83,7 +83,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--transform", choices=list(TRANSFORM_KINDS), default=None,
                         help=f"feature transform fitted on the training rows (default "
                              f"{d.transform}): minmax to [0, 1] (thesis), standard, or quantile "
-                             "to normal for skewed columns")
+                             "to normal for skewed columns (quantile-hazen: training rows at "
+                             "plotting positions, finite tails; quantile: scikit-learn's, "
+                             "extremes at +-5.2)")
     parser.add_argument("--test-folds", default=None, metavar="FOLDS",
                         help="folds to leave out of training and validation, e.g. 10 or 9,10; "
                              "'none' trains on every fold (default: the dataset's own test "
