@@ -38,8 +38,39 @@ def _st_pages() -> dict[str, "st.Page"]:
             for spec in PAGES}
 
 
+def setup() -> None:
+    """What app.py does for every page before the navigation runs it.
+
+    Wide layout, the classroom code in the sidebar (each session's own folder), and
+    one torch/BLAS thread for what the server computes itself: per-session work is
+    small (decode one row, invert one 1 s clip, place a few points), so sessions moving
+    a slider together do not fight over the cores (on 2 busy cores Griffin-Lim took
+    ~600 ms on 2 threads against ~130 ms on one). Long work runs in job workers, which
+    the queue gives their own thread count. SYNTH_SERVER_THREADS overrides.
+    """
+    import os
+
+    from pages.common.classroom_ui import classroom_sidebar
+    from synth_core.job_queue import set_worker_threads
+
+    # No page_title here: each st.Page carries its own (a title set here would replace them).
+    st.set_page_config(layout="wide")
+    set_worker_threads(int(os.environ.get("SYNTH_SERVER_THREADS", "1")))
+    classroom_sidebar()
+
+
+# Whether app.py's navigation has run in this server process (see ui.leave_pages_folder_mode).
+_declared = False
+
+
+def declared() -> bool:
+    return _declared
+
+
 def navigation():
     """``st.navigation`` over :data:`SECTIONS` (sidebar sections Start, Data, Model, Results)."""
+    global _declared
+    _declared = True
     pages = _st_pages()
     return st.navigation({section: [pages[spec.path] for spec in specs]
                           for section, specs in SECTIONS.items()})

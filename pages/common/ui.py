@@ -30,15 +30,18 @@ def leave_pages_folder_mode() -> None:
     Streamlit starts a server in its old pages-folder mode whenever a pages/ folder
     exists, and leaves it only once some run calls st.navigation. If the first
     request after a start is a page's URL (a bookmark of /Generate), that page runs
-    alone: the sidebar lists the raw files ("app", "home"), and app.py never sets up
+    alone: the sidebar lists the raw files ("app", "home") and app.py never sets up
     the classroom folder or the server's threads, for every session until one opens
-    "/". This page then switches the server to app.py's navigation and reruns, which
-    shows the same URL through it. (Streamlit 1.67's PagesManager flag; a no-op where
-    the flag is absent or already off.)
+    "/". So when app.py's navigation has never run in this process, the page ends
+    the folder mode and reruns: the same URL, now through app.py. (Streamlit 1.67's
+    PagesManager flag. AppTest turns the flag back on before each run, after
+    app.py's first: those runs are left alone, as they were.)
     """
     from streamlit.runtime.pages_manager import PagesManager
 
-    if getattr(PagesManager, "uses_pages_directory", False):
+    from pages.common.navigation import declared
+
+    if getattr(PagesManager, "uses_pages_directory", False) and not declared():
         PagesManager.uses_pages_directory = False
         st.rerun()
 
