@@ -98,17 +98,15 @@ def test_queue_runs_one_at_a_time_first_in_first_out(workspace, monkeypatch, tmp
     jobs = [submit_job(workspace, "count", {"n": 2, "gate": str(gate)},
                        target="tests.job_targets:count") for gate in gates]
     second = _wait_state(workspace, jobs[1].id, "queued")
-    _wait_state(workspace, jobs[0].id, "running")
-    gates[0].touch()  # the first job ends; the second starts and waits at its gate
-    _wait_state(workspace, jobs[1].id, "running")
+    _wait_state(workspace, jobs[0].id, "running")  # held at its gate: nothing moves on
     third = _wait_state(workspace, jobs[2].id, "queued")
     deadline = time.monotonic() + 30
     while third.position != 1 and time.monotonic() < deadline:
         time.sleep(0.05)
         third = get_job(workspace, jobs[2].id)
     assert third.state == "queued" and third.position == 1 and "1 job ahead" in third.message
-    gates[1].touch()
-    gates[2].touch()
+    for gate in gates:
+        gate.touch()
     assert [j.position for j in jobs] == [0, 1, 2]  # places in line at submit time
     assert second.state == "queued"
     done = [wait_for_job(workspace, j.id, timeout=60) for j in jobs]
