@@ -527,9 +527,6 @@ def main() -> None:
                              "stay as they are")
     parser.add_argument("--augmentation", action="store_true",
                         help="run the augmentation protocol on the leukemia/madelon stand-ins")
-    parser.add_argument("--augment-preset", default="",
-                        help="with --augmentation: a training preset for the VAE/CVAE "
-                             "(default: AugmentConfig's own default)")
     args = parser.parse_args()
     if args.seeds < 1:
         raise SystemExit("--seeds must be at least 1")
