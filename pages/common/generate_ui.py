@@ -208,8 +208,7 @@ def show_sample(x: np.ndarray, data: FeatureSet, *, caption: str, key: str) -> N
             clip = (data.ids or [""] * data.n_samples)[row]
             label = data.class_names[data.labels[row]] if data.labels[row] >= 0 else "?"
             st.text(f"row {row} · {label} · distance {d:.3g} · {Path(clip).name or clip}")
-            if clip and Path(clip).is_file():
-                st.audio(clip)
+            audio_ui.play_clip(clip)
 
 
 def show_ends(data: FeatureSet, ends: Endpoints) -> None:

@@ -7,7 +7,10 @@ length is a multiple of it); only building a model needs torch
 
 from __future__ import annotations
 
+from math import prod
 from typing import Sequence
+
+from synth_core.errors import InputError
 
 STAGE_CHANNELS = (32, 64, 128)  # feature maps after each stride-2 stage
 
@@ -43,10 +46,6 @@ def grid_cells(feature_shape: Sequence[int] | None) -> int:
 
 def check_image_shape(body: str, feature_shape: Sequence[int] | None, n_features: int) -> None:
     """Refuse a conv body for rows without an [H, W] / [C, H, W] shape that fits them."""
-    from math import prod
-
-    from synth_core.errors import InputError
-
     shape = tuple(feature_shape or ())
     if not shape or len(shape) not in (2, 3) or prod(shape) != n_features:
         raise InputError(

@@ -37,6 +37,7 @@ import numpy as np
 
 from synth_core.errors import InputError
 from synth_core.features import FeatureSet
+from synth_core.models.geometry import check_image_shape, grid_cells
 from synth_core.training.config import TrainConfig
 
 MAX_BATCH = 128
@@ -90,8 +91,6 @@ def derive_hidden(n_features: int) -> tuple[int, ...]:
 
 def derive_spatial_latent(feature_shape, n_features: int, variational: bool) -> int:
     """The "fcn" body's code size: whole maps of the coarse grid (see the module docstring)."""
-    from synth_core.models.geometry import grid_cells
-
     cells = grid_cells(feature_shape)
     maps = n_features // cells // (4 if variational else 1)
     return int(max(1, maps) * cells)
@@ -264,8 +263,6 @@ def plan_training(data: FeatureSet, config: TrainConfig, *, name: str = "dataset
     latent_dim = config.latent_dim
     spatial = config.body == "fcn"
     if spatial:
-        from synth_core.models.geometry import check_image_shape
-
         check_image_shape(config.body, data.attrs.get("feature_shape"), data.n_features)
     if latent_dim is None:
         latent_dim = (derive_spatial_latent(data.attrs.get("feature_shape"), data.n_features,
