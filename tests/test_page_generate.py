@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from synth_core.features import read_features
 from tests.conftest import app_test
@@ -115,3 +116,27 @@ def test_page_generate_vae_by_class_mixture_balance_and_drawn_rows(vae_workspace
     assert saved.attrs["prior"] == "mixture" and saved.attrs["output"] == "sample"
     assert saved.attrs["balance"] == "real class proportions"
     assert set(saved.labels.tolist()) <= {1, 7} and saved.n_samples == 30
+
+
+def test_page_generate_map_click_on_a_real_point_picks_that_row(vae_workspace):
+    """The map's click callback: a real point's customdata (its map row) becomes the end."""
+    def script():
+        import streamlit as st
+
+        from pages.common import generate_ui as gen
+        from pages.common import state
+        from synth_core.training.runs import scan_runs
+
+        run_dir = str(scan_runs(state.workspace())[0][0])
+        data = gen.real_map(run_dir, "pca").map_data(None)
+        custom = list(gen.map_figure(data).data[1].customdata[2])  # a real point, 2nd class
+        state.put(state.GEN_PAIR, (0, 1))
+        st.session_state["gen-map"] = {"selection": {"points": [
+            {"customdata": custom}, {"customdata": ["marker"]}]}}  # the marker is no data row
+        gen._on_map_click(run_dir, "pca")
+        st.write(f"{state.get(state.GEN_PAIR)} {int(custom[3])}")
+
+    at = AppTest.from_function(script, default_timeout=120).run()
+    _no_exception(at)
+    pair, row = at.markdown[0].value.rsplit(" ", 1)
+    assert pair == f"({row}, 1)" and int(row) > 0

@@ -23,11 +23,12 @@ from synth_core.features import FeatureSet
 from synth_core.generation.baselines import baseline_feature_set, class_counts, fit_rows
 from synth_core.generation.codes import load_run_data
 from synth_core.generation.export import default_export_name, export_bytes, save_generated
-from synth_core.generation.figures import freeze_frame, map_figure, marker_trace, overlay_figure
+from synth_core.generation.figures import (freeze_frame, map_figure, marker_trace, overlay_figure,
+                                           selected_rows, source_row)
 from synth_core.generation.generator import GenerateConfig, generate
 from synth_core.generation.interpolation import (Endpoints, decode_path, encode_pair,
                                                  interpolate_pair, random_pair)
-from synth_core.generation.maps import fit_map
+from synth_core.generation.maps import REAL, fit_map
 from synth_core.generation.neighbors import nearest_rows
 from synth_core.training.runs import Run
 from synth_core.workspace import read_json, safe_name
@@ -361,7 +362,7 @@ def path_map(run_dir: str, method: str, ends: Endpoints, t: float, x: np.ndarray
     # slider step sends ~1 kB for it while the map itself goes as a cache reference.
     st.html(_STACK_CSS)
     with st.container(key="gen-map-stack"):
-        st.plotly_chart(fig, key="gen-map", on_select=functools.partial(_on_map_click, run_dir),
+        st.plotly_chart(fig, key="gen-map", on_select=functools.partial(_on_map_click, run_dir, method),
                         selection_mode="points", width="stretch",
                         config={"scrollZoom": False, "displaylogo": False})
         st.plotly_chart(overlay_figure(fig, [marker_trace(xy, name=MARKER)]), key="gen-marker",
@@ -376,28 +377,20 @@ _STACK_CSS = """<style>
 </style>"""
 
 
-@st.cache_resource(max_entries=4)
-def _row_of_id(run_dir: str) -> dict[str, int]:
-    """Map hover ids (the data's ids, else "real-<row>") back to data rows, for clicks."""
-    data = load_data(run_dir)
-    ids = data.ids if data.ids is not None else [f"real-{i}" for i in range(data.n_samples)]
-    rows: dict[str, int] = {}
-    for row, ident in enumerate(ids):
-        rows.setdefault(ident, row)
-    return rows
+def _on_map_click(run_dir: str, method: str) -> None:
+    """Callback of the map: a clicked real point becomes the chosen end point (once per click).
 
-
-def _on_map_click(run_dir: str) -> None:
-    """Callback of the map: a clicked real point becomes the chosen end point (once per click)."""
+    The point's customdata names its map row (figures.selected_rows); the path, the marker
+    and generated points are not data rows."""
     selection = st.session_state.get("gen-map") or {}
-    rows = _row_of_id(run_dir)
-    for point in selection.get("selection", {}).get("points", []):
-        custom = point.get("customdata") or []
-        if len(custom) < 3 or custom[2] != "real" or custom[0] not in rows:
-            continue  # the path, the marker, or a generated point: not a data row
+    data = real_map(run_dir, method).map_data(None)
+    for row in selected_rows(data, selection.get("selection", {}).get("points", [])):
+        source, index = source_row(data, row)
+        if source != REAL:
+            continue
         i, j = state.get(state.GEN_PAIR)
         first = state.get(state.GEN_CLICK, "first") == "first"
-        state.put(state.GEN_PAIR, (rows[custom[0]], j) if first else (i, rows[custom[0]]))
+        state.put(state.GEN_PAIR, (index, j) if first else (i, index))
 
 
 def result_map(run_dir: str, method: str, rows: FeatureSet) -> None:
