@@ -174,6 +174,21 @@ class Workspace:
         names = {p.name for p in own}
         return own + [p for p in sorted(shared.glob("*.h5")) if p.name not in names]
 
+    def run_path(self, name: str | os.PathLike[str]) -> Path:
+        """A run folder given as a path, or by its name under ``runs/``.
+
+        ``train`` prints the folder's path, the pages and ``jobs`` show its name;
+        either works. Returns the path as given when neither exists, so the
+        caller names what the user typed in its message.
+        """
+        path = Path(name)
+        if path.is_dir():
+            return path
+        by_name = self.runs_dir / path.name
+        if str(path) == path.name and by_name.is_dir():
+            return by_name
+        return path
+
     def list_runs(self) -> list[Path]:
         """Run folders that finished saving (they hold config.json), newest first."""
         if not self.runs_dir.is_dir():

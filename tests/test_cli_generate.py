@@ -132,3 +132,16 @@ def test_cli_generate_mixture_prior_output_sample_and_balance(trained, tmp_path,
     real = read_features(ws.dataset_path("digits-small"))
     expected = np.bincount(real.labels, minlength=10) / real.n_samples * 50
     assert np.abs(np.bincount(table[:, -1].astype(int), minlength=10) - expected).max() < 1.5
+
+
+def test_cli_generate_run_by_name(trained, tmp_path, capsys):
+    """``--run`` takes the name the pages and ``jobs`` show, not only a path."""
+    ws, vae, _ = trained
+    assert vae.parent == ws.runs_dir
+    code, summary, _ = _generate(capsys, ws, "--run", vae.name, "--out", tmp_path / "n.h5",
+                                 "--prior", 3)
+    assert code == 0 and summary["n_samples"] == 3 and summary["run"] == str(ws.runs_dir / vae.name)
+    code, _, err = _generate(capsys, ws, "--run", "no-such-run", "--out", tmp_path / "m.h5",
+                             "--prior", 3)
+    assert code == 2 and "no-such-run" in err and "no such run folder" in err
+    assert not (tmp_path / "m.h5").exists()

@@ -10,7 +10,8 @@ HELP = ("generate samples from a trained run: VAE interpolation, CVAE by class, 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run", default=None,
-                        help="run folder (runs/<model>-<timestamp>); not needed with --baseline")
+                        help="run folder (a path, or a name under runs/); not needed with "
+                        "--baseline")
     parser.add_argument("--baseline", choices=["gaussian", "copula", "smote"], default=None,
                         help="instead of a run: fit a baseline generator on --data (per-class "
                              "Gaussian, Gaussian copula or SMOTE) and draw --per-class N rows")
@@ -169,10 +170,12 @@ def run(args: argparse.Namespace, workspace, callback) -> dict:
     out = Path(args.out)
     if out.exists() and not args.overwrite:
         raise StorageError(f"--out {out} already exists; choose another name or pass --overwrite")
-    if not Path(args.run).is_dir():
-        raise StorageError(f"--run {args.run}: no such run folder; list them under "
-                           f"{workspace.runs_dir} or train one with `python -m synth_core train`")
-    run_ = Run.load(args.run, device="cpu")
+    run_dir = workspace.run_path(args.run)
+    if not run_dir.is_dir():
+        raise StorageError(f"--run {args.run}: no such run folder; give its path or its name "
+                           f"under {workspace.runs_dir}, or train one with "
+                           "`python -m synth_core train`")
+    run_ = Run.load(run_dir, device="cpu")
     audio = _audio_settings(args, run_)  # refused (with the reason) before any work
     t = None
     if args.t is not None:

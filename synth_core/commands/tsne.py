@@ -26,7 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--method", choices=("tsne", "joint-tsne", "pca"), default="tsne",
                         help="tsne: fixed real map, generated rows placed (default); joint-tsne: "
                              "scikit-learn t-SNE of both together (the thesis); pca: fast")
-    parser.add_argument("--run", help="a trained run folder: map its latent space instead")
+    parser.add_argument("--run", help="a trained run folder (path, or name under runs/): map its latent "
+                        "space instead")
     parser.add_argument("--perplexity", type=float, default=30.0, help="t-SNE perplexity (30)")
     parser.add_argument("--iterations", type=int, default=500,
                         help="t-SNE iterations after the 250 early-exaggeration ones (500)")
@@ -49,7 +50,7 @@ def run(args: argparse.Namespace, workspace, callback) -> dict:
         raise StorageError(f"--out {args.out} already exists; choose another name or pass "
                            "--overwrite")
     params = {"dataset": args.data, "synthetic": args.synthetic, "method": args.method,
-              "random_state": args.seed, "run": args.run or "",
+              "random_state": args.seed, "run": str(workspace.run_path(args.run)) if args.run else "",
               "config": {k: v for k, v in (("perplexity", args.perplexity),
                                            ("n_iter", args.iterations))
                          if v != getattr(MapConfig, k)}}
