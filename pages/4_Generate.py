@@ -57,19 +57,14 @@ mode = st.segmented_control("What to generate", modes + ["Batch protocol", "Prio
 
 
 @st.fragment
-def slider_view(ends) -> None:
-    t = st.slider("t: position between the two samples", 0.0, 1.0, 0.5, 0.05, key="gen-t",
-                  help="0 is the first sample, 1 the second. Each move decodes one point of the "
-                       "latent path and moves the marker along the path on the map.")
-    x = decode_path(run, ends, t)[0]
-    left, right = st.columns([1, 2])
-    with left:
-        gen.show_sample(x, data, caption=f"decoded at t = {t:.2f}", key="gen-point")
-        gen.show_ends(data, ends)
-    with right:
-        gen.path_map(run_dir, method, ends, t, x)
-    if tuple(state.get(state.GEN_PAIR)) != (ends.index_a, ends.index_b):
-        st.rerun()  # a map click picked a new end point: redraw the whole page
+def listen_view(ends) -> None:
+    """Sound needs the server (decoding and inverting one point), so audio data keeps a
+    server-side slider beside the player; a move reruns only this fragment."""
+    t = st.slider("Listen at t", 0.0, 1.0, 0.5, 0.05, key="gen-t",
+                  help="0 is the first sample, 1 the second. Each move decodes this point of "
+                       "the path and plays it (or the nearest real clips).")
+    gen.show_sample(decode_path(run, ends, t)[0], data, caption=f"decoded at t = {t:.2f}",
+                    key="gen-point")
 
 
 if mode == "Interpolate":
@@ -84,8 +79,13 @@ if mode == "Interpolate":
     ends = ui.attempt(gen.endpoints, run_dir, i, j, path, codes)
     if ends is None:
         st.stop()
-    st.caption(f"From row {i} ({gen.row_text(data, i)}) to row {j} ({gen.row_text(data, j)}).")
-    slider_view(ends)
+    st.caption(f"From row {i} ({gen.row_text(data, i)}) to row {j} ({gen.row_text(data, j)}). "
+               "Move the slider under the map (or press Play): the marker walks the path and "
+               "the panel on the left shows the sample decoded there.")
+    gen.show_ends(data, ends)
+    gen.path_player_view(run_dir, method, ends)
+    if gen.modality(data) == "audio":
+        listen_view(ends)
     steps = st.slider("Points on the path", 3, 20, 12, help="The strip below decodes this many "
                       "evenly spaced points, both ends included (the thesis used 12).")
     t_all = np.linspace(0.0, 1.0, steps)

@@ -50,7 +50,7 @@ def test_generate_page_plays_the_slider_point_and_the_path(workspace):
     at = app_test("pages/4_Generate.py").run()
     assert not at.exception, [e.value for e in at.exception]
     audio = at.get("audio")
-    # The slider's point, then the path strip's 12 points, each with its player.
+    # The "Listen at t" point (sound needs the server), then the path strip's 12 points.
     assert len(audio) == 1 + 12
     assert at.get("image")[0].captions == ["decoded at t = 0.50"]
     at.slider(key="gen-t").set_value(0.8).run()

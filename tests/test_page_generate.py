@@ -34,21 +34,46 @@ def vae_workspace(workspace):
     return workspace
 
 
-def test_page_generate_slider_decodes_a_new_point(vae_workspace):
+def _player(at) -> dict:
+    """The path player's plotly figure (as sent to the browser) from the page's charts."""
+    import json
+
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        if spec.get("frames"):
+            return spec
+    raise AssertionError("no plotly chart with frames on the page")
+
+
+def test_page_generate_player_holds_every_step_of_the_path(vae_workspace):
+    """The map and the decoded sample move in the browser: the figure carries one frame per
+    slider step (marker position + decoded sample), so no step needs the server."""
+    import numpy as np
+
     at = app_test(PAGE).run()
     _no_exception(at)
-    slider = at.slider(key="gen-t")
-    assert slider.value == 0.5
-    before = _decoded_image(at)
-    assert before.captions == ["decoded at t = 0.50"]
-    slider.set_value(0.9).run()
-    _no_exception(at)
-    after = _decoded_image(at)
-    assert after.captions == ["decoded at t = 0.90"]
-    assert after.value != before.value
+    assert "gen-t" not in [s.key for s in at.slider]  # only sound needs a server-side slider
+    spec = _player(at)
+    frames = spec["frames"]
+    slider = spec["layout"]["sliders"][0]
+    assert [f["name"] for f in frames] == [f"{t:.2f}" for t in np.linspace(0, 1, 21)]
+    assert slider["active"] == 10 and slider["currentvalue"]["prefix"] == "decoded at t = "
+    assert all(s["args"][0] == [f["name"]] for s, f in zip(slider["steps"], frames))
+    names = [trace.get("name") for trace in spec["data"]]
+    assert frames[0]["traces"] == [names.index("decoded point"), names.index("decoded sample")]
+
+    def sample(frame):  # plotly sends arrays as base64 typed arrays or as lists
+        z = frame["data"][1]["z"]
+        if isinstance(z, dict):
+            import base64
+            return np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"])
+        return np.asarray(z, dtype=np.float32).ravel()
+
+    assert sample(frames[0]).size == 64  # an 8 x 8 digit
+    assert not np.allclose(sample(frames[0]), sample(frames[20]))
     # The strip shows the whole path: 12 decoded samples from t=0 to t=1.
-    assert at.get("image")[1].captions == ["first", "second"]
-    strip = at.get("image")[2]
+    assert at.get("image")[0].captions == ["first", "second"]
+    strip = at.get("image")[1]
     assert len(strip.value) == 12 and strip.captions[0] == "t=0.00"
 
 

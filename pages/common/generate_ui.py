@@ -1,8 +1,8 @@
 """Widgets of the Generate page: cached run loading, the pair picker, sample views, results.
 
 Models, data and maps are loaded through ``st.cache_resource`` keyed by the run
-folder (and its config's mtime), so moving the slider decodes one point with a
-model already in memory: no reload per step. Session state holds only row
+folder (and its config's mtime), so a new pair decodes its path in one batch with
+a model already in memory, and the path player then moves in the browser alone. Session state holds only row
 indices and configs (see :mod:`pages.common.state`).
 """
 
@@ -23,13 +23,13 @@ from synth_core.features import FeatureSet
 from synth_core.generation.baselines import baseline_feature_set, class_counts, fit_rows
 from synth_core.generation.codes import load_run_data
 from synth_core.generation.export import default_export_name, export_bytes, save_generated
-from synth_core.generation.figures import (freeze_frame, map_figure, marker_trace, overlay_figure,
-                                           selected_rows, source_row)
+from synth_core.generation.figures import map_figure, selected_rows, source_row
 from synth_core.generation.generator import GenerateConfig, generate
 from synth_core.generation.interpolation import (Endpoints, decode_path, encode_pair,
                                                  interpolate_pair, random_pair)
 from synth_core.generation.maps import REAL, fit_map
 from synth_core.generation.neighbors import nearest_rows
+from synth_core.generation.player import PLAYER_T, path_player
 from synth_core.training.runs import Run
 from synth_core.workspace import read_json, safe_name
 
@@ -312,69 +312,50 @@ def _map_figure(run_dir: str, method: str, rows: FeatureSet | None) -> go.Figure
     return map_figure(real_map(run_dir, method).map_data(rows), height=560)
 
 
-MARKER = "decoded point"
-_PATH_T = np.linspace(0.0, 1.0, 21)  # the slider's grid (step 0.05): the marker lands on these
+@st.cache_resource(max_entries=16, show_spinner="Decoding the path...")
+def _decoded_path(run_dir: str, i: int, j: int, path: str, codes: str) -> np.ndarray:
+    """The path's samples [21, F] at the player's t values, decoded in one batch per pair."""
+    return decode_path(load_run(run_dir), endpoints(run_dir, i, j, path, codes), PLAYER_T)
 
 
 @st.cache_resource(max_entries=16, show_spinner="Placing the path on the map...")
 def _placed_path(run_dir: str, method: str, i: int, j: int, path: str, codes: str) -> np.ndarray:
-    """Map positions [21, 2] of the decoded path at the slider's t values (once per pair)."""
-    ends = endpoints(run_dir, i, j, path, codes)
-    return real_map(run_dir, method).place(decode_path(load_run(run_dir), ends, _PATH_T))
+    """Map positions [21, 2] of the decoded path (PCA projects them exactly; t-SNE places
+    them on the fitted map)."""
+    return real_map(run_dir, method).place(_decoded_path(run_dir, i, j, path, codes))
 
 
-@st.cache_resource(max_entries=8)
-def _path_figure(run_dir: str, method: str, i: int, j: int, path: str, codes: str) -> go.Figure:
-    """The real map plus the path and its two ends, its plot area frozen (fixed ranges and
-    margins) so the marker figure can lie over it. Never changed after it is built: every
-    slider step sends the same chart, which Streamlit then sends as a reference to the copy
-    the browser already has (its message cache), not as ~110 kB of points again."""
-    path_xy = _placed_path(run_dir, method, i, j, path, codes)
-    fig = _map_figure(run_dir, method, None)
-    freeze_frame(fig, np.vstack([real_map(run_dir, method).xy, path_xy]), legend_px=170)
-    fig.add_trace(go.Scatter(x=path_xy[:, 0], y=path_xy[:, 1], mode="lines",
-                             name="path (t = 0 to 1)", hoverinfo="skip",
-                             line=dict(color="#222222", width=2, dash="dot")))
-    fig.add_trace(go.Scatter(x=path_xy[[0, -1], 0], y=path_xy[[0, -1], 1], mode="markers+text",
-                             name="decoded end points", text=["first", "second"],
-                             textposition="top center", hoverinfo="skip",
-                             marker=dict(size=14, color="rgba(0,0,0,0)",
-                                         line=dict(color="#222222", width=2))))
-    return fig
+def value_range(data: FeatureSet) -> tuple[float, float]:
+    """The colour range of a decoded sample: an image's own range, else the middle 98 % of
+    the real values (one outlier does not wash the heatmap out)."""
+    if modality(data) == "image":
+        return float(data.features.min()), float(data.features.max())
+    lo, hi = np.percentile(data.features, [1, 99])
+    return float(lo), float(hi)
 
 
-def path_map(run_dir: str, method: str, ends: Endpoints, t: float, x: np.ndarray) -> None:
-    """The real map with the path, its two ends and a marker at the decoded point ``x``.
-
-    PCA places ``x`` exactly (a projection); t-SNE placement is an optimisation,
-    so the marker is read off the path placed once per pair (exact at the
-    slider's 0.05 steps). Clicking a real point picks it as an end point.
-    """
-    key = (run_dir, method, ends.index_a, ends.index_b, ends.path, ends.codes)
-    fig = _path_figure(*key)
-    if method == "pca":
-        xy = real_map(run_dir, method).place(np.asarray(x)[None, :])
-    else:
-        path_xy = _placed_path(*key)
-        xy = np.array([[np.interp(t, _PATH_T, path_xy[:, 0]),
-                        np.interp(t, _PATH_T, path_xy[:, 1])]])
-    # The marker is a small transparent figure laid over the map (same plot area), so a
-    # slider step sends ~1 kB for it while the map itself goes as a cache reference.
-    st.html(_STACK_CSS)
-    with st.container(key="gen-map-stack"):
-        st.plotly_chart(fig, key="gen-map", on_select=functools.partial(_on_map_click, run_dir, method),
-                        selection_mode="points", width="stretch",
-                        config={"scrollZoom": False, "displaylogo": False})
-        st.plotly_chart(overlay_figure(fig, [marker_trace(xy, name=MARKER)]), key="gen-marker",
-                        width="stretch", config={"staticPlot": True, "displayModeBar": False})
+@st.cache_resource(max_entries=8, show_spinner="Building the path player...")
+def _player_figure(run_dir: str, method: str, i: int, j: int, path: str, codes: str
+                   ) -> go.Figure:
+    """The map with the path player (synth_core.generation.player), built once per pair and
+    never changed after: a rerun sends it as a reference to the browser's copy."""
+    data = load_data(run_dir)
+    return path_player(_map_figure(run_dir, method, None),
+                       _placed_path(run_dir, method, i, j, path, codes),
+                       _decoded_path(run_dir, i, j, path, codes),
+                       feature_shape=data.attrs.get("feature_shape"),
+                       value_range=value_range(data), image=modality(data) == "image",
+                       map_xy=real_map(run_dir, method).xy)
 
 
-# The marker chart sits on the map chart: same box, on top, letting clicks through to the map.
-_STACK_CSS = """<style>
-.st-key-gen-map-stack { position: relative; }
-.st-key-gen-map-stack .st-key-gen-marker {
-    position: absolute; top: 0; left: 0; right: 0; z-index: 2; pointer-events: none; }
-</style>"""
+def path_player_view(run_dir: str, method: str, ends: Endpoints) -> None:
+    """The path player: moving its slider (or Play) moves the marker along the path and shows
+    the sample decoded there, in the browser, with no rerun. Clicking a real point on the
+    map picks it as an end point."""
+    fig = _player_figure(run_dir, method, ends.index_a, ends.index_b, ends.path, ends.codes)
+    st.plotly_chart(fig, key="gen-map", on_select=functools.partial(_on_map_click, run_dir, method),
+                    selection_mode="points", width="stretch",
+                    config={"scrollZoom": False, "displaylogo": False})
 
 
 def _on_map_click(run_dir: str, method: str) -> None:

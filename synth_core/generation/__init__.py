@@ -1,7 +1,8 @@
 """Steps 4 and 5, Generate and Explore: new rows from a trained model, and maps.
 
 Generate: latent interpolation between two samples and the thesis's batch
-protocol (:mod:`.interpolation`), codes from a prior by class or for class counts
+protocol (:mod:`.interpolation`) and the path player that walks a path in the
+browser (:mod:`.player`), codes from a prior by class or for class counts
 (:mod:`.sampling`), one :class:`GenerateConfig` for CLI, page and job
 (:mod:`.generator`), saving and HDF5/CSV/NPZ export (:mod:`.export`); the shared
 encode/decode and provenance pieces live in :mod:`.codes`.
@@ -49,6 +50,7 @@ _EXPORTS = {
     "add_marker": "figures",
     "export_figure": "figures",
     "map_figure": "figures",
+    "path_player": "player",
     "compute_map": "map_jobs",
     "generated_files": "map_jobs",
     "map_job": "map_jobs",

@@ -185,7 +185,7 @@ def add_marker(fig, xy: np.ndarray, *, name: str = MARKER_NAME, color: str = "#0
 
 
 def freeze_frame(fig, xy: np.ndarray, *, legend_px: int = 230, pad: float = 0.05):
-    """Fix ``fig``'s plot area so another figure can be laid exactly over it.
+    """Fix ``fig``'s plot area: no zoom, no rescaling when a marker moves (the path player).
 
     Axis ranges are set to cover ``xy`` [n, 2] (plus ``pad`` of the span) and
     can no longer be zoomed; margins are fixed (the legend sits in a right
@@ -203,28 +203,6 @@ def freeze_frame(fig, xy: np.ndarray, *, legend_px: int = 230, pad: float = 0.05
                       legend=dict(x=1.02, xanchor="left", y=1.0, yanchor="top"))
     fig.update_xaxes(range=[lo[0], hi[0]], autorange=False, fixedrange=True)
     fig.update_yaxes(range=[lo[1], hi[1]], autorange=False, fixedrange=True)
-    return fig
-
-
-def overlay_figure(base, traces) -> Any:
-    """A transparent figure with ``traces`` whose plot area matches ``base``'s (after
-    :func:`freeze_frame`): drawn on top of ``base``, its points land on ``base``'s axes.
-
-    The Generate page sends the big map once and moves only this small figure.
-    """
-    import plotly.graph_objects as go
-
-    fig = go.Figure(data=list(traces))
-    layout = base.layout
-    clear = "rgba(0,0,0,0)"
-    fig.update_layout(height=layout.height, width=layout.width, margin=layout.margin,
-                      showlegend=False, paper_bgcolor=clear, plot_bgcolor=clear,
-                      hovermode=False, dragmode=False)
-    for axis, source in (("xaxis", layout.xaxis), ("yaxis", layout.yaxis)):
-        fig.update_layout({axis: dict(range=list(source.range), autorange=False,
-                                      fixedrange=True, visible=False,
-                                      scaleanchor=source.scaleanchor,
-                                      scaleratio=source.scaleratio)})
     return fig
 
 

@@ -1,4 +1,4 @@
-"""Generate page in Chromium: moving the t slider decodes a new point and moves the map marker."""
+"""Generate page in Chromium: the path player moves in the browser; spectrograms are heard."""
 
 from __future__ import annotations
 
@@ -10,29 +10,51 @@ from tests.test_generation import train_tiny_run
 
 pytestmark = pytest.mark.browser
 
-_MARKER_JS = """() => {
-    for (const plot of document.querySelectorAll('.js-plotly-plot')) {
-        // _fullData: plotly.js has decoded the typed arrays there (data holds base64).
-        for (const trace of (plot._fullData || [])) {
-            if (trace.name === 'decoded point' && trace.x && trace.x[0] !== undefined) {
-                return [Number(trace.x[0]), Number(trace.y[0])];
-            }
+# The player's marker position and decoded sample, as plotly.js drew them (_fullData: the
+# typed arrays are decoded there), and the slider's current value text.
+_PLAYER_JS = """() => {
+    const plot = [...document.querySelectorAll('.js-plotly-plot')]
+        .find(p => (p._fullData || []).some(t => t.name === 'decoded point'));
+    if (!plot) return null;
+    const marker = plot._fullData.find(t => t.name === 'decoded point');
+    const sample = plot._fullData.find(t => t.name === 'decoded sample');
+    const value = [...plot.querySelectorAll('.slider-group text')]
+        .find(e => e.textContent.startsWith('decoded at t = '));
+    if (!marker || !sample || !value || marker.x[0] === undefined) return null;
+    return {marker: [Number(marker.x[0]), Number(marker.y[0])],
+            sample: Array.from(sample.z, row => Array.from(row)).flat().map(Number),
+            t: value.textContent};
+}"""
+
+# Where a real point of the player's map is drawn (page pixels) and its customdata, for one
+# whose spot a click reaches (no centroid box or other point within 12 px).
+_REAL_POINT_JS = """() => {
+    const plot = [...document.querySelectorAll('.js-plotly-plot')]
+        .find(p => (p._fullData || []).some(t => t.name === 'decoded point'));
+    const layout = plot._fullLayout, box = plot.getBoundingClientRect();
+    const px = (t, i) => [box.left + layout.xaxis._offset + layout.xaxis.l2p(Number(t.x[i])),
+                          box.top + layout.yaxis._offset + layout.yaxis.l2p(Number(t.y[i]))];
+    const all = [];
+    for (const t of plot._fullData) {
+        if (!t.meta) continue;
+        for (let i = 0; i < t.x.length; i++) all.push({at: px(t, i), custom: t.customdata[i]});
+    }
+    for (const p of all) {
+        const hit = document.elementFromPoint(p.at[0], p.at[1]);
+        const near = all.filter(q => Math.hypot(q.at[0] - p.at[0], q.at[1] - p.at[1]) < 12);
+        if (hit && !hit.closest('.annotation') && near.length === 1) {
+            return {x: p.at[0], y: p.at[1], row: Number(p.custom[3])};
         }
     }
     return null;
 }"""
 
 
-# Where each plotly chart draws its plot area on the page: [left, top, width, height] in px
-# and the axis ranges; the marker chart must coincide with the map chart it lies on.
-_PLOT_AREAS_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(plot => {
-    const box = plot.getBoundingClientRect(), layout = plot._fullLayout;
-    if (!layout || !layout.xaxis) return null;
-    return {names: (plot._fullData || []).map(t => t.name),
-            area: [box.left + layout.xaxis._offset, box.top + layout.yaxis._offset,
-                   layout.xaxis._length, layout.yaxis._length],
-            x: layout.xaxis.range, y: layout.yaxis.range};
-}).filter(p => p)"""
+def _click_step(page, k: int) -> None:
+    """Click the player's slider at its k-th step (plotly sliders take clicks on the rail)."""
+    tick = page.locator(".slider-tick-rect").nth(k).bounding_box()
+    rail = page.locator(".slider-rail-touch-rect").bounding_box()
+    page.mouse.click(tick["x"] + tick["width"] / 2, rail["y"] + rail["height"] / 2)
 
 
 @pytest.fixture(scope="module")
@@ -58,41 +80,51 @@ def tall_page(browser):
     context.close()
 
 
-def test_Generate_slider_moves_decoded_image_and_map_marker(generate_server, tall_page):
+def test_Generate_player_moves_marker_and_sample_in_the_browser(generate_server, tall_page):
+    """The path player's slider moves the marker and swaps the decoded sample with no
+    message to the server (no rerun per move); a click on a real point picks an end."""
     page = tall_page
+    sent: list[int] = [0]
+    page.on("websocket", lambda ws: ws.on(
+        "framesent", lambda payload: sent.__setitem__(0, sent[0] + 1)))
     page.goto(f"{generate_server.url}/Generate")
     wait_for_app(page)
     assert_no_exception(page)
-    image = page.locator('[data-testid="stImage"] img').first
-    image.wait_for(timeout=60_000)
-    page.wait_for_function(_MARKER_JS, timeout=60_000)
-    src_before = image.get_attribute("src")
-    marker_before = page.evaluate(_MARKER_JS)
-    assert "decoded at t = 0.50" in page.locator('[data-testid="stImage"]').first.inner_text()
-
-    slider = page.get_by_role("slider").first
-    slider.focus()
-    for _ in range(4):
-        page.keyboard.press("ArrowRight")
-    page.wait_for_function(
-        """() => [...document.querySelectorAll('[data-testid="stImage"]')]
-                 .some(el => el.innerText.includes('decoded at t = 0.70'))""", timeout=30_000)
+    page.wait_for_function(_PLAYER_JS, timeout=60_000)
+    before = page.evaluate(_PLAYER_JS)
+    assert before["t"] == "decoded at t = 0.50" and len(before["sample"]) == 64
+    assert page.locator(".slider-tick-rect").count() == 21
     wait_for_app(page)
+    sent_before = sent[0]
+
+    _click_step(page, 14)
     page.wait_for_function(
-        "(before) => { const m = (" + _MARKER_JS + ")(); "
-        "return m && (m[0] !== before[0] || m[1] !== before[1]); }",
-        arg=marker_before, timeout=30_000)
-    assert_no_exception(page)
-    assert image.get_attribute("src") != src_before
-    assert page.evaluate(_MARKER_JS) != marker_before
-    # The marker is its own small chart laid exactly over the map (same plot area and
-    # axes), so the map's 300 points are not sent again on each move.
-    plots = page.evaluate(_PLOT_AREAS_JS)
-    marker = next(p for p in plots if p["names"] == ["decoded point"])
-    base = next(p for p in plots if "path (t = 0 to 1)" in p["names"])
-    assert marker["area"] == pytest.approx(base["area"], abs=1.0)
-    assert marker["x"] == pytest.approx(base["x"]) and marker["y"] == pytest.approx(base["y"])
+        "() => { const p = (" + _PLAYER_JS + ")(); return p && p.t === 'decoded at t = 0.70'; }",
+        timeout=30_000)
+    after = page.evaluate(_PLAYER_JS)
+    assert after["marker"] != before["marker"] and after["sample"] != before["sample"]
+    page.wait_for_timeout(500)
+    assert sent[0] == sent_before, "a slider move sent a message to the server (a rerun)"
     screenshot(page, "4_Generate_slider")
+
+    page.locator(".updatemenu-button", has_text="Play").click()  # plays from 0.70 to the second sample
+    page.wait_for_function(
+        "() => { const p = (" + _PLAYER_JS + ")(); return p && p.t === 'decoded at t = 1.00'; }",
+        timeout=30_000)
+    assert sent[0] == sent_before
+
+    # "Click on the map": a real point clicked becomes the first end point.
+    page.get_by_text("Click on the map").click()
+    wait_for_app(page)
+    point = page.evaluate(_REAL_POINT_JS)
+    assert point is not None, "no real point free of boxes and neighbours to click"
+    page.mouse.click(point["x"], point["y"])
+    page.wait_for_function(
+        "(row) => [...document.querySelectorAll('[data-testid=\"stCaptionContainer\"]')]"
+        ".some(e => e.innerText.startsWith(`From row ${row} `))", arg=point["row"],
+        timeout=30_000)
+    wait_for_app(page)
+    assert_no_exception(page)
 
 
 def test_Generate_plays_the_decoded_spectrogram(generate_server, tall_page):

@@ -233,7 +233,7 @@ def test_workflow_from_audio_zip_to_scorecard(workflow_server, tall_page, tmp_pa
     wait_for_text(page, "Results", timeout_s=30)
     shot(page, 3, "tune")
 
-    # 4. Generate: CVAE samples of every class (saved), then the VAE's slider.
+    # 4. Generate: CVAE samples of every class (saved), then the VAE's "Listen at t" slider.
     go_to(page, "Generate")
     select(page, "Trained model", re.compile(r"\(cvae on sounds\)"))
     page.get_by_role("radio", name="Batch protocol").click()  # a segmented control

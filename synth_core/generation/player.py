@@ -1,0 +1,132 @@
+"""The path player: a map and a decoded sample that move along a latent path in the browser.
+
+One plotly figure holds the real map, the path between two samples, a marker
+on the path and a panel with the sample decoded there. One plotly frame per
+point of the path carries only the marker's position and that sample, and a
+plotly slider (with a Play button) switches between the frames in the browser:
+moving it costs the server nothing and sends nothing over the network, so a
+room of students can move their sliders at the same moment (issue #13). The
+figure is built once per pair of samples; the server decodes the path's points
+in one batch when it builds it.
+
+Torch-free: the caller decodes the path (``interpolation.decode_path``) and
+places it on the map (``maps.RealMap.place``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from synth_core.generation.figures import freeze_frame, marker_trace
+
+PLAYER_T = np.round(np.linspace(0.0, 1.0, 21), 2)  # steps of 0.05, ends included
+MARKER = "decoded point"
+SAMPLE = "decoded sample"
+T_PREFIX = "decoded at t = "
+SAMPLE_DOMAIN = (0.0, 0.27)  # the sample panel's share of the width; the map takes the rest
+MAP_DOMAIN = (0.33, 1.0)
+
+
+def sample_grid(x: np.ndarray, feature_shape: Sequence[int] | None) -> np.ndarray:
+    """A decoded row as a 2-D array to draw: its feature shape when it has two axes
+    (an image, a spectrogram, VGGish frames), else one row of values."""
+    x = np.asarray(x, dtype=np.float32).ravel()
+    shape = tuple(int(s) for s in (feature_shape or ()))
+    if len(shape) == 2 and shape[0] * shape[1] == x.size:
+        return x.reshape(shape)
+    return x[None, :]
+
+
+def _animate(name: str, duration: int = 0) -> list[Any]:
+    """Arguments of ``Plotly.animate`` that jump to frame ``name`` (redraw: the sample is a
+    heatmap, which plotly cannot tween)."""
+    return [[name], {"mode": "immediate", "frame": {"duration": duration, "redraw": True},
+                     "transition": {"duration": 0}}]
+
+
+def path_player(base, path_xy: np.ndarray, samples: np.ndarray, *,
+                feature_shape: Sequence[int] | None, value_range: tuple[float, float],
+                image: bool, t: np.ndarray = PLAYER_T, start: float = 0.5,
+                map_xy: np.ndarray | None = None):
+    """``base`` (the real map, :func:`figures.map_figure`) with the path player added.
+
+    ``path_xy`` [S, 2] are the map positions of the decoded ``samples`` [S, F] at
+    ``t`` [S]. Adds the path line, its two ends, the marker and the sample panel
+    (a greyscale image for images, else a heatmap of the feature shape clipped to
+    ``value_range``), one frame per ``t`` named by its value ("0.50"), and a
+    slider that starts at ``start``. ``map_xy`` (the real points) fixes the map's
+    ranges together with the path, so playing never rescales the axes. Returns a
+    new figure; ``base`` is not changed.
+    """
+    import plotly.graph_objects as go
+
+    path_xy = np.asarray(path_xy, dtype=np.float64).reshape(-1, 2)
+    samples = np.asarray(samples, dtype=np.float32)
+    samples = samples.reshape(len(samples), -1)
+    t = np.asarray(t, dtype=np.float64).ravel()
+    if not (len(path_xy) == len(samples) == len(t)) or len(t) < 2:
+        raise ValueError(f"path_player needs as many map positions ({len(path_xy)}), samples "
+                         f"({len(samples)}) and t values ({len(t)}), at least two")
+    names = [f"{v:.2f}" for v in t]
+    k = int(np.argmin(np.abs(t - start)))
+    fig = go.Figure(base)
+    frame_xy = path_xy if map_xy is None else np.vstack([np.asarray(map_xy).reshape(-1, 2),
+                                                         path_xy])
+    freeze_frame(fig, frame_xy, legend_px=170)
+    fig.update_xaxes(domain=list(MAP_DOMAIN))
+    fig.add_trace(go.Scatter(x=path_xy[:, 0], y=path_xy[:, 1], mode="lines",
+                             name="path (t = 0 to 1)", hoverinfo="skip",
+                             line=dict(color="#222222", width=2, dash="dot")))
+    fig.add_trace(go.Scatter(x=path_xy[[0, -1], 0], y=path_xy[[0, -1], 1], mode="markers+text",
+                             name="decoded end points", text=["first", "second"],
+                             textposition="top center", hoverinfo="skip",
+                             marker=dict(size=14, color="rgba(0,0,0,0)",
+                                         line=dict(color="#222222", width=2))))
+    fig.add_trace(marker_trace(path_xy[k:k + 1], name=MARKER))
+    lo, hi = (float(v) for v in value_range)
+    grids = [sample_grid(x, feature_shape) for x in samples]
+    fig.add_trace(go.Heatmap(z=grids[k], name=SAMPLE, xaxis="x2", yaxis="y2", zmin=lo,
+                             zmax=hi if hi > lo else lo + 1.0,
+                             colorscale="gray" if image else "Viridis", showscale=False,
+                             hovertemplate="value %{z:.3g}<extra></extra>"))
+    marker_index, sample_index = len(fig.data) - 2, len(fig.data) - 1
+    fig.update_layout(
+        xaxis2=dict(domain=list(SAMPLE_DOMAIN), anchor="y2", visible=False, fixedrange=True,
+                    constrain="domain"),
+        yaxis2=dict(domain=[0.25, 1.0], anchor="x2", visible=False, fixedrange=True,
+                    autorange="reversed", constrain="domain",
+                    **({"scaleanchor": "x2", "scaleratio": 1} if image else {})),
+        margin=dict(b=110))
+    fig.frames = [go.Frame(name=name, traces=[marker_index, sample_index],
+                           data=[go.Scatter(x=path_xy[i:i + 1, 0], y=path_xy[i:i + 1, 1]),
+                                 go.Heatmap(z=grid)])
+                  for i, (name, grid) in enumerate(zip(names, grids))]
+    fig.update_layout(
+        sliders=[dict(active=k, x=0.15, len=0.85, y=0.0, yanchor="top", pad=dict(t=20, b=0),
+                      currentvalue=dict(prefix=T_PREFIX, xanchor="left", font=dict(size=14)),
+                      steps=[dict(label=name, method="animate", args=_animate(name))
+                             for name in names])],
+        updatemenus=[dict(type="buttons", direction="left", x=0.0, xanchor="left", y=0.0,
+                          yanchor="top", showactive=False, pad=dict(t=55),
+                          buttons=[dict(label="Play", method="animate",
+                                        args=[None, {"mode": "immediate", "fromcurrent": True,
+                                                     "frame": {"duration": 150, "redraw": True},
+                                                     "transition": {"duration": 0}}]),
+                                   dict(label="Pause", method="animate",
+                                        args=[[None], {"mode": "immediate",
+                                                       "frame": {"duration": 0, "redraw": False},
+                                                       "transition": {"duration": 0}}])])])
+    return fig
+
+
+def frame_samples(fig) -> dict[str, np.ndarray]:
+    """The decoded sample of every frame of a player figure, by frame name ("0.50")."""
+    return {frame.name: np.asarray(frame.data[1].z, dtype=np.float32) for frame in fig.frames}
+
+
+def frame_markers(fig) -> dict[str, tuple[float, float]]:
+    """The marker position of every frame of a player figure, by frame name."""
+    return {frame.name: (float(frame.data[0].x[0]), float(frame.data[0].y[0]))
+            for frame in fig.frames}
