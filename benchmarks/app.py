@@ -6,14 +6,15 @@ Playwright) against a real ``streamlit run app.py`` on localhost:
 * **first page**: seconds from starting ``streamlit run app.py`` to the home
   page's title being drawn in the browser (the browser is started beforehand;
   repeated ``--starts`` times, each with a fresh server);
-* **slider**: milliseconds from pressing the arrow key on the Generate page's
-  ``t`` slider to the newly decoded sample's caption being on screen, on a
-  workspace holding a small VAE trained on ``builtin:digits``; with 1 and with
-  10 browser sessions open at once. With N sessions, two cases: one session
-  moves while the others are open (idle), and all N move at the same moment
-  (each session's own latency counted). Timestamps are taken in the pages
-  (``Date.now()`` before the key press, a MutationObserver when the caption
-  changes), so the Python driver's own overhead is not counted.
+* **slider**: milliseconds from a click on the Generate page's path player
+  slider to its marker standing at the new point (the decoded sample changes
+  in the same plotly frame), on a workspace holding a small VAE trained on
+  ``builtin:digits``; with 1 and with 10 browser sessions open at once. With N
+  sessions, two cases: one session moves while the others are open (idle), and
+  all N move at the same moment (each session's own latency counted).
+  Timestamps are taken in the pages (``Date.now()`` before the click, a 5 ms
+  poll of the marker's drawn position), so the Python driver's own overhead is
+  not counted. The player moves in the browser, so the server is not involved.
 
 Goals for issue #7 on a 2-core machine: first page within 5 s; slider within
 300 ms with 10 sessions. Timings are only comparable on an otherwise idle
@@ -44,20 +45,42 @@ from tests.browser.conftest import (CHROMIUM_ARGS, StreamlitServer, _free_port, 
 GOAL_FIRST_PAGE_S = 5.0
 GOAL_SLIDER_MS = 300.0
 
-# Installs an observer that stamps window.__decoded[t] = Date.now() when the caption
-# "decoded at t = <t>" first appears; returns the page's clock before the key press.
+# The Generate page's path player (synth_core.generation.player) moves in the browser: a
+# click on its slider swaps plotly frames. PLAYER_JS finds the player's plot; ARM_JS polls
+# every 5 ms until the slider reads ``target`` and the marker has left where it stood when
+# armed, then stamps window.__moved[target] = Date.now(); it returns the page's clock then.
+PLAYER_JS = """() => [...document.querySelectorAll('.js-plotly-plot')]
+    .find(p => (p._fullData || []).some(t => t.name === 'decoded point')) || null"""
+
 _ARM_JS = """(target) => {
-    window.__decoded = window.__decoded || {};
-    delete window.__decoded[target];
-    const text = 'decoded at t = ' + target;
-    const seen = () => [...document.querySelectorAll('[data-testid="stImage"]')]
-        .some(el => el.innerText.includes(text));
-    const obs = new MutationObserver(() => {
-        if (seen()) { window.__decoded[target] = Date.now(); obs.disconnect(); }
-    });
-    obs.observe(document.body, {subtree: true, childList: true, characterData: true});
-    return Date.now();
+    window.__moved = window.__moved || {};
+    delete window.__moved[target];
+    const plot = (""" + PLAYER_JS + """)();
+    const marker = () => {
+        const m = plot._fullData.find(t => t.name === 'decoded point');
+        return m ? [Number(m.x[0]), Number(m.y[0])] : [NaN, NaN];
+    };
+    const label = () => [...plot.querySelectorAll('.slider-group text')]
+        .some(e => e.textContent === 'decoded at t = ' + target);
+    const from = marker(), started = Date.now();
+    const check = () => {
+        const now = marker();
+        if (label() && (now[0] !== from[0] || now[1] !== from[1])) {
+            window.__moved[target] = Date.now();
+        } else if (Date.now() - started < 600000) {
+            setTimeout(check, 5);
+        }
+    };
+    setTimeout(check, 5);
+    return started;
 }"""
+
+
+def click_step(page, k: int) -> None:
+    """Click the player's slider at its k-th step (0 -> t = 0, 20 -> t = 1)."""
+    tick = page.locator(".slider-tick-rect").nth(k).bounding_box()
+    rail = page.locator(".slider-rail-touch-rect").bounding_box()
+    page.mouse.click(tick["x"] + tick["width"] / 2, rail["y"] + rail["height"] / 2)
 
 
 def make_workspace(root: Path) -> Path:
@@ -117,24 +140,30 @@ def open_generate(browser, url: str, n: int) -> list:
         page.goto(f"{url}/Generate")
         pages.append(page)
     for page in pages:
-        wait_for_app(page, timeout_ms=180_000)
-        page.get_by_text("decoded at t = 0.50").first.wait_for(timeout=180_000)
-        page.get_by_role("slider").first.focus()
+        wait_for_player(page, timeout_ms=180_000)
     return pages
 
 
+def wait_for_player(page, timeout_ms: int) -> None:
+    """The page is drawn and its path player's slider is on screen."""
+    wait_for_app(page, timeout_ms=timeout_ms)
+    page.wait_for_function(PLAYER_JS, timeout=timeout_ms)
+    page.locator(".slider-tick-rect").nth(20).wait_for(timeout=timeout_ms)
+
+
 def move(pages: list, step: int, timeout_s: float = 60.0) -> list[float]:
-    """Press the arrow key in every page at once; return each page's latency (ms)."""
-    key, target = ("ArrowRight", "0.55") if step % 2 == 0 else ("ArrowLeft", "0.50")
+    """Click the player's slider in every page at once (even steps to t = 0.55, odd steps
+    back to 0.50); return each page's latency (ms) until its marker stands there."""
+    k, target = (11, "0.55") if step % 2 == 0 else (10, "0.50")
     pressed = []
     for page in pages:
         pressed.append(page.evaluate(_ARM_JS, target))
-        page.keyboard.press(key)
+        click_step(page, k)
     latencies = []
     for page, t0 in zip(pages, pressed):
-        page.wait_for_function("(t) => window.__decoded && window.__decoded[t]", arg=target,
+        page.wait_for_function("(t) => window.__moved && window.__moved[t]", arg=target,
                                timeout=timeout_s * 1000)
-        latencies.append(float(page.evaluate("(t) => window.__decoded[t]", target) - t0))
+        latencies.append(float(page.evaluate("(t) => window.__moved[t]", target) - t0))
     return latencies
 
 

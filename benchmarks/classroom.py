@@ -7,10 +7,12 @@ on a shared machine every figure scales with what else runs:
   headless-Chromium sessions, each with its own classroom code (``?who=``) and
   its own copy of a small VAE run (the teacher's digits subsample is shared).
   *First page*: seconds from opening the home page in all N sessions at once
-  to each one's page being drawn (p50/p95). *Slider*: milliseconds from an
-  arrow key on the Generate page's ``t`` slider to the new decoded sample on
-  screen, all N sessions moving at the same moment (p50/p95), and the bytes
-  the server sent per move (websocket frames, averaged over sessions).
+  to each one's page being drawn (p50/p95). *Slider*: milliseconds from a
+  click on the Generate page's path player slider to its marker (and decoded
+  sample) standing at the new point, all N sessions moving at the same moment
+  (p50/p95), the bytes the server sent per move (websocket frames, per
+  session) and the server's CPU per move. The player moves in the browser
+  (plotly frames), so the last two should be 0.
 * **tours** (``--tours N``): N tour jobs (the home page's "Take the tour",
   here with a PCA map to keep it short) submitted at once by N classroom
   owners through the job queue, time until the last one finished, against
@@ -107,12 +109,11 @@ def open_sessions(browser, url: str, codes: list[str], path: str = "") -> tuple[
 
 
 def slider_part(browser, url: str, codes: list[str], moves: int, server_pid: int) -> dict:
-    from benchmarks.app import move
+    from benchmarks.app import move, wait_for_player
 
     pages, _ = open_sessions(browser, url, codes, "Generate")
     for page in pages:
-        page.get_by_text("decoded at t = 0.50").first.wait_for(timeout=300_000)
-        page.get_by_role("slider").first.focus()
+        wait_for_player(page, timeout_ms=300_000)
     latencies: list[float] = []
     sent: list[float] = []
     cpu_before = cpu_seconds(server_pid)

@@ -3,8 +3,8 @@
 Trains a small VAE on all 1,797 embedded digits (so the map has 1,797 real
 points), starts ``streamlit run app.py`` on a temporary workspace, opens the
 Generate page in headless Chromium (Debian's ``chromium``, driven by
-Playwright) and moves the slider ``--moves`` times with the arrow key, waiting
-each time for the decoded image's caption to change. Websocket frames the
+Playwright) and moves the path player's slider ``--moves`` times (a click on
+its rail), waiting each time for the marker to stand at the new point. Websocket frames the
 browser receives between two moves are counted (their payload bytes, before
 any compression on the wire), as are the frames it sends. Prints one line per
 move and a summary; the goal (issue #13) is at most 30 kB received per move.
@@ -25,12 +25,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from synth_core.workspace import get_workspace  # noqa: E402
-from tests.browser.conftest import (CHROMIUM_ARGS, StreamlitServer, chromium_path,  # noqa: E402
-                                    wait_for_app)
+from tests.browser.conftest import CHROMIUM_ARGS, StreamlitServer, chromium_path  # noqa: E402
 from tests.test_generation import train_tiny_run  # noqa: E402
 
-_CAPTION_JS = """(t) => [...document.querySelectorAll('[data-testid="stImage"]')]
-                 .some(el => el.innerText.includes('decoded at t = ' + t))"""
+from benchmarks.app import move, wait_for_player  # noqa: E402
 
 
 def main() -> None:
@@ -64,34 +62,25 @@ def main() -> None:
                 page.on("websocket", on_ws)
                 start = time.perf_counter()
                 page.goto(f"{server.url}/Generate")
-                page.wait_for_function(_CAPTION_JS, arg="0.50", timeout=180_000)
+                wait_for_player(page, timeout_ms=180_000)
                 if args.method == "tsne":
                     page.get_by_text("t-SNE (computed once, then cached)").click()
                     page.wait_for_timeout(2000)
-                    wait_for_app(page, timeout_ms=900_000)  # the t-SNE fit runs in this rerun
+                    # the t-SNE fit runs in this rerun
+                    wait_for_player(page, timeout_ms=900_000)
                 page.wait_for_timeout(3000)  # let the first full render settle
                 print(f"first page: {received[0] / 1000:.1f} kB received in "
                       f"{time.perf_counter() - start:.1f} s")
-                slider = page.get_by_role("slider").first
-                slider.focus()
                 per_move, per_move_sent, seconds = [], [], []
-                t = 0.50
-                for _ in range(args.moves):
+                for step in range(args.moves):
                     before, before_sent = received[0], sent[0]
-                    start = time.perf_counter()
-                    t = round(t + 0.05 if t < 0.95 else 0.05, 2)
-                    if t == 0.05:
-                        page.keyboard.press("Home")
-                        page.keyboard.press("ArrowRight")
-                    else:
-                        page.keyboard.press("ArrowRight")
-                    page.wait_for_function(_CAPTION_JS, arg=f"{t:.2f}", timeout=60_000)
-                    page.wait_for_timeout(1500)  # frames after the caption (the map) arrive too
-                    seconds.append(time.perf_counter() - start - 1.5)
+                    ms = move([page], step)[0]
+                    page.wait_for_timeout(1500)  # anything the server would send arrives
+                    seconds.append(ms / 1000)
                     per_move.append(received[0] - before)
                     per_move_sent.append(sent[0] - before_sent)
-                    print(f"t = {t:.2f}: {per_move[-1] / 1000:.1f} kB received, "
-                          f"{per_move_sent[-1] / 1000:.2f} kB sent, caption after "
+                    print(f"move {step + 1}: {per_move[-1] / 1000:.1f} kB received, "
+                          f"{per_move_sent[-1] / 1000:.2f} kB sent, marker moved after "
                           f"{seconds[-1] * 1000:.0f} ms")
                 browser.close()
         finally:

@@ -63,11 +63,11 @@ def test_page_generate_player_holds_every_step_of_the_path(vae_workspace):
     assert frames[0]["traces"] == [names.index("decoded point"), names.index("decoded sample")]
 
     def sample(frame):  # plotly sends arrays as base64 typed arrays or as lists
-        z = frame["data"][1]["z"]
+        z = frame["data"][1]["z"]  # a digit: an 8 x 8 heatmap
         if isinstance(z, dict):
             import base64
             return np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"])
-        return np.asarray(z, dtype=np.float32).ravel()
+        return np.asarray(z, dtype=np.float32).ravel()  # lists of rows
 
     assert sample(frames[0]).size == 64  # an 8 x 8 digit
     assert not np.allclose(sample(frames[0]), sample(frames[20]))

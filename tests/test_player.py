@@ -17,14 +17,6 @@ def _base():
     return figures.map_figure(data, height=500), xy
 
 
-def test_sample_grid_uses_two_axis_shapes_else_one_row():
-    x = np.arange(12.0)
-    assert player.sample_grid(x, [3, 4]).shape == (3, 4)
-    assert player.sample_grid(x, [1, 3, 4]).shape == (1, 12)  # [C, H, W]: one row
-    assert player.sample_grid(x, None).shape == (1, 12)
-    assert player.sample_grid(x, [5, 5]).shape == (1, 12)  # shape of other data: one row
-
-
 def test_path_player_has_a_frame_per_t_with_marker_and_sample():
     base, xy = _base()
     n_base = len(base.data)
@@ -46,21 +38,29 @@ def test_path_player_has_a_frame_per_t_with_marker_and_sample():
     # Each frame carries its own point of the path and its own decoded sample.
     markers, grids = player.frame_markers(fig), player.frame_samples(fig)
     assert markers["0.00"] == tuple(path_xy[0]) and markers["1.00"] == tuple(path_xy[20])
-    np.testing.assert_array_equal(grids["0.35"], samples[7].reshape(3, 4))
-    # An image keeps its aspect and reads top row first; the map's ranges cover map and path.
+    np.testing.assert_array_equal(grids["0.35"], samples[7])
+    # An image: a greyscale heatmap of its shape, square pixels, row 0 on top.
+    trace = fig.data[sample]
+    assert trace.type == "heatmap" and trace.zmax == 250.0
+    assert trace.colorscale[0][1].startswith("rgb(0")  # black at zmin
     assert fig.layout.yaxis2.scaleanchor == "x2" and fig.layout.yaxis2.autorange == "reversed"
     lo = np.minimum(xy.min(axis=0), path_xy.min(axis=0))
     assert fig.layout.xaxis.range[0] < lo[0] and fig.layout.xaxis.fixedrange
-    assert fig.data[sample].colorscale[0][1].startswith("rgb(0")  # greyscale, black at zmin
 
 
-def test_path_player_heatmap_for_features_and_bad_lengths_refused():
+def test_path_player_line_for_features_and_bad_lengths_refused():
     base, _ = _base()
     fig = player.path_player(base, np.zeros((5, 2)), np.ones((5, 7)), feature_shape=None,
                              value_range=(2.0, 2.0), image=False, t=np.linspace(0, 1, 5))
-    heat = fig.data[-1]
-    assert np.asarray(heat.z).shape == (1, 7) and heat.zmax > heat.zmin  # flat range widened
+    line = fig.data[-1]
+    assert line.name == player.SAMPLE and len(line.y) == 7 and line.mode == "lines"
+    assert fig.layout.yaxis2.range == (2.0, 3.0)  # a flat range is widened
     assert fig.layout.yaxis2.scaleanchor is None
+    assert player.frame_samples(fig)["0.25"].shape == (7,)
+    # Two-axis rows that are no image (a spectrogram): a heatmap filling the panel.
+    fig = player.path_player(base, np.zeros((5, 2)), np.ones((5, 6)), feature_shape=[2, 3],
+                             value_range=(0.0, 1.0), image=False, t=np.linspace(0, 1, 5))
+    assert fig.data[-1].type == "heatmap" and fig.layout.yaxis2.scaleanchor is None
     assert fig.layout.sliders[0].active == 2
     with pytest.raises(ValueError, match="as many map positions"):
         player.path_player(base, np.zeros((4, 2)), np.ones((5, 7)), feature_shape=None,

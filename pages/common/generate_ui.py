@@ -340,7 +340,8 @@ def _player_figure(run_dir: str, method: str, i: int, j: int, path: str, codes: 
     """The map with the path player (synth_core.generation.player), built once per pair and
     never changed after: a rerun sends it as a reference to the browser's copy."""
     data = load_data(run_dir)
-    return path_player(_map_figure(run_dir, method, None),
+    base = map_figure(real_map(run_dir, method).map_data(None), height=560, gl=True)
+    return path_player(base,
                        _placed_path(run_dir, method, i, j, path, codes),
                        _decoded_path(run_dir, i, j, path, codes),
                        feature_shape=data.attrs.get("feature_shape"),

