@@ -3,9 +3,11 @@
 One plotly figure holds the real map, the path between two samples, a marker
 on the path and a panel with the sample decoded there. One plotly frame per
 point of the path carries only the marker's position and that sample, and a
-plotly slider (with a Play button) switches between the frames in the browser:
+plotly slider switches between the frames in the browser:
 moving it costs the server nothing and sends nothing over the network, so a
-room of students can move their sliders at the same moment (issue #13). The
+room of students can move their sliders at the same moment (issue #13). (A Play
+button was tried and left out: inside Streamlit, an animation of several frames
+stalled or stopped half-way on a busy machine.) The
 figure is built once per pair of samples; the server decodes the path's points
 in one batch when it builds it.
 
@@ -140,20 +142,10 @@ def path_player(base, path_xy: np.ndarray, samples: np.ndarray, *,
                                  frame_trace(samples[i])])
                   for i, name in enumerate(names)]
     fig.update_layout(
-        sliders=[dict(active=k, x=0.15, len=0.85, y=0.0, yanchor="top", pad=dict(t=20, b=0),
+        sliders=[dict(active=k, x=0.0, len=1.0, y=0.0, yanchor="top", pad=dict(t=20, b=0),
                       currentvalue=dict(prefix=T_PREFIX, xanchor="left", font=dict(size=14)),
                       steps=[dict(label=name, method="animate", args=_animate(name))
-                             for name in names])],
-        updatemenus=[dict(type="buttons", direction="left", x=0.0, xanchor="left", y=0.0,
-                          yanchor="top", showactive=False, pad=dict(t=55),
-                          buttons=[dict(label="Play", method="animate",
-                                        args=[None, {"mode": "immediate", "fromcurrent": True,
-                                                     "frame": {"duration": 150, "redraw": True},
-                                                     "transition": {"duration": 0}}]),
-                                   dict(label="Pause", method="animate",
-                                        args=[[None], {"mode": "immediate",
-                                                       "frame": {"duration": 0, "redraw": False},
-                                                       "transition": {"duration": 0}}])])])
+                             for name in names])])
     return fig
 
 
