@@ -268,3 +268,11 @@ def test_freeze_frame_fixes_ranges_and_margins():
     assert base.layout.xaxis.range == (-3.4, 5.4) and base.layout.xaxis.fixedrange
     assert base.layout.yaxis.range == (0.6, 9.4) and base.layout.yaxis.fixedrange
     assert base.layout.yaxis.scaleanchor == "x"
+
+
+def test_map_figure_gl_draws_the_same_points_with_webgl():
+    svg, gl = figures.map_figure(_map_data()), figures.map_figure(_map_data(), gl=True)
+    assert {t.type for t in svg.data} == {"scatter"} and {t.type for t in gl.data} == {"scattergl"}
+    for a, b in zip(svg.data, gl.data):
+        assert a.name == b.name and list(a.x) == list(b.x) and a.marker.symbol == b.marker.symbol
+        assert [list(c) for c in a.customdata] == [list(c) for c in b.customdata]

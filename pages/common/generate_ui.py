@@ -1,9 +1,10 @@
 """Widgets of the Generate page: cached run loading, the pair picker, sample views, results.
 
 Models, data and maps are loaded through ``st.cache_resource`` keyed by the run
-folder (and its config's mtime), so a new pair decodes its path in one batch with
-a model already in memory, and the path player then moves in the browser alone. Session state holds only row
-indices and configs (see :mod:`pages.common.state`).
+folder (and its config's mtime), so a new pair decodes its path in one batch
+with a model already in memory, and the path player then moves in the browser
+alone. Session state holds only row indices and configs (see
+:mod:`pages.common.state`).
 """
 
 from __future__ import annotations
@@ -350,7 +351,7 @@ def _player_figure(run_dir: str, method: str, i: int, j: int, path: str, codes: 
 
 
 def path_player_view(run_dir: str, method: str, ends: Endpoints) -> None:
-    """The path player: moving its slider (or Play) moves the marker along the path and shows
+    """The path player: moving its slider moves the marker along the path and shows
     the sample decoded there, in the browser, with no rerun. Clicking a real point on the
     map picks it as an end point."""
     fig = _player_figure(run_dir, method, ends.index_a, ends.index_b, ends.path, ends.codes)
