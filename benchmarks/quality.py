@@ -458,9 +458,13 @@ def augment_config(name: str, seeds: tuple[int, ...], max_epochs: int | None,
         train: dict[str, Any] = {}
         epochs = None
     else:
-        # Every field of the no-flag TrainConfig overrides the preset: the user's defaults.
+        # Every field of the no-flag TrainConfig overrides the preset: the user's defaults. All
+        # but the held-out test share: the protocol's 30 % split is the test set, so the
+        # generator learns from all the rest (AugmentConfig's test_fraction 0), as
+        # augment-benchmark trains it; left None it would hold out a further 20 % unused.
         base = TrainConfig.from_dict({"model": model, **(settings or {})})
-        train = {k: v for k, v in base.to_dict().items() if k not in ("model", "seed")}
+        train = {k: v for k, v in base.to_dict().items() if k not in ("model", "seed")
+                 and (k != "test_fraction" or k in (settings or {}))}
         epochs = base.epochs
     if max_epochs is not None:
         from synth_core.training.config import PRESETS

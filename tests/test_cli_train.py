@@ -88,11 +88,13 @@ def test_cli_train_no_flags_derives_and_reports_defaults(workspace, capsys):
                  "--model", "cvae", "--epochs", "2", "--json"])
     assert code == 0
     summary = _summary(capsys)
-    assert summary["derived"]["latent_dim"] == 9 and summary["derived"]["batch_size"] == 8
+    # 37 // 4 = 9 from the features, but a CVAE's code gets a unit per 4 rows of its smallest
+    # class: 16 training rows a class (20 less the 20 % test share; no validation) -> 4.
+    assert summary["derived"]["latent_dim"] == 4 and summary["derived"]["batch_size"] == 8
     assert summary["decoder"] == "sigma" and summary["transform"] == "quantile-hazen"
     assert "active_units" in summary and isinstance(summary["warnings"], list)
     run = Run.load(summary["run_dir"])
-    assert run.config.latent_dim == 9 and run.derived["latent_dim"] == 9
+    assert run.config.latent_dim == 4 and run.derived["latent_dim"] == 4
 
 
 def test_cli_train_tiny_tables_train_with_defaults(workspace, capsys):
