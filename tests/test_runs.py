@@ -96,14 +96,23 @@ def test_run_summaries_list_finished_runs(vae_run, blobs, workspace):
     assert 0 <= row["active units"] <= 2
 
 
-def test_reconstruction_examples_cover_classes(vae_run, blobs):
+def test_reconstruction_examples_cover_classes(vae_run, blobs, workspace):
     from synth_core.training.runs import reconstruction_examples
 
+    # Blobs are too few rows for a derived validation share: examples come from training rows.
+    assert not vae_run.split()["val_index"]
     rec = reconstruction_examples(vae_run, blobs, n_samples=6)
     assert rec.original.shape == rec.reconstructed.shape == (6, 16)
     assert sorted(set(rec.labels.tolist())) == [0, 1, 2]
-    assert set(rec.index.tolist()) <= set(vae_run.split()["val_index"])
+    assert set(rec.index.tolist()) <= set(vae_run.split()["train_index"])
     assert rec.mse > 0
+    # With validation rows, the examples are rows the model never trained on.
+    train_model(blobs, TrainConfig(model="vae", val_fraction=0.3, **TINY),
+                run_dir=workspace.runs_dir / "vae-val", dataset_ref="blobs")
+    run = Run.load(workspace.runs_dir / "vae-val")
+    rec = reconstruction_examples(run, blobs, n_samples=6)
+    assert sorted(set(rec.labels.tolist())) == [0, 1, 2]
+    assert set(rec.index.tolist()) <= set(run.split()["val_index"])
 
 
 def test_latent_points_use_pca_above_two_dims(blobs, workspace):

@@ -95,7 +95,9 @@ def settings_form(model: str, preset: str, data: FeatureSet) -> TrainConfig | No
                                 key=f"{k}-latent",
                                 help="Size of the code each row is squeezed into; at most the "
                                      "number of features. Derived: a quarter of the features "
-                                     "(2 to 16). Thesis: 42 (VAE), 8 (CVAE).")
+                                     "(2 to 16); for a CVAE also at most a quarter of its "
+                                     "smallest class's training rows. Thesis: 42 (VAE), "
+                                     "8 (CVAE).")
         hidden = b.text_input("Hidden layers", ",".join(map(str, full.hidden)), key=f"{k}-hidden",
                               help="Units per hidden layer, comma-separated (e.g. 483 or 512,256); "
                                    "the decoder mirrors the encoder. Not used by the fcn body.")
