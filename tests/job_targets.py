@@ -11,17 +11,22 @@ from synth_core.events import EpochEnd, Log, Progress
 def count(params: dict, ctx) -> dict:
     """Count to params['n'], reporting progress; sleeps params['delay'] between steps.
 
-    With params['gate'] (a file path) the job first waits until that file exists.
+    With params['gate'] (a file path) the job waits until that file exists, before its
+    first step or, with params['gate_after'] = k, after reporting step k.
     """
-    n = int(params["n"])
-    gate = params.get("gate")
-    if gate:  # hold the job open until the test creates this file (no timing races)
-        import os
+    import os
 
+    n = int(params["n"])
+    gate, gate_after = params.get("gate"), int(params.get("gate_after", 0))
+
+    def wait_for_gate() -> None:  # hold the job open until the test creates the file
         deadline = time.monotonic() + 120
         while not os.path.exists(gate) and time.monotonic() < deadline:
             time.sleep(0.02)
+
     for i in range(n):
+        if gate and i == gate_after:
+            wait_for_gate()
         time.sleep(float(params.get("delay", 0.0)))
         ctx(Progress((i + 1) / n, f"step {i + 1} of {n}"))
         ctx(EpochEnd(epoch=i + 1, n_epochs=n, train_loss=1.0 / (i + 1), val_loss=1.0 / (i + 1)))

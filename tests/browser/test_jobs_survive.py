@@ -98,10 +98,13 @@ def test_refresh_mid_training_keeps_progress_and_cancel(fresh_workspace, context
         server.stop()
 
 
-def test_server_restart_mid_job_finds_the_job_and_its_result(fresh_workspace, context):
+def test_server_restart_mid_job_finds_the_job_and_its_result(fresh_workspace, context, tmp_path):
     server = StreamlitServer(fresh_workspace.root).start()
-    # A stand-in for training with a known pace: 40 steps of 0.5 s in the worker process.
-    job = submit_job(fresh_workspace, "train", {"n": 40, "delay": 0.5},
+    # A stand-in for training that reports 5 of 40 steps, then holds at a gate file until the
+    # test lets it go: it is surely running while the server restarts (no timing race).
+    gate = tmp_path / "go"
+    job = submit_job(fresh_workspace, "train", {"n": 40, "delay": 0.05, "gate": str(gate),
+                                                "gate_after": 5},
                      title="Training a vae on builtin:digits", target="tests.job_targets:count")
     try:
         page = context.new_page()
@@ -118,13 +121,17 @@ def test_server_restart_mid_job_finds_the_job_and_its_result(fresh_workspace, co
         page.goto(f"{server.url}/Train")
         wait_for_app(page)
         assert_no_exception(page)
-        if get_job(fresh_workspace, job.id).is_active:
-            assert "step" in _progress_text(page)
+        deadline = time.monotonic() + 60
+        while "step 5 of 40" not in _progress_text(page) and time.monotonic() < deadline:
+            page.wait_for_timeout(200)
+        assert "step 5 of 40" in _progress_text(page)  # the running job's own progress
+        gate.touch()
         wait_for_job(fresh_workspace, job.id, timeout=120)
         page.locator('[data-testid="stAlertContentSuccess"]').filter(
             has_text="counted to 40").first.wait_for(timeout=60_000)
         assert_no_exception(page)
     finally:
+        gate.touch()  # never leave the worker waiting
         server.stop()
 
 
