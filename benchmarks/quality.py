@@ -202,11 +202,14 @@ class Trainer:
                 result = train_model(train, config.replace(batch_size=None), run_dir=run_dir)
             seconds = time.perf_counter() - started
             run = Run.load(run_dir, device="cpu")
-            saved = json.loads((run_dir / "config.json").read_text())
+            # config.json keeps the full training config (derived values filled in) under
+            # "train_config"; its top level holds the run's metadata.
+            saved = json.loads((run_dir / "config.json").read_text()).get("train_config", {})
             self.trained[key] = (run, seconds, {
                 "epochs": result.epochs_run, "note": note,
                 "config": {k: saved.get(k) for k in ("latent_dim", "hidden", "batch_size",
-                                                     "decoder", "transform", "epochs", "lr")}})
+                                                     "val_fraction", "decoder", "transform",
+                                                     "epochs", "lr")}})
         return self.trained[key]
 
 
