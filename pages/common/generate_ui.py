@@ -185,7 +185,7 @@ def heatmap(X: np.ndarray, data: FeatureSet, *, title: str, row_labels=None) -> 
     if len(X) == 1 and shape and len(shape) == 2 and shape[0] * shape[1] == X.shape[1]:
         X = X.reshape(shape)
         row_labels = None
-    lo, hi = np.percentile(data.features, [1, 99])
+    lo, hi = value_range(data)
     fig = go.Figure(go.Heatmap(z=X, y=row_labels, zmin=lo, zmax=hi, colorscale="Viridis",
                                colorbar={"thickness": 10}))
     fig.update_layout(title=title, height=120 + 14 * len(X), margin=dict(l=40, r=10, t=40, b=20),
@@ -326,12 +326,18 @@ def _placed_path(run_dir: str, method: str, i: int, j: int, path: str, codes: st
     return real_map(run_dir, method).place(_decoded_path(run_dir, i, j, path, codes))
 
 
+_RANGE_VALUES = 200_000  # values a colour range is read from (evenly strided)
+
+
 def value_range(data: FeatureSet) -> tuple[float, float]:
     """The colour range of a decoded sample: an image's own range, else the middle 98 % of
-    the real values (one outlier does not wash the heatmap out)."""
+    the real values (one outlier does not wash the heatmap out), read from at most
+    :data:`_RANGE_VALUES` of them: the Listen slider asks on every move, and the
+    percentiles of all 7,077 x 512 UrbanSound8K values took ~90 ms."""
     if modality(data) == "image":
         return float(data.features.min()), float(data.features.max())
-    lo, hi = np.percentile(data.features, [1, 99])
+    values = data.features.ravel()
+    lo, hi = np.percentile(values[::max(1, values.size // _RANGE_VALUES)], [1, 99])
     return float(lo), float(hi)
 
 
