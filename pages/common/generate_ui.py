@@ -308,9 +308,11 @@ def row_text(data: FeatureSet, row: int) -> str:
 # --------------------------------------------------------------------------- maps
 
 
-def _map_figure(run_dir: str, method: str, rows: FeatureSet | None) -> go.Figure:
-    """synth_core.generation.figures' map figure: real points faded, generated ``rows`` as stars."""
-    return map_figure(real_map(run_dir, method).map_data(rows), height=560)
+def _map_figure(run_dir: str, method: str, rows: FeatureSet | None, *, gl: bool = False
+                ) -> go.Figure:
+    """synth_core.generation.figures' map figure: real points faded, generated ``rows`` as stars
+    (``gl``: WebGL points, for the player the browser redraws on every move)."""
+    return map_figure(real_map(run_dir, method).map_data(rows), height=560, gl=gl)
 
 
 @st.cache_resource(max_entries=16, show_spinner="Decoding the path...")
@@ -347,8 +349,7 @@ def _player_figure(run_dir: str, method: str, i: int, j: int, path: str, codes: 
     """The map with the path player (synth_core.generation.player), built once per pair and
     never changed after: a rerun sends it as a reference to the browser's copy."""
     data = load_data(run_dir)
-    base = map_figure(real_map(run_dir, method).map_data(None), height=560, gl=True)
-    return path_player(base,
+    return path_player(_map_figure(run_dir, method, None, gl=True),
                        _placed_path(run_dir, method, i, j, path, codes),
                        _decoded_path(run_dir, i, j, path, codes),
                        feature_shape=data.attrs.get("feature_shape"),
