@@ -31,15 +31,15 @@ SAMPLE_DOMAIN = (0.0, 0.3)  # the sample panel's share of the width; the map tak
 MAP_DOMAIN = (0.36, 1.0)
 
 
-def _animate(name: str, duration: int = 0) -> list[Any]:
+def _animate(name: str) -> list[Any]:
     """Arguments of ``Plotly.animate`` that jump to frame ``name``.
 
     With redraw: a heatmap changes only on a redraw, and inside Streamlit a frame
     shown without one left the map deaf to clicks (no plotly_click, so no end point
-    picked on the map). A redraw of a 1,800-point map costs the browser 130-170 ms
-    (25-50 ms without), the server nothing.
+    picked on the map). A redraw costs the browser 75-200 ms in headless Chromium
+    (WebGL points; an SVG map of 1,800 points took 130-170 ms more), the server nothing.
     """
-    return [[name], {"mode": "immediate", "frame": {"duration": duration, "redraw": True},
+    return [[name], {"mode": "immediate", "frame": {"duration": 0, "redraw": True},
                      "transition": {"duration": 0}}]
 
 
@@ -95,10 +95,10 @@ def path_player(base, path_xy: np.ndarray, samples: np.ndarray, *,
     ``path_xy`` [S, 2] are the map positions of the decoded ``samples`` [S, F] at
     ``t`` [S]. Adds the path line, its two ends, the marker and the sample panel
     (a heatmap of a two-axis ``feature_shape``, greyscale with square pixels for an
-    ``image``; else the values by feature; colours or axis within ``value_range``), one frame per ``t`` named by its value
-    ("0.50"), and a slider that starts at ``start``. ``map_xy`` (the real points)
-    fixes the map's ranges together with the path, so playing never rescales the
-    axes. Returns a new figure; ``base`` is not changed.
+    ``image``; else the values by feature; colours or axis within ``value_range``), one
+    frame per ``t`` named by its value ("0.50"), and a slider that starts at ``start``.
+    ``map_xy`` (the real points) fixes the map's ranges together with the path, so a
+    move never rescales the axes. Returns a new figure; ``base`` is not changed.
     """
     import plotly.graph_objects as go
 
@@ -117,8 +117,7 @@ def path_player(base, path_xy: np.ndarray, samples: np.ndarray, *,
     frame_xy = path_xy if map_xy is None else np.vstack([np.asarray(map_xy).reshape(-1, 2),
                                                          path_xy])
     freeze_frame(fig, frame_xy, legend_px=170)
-    fig.update_layout(margin=dict(b=110))
-    fig.update_layout(xaxis=dict(domain=list(MAP_DOMAIN)))
+    fig.update_layout(margin=dict(b=110), xaxis=dict(domain=list(MAP_DOMAIN)))
     fig.add_trace(go.Scatter(x=path_xy[:, 0], y=path_xy[:, 1], mode="lines",
                              name="path (t = 0 to 1)", hoverinfo="skip",
                              line=dict(color="#222222", width=2, dash="dot")))

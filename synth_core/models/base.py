@@ -277,10 +277,10 @@ class Autoencoder(nn.Module):
             recon = reconstruction_loss(out.logits, x, self.reconstruction)
         else:
             if self.config.decoder in CLOSED_FORM_DECODERS and self.training:
+                per_feature = self.config.decoder == "sigma-per-feature-closed"
                 with torch.no_grad():  # copy_, not fill_(float): no device sync per batch
                     self.log_sigma.copy_(closed_form_log_sigma(
-                        out.logits, x, per_feature=self.config.decoder != "sigma"
-                    ).expand_as(self.log_sigma))
+                        out.logits, x, per_feature=per_feature).expand_as(self.log_sigma))
             recon = gaussian_nll(out.logits, x, self.output_log_sigma())
         kl = (kl_divergence(out.mu, out.logvar) if out.logvar is not None
               else recon.new_zeros(()))

@@ -12,8 +12,8 @@ fills them in (the trainer calls it), and the run folder stores the filled-in
 config together with the list of derived values, so every run repeats exactly.
 Explicit values are kept as given. The defaults are the best settings measured
 by ``benchmarks/train.py --quality`` (calibrated "sigma" decoder on
-quantile-normalised features, training rows at plotting positions); the thesis settings are the ``thesis-vae`` and
-``thesis-cvae`` presets.
+quantile-normalised features, training rows at plotting positions); the thesis
+settings are the ``thesis-vae`` and ``thesis-cvae`` presets.
 """
 
 from __future__ import annotations
