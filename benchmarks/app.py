@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.browser.conftest import (CHROMIUM_ARGS, StreamlitServer, _free_port,  # noqa: E402
-                                    chromium_path, wait_for_app)
+                                    chromium_path, click_plotly_slider_step, wait_for_app)
 
 GOAL_FIRST_PAGE_S = 5.0
 GOAL_SLIDER_MS = 300.0
@@ -74,13 +74,6 @@ _ARM_JS = """(target) => {
     setTimeout(check, 5);
     return started;
 }"""
-
-
-def click_step(page, k: int) -> None:
-    """Click the player's slider at its k-th step (0 -> t = 0, 20 -> t = 1)."""
-    tick = page.locator(".slider-tick-rect").nth(k).bounding_box()
-    rail = page.locator(".slider-rail-touch-rect").bounding_box()
-    page.mouse.click(tick["x"] + tick["width"] / 2, rail["y"] + rail["height"] / 2)
 
 
 def make_workspace(root: Path) -> Path:
@@ -158,7 +151,7 @@ def move(pages: list, step: int, timeout_s: float = 60.0) -> list[float]:
     pressed = []
     for page in pages:
         pressed.append(page.evaluate(_ARM_JS, target))
-        click_step(page, k)
+        click_plotly_slider_step(page, k)
     latencies = []
     for page, t0 in zip(pages, pressed):
         page.wait_for_function("(t) => window.__moved && window.__moved[t]", arg=target,

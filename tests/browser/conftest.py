@@ -144,6 +144,14 @@ def wait_for_charts(page, *, timeout_ms: int = 20_000) -> None:
     page.wait_for_timeout(300)  # let plotly finish its transition
 
 
+def click_plotly_slider_step(page, k: int) -> None:
+    """Click a plotly slider (the Generate page's path player) at its k-th step: plotly
+    sliders take clicks on their rail, and its tick marks sit at the steps."""
+    tick = page.locator(".slider-tick-rect").nth(k).bounding_box()
+    rail = page.locator(".slider-rail-touch-rect").bounding_box()
+    page.mouse.click(tick["x"] + tick["width"] / 2, rail["y"] + rail["height"] / 2)
+
+
 def screenshot(page, name: str) -> Path:
     try:
         wait_for_charts(page)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from synth_core.workspace import get_workspace
-from tests.browser.conftest import StreamlitServer, assert_no_exception, screenshot, wait_for_app
+from tests.browser.conftest import (StreamlitServer, assert_no_exception,
+                                    click_plotly_slider_step, screenshot, wait_for_app)
 from tests.test_generation import train_tiny_run
 
 pytestmark = pytest.mark.browser
@@ -50,13 +51,6 @@ _REAL_POINT_JS = """() => {
 }"""
 
 
-def _click_step(page, k: int) -> None:
-    """Click the player's slider at its k-th step (plotly sliders take clicks on the rail)."""
-    tick = page.locator(".slider-tick-rect").nth(k).bounding_box()
-    rail = page.locator(".slider-rail-touch-rect").bounding_box()
-    page.mouse.click(tick["x"] + tick["width"] / 2, rail["y"] + rail["height"] / 2)
-
-
 @pytest.fixture(scope="module")
 def generate_server(tmp_path_factory, chromium):
     """A server on a workspace holding one tiny VAE trained on a digits subsample."""
@@ -97,7 +91,7 @@ def test_Generate_player_moves_marker_and_sample_in_the_browser(generate_server,
     wait_for_app(page)
     sent_before = sent[0]
 
-    _click_step(page, 14)
+    click_plotly_slider_step(page, 14)
     page.wait_for_function(
         "() => { const p = (" + _PLAYER_JS + ")(); return p && p.t === 'decoded at t = 0.70'; }",
         timeout=30_000)
