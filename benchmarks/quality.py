@@ -150,20 +150,25 @@ def parse_settings(items: list[str]) -> dict[str, Any]:
     return out
 
 
+def default_config(model: str, settings: dict[str, Any] | None = None):
+    """The no-flag TrainConfig (the derived defaults) with ``settings`` (``--set``) applied.
+
+    All but the held-out test share: the benchmark's own 30 % split is the test set, so
+    the generator learns from all the rest, as the baselines do and as augment-benchmark
+    trains it; left to be derived, 20 % of its rows would be held out for Evaluate unused.
+    """
+    from synth_core.training.config import TrainConfig
+
+    return TrainConfig.from_dict({"model": model, "test_fraction": 0.0, **(settings or {})})
+
+
 def train_config(gen: Generator, seed: int, max_epochs: int | None,
                  settings: dict[str, Any] | None = None):
-    """The TrainConfig a user gets: the preset, or no flags at all (the derived defaults),
-    the latter with ``settings`` (``--set``) applied; the thesis presets stay as they are.
+    """The TrainConfig a user gets: the preset, or :func:`default_config`; the thesis
+    presets stay as they are."""
+    from synth_core.training.config import PRESETS
 
-    The defaults learn from all the benchmark's training rows, as the baselines do: the
-    benchmark's own 30 % split is the test set, so the derived held-out test share (20 %
-    of what the model is given, kept for Evaluate) would only hide rows from the model.
-    """
-    from synth_core.training.config import PRESETS, TrainConfig
-
-    config = (PRESETS[gen.preset] if gen.preset
-              else TrainConfig.from_dict({"model": gen.model, "test_fraction": 0.0,
-                                          **(settings or {})}))
+    config = PRESETS[gen.preset] if gen.preset else default_config(gen.model, settings)
     config = config.replace(seed=seed, device="cpu")
     if max_epochs is not None and config.epochs > max_epochs:
         config = config.replace(epochs=max_epochs)
@@ -458,7 +463,6 @@ def augment_config(name: str, seeds: tuple[int, ...], max_epochs: int | None,
     """AugmentConfig for a generator name: a preset, the no-flag defaults (with ``settings``,
     ``--set``), or a baseline."""
     from synth_core.evaluation.augmentation import AugmentConfig
-    from synth_core.training.config import TrainConfig
 
     if name in BASELINE_KINDS:
         return AugmentConfig(model=name, seeds=seeds)
@@ -467,13 +471,9 @@ def augment_config(name: str, seeds: tuple[int, ...], max_epochs: int | None,
         train: dict[str, Any] = {}
         epochs = None
     else:
-        # Every field of the no-flag TrainConfig overrides the preset: the user's defaults. All
-        # but the held-out test share: the protocol's 30 % split is the test set, so the
-        # generator learns from all the rest (AugmentConfig's test_fraction 0), as
-        # augment-benchmark trains it; left None it would hold out a further 20 % unused.
-        base = TrainConfig.from_dict({"model": model, **(settings or {})})
-        train = {k: v for k, v in base.to_dict().items() if k not in ("model", "seed")
-                 and (k != "test_fraction" or k in (settings or {}))}
+        # Every field of the no-flag TrainConfig overrides the preset: the user's defaults.
+        base = default_config(model, settings)
+        train = {k: v for k, v in base.to_dict().items() if k not in ("model", "seed")}
         epochs = base.epochs
     if max_epochs is not None:
         from synth_core.training.config import PRESETS
