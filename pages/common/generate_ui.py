@@ -41,11 +41,6 @@ _IMAGE_PX = 144  # decoded images are drawn this wide (nearest-neighbour upscali
 # --------------------------------------------------------------------------- cached loaders
 
 
-def _mtime(run_dir: str) -> float:
-    config = Path(run_dir) / "config.json"
-    return config.stat().st_mtime if config.is_file() else 0.0
-
-
 @st.cache_resource(show_spinner="Loading the model...", max_entries=4)
 def _load_run(run_dir: str, mtime: float) -> Run:
     return Run.load(run_dir, device="cpu")
@@ -53,7 +48,7 @@ def _load_run(run_dir: str, mtime: float) -> Run:
 
 def load_run(run_dir: str) -> Run:
     """The run at ``run_dir``, loaded once per server (CPU: one point decodes in ~1 ms)."""
-    return _load_run(run_dir, _mtime(run_dir))
+    return _load_run(run_dir, ui.run_mtime(run_dir))
 
 
 @st.cache_resource(show_spinner="Reading the data...", max_entries=4)
@@ -63,7 +58,7 @@ def _load_data(run_dir: str, mtime: float) -> FeatureSet:
 
 def load_data(run_dir: str) -> FeatureSet:
     """The real data the run was trained on (shared, read-only)."""
-    return _load_data(run_dir, _mtime(run_dir))
+    return _load_data(run_dir, ui.run_mtime(run_dir))
 
 
 @st.cache_resource(max_entries=32)

@@ -8,7 +8,6 @@ loaders keyed by path and modification time; session state holds paths only.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,7 +16,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from pages.common import state
+from pages.common import state, ui
 from synth_core.data.datasets import dataset_path, load_dataset
 from synth_core.features import FeatureSet
 from synth_core.jobs import JobStatus, read_events
@@ -49,7 +48,7 @@ def _run(run_dir: str, mtime: float) -> Run:
 
 
 def load_run(run_dir: str) -> Run:
-    return _run(run_dir, (Path(run_dir) / "config.json").stat().st_mtime)
+    return _run(run_dir, ui.run_mtime(run_dir))
 
 
 # ---------------------------------------------------------------- settings form

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable, TypeVar
 
 import streamlit as st
@@ -93,6 +94,13 @@ def dataset_picker(label: str = "Dataset", *, key: str = "dataset_picker",
 
     show_damaged(damaged_datasets(), key=f"{key}-damaged")  # unreadable files: listed, not offered
     return choice
+
+
+def run_mtime(run_dir: str | Path) -> float:
+    """The modification time of a run's config.json (0 while there is none): a cache key for
+    loaders of that run, so a run trained again into the same folder is loaded again."""
+    config = Path(run_dir) / "config.json"
+    return config.stat().st_mtime if config.is_file() else 0.0
 
 
 def dataset_mtime(ref: str) -> float:
