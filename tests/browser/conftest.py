@@ -144,6 +144,27 @@ def wait_for_charts(page, *, timeout_ms: int = 20_000) -> None:
     page.wait_for_timeout(300)  # let plotly finish its transition
 
 
+def choose_option(page, box, option, *, tries: int = 3) -> None:
+    """Open select box ``box`` (a locator) and click ``option`` (its name or a pattern).
+
+    A rerun still drawing the page can re-render the box and close its list between the
+    click and the option (seen under load): then close it, let the run finish, try again.
+    """
+    for attempt in range(tries):
+        wait_for_app(page)
+        box.scroll_into_view_if_needed()
+        box.click()
+        choice = page.get_by_role("option", name=option).first
+        try:
+            choice.wait_for(timeout=10_000)
+            choice.click(timeout=10_000)
+            return
+        except Exception:  # noqa: BLE001 - the list closed under us: retry, then fail
+            if attempt == tries - 1:
+                raise
+            page.keyboard.press("Escape")
+
+
 def click_plotly_slider_step(page, k: int) -> None:
     """Click a plotly slider (the Generate page's path player) at its k-th step: plotly
     sliders take clicks on their rail, and its tick marks sit at the steps."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from synth_core.workspace import get_workspace
-from tests.browser.conftest import (StreamlitServer, assert_no_exception,
+from tests.browser.conftest import (StreamlitServer, assert_no_exception, choose_option,
                                     click_plotly_slider_step, screenshot, wait_for_app)
 from tests.test_generation import train_tiny_run
 
@@ -121,8 +121,7 @@ def test_Generate_plays_the_decoded_spectrogram(generate_server, tall_page):
     page = tall_page
     page.goto(f"{generate_server.url}/Generate")
     wait_for_app(page)
-    page.locator('[data-testid="stSelectbox"]').first.click()
-    page.get_by_role("option", name=re.compile("tones")).click()
+    choose_option(page, page.locator('[data-testid="stSelectbox"]').first, re.compile("tones"))
     wait_for_app(page)
     audio = page.locator("audio").first
     try:

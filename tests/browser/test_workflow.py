@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
-from tests.browser.conftest import (SCREENSHOTS, StreamlitServer,
-                                    assert_no_exception, wait_for_app)
+from tests.browser.conftest import (SCREENSHOTS, StreamlitServer, assert_no_exception,
+                                    choose_option, wait_for_app)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -78,10 +78,7 @@ def go_to(page, name: str) -> None:
 
 def select(page, label: str, option: str | re.Pattern) -> None:
     # The select box itself (a radio option elsewhere on the page may carry the same label).
-    box = page.get_by_role("combobox", name=label, exact=True).first
-    box.scroll_into_view_if_needed()
-    box.click()
-    page.get_by_role("option", name=option).first.click()
+    choose_option(page, page.get_by_role("combobox", name=label, exact=True).first, option)
     settle(page)
 
 
