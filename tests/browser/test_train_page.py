@@ -22,6 +22,8 @@ def test_train_page_shows_a_finished_run(server, page):
     page.goto(f"{server.url}/Train")
     wait_for_app(page)
     page.wait_for_selector('[data-testid="stPlotlyChart"]', timeout=60_000)
+    # The form's charts can be drawn before the run's section: wait for the run's metrics.
+    page.get_by_text("Seconds per epoch").first.wait_for(timeout=60_000)
     assert_no_exception(page)
     assert page.get_by_text("Seconds per epoch").count() == 1
     page.get_by_text("Reconstructions", exact=True).first.scroll_into_view_if_needed()
