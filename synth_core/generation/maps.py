@@ -80,9 +80,11 @@ class MapConfig:
     place_perplexity: float = 5.0          # openTSNE's defaults for transform()
     place_iter: int = 250
 
-    # "auto": FFT interpolation from 1000 rows, Barnes-Hut below. openTSNE's own "auto" switches
-    # at 10,000 rows, but on the 7077-row benchmark FFT ran the first 250 iterations ~2x faster
-    # (6.8 s vs 13.7 s, one thread); on tiny data FFT's fixed grid cost makes BH faster.
+    # "auto": openTSNE's own choice, Barnes-Hut below 10,000 rows and FFT interpolation from
+    # there. Whole fits, one thread: the 1,797 digits take 9.5 s with BH and 45 s with FFT
+    # (FFT's grid grows with the map's spread); BH is faster up to 4,000 digit-like rows (32
+    # vs 77 s) and on 7,077 of them (65 vs 105 s); on benchmarks/explore.py's 7,077-row
+    # stand-in FFT is faster (52 vs 64 s), on its 2,000 rows slower (29 vs 14 s).
     negative_gradient_method: str = "auto"
     random_state: int = 0
     n_jobs: int = field(default_factory=_default_jobs)
@@ -415,12 +417,6 @@ def _fit_pca(X: np.ndarray, n_components: int, random_state: int) -> tuple[np.nd
     return pca.mean_.astype(np.float64), pca.components_.astype(np.float64)  # [D], [k, D]
 
 
-def _gradient_method(config: MapConfig, n_rows: int) -> str:
-    if config.negative_gradient_method != "auto":
-        return config.negative_gradient_method
-    return "fft" if n_rows >= 1000 else "bh"
-
-
 def _fit_opentsne(X: np.ndarray, config: MapConfig, callback: Callback | None) -> np.ndarray:
     from openTSNE import TSNE
 
@@ -438,7 +434,7 @@ def _fit_opentsne(X: np.ndarray, config: MapConfig, callback: Callback | None) -
 
     tsne = TSNE(n_components=2, perplexity=min(config.perplexity, (X.shape[0] - 1) / 3),
                 n_iter=config.n_iter, early_exaggeration_iter=config.early_exaggeration_iter,
-                negative_gradient_method=_gradient_method(config, X.shape[0]),
+                negative_gradient_method=config.negative_gradient_method,
                 n_jobs=_threads(config.n_jobs, X.shape[0]),
                 random_state=config.random_state, callbacks=_report if callback else None,
                 callbacks_every_iters=every)
