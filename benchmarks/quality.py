@@ -328,6 +328,21 @@ def _cell(values: list[float], key: str) -> str:
     return f"{mean:.2f}"
 
 
+def _generator_lines(results: list[dict[str, Any]], columns, name_width: int) -> list[str]:
+    """One line per generator (in first-seen order): its seed means ± std per column, or
+    the first error when a seed failed."""
+    lines = []
+    for gen in dict.fromkeys(r["generator"] for r in results):
+        mine = [r for r in results if r["generator"] == gen]
+        errors = [r["error"] for r in mine if "error" in r]
+        if errors:
+            lines.append(gen.ljust(name_width) + f"  failed: {errors[0][:100]}")
+            continue
+        lines.append(gen.ljust(name_width) + "".join(
+            f"{_cell([r[key] for r in mine], key):>15}" for key, _ in columns))
+    return lines
+
+
 def table(results: list[dict[str, Any]], trtr: dict[str, dict[str, list[float]]]) -> str:
     """One text table: a block per dataset, a row per generator, seed means (± std)."""
     lines = []
@@ -343,14 +358,7 @@ def table(results: list[dict[str, Any]], trtr: dict[str, dict[str, list[float]]]
                      f"{n_seeds} seed(s); TRTR accuracy RF {np.mean(real['forest']):.3f}, "
                      f"MLP {np.mean(real['mlp']):.3f}")
         lines.append(header)
-        for gen in dict.fromkeys(r["generator"] for r in rows):
-            mine = [r for r in rows if r["generator"] == gen]
-            errors = [r["error"] for r in mine if "error" in r]
-            if errors:
-                lines.append(gen.ljust(name_width) + f"  failed: {errors[0][:90]}")
-                continue
-            lines.append(gen.ljust(name_width) + "".join(
-                f"{_cell([r[key] for r in mine], key):>15}" for key, _ in COLUMNS))
+        lines.extend(_generator_lines(rows, COLUMNS, name_width))
         lines.extend(_verdicts(rows))
         lines.append("")
     return "\n".join(lines)
@@ -525,14 +533,7 @@ def fold_table(results: list[dict[str, Any]], trtr: dict[str, list[float]],
                          for _, bar, kind, label in FOLD_GOALS),
              "generator".ljust(name_width) + "".join(f"{label:>15}" for _, label in FOLD_COLUMNS)]
     generators = list(dict.fromkeys(r["generator"] for r in results))
-    for gen in generators:
-        mine = [r for r in results if r["generator"] == gen]
-        errors = [r["error"] for r in mine if "error" in r]
-        if errors:
-            lines.append(gen.ljust(name_width) + f"  failed: {errors[0][:100]}")
-            continue
-        lines.append(gen.ljust(name_width) + "".join(
-            f"{_cell([r[key] for r in mine], key):>15}" for key, _ in FOLD_COLUMNS))
+    lines.extend(_generator_lines(results, FOLD_COLUMNS, name_width))
     lines.append("")
     lines.append("verdicts (seed means against the goals):")
     for gen in generators:
