@@ -433,6 +433,7 @@ def test_train_model_reports_collapse(blobs):
     collapse = result.metrics["collapse"]
     assert len(collapse["kl_per_unit"]) == 2 and 0 <= collapse["active_units"] <= 2
     assert collapse["spread_ratio"] > 0 and collapse["spread_ratio_sampled"] > 0
+    assert collapse["spread_ratio_generated"] > 0
     assert result.summary()["active_units"] == collapse["active_units"]
 
 
@@ -476,6 +477,32 @@ def test_collapse_report_judges_the_rows_generate_makes(blobs):
                              generator=torch.Generator().manual_seed(0))
     assert report["spread_ratio"] < 1e-4 and report["spread_ratio_sampled"] > 0.5
     assert not any("collapses towards prototypes" in w for w in report["warnings"])
+
+
+@pytest.mark.parametrize("kind", ["vae", "cvae"])
+def test_collapse_report_judges_generates_codes_not_the_normal_prior(blobs, kind):
+    """Codes from N(0, I) decode to varied rows, but every training row has the same code:
+    Generate (interpolation between training codes for a VAE, each class's mixture of them
+    for a CVAE) makes one prototype per class, and the check says so."""
+    from synth_core.data.scaling import make_transform
+    from synth_core.models import build_model, model_config
+    from synth_core.training.trainer import collapse_report
+
+    n_classes = blobs.n_classes
+    model = build_model(kind, model_config(kind, n_features=16, latent_dim=2, hidden=(8,),
+                                           n_classes=n_classes if kind == "cvae" else 0))
+    with torch.no_grad():
+        model.mu.weight.zero_()  # every row's code is the bias: one point
+    scaler = make_transform("standard").fit(blobs.features)
+    x = torch.as_tensor(scaler.transform(blobs.features))
+    y = (torch.nn.functional.one_hot(torch.as_tensor(blobs.labels), n_classes).to(x.dtype)
+         if kind == "cvae" else None)
+    report = collapse_report(model, x, y, blobs.labels, scaler,
+                             generator=torch.Generator().manual_seed(0))
+    assert report["spread_ratio"] > 0.01                  # N(0, I) codes: rows differ
+    assert report["spread_ratio_generated"] < 0.01         # Generate's codes: one row a class
+    assert any("as Generate makes them" in w and "collapses towards prototypes" in w
+               for w in report["warnings"])
 
 
 def test_default_batch_size_too_big_for_tiny_data_is_refused_with_fix(blobs):

@@ -294,6 +294,10 @@ def collapse_notes(metrics: dict[str, Any]) -> tuple[str | None, list[str]]:
         return None, []
     parts = [f"{collapse['active_units']} of {collapse.get('latent_dim', '?')} latent units "
              f"active (KL above {collapse.get('active_threshold', 0.01)} nats)"]
+    if collapse.get("spread_ratio_generated") is not None:
+        parts.append(f"rows made as Generate makes them spread "
+                     f"{collapse['spread_ratio_generated']:.2f}x the real rows (median "
+                     "per-feature std ratio)")
     if collapse.get("spread_ratio") is not None:
         parts.append(f"rows decoded from the prior spread {collapse['spread_ratio']:.2f}x the "
                      "real rows (median per-feature std ratio)")
