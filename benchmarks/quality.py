@@ -480,20 +480,13 @@ def fold_split(data: FeatureSet, test_folds: tuple[int, ...] = TEST_FOLDS
 
 
 def within_class_spread(real: FeatureSet, synthetic: FeatureSet) -> float:
-    """Median over classes of the median over features of std(generated) / std(real),
-    within the class, on the raw features: 1 when the generated rows of a class spread
-    as the real ones do, ~0.1 for the prototypes issue #12 saw (features whose real
-    spread is 0 are left out)."""
-    ratios = []
-    for c in np.unique(real.labels):
-        r, g = real.features[real.labels == c], synthetic.features[synthetic.labels == c]
-        if len(r) < 2 or len(g) < 2:
-            continue
-        r_std, g_std = r.std(0), g.std(0)
-        keep = r_std > 0
-        if keep.any():
-            ratios.append(float(np.median(g_std[keep] / r_std[keep])))
-    return float(np.median(ratios)) if ratios else float("nan")
+    """The scorecard's spread ratio (:func:`synth_core.evaluation.metrics.feature_agreement`):
+    median over features of the pooled within-class std of the generated rows over the
+    real one, on the raw features: 1 when the generated rows of a class spread as the real
+    ones do, ~0.1 for the prototypes issue #12 saw."""
+    from synth_core.evaluation.metrics import feature_agreement
+
+    return feature_agreement(real, synthetic).median_std_ratio
 
 
 FOLD_COLUMNS = [("tstr_forest", "RF acc"), ("ratio_forest", "TSTR/TRTR RF"),
