@@ -48,6 +48,10 @@ def test_import_csv_label_by_name_last_and_auto(tmp_path):
     path.write_text("f1,f2,label\n0.1,0.2,3\n0.3,0.4,9\n")
     auto = import_features(path)
     assert auto.class_names == ["3", "9"] and auto.labels.tolist() == [0, 1]
+    # No id column: each row is named by its file and line, so runs can record what they saw.
+    assert auto.ids == ["m.csv:2", "m.csv:3"]
+    path.write_text("id,f1,label\na,0.1,3\nb,0.3,9\n")
+    assert import_features(path).ids == ["a", "b"]
 
 
 def test_import_csv_errors_name_the_problem(tmp_path):

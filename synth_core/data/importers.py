@@ -10,6 +10,8 @@
 * a folder of MNIST IDX files (see :mod:`synth_core.data.mnist`); :func:`import_any`
   also takes ``openml:mnist_784`` (downloaded when online, cached in the workspace).
 
+Rows without ids get ``<file name>:<row>`` (a CSV's line number, else the row
+number from 0), so what a run was fitted on can be traced back to these rows.
 NaN or infinite values are refused with the rows that hold them. Labels that
 are not 0..K-1 (text, or integers like 3, 5, 9) are mapped to 0..K-1 and the
 originals kept as class names. :func:`import_job` is the job kind ``import``.
@@ -83,6 +85,12 @@ def import_features(path: str | os.PathLike[str], *, label_column: str | None = 
     data.check_finite(f"input {path.name}")
     if data.n_samples == 0:
         raise InputError(f"input {path.name}: holds no rows; export some data first")
+    if data.ids is None:
+        # Rows without ids get their place in the source file (a CSV's line numbers), so a
+        # run's record of the rows it was fitted on (a generated set's seen_ids) can be
+        # matched against these rows: evaluate then tests on exactly the rows it did not see.
+        first = 2 if path.suffix.lower() == ".csv" else 0
+        data.ids = [f"{path.name}:{first + i}" for i in range(data.n_samples)]
     data.attrs.setdefault("source", str(path.absolute()))
     data.attrs.setdefault("modality", "tabular")
     data.attrs.setdefault("extractor", "imported")
