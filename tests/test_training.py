@@ -422,8 +422,8 @@ def test_train_model_calibrated_decoders_save_sigma_and_transform(blobs, workspa
     assert run.scaler.kind == transform and run.config.decoder == decoder
     assert run.model.can_sample_output
     torch.testing.assert_close(run.model.log_sigma, result.model.log_sigma.cpu())
-    if decoder == "sigma":
-        assert torch.all(run.model.log_sigma == run.model.log_sigma[0])
+    if decoder == "sigma":  # trained with one shared sigma, samples with one per feature
+        assert len(set(run.model.log_sigma.tolist())) == blobs.n_features
     rec = run.reconstruct(blobs.features, blobs.labels)
     assert rec.shape == blobs.features.shape and np.isfinite(rec).all()
 
