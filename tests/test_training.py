@@ -480,6 +480,28 @@ def test_collapse_report_judges_the_rows_generate_makes(blobs):
     assert not any("collapses towards prototypes" in w for w in report["warnings"])
 
 
+def test_collapse_report_warns_when_generated_rows_are_mostly_noise(blobs):
+    """A decoder whose draws carry 3x the real rows' spread in every feature: the check
+    names the excess and the fixes, and says nothing of a collapse."""
+    from synth_core.data.scaling import make_transform
+    from synth_core.models import build_model, model_config
+    from synth_core.training.trainer import HIGH_SPREAD_RATIO, collapse_report
+
+    model = build_model("vae", model_config("vae", n_features=16, latent_dim=2, hidden=(8,),
+                                            decoder="sigma"))
+    scaler = make_transform("standard").fit(blobs.features)
+    x = torch.as_tensor(scaler.transform(blobs.features))
+    model.calibrate(x)
+    with torch.no_grad():
+        model.log_sigma.fill_(float(np.log(3.0)))  # standardised rows: 3x each feature's std
+    report = collapse_report(model, x, None, blobs.labels, scaler,
+                             generator=torch.Generator().manual_seed(0))
+    assert report["spread_ratio_generated"] > HIGH_SPREAD_RATIO
+    assert any("noisier than the data" in w and "--output mean" in w
+               for w in report["warnings"])
+    assert not any("collapses towards prototypes" in w for w in report["warnings"])
+
+
 @pytest.mark.parametrize("kind", ["vae", "cvae"])
 def test_collapse_report_judges_generates_codes_not_the_normal_prior(blobs, kind):
     """Codes from N(0, I) decode to varied rows, but every training row has the same code:

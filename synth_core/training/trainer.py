@@ -74,9 +74,11 @@ _EVAL_CHUNK = 8192  # rows per forward pass when evaluating (bounds memory on bi
 SMALL_BATCH_WORK = 20_000_000
 # Collapse check: a latent unit whose mean KL is below this carries no information (the
 # usual "active unit" threshold is 0.01 nats), and generated rows whose per-feature spread
-# is below this share of the real spread look like class prototypes.
+# is below this share of the real spread look like class prototypes; above HIGH_SPREAD_RATIO
+# (as far from 1 on a log scale) they are noise more than data.
 ACTIVE_UNIT_NATS = 0.01
 LOW_SPREAD_RATIO = 0.5
+HIGH_SPREAD_RATIO = 1.0 / LOW_SPREAD_RATIO
 _PRIOR_SAMPLES = 2000  # rows decoded from the prior for the spread check
 
 
@@ -345,6 +347,13 @@ def collapse_report(model: Autoencoder, x_train: torch.Tensor, y_train: torch.Te
             f"per-feature std ratio): the model collapses towards prototypes; {fixes}"
             + ("" if model.can_sample_output else
                ", or sample the decoder output when generating"))
+    elif spread is not None and spread > HIGH_SPREAD_RATIO:
+        within = " within each class" if model.is_conditional else ""
+        report["warnings"].append(
+            f"rows made as Generate makes them spread {spread:.2f}x as much as the real "
+            f"rows{within} (median per-feature std ratio): they are noisier than the data, "
+            "so a scorecard will show low precision; try more epochs (--patience 50), "
+            "or generate the decoder's mean (--output mean) instead of a draw from it")
     return report
 
 
