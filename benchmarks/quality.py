@@ -82,7 +82,7 @@ def _sklearn_table(loader: Callable, name: str) -> FeatureSet:
 
 
 def load_datasets(names: list[str], workspace) -> dict[str, FeatureSet]:
-    from sklearn.datasets import load_breast_cancer, load_wine
+    from sklearn.datasets import load_breast_cancer, load_iris, load_wine
 
     from synth_core.data.datasets import load_dataset
 
@@ -91,6 +91,7 @@ def load_datasets(names: list[str], workspace) -> dict[str, FeatureSet]:
         "demo-sounds": lambda: load_dataset("builtin:demo-sounds", workspace),
         "breast-cancer": lambda: _sklearn_table(load_breast_cancer, "breast_cancer"),
         "wine": lambda: _sklearn_table(load_wine, "wine"),
+        "iris": lambda: _sklearn_table(load_iris, "iris"),  # 4 features: the narrowest table
     }
     unknown = sorted(set(names) - set(loaders))
     if unknown:
