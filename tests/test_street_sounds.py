@@ -108,3 +108,14 @@ def test_within_class_spread_sees_prototypes():
     prototypes = FeatureSet(features=means[data.labels] + 0.1 * (data.features - means[
         data.labels]), labels=data.labels, class_names=data.class_names)
     assert abs(quality.within_class_spread(data, prototypes) - 0.1) < 1e-4
+
+
+def test_make_synthetic_rows_per_real_multiplies_each_class():
+    """--rows-per-real K: K synthetic rows per real training row, class by class."""
+    data = _folded(n_per_fold_class=5)
+    gaussian = next(g for g in quality.all_generators() if g.name == "gaussian")
+    real = np.bincount(data.labels)
+    for k in (1, 3):
+        rows, _, _ = quality.make_synthetic(gaussian, data, "folded", 0, trainer=None,
+                                            rows_per_real=k)
+        np.testing.assert_array_equal(np.bincount(rows.labels), k * real)
