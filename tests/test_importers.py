@@ -69,6 +69,27 @@ def test_import_csv_errors_name_the_problem(tmp_path):
         import_features(path)
 
 
+def test_import_csv_semicolon_separated_with_decimal_point_or_comma(tmp_path):
+    # Spreadsheets in decimal-comma locales save ';'-separated CSVs; read with commas they
+    # were one text column, refused as "non-numeric text".
+    path = tmp_path / "semi.csv"
+    path.write_text("f1;f2;label\n0.5;2;a\n1.5;3;b\n")
+    data = import_features(path)
+    np.testing.assert_allclose(data.features, [[0.5, 2], [1.5, 3]])
+    assert data.class_names == ["a", "b"]
+    path.write_text("f1;f2;label\n0,5;2;a\n1,5;3;b\n")
+    np.testing.assert_allclose(import_features(path).features, [[0.5, 2], [1.5, 3]])
+    path.write_text("f1\tf2\tlabel\n0.5\t2\ta\n")
+    assert import_features(path).features.tolist() == [[0.5, 2.0]]
+
+
+def test_import_csv_text_column_error_names_the_label_flag(tmp_path):
+    path = tmp_path / "iris.csv"
+    path.write_text("f1,f2,species\n0.1,0.2,setosa\n")
+    with pytest.raises(InputError, match="pass --label-column 'species'"):
+        import_features(path)
+
+
 def test_import_npz_and_nan_rows(tmp_path):
     X = np.arange(12, dtype=np.float32).reshape(4, 3)
     np.savez(tmp_path / "d.npz", X=X, y=np.array([1, 0, 1, 0]))

@@ -161,8 +161,15 @@ def _read_hdf5(path: Path) -> FeatureSet:
 def _read_csv(path: Path, label_column: str | None) -> FeatureSet:
     import pandas as pd
 
+    sep = _separator(path)
     try:
-        table = pd.read_csv(path)
+        table = pd.read_csv(path, sep=sep)
+        if sep == ";":
+            # Spreadsheets in decimal-comma locales write "5,1;3,5": keep whichever reading
+            # gives more numeric columns (a tie keeps the decimal point).
+            comma = pd.read_csv(path, sep=sep, decimal=",")
+            if _numeric_columns(comma) > _numeric_columns(table):
+                table = comma
     except Exception as exc:  # pandas: ParserError, UnicodeDecodeError, EmptyDataError...
         reason = " ".join(str(exc).split())
         raise InputError(f"input {path.name}: could not be read as CSV ({reason}); "
@@ -187,7 +194,7 @@ def _read_csv(path: Path, label_column: str | None) -> FeatureSet:
         raise InputError(
             f"input {path.name}: column {feature_cols[col]!r} holds non-numeric text "
             f"({block.iat[row, col]!r} on line {row + 2}); features must be numbers - remove text "
-            "columns or pass the label column with --label-column")
+            f"columns, or if it holds the classes pass --label-column {feature_cols[col]!r}")
     missing = numeric.isna().to_numpy()
     if missing.any():
         rows = np.flatnonzero(missing.any(axis=1))
@@ -219,6 +226,26 @@ def _read_csv(path: Path, label_column: str | None) -> FeatureSet:
                              "feature_columns": feature_cols if len(feature_cols) <= 64 else None,
                              # every column name, so exports of generated rows keep them
                              "feature_names": feature_cols})
+
+
+def _separator(path: Path) -> str:
+    """The CSV's field separator: a comma, or the semicolon or tab its header row uses instead.
+
+    Spreadsheets in decimal-comma locales save ';'-separated files; read with commas they
+    come back as one column whose every value is text.
+    """
+    try:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            header = handle.readline()
+    except OSError:
+        return ","  # pandas raises the reading error with its own reason
+    if "," in header:
+        return ","
+    return next((sep for sep in (";", "\t") if sep in header), ",")
+
+
+def _numeric_columns(table) -> int:
+    return sum(table[c].dtype.kind in "iuf" for c in table.columns)
 
 
 def _pick_label_column(columns: list[str], label_column: str | None, path: Path) -> str | None:
