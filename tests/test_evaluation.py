@@ -504,7 +504,7 @@ def test_leakage_by_row_ids_is_refused_whichever_way_rows_were_split(tmp_path):
     seen_all = _stored(tmp_path, "seen-all", seen_all)
     with pytest.raises(InputError, match=r"its generator was trained on 36 of the 36 real "
                                          r"test rows \(the 30% test split\) \(matched "
-                                         r"by row id"):
+                                         r"by row id.*train --test-fraction 0.2"):
         scorecard(real, {"gen": seen_all}, config=FAST)
     split = split_real(real)
     clean = _synthetic(n_per_class=20)
