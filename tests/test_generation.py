@@ -249,6 +249,20 @@ def test_generate_config_dispatch_and_counts(run, blobs):
         GenerateConfig(mode="magic")
 
 
+def test_generate_on_an_unlabelled_run_names_the_prior_not_a_class_choice(blobs):
+    # A VAE trained on an unlabelled CSV: --per-class said "no classes chosen", though the
+    # user chose none because the run has none; every class mode now names --prior N.
+    run = LinearRun(class_names=())
+    data = FeatureSet(features=blobs.features, labels=np.full(blobs.n_samples, -1))
+    for config in (GenerateConfig(mode="class", per_class=3),
+                   GenerateConfig(mode="class", balance=9),
+                   GenerateConfig(mode="protocol", pairs=1, steps=3)):
+        with pytest.raises(InputError, match=r"run vae-test: .*(no|without) (class )?lab"
+                                             r".*sample the prior instead \(--prior N\)"):
+            generate(run, data, config)
+    assert generate(run, data, GenerateConfig(mode="prior", n_prior=4)).n_samples == 4
+
+
 def test_save_generated_never_overwrites(run, blobs, workspace):
     out = batch_protocol(run, blobs, pairs_per_class=1, steps=3)
     first = save_generated(out, workspace, "mine")

@@ -24,7 +24,7 @@ from synth_core.errors import InputError
 from synth_core.events import Callback, Progress, emit
 from synth_core.features import FeatureSet
 from synth_core.generation.codes import (_check_count, _check_data, _check_index, _class_names,
-                                         _decode, _encode, _generated, resolve_class)
+                                         _decode, _encode, _generated, resolve_class, run_name)
 
 if TYPE_CHECKING:  # pragma: no cover - only for type hints
     from synth_core.training.runs import Run
@@ -193,8 +193,10 @@ def batch_protocol(run: "Run", data: FeatureSet, *, pairs_per_class: int = 8, st
         chosen = (sorted({int(c) for c in data.labels if c >= 0}) if classes is None
                   else [resolve_class(run, c, data=data) for c in classes])
         if not chosen:
-            raise InputError("the data has no labelled rows, so there are no classes to draw "
-                             "pairs from; use prior sampling, or label the data")
+            raise InputError(f"run {run_name(run)}: its data has no labelled rows, so there "
+                             "are no classes to draw pairs from; sample the prior instead "
+                             "(--prior N), interpolate one pair (--from I --to J), or label "
+                             "the data")
         groups = [(c, c) for c in chosen]
     t_inner = np.linspace(0.0, 1.0, steps)[1:-1]  # the two ends are real samples: drop them
     pair_rows = []

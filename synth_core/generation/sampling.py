@@ -150,8 +150,9 @@ def class_balance(run: "Run", data: FeatureSet, total: int, *,
     chosen = (sorted({int(c) for c in labels if c >= 0}) if classes is None
               else [resolve_class(run, c, data=data) for c in classes])
     if not chosen:
-        raise InputError("the training rows have no class labels, so there is no class balance "
-                         "to follow; ask for a number of samples from the prior instead")
+        raise InputError(f"run {run_name(run)}: its training rows have no class labels, so "
+                         "there is no class balance to follow; sample the prior instead "
+                         "(--prior N)")
     share = {c: float((labels == c).sum()) for c in chosen}
     empty = [c for c, v in share.items() if v == 0]
     if len(empty) == len(chosen):
@@ -201,6 +202,11 @@ def sample_class(run: "Run", classes: Sequence[int | str], n_per_class: int, *,
     """
     n_per_class = _check_count(n_per_class, "samples per class")
     idx = [resolve_class(run, c, data=data) for c in classes]
+    if not idx and not _class_names(run, data):
+        # Reached with every class of a run trained on unlabelled rows, which is none.
+        raise InputError(f"run {run_name(run)}: was trained on rows without class labels, so "
+                         "there are no classes to generate per class; sample the prior instead "
+                         "(--prior N), or label the data and train again")
     if not idx:
         raise InputError("no classes chosen; pick at least one class to generate")
     _check_count(n_per_class * len(idx), "samples requested")
