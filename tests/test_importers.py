@@ -90,6 +90,28 @@ def test_import_csv_text_column_error_names_the_label_flag(tmp_path):
         import_features(path)
 
 
+def test_import_csv_pandas_index_column_is_row_names_not_a_feature(tmp_path):
+    # DataFrame.to_csv() without index=False: the row number came in as a feature.
+    import pandas as pd
+
+    path = tmp_path / "saved.csv"
+    pd.DataFrame({"f1": [0.1, 0.3, 0.5], "f2": [1.0, 2.0, 3.0], "label": [0, 1, 0]}).to_csv(path)
+    data = import_features(path)
+    assert data.attrs["feature_names"] == ["f1", "f2"] and data.features.shape == (3, 2)
+    assert data.ids == ["0", "1", "2"] and data.labels.tolist() == [0, 1, 0]
+
+
+def test_import_csv_without_header_row_is_refused_not_shortened(tmp_path):
+    # The first data row was taken as the header: a row lost, the label column not found.
+    path = tmp_path / "raw.csv"
+    path.write_text("5.1,3.5,1.4,0\n4.9,3.0,1.4,1\n")
+    with pytest.raises(InputError, match=r"raw.csv: the first row \(5.1, 3.5, 1.4, 0\) holds "
+                                         r"only numbers.*add a header row"):
+        import_features(path)
+    path.write_text("400,410,420\n0.1,0.2,0.3\n")     # numbered columns (wavelengths) are names
+    assert import_features(path).features.shape == (1, 3)
+
+
 def test_import_npz_and_nan_rows(tmp_path):
     X = np.arange(12, dtype=np.float32).reshape(4, 3)
     np.savez(tmp_path / "d.npz", X=X, y=np.array([1, 0, 1, 0]))

@@ -179,10 +179,17 @@ def _read_csv(path: Path, label_column: str | None) -> FeatureSet:
                          "with a header row and one row per sample")
     columns = [str(c) for c in table.columns]
     table.columns = columns
+    if label_column not in columns:
+        _check_header_is_not_data(columns, path)
     label_col = _pick_label_column(columns, label_column, path)
     id_col = next((c for c in columns if c.strip().lower() in _ID_NAMES and c != label_col
                    and table[c].dtype.kind not in "iuf"), None)
-    feature_cols = [c for c in columns if c not in (label_col, id_col)]
+    # pandas' DataFrame.to_csv writes the row index first, under an empty header (read back
+    # as "Unnamed: 0"): row names, not a feature; as one, the row number would be learnt.
+    index_col = (columns[0] if columns[0] == "Unnamed: 0" and columns[0] != label_col
+                 and len(columns) > 1 and table[columns[0]].is_unique else None)
+    id_col = id_col or index_col
+    feature_cols = [c for c in columns if c not in (label_col, id_col, index_col)]
     if not feature_cols:
         raise InputError(f"input {path.name}: no feature columns left besides the label; check "
                          "--label-column")
@@ -242,6 +249,24 @@ def _separator(path: Path) -> str:
     if "," in header:
         return ","
     return next((sep for sep in (";", "\t") if sep in header), ",")
+
+
+def _check_header_is_not_data(columns: list[str], path: Path) -> None:
+    """Refuse a CSV without a header row: pandas would take its first row as the names.
+
+    A header of numbers only is data unless it counts up (pixel or wavelength names such as
+    0, 1, 2... or 400, 410...): the first row would be lost and the label column not found.
+    """
+    try:
+        values = [float(c) for c in columns]
+    except ValueError:
+        return
+    if len(values) < 2 or all(a < b for a, b in zip(values, values[1:])):
+        return
+    shown = ", ".join(columns[:6]) + (" ..." if len(columns) > 6 else "")
+    raise InputError(f"input {path.name}: the first row ({shown}) holds only numbers, so the "
+                     "file has no header row and that row would be read as column names; add "
+                     "a header row naming the columns (e.g. f1,f2,...,label)")
 
 
 def _numeric_columns(table) -> int:
