@@ -93,6 +93,18 @@ def test_augment_benchmark_refuses_unlabeled_data():
         augment_benchmark(data, AugmentConfig(preset="quick-vae", train=QUICK))
 
 
+def test_augment_benchmark_preset_latent_wider_than_the_table_names_the_flags():
+    # The default thesis presets' latent (42, 8) exceeds iris-sized tables; training's own
+    # refusal said to leave out the latent size, which the user had.
+    data = make_blobs(n_per_class=10, n_features=6)
+    with pytest.raises(InputError, match=r"blobs: has 6 features, fewer than the latent size "
+                                         r"42 of the generator preset 'thesis-vae'.*"
+                                         r"--latent-dim 2.*--preset quick-vae"):
+        augment_benchmark(data, AugmentConfig(model="vae"), dataset_ref="blobs")
+    with pytest.raises(InputError, match=r"latent size 8 of the generator preset 'thesis-cvae'"):
+        augment_benchmark(data, AugmentConfig(model="cvae"), dataset_ref="blobs")
+
+
 def test_cli_augment_benchmark_prints_reports_side_by_side(workspace, digits, capsys, tmp_path):
     from synth_core.data.datasets import save_dataset
 

@@ -206,6 +206,27 @@ class AugmentResult:
                 "created": self.created}
 
 
+def _check_preset_latent(data: FeatureSet, config: AugmentConfig, name: str) -> None:
+    """Refuse a preset latent wider than the table, naming the flags that fix it.
+
+    The default thesis presets fix the latent size for 512-d VGGish embeddings (42, 8):
+    on a table of fewer features (iris, wine) training's own refusal told the user to leave
+    out the latent size, which they had.
+    """
+    from synth_core.training.defaults import derive_latent_dim
+
+    train_config = config.train_config(config.seeds[0])
+    if (train_config is None or config.train.get("latent_dim") is not None
+            or train_config.latent_dim is None or train_config.latent_dim <= data.n_features):
+        return
+    preset = config.preset or f"thesis-{config.model}"
+    raise InputError(
+        f"{name}: has {data.n_features} features, fewer than the latent size "
+        f"{train_config.latent_dim} of the generator preset {preset!r}; pass a latent size of "
+        f"at most {data.n_features} (--latent-dim {derive_latent_dim(data.n_features)}), or "
+        f"a preset that fits it to the data (--preset quick-{config.model})")
+
+
 def augment_benchmark(data: FeatureSet, config: AugmentConfig | None = None, *,
                       dataset_ref: str = "", runs_dir: Path | None = None,
                       callback: Callback | None = None) -> AugmentResult:
@@ -221,6 +242,7 @@ def augment_benchmark(data: FeatureSet, config: AugmentConfig | None = None, *,
     config = config or AugmentConfig()
     require_labels(data, dataset_ref or "dataset")
     data.check_finite(dataset_ref or "dataset")
+    _check_preset_latent(data, config, dataset_ref or "dataset")
     started = time.perf_counter()
     results = []
     n_seeds = len(config.seeds)
