@@ -9,7 +9,7 @@ import streamlit as st
 
 from pages.common import generate_ui as gen
 from pages.common import audio_ui, damaged_ui, jobs_ui, state, ui
-from synth_core.generation.generator import LARGE_REQUEST, GenerateConfig
+from synth_core.generation.generator import LARGE_REQUEST, GenerateConfig, path_spread_warning
 from synth_core.generation.interpolation import decode_path
 from synth_core.training.runs import scan_runs
 
@@ -156,6 +156,9 @@ if shown and shown["run"] == run_dir:
     rows = ui.attempt(gen.generated, run_dir, json.dumps(shown["config"], sort_keys=True))
     if rows is not None:
         st.subheader(f"{rows.n_samples:,} generated samples")
+        spread_warning = path_spread_warning(rows, data)
+        if spread_warning:
+            st.warning(spread_warning, icon=":material/warning:")
         gen.result_map(run_dir, method, rows)
         audio_ui.class_samples(rows, data)
         gen.save_and_download(run, rows, shown_config, key="gen-batch")

@@ -145,3 +145,31 @@ def test_cli_generate_run_by_name(trained, tmp_path, capsys):
                              "--prior", 3)
     assert code == 2 and "no-such-run" in err and "no such run folder" in err
     assert not (tmp_path / "m.h5").exists()
+
+
+def test_cli_generate_warns_when_interpolated_means_barely_move(tmp_path, capsys):
+    """A default VAE on columns independent of each other (3 lognormal columns, a class
+    shift) uses its code for little, so the batch protocol's decoded means sit near each
+    class's centre: the summary says so and names --output sample, whose draws spread like
+    the data and get no warning."""
+    from synth_core.workspace import get_workspace
+
+    ws = get_workspace(tmp_path / "workspace")
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 3, 240)
+    table = rng.lognormal(size=(240, 3)) + 0.5 * labels[:, None]
+    csv = tmp_path / "independent.csv"
+    csv.write_text("a,b,c,label\n" + "".join(
+        ",".join(f"{v:.4f}" for v in row) + f",{c}\n" for row, c in zip(table, labels)))
+    base = ["--workspace", str(ws.root), "--json", "-q"]
+    assert main([*base, "import", "--input", str(csv), "--out", str(tmp_path / "i.h5")]) == 0
+    assert main([*base, "train", "--data", str(tmp_path / "i.h5"), "--model", "vae",
+                 "--seed", "0"]) == 0
+    run_dir = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["run_dir"]
+    code, summary, _ = _generate(capsys, ws, "--run", run_dir, "--out", tmp_path / "m.h5",
+                                 "--interpolate")
+    assert code == 0 and summary["output"] == "mean"
+    assert len(summary["warnings"]) == 1 and "--output sample" in summary["warnings"][0]
+    code, summary, _ = _generate(capsys, ws, "--run", run_dir, "--out", tmp_path / "s.h5",
+                                 "--interpolate", "--output", "sample")
+    assert code == 0 and summary["output"] == "sample" and summary["warnings"] == []

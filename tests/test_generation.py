@@ -548,3 +548,34 @@ def test_output_sample_matches_the_real_spread_of_a_gaussian_mixture(workspace):
         ratios[output] = out.features.std(axis=0) / X.std(axis=0)          # [6]
     assert ((ratios["sample"] > 0.8) & (ratios["sample"] < 1.25)).all(), ratios["sample"]
     assert ratios["mean"].mean() < ratios["sample"].mean()
+
+
+def _path_rows(real: FeatureSet, shrink: float, **attrs) -> FeatureSet:
+    """Rows at each real row's class mean plus ``shrink`` x its offset: a set whose
+    within-class spread is ``shrink`` times the real one, labelled as ``generate`` labels
+    the batch protocol's rows."""
+    means = np.stack([real.features[real.labels == c].mean(0) for c in range(real.n_classes)])
+    centre = means[real.labels]
+    features = (centre + shrink * (real.features - centre)).astype(np.float32)
+    base = {"mode": "interpolate", "output": "mean", "pairs_per_class": 8,
+            "model_run": "/ws/runs/vae-1"}
+    return FeatureSet(features=features, labels=real.labels, class_names=real.class_names,
+                      attrs={**base, **attrs})
+
+
+def test_path_spread_warning_names_paths_that_barely_move():
+    """Decoded means that spread 0.05x the class (a code that explains nothing) are named,
+    with the fix; draws, paths across two classes and a healthy 0.8x spread are not."""
+    from synth_core.generation.generator import PATH_SPREAD_FLOOR, path_spread_warning
+
+    real = make_blobs(n_per_class=40, n_features=6, n_classes=3, seed=0)
+    warning = path_spread_warning(_path_rows(real, 0.05), real)
+    assert warning is not None
+    assert "run vae-1" in warning and "0.05x" in warning and "within each class" in warning
+    assert "--output sample" in warning
+    assert path_spread_warning(_path_rows(real, 0.05, output="sample"), real) is None
+    assert path_spread_warning(_path_rows(real, 0.05, cross=[0, 1]), real) is None
+    assert path_spread_warning(_path_rows(real, 0.05, mode="class"), real) is None
+    assert path_spread_warning(_path_rows(real, 0.05), None) is None
+    assert path_spread_warning(_path_rows(real, 0.8), real) is None
+    assert path_spread_warning(_path_rows(real, PATH_SPREAD_FLOOR * 0.9), real) is not None

@@ -97,11 +97,15 @@ def test_page_generate_batch_protocol_saves_to_exports(vae_workspace):
     inputs = {n.label: n for n in at.number_input}
     inputs["Pairs per class"].set_value(2)
     inputs["Points per pair"].set_value(4).run()
+    at.radio(key="gen-protocol-output").set_value("mean").run()
     generate = next(b for b in at.button if b.label.startswith("Generate"))
     assert generate.label == "Generate 40 samples"
     generate.click().run()
     _no_exception(at)
     assert at.subheader[0].value == "40 generated samples"
+    # Two epochs leave the code unused: every path decodes to one row, and the page says so.
+    assert any("decoded means" in w.value and "Drawn from the decoder" in w.value
+               for w in at.warning)
     next(b for b in at.button if b.label == "Save to workspace").click().run()
     _no_exception(at)
     files = list(vae_workspace.exports_dir.glob("*.h5"))

@@ -156,7 +156,7 @@ def run(args: argparse.Namespace, workspace, callback) -> dict:
     from synth_core.generation.codes import resolve_class
     from synth_core.generation.export import export_generated
     from synth_core.generation.generator import (LARGE_REQUEST, GenerateConfig, generate,
-                                                 run_data_or_none)
+                                                 path_spread_warning, run_data_or_none)
     from synth_core.training.runs import Run
 
     if args.baseline:
@@ -219,8 +219,11 @@ def run(args: argparse.Namespace, workspace, callback) -> dict:
         emit(callback, Log(f"{requested} samples requested; this may take a while on a slow "
                            "machine", level="warning"))
     generated = generate(run_, data, config, callback=callback)
+    warning = path_spread_warning(generated, data)
+    if warning:
+        emit(callback, Log(warning, level="warning"))
     path = export_generated(generated, out, overwrite=args.overwrite)
-    return {**_write_audio(args, generated, audio),
+    return {**_write_audio(args, generated, audio), "warnings": [warning] if warning else [],
             "out": str(path), "n_samples": generated.n_samples, "mode": generated.attrs["mode"],
             "run": str(run_.run_dir), "seed": args.seed, "output": generated.attrs["output"],
             "prior": generated.attrs.get("prior"),

@@ -154,6 +154,46 @@ def generate(run: "Run", data: FeatureSet | None, config: GenerateConfig, *,
                       output=config.output)
 
 
+# Decoded means on lines between random pairs of a class's rows spread about sqrt(2/3) ~ 0.8x
+# the class when the decoder reconstructs its rows (a uniform t between two rows keeps 2/3 of
+# their variance); below half, the code explains little of the rows' variation.
+PATH_SPREAD_FLOOR = 0.5
+
+
+def path_spread_warning(generated: FeatureSet, data: FeatureSet | None) -> str | None:
+    """A warning when the batch protocol's rows (decoded means) barely move along their paths.
+
+    A model whose code carries little of the data (columns nearly independent of each
+    other, or a code that collapsed) decodes every point of every path to nearly the
+    same row, although its draws may spread like the data. Judged as the scorecard's
+    spread ratio (median over features of the generated rows' std over the real rows',
+    within classes where both are labelled). None for other modes, draws, paths across
+    two classes, or when there are too few rows to tell.
+    """
+    from synth_core.evaluation.metrics import feature_agreement
+
+    attrs = generated.attrs
+    if (data is None or attrs.get("mode") != "interpolate" or attrs.get("output") != "mean"
+            or "pairs_per_class" not in attrs or attrs.get("cross")):
+        return None
+    try:
+        agreement = feature_agreement(data, generated)
+    except InputError:
+        return None
+    ratio = agreement.median_std_ratio
+    if not np.isfinite(ratio) or ratio >= PATH_SPREAD_FLOOR:
+        return None
+    within = " within each class" if agreement.within_class else ""
+    run = Path(str(attrs.get("model_run", "this run"))).name
+    return (f"the {generated.n_samples} interpolated rows of run {run} are decoded means and "
+            f"spread {ratio:.2f}x as much as the real rows{within} (median per-feature std "
+            "ratio; paths between real rows give about 0.8x): the model's code explains "
+            "little of the rows' variation (nearly independent columns, or a collapsed "
+            "code), so the paths all look alike. Draw rows from the decoder instead "
+            "(Rows: Drawn from the decoder on the Generate page; --output sample), or "
+            "generate by class")
+
+
 # --------------------------------------------------------------------------- the background job
 
 
@@ -176,10 +216,14 @@ def generate_job(params: dict[str, Any], ctx: Callback) -> dict[str, Any]:
     data = (load_dataset(params["data"], workspace) if params.get("data")
             else run_data_or_none(run, workspace, config, ctx))
     generated = generate(run, data, config, callback=ctx)
+    warning = path_spread_warning(generated, data)
+    if warning:
+        emit(ctx, Log(warning, level="warning"))
     name = params.get("name") or default_export_name(run, config)
     path = save_generated(generated, workspace, name)
     return {"path": str(path), "n_samples": generated.n_samples, "mode": config.mode,
-            "message": f"saved {generated.n_samples} samples to exports/{path.name}"}
+            "message": f"saved {generated.n_samples} samples to exports/{path.name}",
+            "warnings": [warning] if warning else []}
 
 
 def run_data_or_none(run: "Run", workspace: Workspace, config: GenerateConfig,
