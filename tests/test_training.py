@@ -184,6 +184,11 @@ def test_presets_match_the_thesis():
 def test_train_model_refuses_latent_above_feature_count(blobs):
     with pytest.raises(InputError, match="latent_dim: 17 is above the number of features .16."):
         train_model(blobs, _config(latent_dim=17))
+    # A preset's latent size (thesis-vae: 42) is no choice the user made: name the override.
+    from synth_core.training.config import PRESETS
+
+    with pytest.raises(InputError, match="thesis-vae sets its own, which --latent-dim overrides"):
+        train_model(blobs, PRESETS["thesis-vae"].replace(epochs=1, device="cpu"))
 
 
 def test_train_model_refuses_fewer_rows_than_a_batch(blobs):
@@ -205,6 +210,9 @@ def test_train_model_cvae_refuses_one_class_and_unlabeled():
     unlabeled.labels[:5] = -1
     with pytest.raises(InputError, match=r"\d of \d+ rows are unlabeled"):
         train_model(unlabeled, _config(model="cvae"))
+    # Counted in the whole dataset, not in the rows left after the held-out test share.
+    with pytest.raises(InputError, match=f"5 of {unlabeled.n_samples} rows are unlabeled"):
+        train_model(unlabeled, _config(model="cvae", test_fraction=0.2))
 
 
 def test_split_indices_is_stratified_and_complete():

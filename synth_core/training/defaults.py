@@ -319,7 +319,8 @@ def plan_training(data: FeatureSet, config: TrainConfig, *, name: str = "dataset
             f"latent_dim: {latent_dim} is above the number of features ({data.n_features}) of "
             f"{name}; pick a latent size of at most {data.n_features} (smaller is the point of "
             f"an autoencoder), or leave it out to derive it (it would be "
-            f"{derive_latent_dim(data.n_features, class_rows)})")
+            f"{derive_latent_dim(data.n_features, class_rows)}; a preset such as thesis-vae "
+            f"sets its own, which --latent-dim overrides)")
 
     hidden = config.hidden
     if hidden is None:

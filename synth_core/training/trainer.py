@@ -134,13 +134,14 @@ def check_training_data(data: FeatureSet, config: TrainConfig, *,
         raise InputError(f"{name} has no rows; pick a dataset with data")
     data.check_finite(f"{name} features")
     plan = plan_training(data, config, name=name)
+    # Unlabelled rows are counted in the whole dataset, as the user knows it.
+    unlabeled, n_rows = int((data.labels < 0).sum()), data.n_samples
     if len(plan.held_out_index):
         data = data.subset(plan.seen_index)  # the class checks apply to the rows it learns from
     if MODELS[config.model].is_conditional:
-        unlabeled = int((data.labels < 0).sum())
         if unlabeled:
             raise InputError(f"{name}: the conditional VAE (cvae) needs a class for every row, "
-                             f"but {unlabeled} of {data.n_samples} rows are unlabeled; label "
+                             f"but {unlabeled} of {n_rows} rows are unlabeled; label "
                              "them (Data step) or train a vae")
         present = np.unique(data.labels)
         if len(present) < 2 or data.n_classes < 2:
