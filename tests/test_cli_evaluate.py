@@ -204,3 +204,35 @@ def test_cli_evaluate_tests_an_imported_csv_on_the_rows_its_run_left_out(workspa
     assert len(seen) == 90 - summary["real_test_rows"]  # the run's own test share is the test set
     assert any("not fitted on" in note for note in summary["notes"])
     assert not any("cannot be ruled out" in line for line in summary["headline"])
+
+
+def test_cli_evaluate_an_unlabelled_csv_compares_rows_without_classifiers(workspace, tmp_path,
+                                                                         capsys):
+    """import (a CSV with no label column) -> train a VAE -> generate from the prior ->
+    evaluate: scored on the rows the run held out, without the classifier metrics, which
+    the notes say need classes (it used to refuse: 'rows have no label')."""
+    blobs = make_blobs(n_per_class=30, n_features=6)
+    table = tmp_path / "unlabelled.csv"
+    with table.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([f"f{j}" for j in range(6)])
+        writer.writerows([[f"{v:.5f}" for v in row] for row in blobs.features])
+    assert _cli(workspace, "import", "--input", str(table), "--out", "unlabelled") == 0
+    run = tmp_path / "run"
+    assert _cli(workspace, "train", "--data", "unlabelled", "--model", "vae", "--epochs", "3",
+                "--out", str(run)) == 0
+    generated = tmp_path / "generated.h5"
+    assert _cli(workspace, "generate", "--run", str(run), "--prior", "60",
+                "--out", str(generated)) == 0
+    capsys.readouterr()
+    code = _cli(workspace, "evaluate", "--json", "--real-train", "unlabelled", "--synthetic",
+                str(generated))
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    summary = json.loads(captured.out)
+    assert any("have no class labels" in note and "--label-column" in note
+               for note in summary["notes"])
+    assert any("not fitted on" in note for note in summary["notes"])
+    scores = summary["scores"]["generated"]
+    assert {"precision", "coverage", "detection_auc", "nn_distance_ratio"} <= set(scores)
+    assert not any(key.startswith(("tstr", "trtr")) for key in scores)

@@ -253,11 +253,39 @@ def test_scorecard_bad_inputs_have_clear_messages():
     with pytest.raises(InputError, match=r"'tiny': has 3 rows.*k=2 need at least 3.*at least 4"):
         scorecard(real, {"tiny": tiny}, test, config=FAST)
     unlabeled = make_blobs(seed=0)
-    unlabeled.labels[:] = -1
-    with pytest.raises(InputError, match="real training set: 90 of 90 rows have no label"):
+    unlabeled.labels[:5] = -1
+    with pytest.raises(InputError, match="real training set: 5 of 90 rows have no label"):
+        scorecard(unlabeled, {}, test, config=FAST)
+    unlabeled.labels[:] = -1  # no labels at all can be scored, but not against labelled tests
+    with pytest.raises(InputError, match="real test set: has class labels but the real "
+                                         "training set has none"):
         scorecard(unlabeled, {}, test, config=FAST)
     with pytest.raises(InputError, match="same data as the real training set"):
         scorecard(real, {}, real.subset(np.arange(real.n_samples)), config=FAST)
+
+
+def test_scorecard_on_unlabelled_rows_compares_the_rows_and_skips_classifiers():
+    """Real rows without any class (an unlabelled CSV): the scorecard still scores
+    fidelity, spread, detection and copies, says why the classifier metrics are missing,
+    and a set of real-looking rows scores better than a collapsed one."""
+    from synth_core.evaluation.holdout import UNLABELLED_NOTE
+
+    rows = make_blobs(n_per_class=80, seed=0)
+    rows.labels[:] = -1
+    real, good = rows.subset(np.arange(0, 240, 2)), rows.subset(np.arange(1, 240, 2))
+    collapsed = FeatureSet(features=np.repeat(real.features.mean(0, keepdims=True), 120, 0)
+                           + 1e-3 * np.random.default_rng(0).standard_normal((120, 16)),
+                           labels=np.full(120, -1))
+    card = scorecard(real, {"good": good, "collapsed": collapsed}, config=FAST)
+    assert UNLABELLED_NOTE in card.notes
+    assert any("at random" in note for note in card.notes)
+    assert not card.classifiers and not card.per_class
+    value = {(r.set, r.metric): r.value for r in card.metrics}
+    assert not any(m.startswith(("tstr", "trtr", "augmented")) for _, m in value)
+    assert value[("good", "coverage")] > 0.5 > value[("collapsed", "coverage")]
+    assert value[("good", "spread_ratio")] > 0.5 > value[("collapsed", "spread_ratio")]
+    assert value[("collapsed", "detection_auc")] > value[("good", "detection_auc")]
+    assert card.real["n_test"] > 0 and REFERENCE in card.sets
 
 
 def test_scorecard_with_missing_synthetic_classes_notes_it():

@@ -93,3 +93,31 @@ def test_evaluate_page_augment_benchmark_with_a_baseline_generator(workspace):
     assert len(jobs) == 1 and jobs[0].params["config"]["model"] == "gaussian"
     assert jobs[0].params["config"]["preset"] is None
     assert wait_for_job(workspace, jobs[0].id, timeout=240).state == "done"
+
+
+def test_evaluate_page_shows_a_scorecard_of_unlabelled_rows(workspace):
+    """A dataset without classes: the scorecard has the row metrics, says why the
+    classifier metrics are missing, and the page's per-class and feature views still work."""
+    from synth_core.data.datasets import save_dataset
+    from tests.conftest import make_blobs
+
+    rows = make_blobs(n_per_class=60, n_features=8, seed=0)
+    rows.labels[:] = -1
+    rows.class_names = []
+    save_dataset(rows.subset(np.arange(0, 180, 2)), "unlabelled", workspace)
+    synthetic = rows.subset(np.arange(1, 180, 2))
+    synthetic.attrs.update(mode="prior", model_run="runs/vae-x")
+    path = write_features(workspace.exports_dir / "generated-prior.h5", synthetic)
+    job = submit_job(workspace, "evaluate", {
+        "real_train": "unlabelled", "real_test": None, "synthetic": [str(path)],
+        "config": {"bootstrap": 20}}, title="Evaluate generated-prior")
+    assert wait_for_job(workspace, job.id, timeout=240).state == "done"
+    at = app_test(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Scorecard" in s.value for s in at.subheader)
+    table = at.table[0].value
+    assert "generated-prior" in table.columns
+    assert any("Precision" in m for m in table.index)
+    assert not any("train on synthetic" in str(m).lower() for m in table.index)
+    assert any("have no class labels" in m.value
+               for m in [*at.info, *at.warning, *at.caption, *at.markdown])

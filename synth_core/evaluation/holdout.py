@@ -28,12 +28,38 @@ def _default_names(names: Sequence[str]) -> bool:
     return all(str(n) == str(i) for i, n in enumerate(names))
 
 
+UNLABELLED_NOTE = ("The real rows have no class labels: the scorecard compares the rows "
+                   "themselves (precision/recall/density/coverage, Frechet distance, spread "
+                   "and shape per feature, detection, copy check) and skips the classifier "
+                   "metrics (train-on-synthetic/test-on-real, per class, the per-class "
+                   "baseline), which need classes; import with --label-column to score them.")
+
+
+def require_labels_or_none(data: FeatureSet, name: str) -> bool:
+    """True for rows that all have a class, False for rows that have none (the scorecard
+    then skips its classifier metrics); partly labelled rows are refused."""
+    if data.n_samples and (data.labels < 0).all():
+        return False
+    require_labels(data, name)
+    return True
+
+
 def check_sets(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
                real_test: FeatureSet) -> list[str]:
-    """Raise on inputs that cannot be compared; return notes on ones that can, with caveats."""
+    """Raise on inputs that cannot be compared; return notes on ones that can, with caveats.
+
+    Real rows without any label are compared without the classifier metrics (a note says
+    so); real rows with some labels missing are refused.
+    """
     notes = []
-    require_labels(real_train, "real training set")
-    require_labels(real_test, "real test set")
+    labelled = [require_labels_or_none(real_train, "real training set"),
+                require_labels_or_none(real_test, "real test set")]
+    if labelled[0] != labelled[1]:
+        raise InputError("real test set: " + ("has no class labels but the real training set "
+                         "has" if labelled[0] else "has class labels but the real training "
+                         "set has none") + "; use test rows labelled as the training rows are")
+    if not labelled[0]:
+        notes.append(UNLABELLED_NOTE)
     real_train.check_finite("real training set")
     real_test.check_finite("real test set")
     if real_test.n_features != real_train.n_features:
@@ -72,6 +98,8 @@ def check_sets(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
             raise InputError(f"{label}: has {data.n_features} features per row but the real "
                              f"training set has {real_train.n_features}; generate from a model "
                              "trained on this dataset (same extractor and frames)")
+        if not labelled[0]:
+            continue  # no classes to compare: the note above covers every set
         labeled = data.labels >= 0
         extra = sorted(set(np.unique(data.labels[labeled]).tolist()) - train_classes)
         if extra:
@@ -216,7 +244,7 @@ def split_real(real: FeatureSet, *, test_folds: Sequence[int] | None = None,
     exactly those is what keeps held-out rows held out. When every row was seen
     the 70/30 split stands and the leakage check refuses the sets.
     """
-    require_labels(real, "real data")
+    labelled = require_labels_or_none(real, "real data")
     if real.folds is not None:
         present = sorted(set(real.folds.tolist()))
         chosen = sorted(set(int(f) for f in test_folds)) if test_folds else [present[-1]]
@@ -248,7 +276,8 @@ def split_real(real: FeatureSet, *, test_folds: Sequence[int] | None = None,
     train, test = stratified_split(real, test_size=test_size, random_state=random_state,
                                    name="real data", fix="or pass a real test set")
     note = (f"No real test set given: split the real rows {1 - test_size:.0%}/{test_size:.0%} "
-            f"by class (seed {random_state}). If the generator was trained on all real rows, "
+            f"{'by class' if labelled else 'at random'} (seed {random_state}). If the generator "
+            "was trained on all real rows, "
             "train-on-synthetic scores are optimistic; pass a held-out test set when you can.")
     return RealSplit(train, test, note, where=f"the {test_size:.0%} test split")
 

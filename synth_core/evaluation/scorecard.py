@@ -169,10 +169,13 @@ def _scorecard(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
     n_classes = len(real_train.class_names)
     frame_shape = _frame_shape(real_train, config.frechet_frames)
     names = feature_names(real_train)
+    # Real rows without classes (check_sets allows none at all): no classifier metrics.
+    utility = real_train.is_labeled
+    classifiers = list(config.classifiers) if utility else []
     with_baseline = [name for name, data in synthetic_sets.items()
-                     if config.baseline and data.is_labeled]
+                     if config.baseline and utility and data.is_labeled]
 
-    steps = max(1, len(sets) * (5 + len(config.classifiers) * (1 + config.augmentation))
+    steps = max(1, len(sets) * (5 + len(classifiers) * (1 + config.augmentation))
                 + 2 * len(with_baseline) + 2)
     done = 0
 
@@ -191,7 +194,7 @@ def _scorecard(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
 
     # Utility: train on real once per classifier (TRTR), then each set (TSTR, augmented).
     trtr: dict[str, ClassifierScore] = {}
-    for name in config.classifiers:
+    for name in classifiers:
         trtr[name] = classifier_utility(real_train, real_test, classifier=name,
                                         random_state=seed, set_name="real", mode="trtr",
                                         n_boot=config.bootstrap)
@@ -218,9 +221,9 @@ def _scorecard(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
         is_ref = name == REFERENCE
         label = "real test set" if is_ref else f"synthetic set {name!r}"
         X = data.features.astype(np.float64)
-        labeled = data.is_labeled
+        labeled = utility and data.is_labeled
         if labeled:
-            for clf in config.classifiers:
+            for clf in classifiers:
                 if is_ref:
                     score = trtr[clf]
                 else:
@@ -271,7 +274,7 @@ def _scorecard(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
                          data_range=float(train_X.max() - train_X.min()) or 1.0)
             metrics.append(MetricRow(name, "psnr", value.mean_db))
         if config.per_class and labeled:
-            first = config.classifiers[0] if config.classifiers else None
+            first = classifiers[0] if classifiers else None
             base = trtr.get(first) if first else None
             own = base if is_ref else next((s for s in scores if s.set == name
                                             and s.mode == "tstr" and s.classifier == first), None)
