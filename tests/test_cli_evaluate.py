@@ -176,24 +176,34 @@ def test_cli_evaluate_refuses_generator_that_saw_the_test_fold(workspace, capsys
     assert "train --test-folds 10" in err
 
 
-def test_cli_evaluate_tests_an_imported_csv_on_the_rows_its_run_left_out(workspace, tmp_path,
-                                                                          capsys):
-    """import (a CSV without ids) -> train -> generate -> evaluate with no test set: the
-    scorecard tests on the rows the run held out, and can say no test row leaked."""
+def _imported_and_generated(workspace, tmp_path, *, labelled: bool, model: str,
+                            generate: tuple[str, ...]):
+    """A blobs CSV (with or without its label column) imported as workspace dataset
+    "table", a 3-epoch ``model`` trained on it, and ``generate`` rows saved: the file."""
     blobs = make_blobs(n_per_class=30, n_features=6)
     table = tmp_path / "table.csv"
     with table.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow([f"f{j}" for j in range(6)] + ["label"])
+        writer.writerow([f"f{j}" for j in range(6)] + (["label"] if labelled else []))
         for row, label in zip(blobs.features, blobs.labels):
-            writer.writerow([f"{v:.5f}" for v in row] + [blobs.class_names[label]])
+            writer.writerow([f"{v:.5f}" for v in row]
+                            + ([blobs.class_names[label]] if labelled else []))
     assert _cli(workspace, "import", "--input", str(table), "--out", "table") == 0
     run = tmp_path / "run"
-    assert _cli(workspace, "train", "--data", "table", "--model", "cvae", "--epochs", "3",
+    assert _cli(workspace, "train", "--data", "table", "--model", model, "--epochs", "3",
                 "--out", str(run)) == 0
     generated = tmp_path / "generated.h5"
-    assert _cli(workspace, "generate", "--run", str(run), "--balance", "60",
+    assert _cli(workspace, "generate", "--run", str(run), *generate,
                 "--out", str(generated)) == 0
+    return generated
+
+
+def test_cli_evaluate_tests_an_imported_csv_on_the_rows_its_run_left_out(workspace, tmp_path,
+                                                                          capsys):
+    """import (a CSV without ids) -> train -> generate -> evaluate with no test set: the
+    scorecard tests on the rows the run held out, and can say no test row leaked."""
+    generated = _imported_and_generated(workspace, tmp_path, labelled=True, model="cvae",
+                                        generate=("--balance", "60"))
     capsys.readouterr()
     code = _cli(workspace, "evaluate", "--json", "--real-train", "table", "--synthetic",
                 str(generated), "--classifiers", "logreg", "--no-baseline")
@@ -211,21 +221,10 @@ def test_cli_evaluate_an_unlabelled_csv_compares_rows_without_classifiers(worksp
     """import (a CSV with no label column) -> train a VAE -> generate from the prior ->
     evaluate: scored on the rows the run held out, without the classifier metrics, which
     the notes say need classes (it used to refuse: 'rows have no label')."""
-    blobs = make_blobs(n_per_class=30, n_features=6)
-    table = tmp_path / "unlabelled.csv"
-    with table.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow([f"f{j}" for j in range(6)])
-        writer.writerows([[f"{v:.5f}" for v in row] for row in blobs.features])
-    assert _cli(workspace, "import", "--input", str(table), "--out", "unlabelled") == 0
-    run = tmp_path / "run"
-    assert _cli(workspace, "train", "--data", "unlabelled", "--model", "vae", "--epochs", "3",
-                "--out", str(run)) == 0
-    generated = tmp_path / "generated.h5"
-    assert _cli(workspace, "generate", "--run", str(run), "--prior", "60",
-                "--out", str(generated)) == 0
+    generated = _imported_and_generated(workspace, tmp_path, labelled=False, model="vae",
+                                        generate=("--prior", "60"))
     capsys.readouterr()
-    code = _cli(workspace, "evaluate", "--json", "--real-train", "unlabelled", "--synthetic",
+    code = _cli(workspace, "evaluate", "--json", "--real-train", "table", "--synthetic",
                 str(generated))
     captured = capsys.readouterr()
     assert code == 0, captured.err
