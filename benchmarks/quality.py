@@ -122,7 +122,8 @@ def _sampling_options() -> list[tuple[str, dict[str, Any]]]:
     exist: ``output`` (the decoded mean, or a draw from the decoder's
     distribution) and ``prior`` (a Gaussian mixture fitted on the training
     codes, per class, instead of the default: interpolation for a VAE, N(0, I)
-    for a CVAE).
+    for a CVAE), and ``posterior`` (the encoder's posterior of a random training row of
+    the class).
     """
     from synth_core.generation.sampling import synthesize
 
@@ -134,6 +135,10 @@ def _sampling_options() -> list[tuple[str, dict[str, Any]]]:
         variants.append(("mixture", {"prior": "mixture"}))
         if "output" in params:
             variants.append(("mixture+sample", {"prior": "mixture", "output": "sample"}))
+        from synth_core.generation.sampling import PRIORS
+
+        if "posterior" in PRIORS:  # codes from the encoder's posterior of training rows
+            variants.append(("posterior", {"prior": "posterior"}))
     return variants
 
 

@@ -173,3 +173,19 @@ def test_cli_generate_warns_when_interpolated_means_barely_move(tmp_path, capsys
     code, summary, _ = _generate(capsys, ws, "--run", run_dir, "--out", tmp_path / "s.h5",
                                  "--interpolate", "--output", "sample")
     assert code == 0 and summary["output"] == "sample" and summary["warnings"] == []
+
+
+def test_cli_generate_posterior_prior_by_class_and_in_bulk(trained, tmp_path, capsys):
+    """--prior-kind posterior: codes drawn from the encoder's posterior of training rows,
+    by class (an unconditional VAE too) or for a number of rows; recorded in the file."""
+    ws, vae, cvae = trained
+    code, summary, _ = _generate(capsys, ws, "--run", vae, "--out", tmp_path / "v.h5",
+                                 "--per-class", 4, "--classes", "2,5", "--prior-kind",
+                                 "posterior")
+    assert code == 0 and summary["prior"] == "posterior" and summary["classes"] == [2, 5]
+    saved = read_features(tmp_path / "v.h5")
+    assert saved.attrs["prior"] == "posterior" and np.bincount(saved.labels)[[2, 5]].tolist() \
+        == [4, 4]
+    code, summary, _ = _generate(capsys, ws, "--run", cvae, "--out", tmp_path / "c.h5",
+                                 "--prior", 12, "--prior-kind", "posterior")
+    assert code == 0 and summary["n_samples"] == 12 and summary["prior"] == "posterior"

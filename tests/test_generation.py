@@ -196,7 +196,7 @@ def test_sample_class_labels_and_counts():
 def test_sample_class_refuses_vae_and_unknown_class(run):
     with pytest.raises(InputError, match="not a conditional model.*mixture prior"):
         sample_class(run, [0], 3, prior="normal")
-    with pytest.raises(InputError, match="mixture prior is fitted on the codes"):
+    with pytest.raises(InputError, match="mixture prior comes from the codes"):
         sample_class(run, [0], 3)  # auto: the mixture, which needs the training rows
     with pytest.raises(InputError, match="class 3 is not a class this model knows"):
         sample_class(LinearRun(model="cvae"), [3], 3)
@@ -210,7 +210,7 @@ def test_sample_prior_shapes_standard_and_fitted(run, blobs):
     assert sample_prior(run, 7, random_state=0, output="mean").attrs["output"] == "mean"
     assert sample_prior(run, 7, data=blobs, random_state=0).attrs["prior"] == "mixture"
     ae = LinearRun(model="ae")
-    with pytest.raises(InputError, match="fitted prior is fitted on the codes"):
+    with pytest.raises(InputError, match="fitted prior comes from the codes"):
         sample_prior(ae, 5)
     fitted = sample_prior(ae, 500, data=blobs, random_state=0)
     assert fitted.attrs["prior"] == "fitted"
@@ -451,6 +451,31 @@ def test_sample_class_mixture_prior_gives_an_unconditional_vae_classes(run, blob
     assert (nearest == out.labels).mean() > 0.95
     normal = sample_prior(run, 5, data=blobs, prior="standard", random_state=0)
     assert normal.attrs["prior"] == "normal"   # the old name still works
+
+
+def test_posterior_prior_draws_from_each_training_row_posterior(run, blobs):
+    """Known answer: codes from the aggregate posterior of a class, (1/N) sum_i q(z|x_i), have
+    the mean of the class's code means and their variance plus the encoder's (here
+    exp(-2) per unit); by class they carry the class, an AE has no posterior to draw."""
+    out = sample_class(run, [0, 2], 4000, data=blobs, prior="posterior", random_state=0,
+                       output="mean")
+    assert out.attrs["prior"] == "posterior"
+    assert np.bincount(out.labels).tolist() == [4000, 0, 4000]
+    codes = out.features.astype(np.float64) @ np.linalg.pinv(run.W.T)  # the decoder is linear
+    mu, logvar = run.encode(blobs.features)
+    for c in (0, 2):
+        own = mu[blobs.labels == c]
+        drawn = codes[out.labels == c]
+        np.testing.assert_allclose(drawn.mean(0), own.mean(0), atol=0.1)
+        np.testing.assert_allclose(drawn.var(0), own.var(0) + np.exp(logvar[0]), rtol=0.1)
+    some = sample_prior(run, 300, data=blobs, prior="posterior", random_state=0)
+    assert some.attrs["prior"] == "posterior" and set(some.labels.tolist()) <= {0, 1, 2}
+    with pytest.raises(InputError, match="deterministic autoencoder.*fitted or mixture"):
+        sample_prior(LinearRun(model="ae"), 5, data=blobs, prior="posterior")
+    unlabelled = blobs.subset(np.arange(blobs.n_samples))
+    unlabelled.labels[:] = -1
+    with pytest.raises(InputError, match="unlabelled, so the posterior prior has no classes"):
+        sample_class(run, [0], 3, data=unlabelled, prior="posterior")
 
 
 def test_output_sample_draws_around_the_decoded_mean_seeded(run, blobs):

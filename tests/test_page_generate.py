@@ -130,7 +130,8 @@ def test_page_generate_vae_by_class_mixture_balance_and_drawn_rows(vae_workspace
     at = app_test(PAGE).run()
     at.button_group(key="gen-mode").set_value("By class").run()
     _no_exception(at)
-    assert at.selectbox(key="gen-class-prior").options == ["Mixture of the training codes"]
+    assert at.selectbox(key="gen-class-prior").options == ["Mixture of the training codes",
+                                                           "Posterior of a training row"]
     at.multiselect[0].set_value([1, 7])
     at.toggle(key="gen-balance").set_value(True).run()
     {n.label: n for n in at.number_input}["Samples in total"].set_value(30)
@@ -145,6 +146,20 @@ def test_page_generate_vae_by_class_mixture_balance_and_drawn_rows(vae_workspace
     assert saved.attrs["prior"] == "mixture" and saved.attrs["output"] == "sample"
     assert saved.attrs["balance"] == "real class proportions"
     assert set(saved.labels.tolist()) <= {1, 7} and saved.n_samples == 30
+
+
+def test_page_generate_vae_by_class_from_the_posterior_of_training_rows(vae_workspace):
+    at = app_test(PAGE).run()
+    at.button_group(key="gen-mode").set_value("By class").run()
+    at.selectbox(key="gen-class-prior").set_value("posterior")
+    at.multiselect[0].set_value([3])
+    {n.label: n for n in at.number_input}["Samples per class"].set_value(9).run()
+    next(b for b in at.button if b.label.startswith("Generate")).click().run()
+    _no_exception(at)
+    assert at.subheader[0].value == "9 generated samples"
+    next(b for b in at.button if b.label == "Save to workspace").click().run()
+    saved = read_features(next(vae_workspace.exports_dir.glob("*.h5")))
+    assert saved.attrs["prior"] == "posterior" and saved.labels.tolist() == [3] * 9
 
 
 def test_page_generate_map_click_on_a_real_point_picks_that_row(vae_workspace):

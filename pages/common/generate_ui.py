@@ -231,7 +231,8 @@ def path_strip(X: np.ndarray, t: np.ndarray, data: FeatureSet, *, key: str) -> N
 # --------------------------------------------------------------------------- sampling options
 
 PRIOR_LABELS = {"auto": "Automatic", "normal": "N(0, I)",
-                "mixture": "Mixture of the training codes", "fitted": "Gaussian of the codes"}
+                "mixture": "Mixture of the training codes",
+                "posterior": "Posterior of a training row", "fitted": "Gaussian of the codes"}
 OUTPUT_LABELS = {"mean": "Decoded mean", "sample": "Drawn from the decoder"}
 
 
@@ -254,16 +255,20 @@ def output_option(run: Run, *, key: str) -> str:
 def sampling_options(run: Run, *, by_class: bool, key: str) -> dict[str, str]:
     """Where the codes come from and what is decoded: ``{"prior": ..., "output": ...}``."""
     if by_class and not run.is_conditional:
-        priors = ["mixture"]  # an unconditional model's N(0, I) codes carry no class
+        # An unconditional model's N(0, I) codes carry no class; the training rows' do.
+        priors = ["mixture"] + (["posterior"] if run.is_variational else [])
     else:
-        priors = ["auto", "normal", "mixture"] + ([] if run.is_variational else ["fitted"])
+        priors = (["auto", "normal", "mixture"]
+                  + (["posterior"] if run.is_variational else ["fitted"]))
     left, right = st.columns(2)
     prior = left.selectbox(
         "Codes from", priors, format_func=PRIOR_LABELS.get, key=f"{key}-prior",
         help="N(0, I): the prior a VAE was trained towards. Mixture: a Gaussian mixture fitted "
              "on the codes of the training rows, one per class (Ghosh et al.), so codes land "
-             "where real rows are. Automatic: the mixture for VAEs and CVAEs, the Gaussian "
-             "of the codes for autoencoders.")
+             "where real rows are. Posterior of a training row: a random training row of the "
+             "class, then one code drawn from the encoder's posterior for it; rows land around "
+             "real rows (harder to tell from them, but nearer). Automatic: the mixture for "
+             "VAEs and CVAEs, the Gaussian of the codes for autoencoders.")
     with right:
         output = output_option(run, key=key)
     return {"prior": prior, "output": output}

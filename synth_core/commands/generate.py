@@ -52,10 +52,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--codes", choices=["mean", "sample"], default="mean",
                         help="encode end points as posterior means (default) or sampled codes")
     parser.add_argument("--prior-kind", dest="prior_kind", default="auto",
-                        choices=["auto", "normal", "mixture", "fitted", "standard"],
+                        choices=["auto", "normal", "mixture", "posterior", "fitted",
+                                 "standard"],
                         help="where sampled codes come from: N(0, I) (normal; 'standard' is "
                              "the old name), a Gaussian mixture fitted on the training codes, "
-                             "per class (mixture), N(mu, sigma^2) of those codes (fitted); auto "
+                             "per class (mixture), the encoder's posterior of a random training "
+                             "row of the class (posterior: rows around real rows), "
+                             "N(mu, sigma^2) of the codes (fitted); auto "
                              "(default) = the mixture for VAEs and CVAEs (normal when the "
                              "training data is gone), fitted for autoencoders")
     parser.add_argument("--output", choices=["auto", "mean", "sample"], default="auto",

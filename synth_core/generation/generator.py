@@ -234,7 +234,8 @@ def run_data_or_none(run: "Run", workspace: Workspace, config: GenerateConfig,
     except StorageError as exc:
         prior = resolve_prior(run, config.prior, by_class=config.mode == "class", data=None)
         needs_data = (config.mode in ("protocol", "pair", "synthesize") or bool(config.balance)
-                      or (config.mode in ("class", "prior") and prior in ("fitted", "mixture")))
+                      or (config.mode in ("class", "prior")
+                          and prior in ("fitted", "mixture", "posterior")))
         if needs_data:
             raise
         emit(callback, Log(f"{exc}; generating anyway without copying the data's attributes",
