@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     mode.add_argument("--per-class", type=int, metavar="N",
                       help="N samples of every class (or of --classes): a CVAE decodes with "
                            "the class; other models draw each class's codes from --prior-kind "
-                           "mixture (or posterior)")
+                           "mixture")
     mode.add_argument("--balance", type=int, metavar="N",
                       help="N samples in total, the classes (all, or --classes) in the real "
                            "training rows' proportions")
@@ -59,9 +59,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "per class (mixture), the encoder's posterior of a random training "
                              "row of the class (posterior: rows around real rows), "
                              "N(mu, sigma^2) of the codes (fitted); auto "
-                             "(default) = the posterior for CVAEs, the mixture for VAEs "
-                             "(normal when the training data is gone), fitted for "
-                             "autoencoders")
+                             "(default) = the mixture for VAEs and CVAEs (normal when the "
+                             "training data is gone), fitted for autoencoders")
     parser.add_argument("--output", choices=["auto", "mean", "sample"], default="auto",
                         help="rows are the decoded means or draws from the decoder's "
                              "distribution around them (sample); auto (default) draws for "

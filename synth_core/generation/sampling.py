@@ -16,15 +16,11 @@ Where the codes come from (``prior``):
   ratio 1.28 -> 0.92; a trade elsewhere, README);
 * ``"fitted"`` – N(mu, diag sigma^2) fitted to the training rows' codes (the
   deterministic autoencoders have no prior);
-* ``"auto"`` – when the training data is at hand (else N(0, I), recorded in the
-  provenance): the posterior for a CVAE, the mixture for a VAE, fitted for
-  autoencoders. Measured in ``benchmarks/quality.py`` (3 seeds): a CVAE's class rows
-  from N(0, I) reached 0.70x the real-trained accuracy on the demo sounds, from the
-  mixture 0.97-1.00x, because the codes of real rows do not fill N(0, I); from the
-  posterior its rows are harder to tell from real ones on the fold protocol (detection
-  AUC 0.80 -> 0.68) and digits (0.73 -> 0.69) at the same or better accuracy. A VAE's
-  posterior rows were detected more easily on the demo sounds (0.69 -> 0.73), so its
-  codes by class stay the mixture's.
+* ``"auto"`` – the mixture for every variational model when the training data
+  is at hand (else N(0, I), recorded in the provenance), fitted for autoencoders.
+  Measured in ``benchmarks/quality.py`` (3 seeds): a CVAE's class rows from
+  N(0, I) reached 0.70x the real-trained accuracy on the demo sounds, from the
+  mixture 0.97-1.00x, because the codes of real rows do not fill N(0, I).
 
 What is decoded (``output``): the decoder's mean, or a draw from its
 distribution around the mean (``"sample"``); ``"auto"`` draws when the run can
@@ -74,10 +70,9 @@ def resolve_prior(run: "Run", prior: str, *, by_class: bool,
                   data: FeatureSet | None = None) -> str:
     """The prior ``"auto"`` stands for with this run; others unchanged.
 
-    ``"auto"``: when ``data`` is there, the posterior of the training rows for a CVAE
-    and the mixture of their codes for a VAE (by class, one of the two priors an
-    unconditional model can use); N(0, I) for a variational model without data; the
-    fitted Gaussian for autoencoders (module docstring).
+    ``"auto"``: the mixture of the training codes when ``data`` is there (by class
+    it is the only prior an unconditional model can use), N(0, I) for a
+    variational model without it, the fitted Gaussian for autoencoders.
     """
     prior = check_prior(prior)
     if prior != "auto":
@@ -86,9 +81,7 @@ def resolve_prior(run: "Run", prior: str, *, by_class: bool,
         return "mixture"
     if not run.is_variational:
         return "fitted"
-    if data is None:
-        return "normal"
-    return "posterior" if run.is_conditional else "mixture"
+    return "mixture" if data is not None else "normal"
 
 
 def _need_data(run: "Run", data: FeatureSet | None, prior: str) -> FeatureSet:

@@ -312,7 +312,7 @@ def plan_training(data: FeatureSet, config: TrainConfig, *, name: str = "dataset
         notes["latent_dim"] = (
             f"whole maps of the fcn body's grid, {data.n_features} features" if spatial
             else f"{class_rows} training rows in the smallest class, at least "
-                 f"{ROWS_PER_CODE_UNIT} a code unit" if bounded
+                 f"{ROWS_PER_CODE_UNIT} a unit of the class code mixture" if bounded
             else f"{data.n_features} features")
     elif latent_dim > data.n_features:
         raise InputError(

@@ -211,17 +211,22 @@ def _labels_like(y_train: torch.Tensor | None, members: np.ndarray, n: int
     return y_train[members[:1]].expand(n, -1) if y_train is not None else None
 
 
-def _generation_codes(codes: np.ndarray, stds: np.ndarray, labels: np.ndarray,
-                      groups: list[np.ndarray], conditional: bool,
-                      n_samples: int) -> list[np.ndarray]:
+# Codes the spread check fits a CVAE's per-class mixtures on: 2,000 in all, at least 200 a
+# class (10 components of 20). 10 classes of 708 codes took 3.4 s to fit, once per trial.
+_MAX_MIXTURE_CODES, _MIN_MIXTURE_CODES = 2000, 200
+
+
+def _generation_codes(codes: np.ndarray, labels: np.ndarray, groups: list[np.ndarray],
+                      conditional: bool, n_samples: int) -> list[np.ndarray]:
     """Codes like those Generate decodes with no options, one array per group of ``groups``.
 
-    ``codes`` and ``stds`` are the training rows' posterior means and standard deviations.
-    A CVAE (a group per class): ``n_samples // len(groups)`` draws from the posterior of
-    random training rows of the class, as ``generation.sampling``'s default prior does. A
-    VAE (one group): points at uniform t on lines between random pairs of training codes
-    of one class, classes in their training proportions.
+    A CVAE (a group per class): ``n_samples // len(groups)`` draws from a mixture fitted on
+    the class's training codes (a sample of them on large data), as
+    ``generation.sampling`` does. A VAE (one group): points at uniform t on lines between
+    random pairs of training codes of one class, classes in their training proportions.
     """
+    from synth_core.generation.priors import CodeMixture
+
     rng = np.random.default_rng(0)
     n = max(2, n_samples // max(len(groups), 1))
     if conditional:
@@ -230,8 +235,9 @@ def _generation_codes(codes: np.ndarray, stds: np.ndarray, labels: np.ndarray,
             if len(members) < 2:
                 out.append(np.zeros((0, codes.shape[1])))
                 continue
-            pick = rng.choice(members, n, replace=True)
-            out.append(codes[pick] + stds[pick] * rng.standard_normal((n, codes.shape[1])))
+            cap = max(_MIN_MIXTURE_CODES, _MAX_MIXTURE_CODES // len(groups))
+            take = rng.choice(members, cap, replace=False) if len(members) > cap else members
+            out.append(CodeMixture().fit(codes[take]).sample(n, random_state=0)[0])
         return out
     made = []
     classes = [np.flatnonzero(labels == c) for c in np.unique(labels)]
@@ -260,8 +266,9 @@ def collapse_report(model: Autoencoder, x_train: torch.Tensor, y_train: torch.Te
     classes would hide a collapse onto class prototypes. ``spread_ratio_sampled``
     is the same for rows drawn from the decoder distribution.
     ``spread_ratio_generated`` is the same for the rows Generate makes with no
-    options, which is what the warning judges: a CVAE's codes drawn from the encoder's
-    posterior of random training rows of each class, a VAE's codes on lines between random pairs of a class's training codes,
+    options, which is what the warning judges: a CVAE's codes drawn from each
+    class's mixture of training codes (:class:`~synth_core.generation.priors.CodeMixture`),
+    a VAE's codes on lines between random pairs of a class's training codes,
     then the decoder's draws where it has them. N(0, I) codes can read 0.56x on
     a model whose generated rows spread 0.99x (``benchmarks/quality.py --folds``).
     Deterministic models (ae, dae) have no prior: only ``warnings`` (empty) is
@@ -272,12 +279,11 @@ def collapse_report(model: Autoencoder, x_train: torch.Tensor, y_train: torch.Te
         return report
     model.eval()
     total = torch.zeros(model.config.latent_dim, device=x_train.device)
-    means, stds = [], []
+    means = []
     for xb, yb in _chunks(x_train, y_train):
         mu, logvar = model.encode(xb, yb)
         total += kl_per_unit(mu, logvar) * xb.shape[0]
         means.append(mu.cpu().numpy())
-        stds.append(torch.exp(0.5 * logvar).cpu().numpy())
     per_unit = (total / max(x_train.shape[0], 1)).tolist()
     active = sum(v > ACTIVE_UNIT_NATS for v in per_unit)
     report.update(kl_per_unit=[round(v, 6) for v in per_unit], active_units=int(active),
@@ -286,9 +292,7 @@ def collapse_report(model: Autoencoder, x_train: torch.Tensor, y_train: torch.Te
     groups = ([np.flatnonzero(labels == c) for c in np.unique(labels)] if model.is_conditional
               else [np.arange(len(labels))])
     codes = np.concatenate(means) if means else np.zeros((0, model.config.latent_dim))
-    spreads = np.concatenate(stds) if stds else np.zeros((0, model.config.latent_dim))
-    generated = _generation_codes(codes, spreads, labels, groups, model.is_conditional,
-                                  n_samples)
+    generated = _generation_codes(codes, labels, groups, model.is_conditional, n_samples)
     ratios: dict[str, list[float]] = {"mean": [], "sampled": [], "generated": []}
     for members, z_made in zip(groups, generated):
         if len(members) < 2:
@@ -334,7 +338,7 @@ def collapse_report(model: Autoencoder, x_train: torch.Tensor, y_train: torch.Te
     spread = report.get("spread_ratio_generated", report.get("spread_ratio"))
     if spread is not None and spread < LOW_SPREAD_RATIO:
         within = " within each class" if model.is_conditional else ""
-        codes_from = ("the posterior of each class's training rows" if model.is_conditional
+        codes_from = ("each class's mixture of training codes" if model.is_conditional
                       else "lines between pairs of a class's training codes")
         draws = ", then the decoder's distribution" if model.can_sample_output else ""
         rows = (f"rows made as Generate makes them (codes from {codes_from}{draws})"
