@@ -52,7 +52,7 @@ class GenerateConfig:
     ``steps`` evenly spaced values including the ends), ``class`` (``per_class``
     per class in ``classes``, default all; or with ``balance`` > 0 that many rows
     in total, shared out in the real class proportions), ``prior`` (``n_prior``).
-    ``prior`` says where sampled codes come from (normal, mixture, fitted, auto;
+    ``prior`` says where sampled codes come from (normal, mixture, posterior, fitted, auto;
     :mod:`.sampling`); ``output`` whether rows are the decoded means or draws
     from the decoder's distribution (mean, sample).
     """
