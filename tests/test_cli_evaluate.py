@@ -177,14 +177,16 @@ def test_cli_evaluate_refuses_generator_that_saw_the_test_fold(workspace, capsys
 
 
 def _imported_and_generated(workspace, tmp_path, *, labelled: bool, model: str,
-                            generate: tuple[str, ...]):
-    """A blobs CSV (with or without its label column) imported as workspace dataset
-    "table", a 3-epoch ``model`` trained on it, and ``generate`` rows saved: the file."""
-    blobs = make_blobs(n_per_class=30, n_features=6)
+                            generate: tuple[str, ...], blobs=None):
+    """A CSV of ``blobs`` (default 3 classes of 30 rows; with or without its label column)
+    imported as workspace dataset "table", a 3-epoch ``model`` trained on it with no other
+    flags, and ``generate`` rows saved: the file."""
+    blobs = blobs if blobs is not None else make_blobs(n_per_class=30, n_features=6)
     table = tmp_path / "table.csv"
     with table.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow([f"f{j}" for j in range(6)] + (["label"] if labelled else []))
+        writer.writerow([f"f{j}" for j in range(blobs.n_features)]
+                        + (["label"] if labelled else []))
         for row, label in zip(blobs.features, blobs.labels):
             writer.writerow([f"{v:.5f}" for v in row]
                             + ([blobs.class_names[label]] if labelled else []))
@@ -235,3 +237,22 @@ def test_cli_evaluate_an_unlabelled_csv_compares_rows_without_classifiers(worksp
     scores = summary["scores"]["generated"]
     assert {"precision", "coverage", "detection_auc", "nn_distance_ratio"} <= set(scores)
     assert not any(key.startswith(("tstr", "trtr")) for key in scores)
+
+
+def test_cli_evaluate_an_imbalanced_table_with_no_flags(workspace, tmp_path, capsys):
+    """150 + 150 rows and a class of 3: train holds out test rows of the two large classes
+    (it held out none, and evaluate refused), so evaluate scores with no flags and notes
+    the class its test rows lack."""
+    blobs = make_blobs(n_per_class=150, n_features=6)
+    blobs = blobs.subset(np.flatnonzero((blobs.labels < 2) | (np.arange(450) < 303)))
+    assert np.bincount(blobs.labels).tolist() == [150, 150, 3]
+    generated = _imported_and_generated(workspace, tmp_path, labelled=True, model="cvae",
+                                        generate=("--balance", "300"), blobs=blobs)
+    capsys.readouterr()
+    code = _cli(workspace, "evaluate", "--json", "--real-train", "table", "--synthetic",
+                str(generated), "--classifiers", "logreg", "--no-baseline")
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    summary = json.loads(captured.out)
+    assert summary["real_test_rows"] == 60
+    assert any("hold no row of class(es) 2" in note for note in summary["notes"])

@@ -181,6 +181,26 @@ def test_classifier_utility_separable_blobs_and_random_labels():
     assert classifier_utility(shuffled, test, classifier="mlp").accuracy < 0.7
 
 
+def test_classifier_utility_macro_f1_skips_a_class_with_no_test_row():
+    """Test rows without class 2 (a tiny class kept whole for training): a classifier that
+    gets classes 0 and 1 right and never predicts 2 has macro-F1 1, not 2/3, and its
+    bootstrap interval agrees; a class it predicts wrongly still counts."""
+    train, test = make_blobs(seed=0), make_blobs(seed=0)
+    test = test.subset(test.labels < 2)
+    score = classifier_utility(train, test, classifier="logreg", n_boot=50)
+    assert score.accuracy == 1.0 and score.macro_f1 == 1.0
+    assert score.macro_f1_ci[0] == 1.0
+    wrong = make_blobs(seed=0)
+    wrong.labels = np.where(wrong.labels == 1, 2, wrong.labels)  # learns class 1 as 2
+    assert classifier_utility(wrong, test, classifier="logreg").macro_f1 < 0.7
+
+
+def test_scorecard_notes_classes_without_test_rows():
+    real, test = _real()
+    card = scorecard(real, {"synth": _synthetic()}, test.subset(test.labels < 2), config=FAST)
+    assert any("hold no row of class(es) 2 (class_2)" in note for note in card.notes)
+
+
 def test_classifier_utility_is_seeded():
     train, test = _real()
     a = classifier_utility(train, test, classifier="mlp", random_state=1)

@@ -549,3 +549,25 @@ def test_derive_test_fraction_holds_out_rows_unless_data_is_tiny():
     assert derive_test_fraction(36, 12) == 0.2      # the demo zip: 12 clips a class
     assert derive_test_fraction(9, 3) == 0.0        # 3 rows a class: nothing to spare
     assert derive_test_fraction(200, 4) == 0.0      # a class too small to split
+    assert derive_test_fraction(200, 4, 0) == 0.0   # ... and no class can spare rows
+    assert derive_test_fraction(303, 3, 1) == 0.2   # the classes that can spare rows do
+
+
+def test_plan_training_holds_out_test_rows_of_the_classes_that_can_spare_them():
+    """150 + 150 + 3 rows: the two large classes give 20 % each to the test rows, the
+    3-row class trains on all of its rows, and the plan says so (it used to hold out
+    nothing, leaving Evaluate no unseen row to test on)."""
+    from synth_core.training.defaults import plan_training
+
+    labels = np.repeat([0, 1, 2], [150, 150, 3])
+    data = FeatureSet(features=np.random.default_rng(0).standard_normal((303, 6)),
+                      labels=labels, class_names=["a", "b", "rare"])
+    plan = plan_training(data, TrainConfig(model="cvae"))
+    held = labels[plan.held_out_index]
+    assert np.bincount(held, minlength=3).tolist() == [30, 30, 0]
+    assert set(np.flatnonzero(labels == 2)) <= set(plan.seen_index.tolist())
+    assert plan.config.test_fraction == 0.2
+    assert "class(es) [2] have under 5 rows and train on all of them" in \
+        plan.notes["test_fraction"]
+    explicit = plan_training(data, TrainConfig(model="cvae", test_fraction=0.2))
+    assert np.bincount(labels[explicit.held_out_index], minlength=3)[2] == 1  # as asked

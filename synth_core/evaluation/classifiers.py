@@ -191,7 +191,8 @@ def _bootstrap_intervals(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int,
     denominator = 2 * tp + fp + fn
     f1 = np.divide(2 * tp, denominator, out=np.zeros_like(tp), where=denominator > 0)
     accuracy = tp.sum(axis=1) / n
-    macro = f1.mean(axis=1)
+    # Over the classes that occur in the resample's truth or predictions, as the point value.
+    macro = f1.sum(axis=1) / np.maximum((denominator > 0).sum(axis=1), 1)
     q = [2.5, 97.5]
     a_lo, a_hi = np.percentile(accuracy, q)
     f_lo, f_hi = np.percentile(macro, q)
@@ -205,7 +206,8 @@ def classifier_utility(train: FeatureSet, test: FeatureSet, *, classifier: str =
 
     Labels are indices into ``test.class_names``; the report and the confusion
     matrix cover every class of the test set (a class missing from the training
-    rows simply gets F1 0).
+    rows simply gets F1 0); macro-F1 averages the classes the test rows hold or the
+    classifier predicts.
     """
     from sklearn.metrics import classification_report, confusion_matrix, f1_score
 
@@ -225,7 +227,10 @@ def classifier_utility(train: FeatureSet, test: FeatureSet, *, classifier: str =
     report = classification_report(test.labels, predicted, labels=labels, target_names=names,
                                    output_dict=True, zero_division=0)
     accuracy = float(np.mean(predicted == test.labels))
-    macro = float(f1_score(test.labels, predicted, labels=labels, average="macro",
+    # Macro-F1 over the classes the test rows hold or the classifier predicts: a class with
+    # no test row that is never predicted (a tiny class kept whole for training) is no miss.
+    present = sorted(set(test.labels.tolist()) | set(predicted.tolist()))
+    macro = float(f1_score(test.labels, predicted, labels=present, average="macro",
                            zero_division=0))
     acc_ci, f1_ci = _bootstrap_intervals(test.labels, predicted, n_classes, n_boot=n_boot,
                                          random_state=random_state)

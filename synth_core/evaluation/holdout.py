@@ -67,6 +67,13 @@ def check_sets(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
                          f"real training set has {real_train.n_features}; use test rows made "
                          "with the same extractor")
     train_classes = set(np.unique(real_train.labels).tolist())
+    untested = sorted(train_classes - set(np.unique(real_test.labels).tolist()))
+    if labelled[0] and untested:
+        notes.append(f"The real test rows hold no row of class(es) "
+                     f"{_class_list(untested, real_train)}, so the classifier scores say "
+                     "nothing about them (train keeps every row of a class under 5 rows for "
+                     "training); pass real test rows that have them (--real-test) to score "
+                     "them.")
     missing = sorted(set(np.unique(real_test.labels).tolist()) - train_classes)
     if missing:
         raise InputError(f"real test set: has class(es) {_class_list(missing, real_test)} that "

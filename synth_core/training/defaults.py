@@ -86,16 +86,24 @@ def derive_val_fraction(n_rows: int, min_class_rows: int) -> float:
     return DEFAULT_VAL_FRACTION
 
 
-def derive_test_fraction(n_rows: int, min_class_rows: int) -> float:
+def derive_test_fraction(n_rows: int, min_class_rows: int,
+                         splittable_classes: int | None = None) -> float:
     """0.2 of each class held out for testing, or 0 on tiny data.
 
     The bar is lower than validation's: a few unseen rows per class are what makes
     Evaluate honest at all (without them it refuses, the generator having seen every
-    real row), while 36 demo clips (12 a class) still keep 30 to learn from.
+    real row), while 36 demo clips (12 a class) still keep 30 to learn from. A class of
+    fewer than MIN_CLASS_ROWS_FOR_TEST rows has none to spare, and all its rows train
+    (:func:`split_indices` with ``min_rows``); the table still gets test rows from the
+    classes that can spare them (``splittable_classes``), so 300 rows of one class and 3
+    of another no longer leave Evaluate nothing to test on (its scorecard notes the class
+    its test rows lack).
     """
-    if n_rows < MIN_ROWS_FOR_TEST or min_class_rows < MIN_CLASS_ROWS_FOR_TEST:
+    if n_rows < MIN_ROWS_FOR_TEST:
         return 0.0
-    return DEFAULT_TEST_FRACTION
+    if min_class_rows >= MIN_CLASS_ROWS_FOR_TEST or (splittable_classes or 0) >= 1:
+        return DEFAULT_TEST_FRACTION
+    return 0.0
 
 
 def derive_batch_size(n_train: int) -> int:
@@ -135,15 +143,20 @@ def default_batch_size(n_train: int, batch_size: int | None) -> int:
 
 
 # ----------------------------------------------------------------------------- split
-def split_indices(labels: np.ndarray, val_fraction: float, seed: int
+def split_indices(labels: np.ndarray, val_fraction: float, seed: int, *, min_rows: int = 2
                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Shuffled (train, val) row positions; stratified by label, every class kept in training."""
+    """Shuffled (train, val) row positions; stratified by label, every class kept in training.
+
+    A class of fewer than ``min_rows`` rows gives none to the second part.
+    """
     rng = np.random.default_rng(seed)
     train, val = [], []
     for value in np.unique(labels):
         rows = rng.permutation(np.flatnonzero(labels == value))
         n_val = int(round(val_fraction * len(rows)))
-        if val_fraction > 0 and len(rows) >= 2:
+        if len(rows) < min_rows:
+            n_val = 0
+        elif val_fraction > 0 and len(rows) >= 2:
             n_val = min(max(n_val, 1), len(rows) - 1)
         elif len(rows) < 2:
             n_val = 0
@@ -242,6 +255,7 @@ def plan_training(data: FeatureSet, config: TrainConfig, *, name: str = "dataset
     # Without test folds, a stratified share of the rows is held out so that the generator
     # never sees the real rows Evaluate tests on (split.json records them as held_out_index).
     test_fraction = config.test_fraction
+    test_min_rows = 2  # an explicit share takes rows from every class that has two
     if test_folds:
         if test_fraction is None:
             test_fraction = 0.0
@@ -252,15 +266,25 @@ def plan_training(data: FeatureSet, config: TrainConfig, *, name: str = "dataset
                              f"{list(test_folds)}; give either test folds or a test fraction, "
                              "not both (use --test-folds none with --test-fraction)")
     elif test_fraction is None:
-        test_fraction = derive_test_fraction(len(pool), min_class_rows)
+        values, sizes = (np.unique(labels, return_counts=True) if len(pool)
+                         else (np.zeros(0, int), np.zeros(0, int)))
+        test_fraction = derive_test_fraction(
+            len(pool), min_class_rows, int((sizes >= MIN_CLASS_ROWS_FOR_TEST).sum()))
         derived["test_fraction"] = test_fraction
-        notes["test_fraction"] = (
-            f"{int(round(100 * test_fraction))}% of each class never seen, for Evaluate"
-            if test_fraction else f"{len(pool)} rows, {min_class_rows} in the smallest class: "
-            "too few to hold out test rows")
+        whole = [int(v) for v, n in zip(values, sizes) if n < MIN_CLASS_ROWS_FOR_TEST]
+        if test_fraction:
+            test_min_rows = MIN_CLASS_ROWS_FOR_TEST  # smaller classes train on all their rows
+            notes["test_fraction"] = (
+                f"{int(round(100 * test_fraction))}% of each class never seen, for Evaluate"
+                + (f"; class(es) {whole} have under {MIN_CLASS_ROWS_FOR_TEST} rows and train "
+                   "on all of them" if whole else ""))
+        else:
+            notes["test_fraction"] = (f"{len(pool)} rows, {min_class_rows} in the smallest "
+                                      "class: too few to hold out test rows")
     if test_fraction:
         # A seed of its own, so the test rows do not move when the training seed changes.
-        keep_pos, test_pos = split_indices(labels, test_fraction, _TEST_SPLIT_SEED)
+        keep_pos, test_pos = split_indices(labels, test_fraction, _TEST_SPLIT_SEED,
+                                           min_rows=test_min_rows)
         held = held.copy()
         held[pool[test_pos]] = True
         pool = pool[keep_pos]
