@@ -9,7 +9,8 @@ import streamlit as st
 
 from pages.common import generate_ui as gen
 from pages.common import audio_ui, damaged_ui, jobs_ui, state, ui
-from synth_core.generation.generator import LARGE_REQUEST, GenerateConfig, path_spread_warning
+from synth_core.generation.generator import (LARGE_REQUEST, GenerateConfig, path_output,
+                                             path_spread_warning)
 from synth_core.generation.interpolation import decode_path
 from synth_core.training.runs import scan_runs
 
@@ -128,7 +129,9 @@ elif mode == "Batch protocol":
     else:
         config = GenerateConfig(mode="protocol", pairs=pairs, steps=steps, seed=seed,
                                 cross=tuple(cross) if len(cross) == 2 else None,
-                                output=gen.output_option(run, key="gen-protocol"))
+                                output=gen.output_option(
+                                    run, key="gen-protocol",
+                                    default=path_output(run, "protocol")))
 else:
     count = st.number_input("Samples", 1, 1_000_000, 200, help="How many codes to draw.")
     config = GenerateConfig(mode="prior", n_prior=count, seed=seed,

@@ -149,9 +149,9 @@ def test_cli_generate_run_by_name(trained, tmp_path, capsys):
 
 def test_cli_generate_warns_when_interpolated_means_barely_move(tmp_path, capsys):
     """A default VAE on columns independent of each other (3 lognormal columns, a class
-    shift) uses its code for little, so the batch protocol's decoded means sit near each
-    class's centre: the summary says so and names --output sample, whose draws spread like
-    the data and get no warning."""
+    shift) uses its code for little, so the batch protocol's decoded means (--output mean)
+    sit near each class's centre: the summary says so and names --output sample, whose
+    draws, the default, spread like the data and get no warning."""
     from synth_core.workspace import get_workspace
 
     ws = get_workspace(tmp_path / "workspace")
@@ -167,11 +167,12 @@ def test_cli_generate_warns_when_interpolated_means_barely_move(tmp_path, capsys
                  "--seed", "0"]) == 0
     run_dir = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["run_dir"]
     code, summary, _ = _generate(capsys, ws, "--run", run_dir, "--out", tmp_path / "m.h5",
-                                 "--interpolate")
+                                 "--interpolate", "--output", "mean")
     assert code == 0 and summary["output"] == "mean"
     assert len(summary["warnings"]) == 1 and "--output sample" in summary["warnings"][0]
+    # With no --output the protocol draws, as the Generate page does: no warning.
     code, summary, _ = _generate(capsys, ws, "--run", run_dir, "--out", tmp_path / "s.h5",
-                                 "--interpolate", "--output", "sample")
+                                 "--interpolate")
     assert code == 0 and summary["output"] == "sample" and summary["warnings"] == []
 
 

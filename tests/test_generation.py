@@ -31,6 +31,7 @@ from tests.conftest import make_blobs
 class _Config:
     model: str
     latent_dim: int
+    decoder: str = "sigma"
 
 
 class LinearRun:
@@ -573,6 +574,26 @@ def test_output_sample_matches_the_real_spread_of_a_gaussian_mixture(workspace):
         ratios[output] = out.features.std(axis=0) / X.std(axis=0)          # [6]
     assert ((ratios["sample"] > 0.8) & (ratios["sample"] < 1.25)).all(), ratios["sample"]
     assert ratios["mean"].mean() < ratios["sample"].mean()
+
+
+def test_path_output_draws_for_the_protocol_but_not_one_pair_or_the_thesis(blobs):
+    """output "auto" on interpolated rows: the batch protocol draws where the run can (as
+    the Generate page preselects), one pair's path and a thesis-decoder run decode means."""
+    from dataclasses import replace
+
+    from synth_core.generation.generator import path_output
+
+    run = LinearRun()
+    assert path_output(run, "protocol") == "sample" and path_output(run, "pair") == "mean"
+    out = generate(run, blobs, GenerateConfig(mode="protocol", pairs=1, steps=3))
+    assert out.attrs["output"] == "sample"
+    pair = generate(run, blobs, GenerateConfig(mode="pair", from_index=0, to_index=1, steps=3))
+    assert pair.attrs["output"] == "mean"
+    run.config = replace(run.config, decoder="thesis")
+    assert path_output(run, "protocol") == "mean"
+    old = LinearRun()
+    old.can_sample_output = False  # saved before decoders measured their spread
+    assert path_output(old, "protocol") == "mean"
 
 
 def _path_rows(real: FeatureSet, shrink: float, **attrs) -> FeatureSet:

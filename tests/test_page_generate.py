@@ -97,6 +97,7 @@ def test_page_generate_batch_protocol_saves_to_exports(vae_workspace):
     inputs = {n.label: n for n in at.number_input}
     inputs["Pairs per class"].set_value(2)
     inputs["Points per pair"].set_value(4).run()
+    assert at.radio(key="gen-protocol-output").value == "sample"  # as the CLI's default
     at.radio(key="gen-protocol-output").set_value("mean").run()
     generate = next(b for b in at.button if b.label.startswith("Generate"))
     assert generate.label == "Generate 40 samples"
@@ -113,6 +114,16 @@ def test_page_generate_batch_protocol_saves_to_exports(vae_workspace):
     saved = read_features(files[0])
     assert saved.n_samples == 40 and saved.parents.shape == (40, 2)
     assert saved.attrs["mode"] == "interpolate"
+
+
+def test_page_generate_batch_protocol_of_a_thesis_decoder_run_decodes_means(workspace):
+    """A run with the thesis's decoder: the protocol preselects decoded means, as the thesis
+    made them and as the CLI's --interpolate does for it."""
+    train_tiny_run(workspace, epochs=1, decoder="thesis", transform="minmax")
+    at = app_test(PAGE).run()
+    at.button_group(key="gen-mode").set_value("Batch protocol").run()
+    _no_exception(at)
+    assert at.radio(key="gen-protocol-output").value == "mean"
 
 
 def test_page_generate_cvae_by_class(workspace):

@@ -236,14 +236,16 @@ PRIOR_LABELS = {"auto": "Automatic", "normal": "N(0, I)",
 OUTPUT_LABELS = {"mean": "Decoded mean", "sample": "Drawn from the decoder"}
 
 
-def output_option(run: Run, *, key: str) -> str:
-    """Decoded means, or rows drawn from the decoder's distribution (when the run can)."""
+def output_option(run: Run, *, key: str, default: str | None = None) -> str:
+    """Decoded means, or rows drawn from the decoder's distribution (when the run can);
+    ``default`` preselects one (else draws where the run can)."""
     can = bool(getattr(run, "can_sample_output", False))
     # Draws are the default where the decoder can (benchmarks/quality.py: far harder to tell
     # from real rows at the same accuracy); a run saved before decoders measured their spread
     # can only give means.
+    default = default if can and default in OUTPUT_LABELS else ("sample" if can else "mean")
     return st.radio("Rows", list(OUTPUT_LABELS), format_func=OUTPUT_LABELS.get, horizontal=True,
-                    index=list(OUTPUT_LABELS).index("sample" if can else "mean"),
+                    index=list(OUTPUT_LABELS).index(default),
                     key=f"{key}-output", disabled=not can,
                     help="Decoded mean: the decoder's average row for each code (smooth, a "
                          "little too tidy). Drawn from the decoder: that mean plus the spread "

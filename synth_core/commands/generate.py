@@ -63,9 +63,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "training data is gone), fitted for autoencoders")
     parser.add_argument("--output", choices=["auto", "mean", "sample"], default="auto",
                         help="rows are the decoded means or draws from the decoder's "
-                             "distribution around them (sample); auto (default) draws for "
-                             "class and prior rows when the run can, means for interpolation "
-                             "paths; recorded in the file")
+                             "distribution around them (sample); auto (default) draws "
+                             "when the run can, except for one pair's path (--from/--to) and "
+                             "the batch protocol of a run with the thesis decoder, which are "
+                             "means; recorded in the file")
     parser.add_argument("--data", default=None,
                         help="feature file or dataset to pick samples from (default: the data "
                              "the run was trained on)")

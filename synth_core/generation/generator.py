@@ -23,7 +23,8 @@ import numpy as np
 from synth_core.errors import InputError, StorageError
 from synth_core.events import Callback, Log, Progress, emit
 from synth_core.features import FeatureSet
-from synth_core.generation.codes import _check_count, _class_names, check_output, load_run_data
+from synth_core.generation.codes import (_check_count, _class_names, check_output,
+                                         load_run_data, resolve_output)
 from synth_core.generation.export import default_export_name, save_generated
 from synth_core.generation.interpolation import _check_path, batch_protocol, interpolate_pair
 from synth_core.generation.sampling import (check_prior, class_balance, resolve_prior,
@@ -120,8 +121,7 @@ def generate(run: "Run", data: FeatureSet | None, config: GenerateConfig, *,
     if config.mode in ("protocol", "pair", "synthesize") and data is None:
         raise InputError(f"mode {config.mode!r} picks real samples, so it needs the run's data")
     if config.mode in ("protocol", "pair") and config.output == "auto":
-        # An interpolation path shows what the decoder makes of each code: its means.
-        config = replace(config, output="mean")
+        config = replace(config, output=path_output(run, config.mode))
     if config.mode == "protocol":
         return batch_protocol(run, data, pairs_per_class=config.pairs, steps=config.steps,
                               random_state=config.seed, classes=config.classes,
@@ -152,6 +152,20 @@ def generate(run: "Run", data: FeatureSet | None, config: GenerateConfig, *,
     return synthesize(run, data, {c: config.per_class for c in classes},
                       random_state=config.seed, callback=callback, prior=config.prior,
                       output=config.output)
+
+
+def path_output(run: "Run", mode: str) -> str:
+    """What interpolated rows are with no choice made (``output="auto"``).
+
+    One pair's path (``pair``) shows what the decoder makes of each code: its means. The
+    batch protocol makes rows to use, so it draws from the decoder where the run can, as
+    class and prior rows do (``benchmarks/quality.py``: interpolated draws are what the
+    default VAE's rows are), except on a run with the thesis's decoder, whose protocol
+    decoded means, as the thesis did. The Generate page preselects the same.
+    """
+    if mode == "pair" or getattr(getattr(run, "config", None), "decoder", None) == "thesis":
+        return "mean"
+    return resolve_output(run, "auto")
 
 
 # Decoded means on lines between random pairs of a class's rows spread about sqrt(2/3) ~ 0.8x
