@@ -200,18 +200,25 @@ def _imported_and_generated(workspace, tmp_path, *, labelled: bool, model: str,
     return generated
 
 
+def _evaluate_table(workspace, capsys, generated, *extra: str) -> dict:
+    """``evaluate --json`` of ``generated`` against workspace dataset "table" with no test
+    set: the summary (the command must succeed)."""
+    capsys.readouterr()
+    code = _cli(workspace, "evaluate", "--json", "--real-train", "table", "--synthetic",
+                str(generated), *extra)
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    return json.loads(captured.out)
+
+
 def test_cli_evaluate_tests_an_imported_csv_on_the_rows_its_run_left_out(workspace, tmp_path,
                                                                           capsys):
     """import (a CSV without ids) -> train -> generate -> evaluate with no test set: the
     scorecard tests on the rows the run held out, and can say no test row leaked."""
     generated = _imported_and_generated(workspace, tmp_path, labelled=True, model="cvae",
                                         generate=("--balance", "60"))
-    capsys.readouterr()
-    code = _cli(workspace, "evaluate", "--json", "--real-train", "table", "--synthetic",
-                str(generated), "--classifiers", "logreg", "--no-baseline")
-    captured = capsys.readouterr()
-    assert code == 0, captured.err
-    summary = json.loads(captured.out)
+    summary = _evaluate_table(workspace, capsys, generated, "--classifiers", "logreg",
+                              "--no-baseline")
     seen = set(load_dataset(str(generated), workspace).seen_ids)
     assert len(seen) == 90 - summary["real_test_rows"]  # the run's own test share is the test set
     assert any("not fitted on" in note for note in summary["notes"])
@@ -225,12 +232,7 @@ def test_cli_evaluate_an_unlabelled_csv_compares_rows_without_classifiers(worksp
     the notes say need classes (it used to refuse: 'rows have no label')."""
     generated = _imported_and_generated(workspace, tmp_path, labelled=False, model="vae",
                                         generate=("--prior", "60"))
-    capsys.readouterr()
-    code = _cli(workspace, "evaluate", "--json", "--real-train", "table", "--synthetic",
-                str(generated))
-    captured = capsys.readouterr()
-    assert code == 0, captured.err
-    summary = json.loads(captured.out)
+    summary = _evaluate_table(workspace, capsys, generated)
     assert any("have no class labels" in note and "--label-column" in note
                for note in summary["notes"])
     assert any("not fitted on" in note for note in summary["notes"])
@@ -248,11 +250,7 @@ def test_cli_evaluate_an_imbalanced_table_with_no_flags(workspace, tmp_path, cap
     assert np.bincount(blobs.labels).tolist() == [150, 150, 3]
     generated = _imported_and_generated(workspace, tmp_path, labelled=True, model="cvae",
                                         generate=("--balance", "300"), blobs=blobs)
-    capsys.readouterr()
-    code = _cli(workspace, "evaluate", "--json", "--real-train", "table", "--synthetic",
-                str(generated), "--classifiers", "logreg", "--no-baseline")
-    captured = capsys.readouterr()
-    assert code == 0, captured.err
-    summary = json.loads(captured.out)
+    summary = _evaluate_table(workspace, capsys, generated, "--classifiers", "logreg",
+                              "--no-baseline")
     assert summary["real_test_rows"] == 60
     assert any("hold no row of class(es) 2" in note for note in summary["notes"])
