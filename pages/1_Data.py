@@ -92,7 +92,8 @@ with imports:
     c1, c2, c3 = st.columns(3, vertical_alignment="bottom")
     label_column = c1.text_input("Label column", "auto", key="data_import_label",
                                  help="CSV: a column name, 'last', 'none', or 'auto' (a column "
-                                      "called label/class/target/y)")
+                                      "called label/class/target/y/category, else the only "
+                                      "column of repeated text, such as 'species')")
     import_name = c2.text_input("Save as", key="data_import_name",
                                 help="Workspace dataset name (default: the file's name)")
     import_overwrite = c3.checkbox("Replace existing", key="data_import_overwrite",

@@ -90,6 +90,26 @@ def test_import_csv_text_column_error_names_the_label_flag(tmp_path):
         import_features(path)
 
 
+def test_import_csv_auto_takes_the_only_repeated_text_column_as_labels(tmp_path):
+    """iris as the web has it ('species', not 'label'): the one text column of repeated
+    values is the classes; a column of unique names, or two text columns, are not guessed."""
+    path = tmp_path / "iris.csv"
+    path.write_text("sepal length,petal width,species\n5.1,0.2,setosa\n7.0,1.4,versicolor\n"
+                    "4.9,0.2,setosa\n6.4,1.5,versicolor\n")
+    data = import_features(path)
+    assert data.class_names == ["setosa", "versicolor"] and data.labels.tolist() == [0, 1, 0, 1]
+    assert data.attrs["feature_names"] == ["sepal length", "petal width"]
+    assert data.attrs["import_layout"] == "csv, label column species"
+    with pytest.raises(InputError, match="column 'species' holds non-numeric text"):
+        import_features(path, label_column="none")  # asked for no labels: text is no feature
+    path.write_text("city,f1\nOslo,0.1\nRiga,0.2\nLima,0.3\nBonn,0.4\n")
+    with pytest.raises(InputError, match="column .city. holds non-numeric text"):
+        import_features(path)
+    path.write_text("f1,kind,colour\n0.1,a,red\n0.2,b,red\n0.3,a,blue\n0.4,b,blue\n")
+    with pytest.raises(InputError, match="column 'kind' holds non-numeric text"):
+        import_features(path)
+
+
 def test_import_csv_pandas_index_column_is_row_names_not_a_feature(tmp_path):
     # DataFrame.to_csv() without index=False: the row number came in as a feature.
     import pandas as pd

@@ -16,7 +16,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="NAME (saved as workspace datasets/NAME.h5) or a path ending in .h5")
     parser.add_argument("--label-column", default="auto",
                         help="CSV: the label column's name, 'last', 'none', or 'auto' (a column "
-                             "called label/class/target/y if there is one)")
+                             "called label/class/target/y/category if there is one, else the "
+                             "only column of repeated text, such as iris's 'species')")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace an existing output file")
 
