@@ -92,9 +92,12 @@ def test_Generate_player_moves_marker_and_sample_in_the_browser(generate_server,
     sent_before = sent[0]
 
     click_plotly_slider_step(page, 14)
+    # The slider's label changes on the click, the frame (marker, sample) when plotly has
+    # animated to it, later on a busy machine: wait for both.
     page.wait_for_function(
-        "() => { const p = (" + _PLAYER_JS + ")(); return p && p.t === 'decoded at t = 0.70'; }",
-        timeout=30_000)
+        "(before) => { const p = (" + _PLAYER_JS + ")(); return p && p.t === 'decoded at t = "
+        "0.70' && (p.marker[0] !== before[0] || p.marker[1] !== before[1]); }",
+        arg=before["marker"], timeout=30_000)
     after = page.evaluate(_PLAYER_JS)
     assert after["marker"] != before["marker"] and after["sample"] != before["sample"]
     page.wait_for_timeout(500)
