@@ -400,7 +400,7 @@ def _verdicts(rows: list[dict[str, Any]]) -> list[str]:
 def _rows_note(args: argparse.Namespace) -> str:
     """The header's note of --rows-per-real: more rows help the classifiers and raise
     coverage and the detector's synthetic share, so a table says when it had them."""
-    k = getattr(args, "rows_per_real", 1)
+    k = args.rows_per_real
     return f", {k} synthetic rows per real training row" if k > 1 else ""
 
 

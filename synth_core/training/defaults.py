@@ -154,12 +154,10 @@ def split_indices(labels: np.ndarray, val_fraction: float, seed: int, *, min_row
     for value in np.unique(labels):
         rows = rng.permutation(np.flatnonzero(labels == value))
         n_val = int(round(val_fraction * len(rows)))
-        if len(rows) < min_rows:
+        if len(rows) < max(min_rows, 2):
             n_val = 0
-        elif val_fraction > 0 and len(rows) >= 2:
+        elif val_fraction > 0:
             n_val = min(max(n_val, 1), len(rows) - 1)
-        elif len(rows) < 2:
-            n_val = 0
         val.append(rows[:n_val])
         train.append(rows[n_val:])
     if not train:
@@ -249,7 +247,8 @@ def plan_training(data: FeatureSet, config: TrainConfig, *, name: str = "dataset
                                else "the dataset records no test folds")
     pool = np.flatnonzero(~held)                                  # [n_pool] rows to learn from
     labels = data.labels[pool]
-    counts = np.unique(labels, return_counts=True)[1] if len(pool) else np.zeros(1, int)
+    values, counts = (np.unique(labels, return_counts=True) if len(pool)
+                      else (np.zeros(1, int), np.zeros(1, int)))
     min_class_rows = int(counts.min())
 
     # Without test folds, a stratified share of the rows is held out so that the generator
@@ -266,12 +265,10 @@ def plan_training(data: FeatureSet, config: TrainConfig, *, name: str = "dataset
                              f"{list(test_folds)}; give either test folds or a test fraction, "
                              "not both (use --test-folds none with --test-fraction)")
     elif test_fraction is None:
-        values, sizes = (np.unique(labels, return_counts=True) if len(pool)
-                         else (np.zeros(0, int), np.zeros(0, int)))
         test_fraction = derive_test_fraction(
-            len(pool), min_class_rows, int((sizes >= MIN_CLASS_ROWS_FOR_TEST).sum()))
+            len(pool), min_class_rows, int((counts >= MIN_CLASS_ROWS_FOR_TEST).sum()))
         derived["test_fraction"] = test_fraction
-        whole = [int(v) for v, n in zip(values, sizes) if n < MIN_CLASS_ROWS_FOR_TEST]
+        whole = [int(v) for v, n in zip(values, counts) if n < MIN_CLASS_ROWS_FOR_TEST]
         if test_fraction:
             test_min_rows = MIN_CLASS_ROWS_FOR_TEST  # smaller classes train on all their rows
             notes["test_fraction"] = (

@@ -336,8 +336,8 @@ def collapse_report(model: Autoencoder, x_train: torch.Tensor, y_train: torch.Te
     # can sample them. Decoded means alone spread little wherever much of the data is noise the
     # code cannot explain (a madelon-like table: 480 of 500 columns), which is no collapse.
     spread = report.get("spread_ratio_generated", report.get("spread_ratio"))
+    within = " within each class" if model.is_conditional else ""
     if spread is not None and spread < LOW_SPREAD_RATIO:
-        within = " within each class" if model.is_conditional else ""
         codes_from = ("each class's mixture of training codes" if model.is_conditional
                       else "lines between pairs of a class's training codes")
         draws = ", then the decoder's distribution" if model.can_sample_output else ""
@@ -349,7 +349,6 @@ def collapse_report(model: Autoencoder, x_train: torch.Tensor, y_train: torch.Te
             + ("" if model.can_sample_output else
                ", or sample the decoder output when generating"))
     elif spread is not None and spread > HIGH_SPREAD_RATIO:
-        within = " within each class" if model.is_conditional else ""
         report["warnings"].append(
             f"rows made as Generate makes them spread {spread:.2f}x as much as the real "
             f"rows{within} (median per-feature std ratio): they are noisier than the data, "
