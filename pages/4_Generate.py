@@ -9,8 +9,7 @@ import streamlit as st
 
 from pages.common import generate_ui as gen
 from pages.common import audio_ui, damaged_ui, jobs_ui, state, ui
-from synth_core.generation.generator import (LARGE_REQUEST, GenerateConfig, path_output,
-                                             path_spread_warning)
+from synth_core.generation.generator import LARGE_REQUEST, GenerateConfig, path_output
 from synth_core.generation.interpolation import decode_path
 from synth_core.training.runs import scan_runs
 
@@ -156,10 +155,11 @@ if job is not None:
 shown = state.get(state.GEN_CONFIG)
 if shown and shown["run"] == run_dir:
     shown_config = GenerateConfig.from_dict(shown["config"])
-    rows = ui.attempt(gen.generated, run_dir, json.dumps(shown["config"], sort_keys=True))
+    config_json = json.dumps(shown["config"], sort_keys=True)
+    rows = ui.attempt(gen.generated, run_dir, config_json)
     if rows is not None:
         st.subheader(f"{rows.n_samples:,} generated samples")
-        spread_warning = path_spread_warning(rows, data)
+        spread_warning = gen.spread_warning(run_dir, config_json)
         if spread_warning:
             st.warning(spread_warning, icon=":material/warning:")
         gen.result_map(run_dir, method, rows)

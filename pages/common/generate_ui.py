@@ -25,7 +25,7 @@ from synth_core.generation.baselines import baseline_feature_set, class_counts, 
 from synth_core.generation.codes import load_run_data
 from synth_core.generation.export import default_export_name, export_bytes, save_generated
 from synth_core.generation.figures import map_figure, selected_rows, source_row
-from synth_core.generation.generator import GenerateConfig, generate
+from synth_core.generation.generator import GenerateConfig, generate, path_spread_warning
 from synth_core.generation.interpolation import (Endpoints, decode_path, encode_pair,
                                                  interpolate_pair, random_pair)
 from synth_core.generation.maps import REAL, fit_map
@@ -84,6 +84,13 @@ def generated(run_dir: str, config_json: str) -> FeatureSet:
     """Generated rows for a config; seeded, so caching by the config is exact."""
     config = GenerateConfig.from_dict(json.loads(config_json))
     return generate(load_run(run_dir), load_data(run_dir), config)
+
+
+@st.cache_resource(max_entries=8)
+def spread_warning(run_dir: str, config_json: str) -> str | None:
+    """:func:`path_spread_warning` of :func:`generated`'s rows, measured once per config,
+    not on every rerun of the page."""
+    return path_spread_warning(generated(run_dir, config_json), load_data(run_dir))
 
 
 # --------------------------------------------------------------------------- pickers
