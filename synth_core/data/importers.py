@@ -189,15 +189,16 @@ def _read_csv(path: Path, label_column: str | None) -> FeatureSet:
     index_col = (columns[0] if columns[0] == "Unnamed: 0" and columns[0] != label_col
                  and len(columns) > 1 and table[columns[0]].is_unique else None)
     id_col = id_col or index_col
+    numbers = table.apply(pd.to_numeric, errors="coerce")  # every column parsed once
     if label_col is None and label_column == "auto":
-        label_col = _text_label_column(table, [c for c in columns if c not in (id_col,
-                                                                               index_col)])
+        label_col = _text_label_column(table, numbers, [c for c in columns
+                                                        if c not in (id_col, index_col)])
     feature_cols = [c for c in columns if c not in (label_col, id_col, index_col)]
     if not feature_cols:
         raise InputError(f"input {path.name}: no feature columns left besides the label; check "
                          "--label-column")
     block = table[feature_cols]
-    numeric = block.apply(pd.to_numeric, errors="coerce")
+    numeric = numbers[feature_cols]
     non_numeric = numeric.isna() & block.notna()
     if non_numeric.to_numpy().any():
         row, col = np.argwhere(non_numeric.to_numpy())[0]
@@ -272,15 +273,13 @@ def _check_header_is_not_data(columns: list[str], path: Path) -> None:
                      "a header row naming the columns (e.g. f1,f2,...,label)")
 
 
-def _text_label_column(table, candidates: list[str]) -> str | None:
+def _text_label_column(table, numbers, candidates: list[str]) -> str | None:
     """The one column of ``candidates`` that holds text and repeats its values: the classes
     (iris's "species", a "Klasse" column), which can be no feature. None when there are
     none or several (the import then names the text column and --label-column), or when
-    the values hardly repeat (names or ids, not classes)."""
-    import pandas as pd
-
-    text = [c for c in candidates
-            if (pd.to_numeric(table[c], errors="coerce").isna() & table[c].notna()).any()]
+    the values hardly repeat (names or ids, not classes). ``numbers`` is ``table`` parsed
+    as numbers (NaN where a cell is not one)."""
+    text = [c for c in candidates if (numbers[c].isna() & table[c].notna()).any()]
     if len(text) != 1 or table[text[0]].isna().all():
         return None
     return text[0] if table[text[0]].nunique() <= len(table) // 2 else None
