@@ -22,6 +22,7 @@ from synth_core.errors import InputError
 # component has rows enough to estimate a full covariance of a small latent space.
 MAX_COMPONENTS = 10
 _ROWS_PER_COMPONENT = 20
+_REG = 1e-5  # added to each covariance's diagonal (GaussianMixture's reg_covar)
 
 
 class CodeMixture:
@@ -61,12 +62,19 @@ class CodeMixture:
             labels = np.full(len(Z), -1, dtype=np.int64)  # partly labelled: one mixture for all
         self.mixtures_ = {}
         self.proportions_ = {}
+        pooled = None
         for label in np.unique(labels).tolist():
             rows = Z[labels == label]
-            k = max(1, min(int(self.n_components), len(rows) // _ROWS_PER_COMPONENT))
-            self.mixtures_[int(label)] = GaussianMixture(
-                n_components=k, covariance_type=self.covariance_type, reg_covar=1e-5,
-                random_state=self.random_state).fit(rows)
+            if len(rows) < 2:
+                # One row has no spread of its own (GaussianMixture refuses it): a Gaussian
+                # at its code with the spread the other classes share.
+                pooled = _pooled_covariance(Z, labels) if pooled is None else pooled
+                self.mixtures_[int(label)] = _one_gaussian(rows[0], pooled)
+            else:
+                k = max(1, min(int(self.n_components), len(rows) // _ROWS_PER_COMPONENT))
+                self.mixtures_[int(label)] = GaussianMixture(
+                    n_components=k, covariance_type=self.covariance_type, reg_covar=_REG,
+                    random_state=self.random_state).fit(rows)
             self.proportions_[int(label)] = len(rows) / len(Z)
         return self
 
@@ -104,6 +112,39 @@ class CodeMixture:
         if not codes:
             raise InputError("counts asks for 0 codes; give at least one class a positive count")
         return np.concatenate(codes), np.concatenate(labels)
+
+
+def _pooled_covariance(Z: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Within-class covariance [latent, latent] pooled over the classes of >= 2 rows (all
+    codes as one group when no class has 2; the identity, N(0, I)'s, for a single code)."""
+    d = Z.shape[1]
+    scatter, dof = np.zeros((d, d)), 0
+    for label in np.unique(labels):
+        rows = Z[labels == label]
+        if len(rows) >= 2:
+            centred = rows - rows.mean(axis=0)
+            scatter += centred.T @ centred
+            dof += len(rows) - 1
+    if dof == 0 and len(Z) >= 2:
+        centred = Z - Z.mean(axis=0)
+        scatter, dof = centred.T @ centred, len(Z) - 1
+    return scatter / dof + _REG * np.eye(d) if dof else np.eye(d)
+
+
+def _one_gaussian(mean: np.ndarray, cov: np.ndarray):
+    """A fitted one-component ``GaussianMixture`` N(mean, cov), set rather than fitted."""
+    from scipy.linalg import solve_triangular
+    from sklearn.mixture import GaussianMixture
+
+    gm = GaussianMixture(n_components=1, covariance_type="full")
+    gm.weights_ = np.ones(1)
+    gm.means_ = np.asarray(mean, dtype=np.float64)[None]
+    gm.covariances_ = cov[None]
+    chol = np.linalg.cholesky(cov)
+    gm.precisions_cholesky_ = solve_triangular(chol, np.eye(len(cov)), lower=True).T[None]
+    gm.precisions_ = gm.precisions_cholesky_ @ gm.precisions_cholesky_.transpose(0, 2, 1)
+    gm.converged_, gm.n_iter_, gm.lower_bound_ = True, 0, float("nan")
+    return gm
 
 
 def _covariance(gm, j: int) -> np.ndarray:
