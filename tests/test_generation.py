@@ -176,6 +176,28 @@ def test_batch_protocol_cross_pairs_label_the_nearer_end(run, blobs):
     assert out.attrs["cross"] == [0, 2]
 
 
+def test_batch_protocol_leaves_out_single_row_classes_with_a_warning(run):
+    """Many sparse classes (diabetes-style): the default batch protocol refused the whole
+    run for one class of a single row; it leaves such classes out and says so. Classes the
+    user names are still refused, and so is data where no class has a pair."""
+    from synth_core.events import Log
+
+    data = make_blobs(n_per_class=6, n_classes=3)
+    keep = np.r_[np.flatnonzero(data.labels != 2), np.flatnonzero(data.labels == 2)[:1]]
+    data = data.subset(keep)
+    logged = []
+    out = batch_protocol(run, data, pairs_per_class=2, steps=4, callback=logged.append)
+    assert sorted(set(out.labels.tolist())) == [0, 1]
+    warnings = [e.message for e in logged if isinstance(e, Log) and e.level == "warning"]
+    assert len(warnings) == 1 and "1 of 3 classes have a single row" in warnings[0]
+    assert "2 (c)" in warnings[0]
+    with pytest.raises(InputError, match="a pair needs 2"):
+        batch_protocol(run, data, classes=[2])
+    lonely = make_blobs(n_per_class=6, n_classes=3).subset(np.array([0, 6, 12]))
+    with pytest.raises(InputError, match="no class has 2 rows.*--from I --to J"):
+        batch_protocol(run, lonely)
+
+
 def test_batch_protocol_rejects_unknown_class(run, blobs):
     with pytest.raises(InputError, match="class 7 is not a class this model knows"):
         batch_protocol(run, blobs, classes=[7])
@@ -429,6 +451,25 @@ def test_code_mixture_samples_near_both_of_two_separated_blobs():
     np.testing.assert_array_equal(by_class, again)
     with pytest.raises(InputError, match="class 4 had no training codes"):
         CodeMixture().fit(Z, y).sample({4: 1})
+
+
+def test_code_mixture_gives_a_single_row_class_the_pooled_within_class_spread():
+    """A class of one training row (diabetes-style labels) crashed GaussianMixture; it gets a
+    Gaussian at its code with the within-class covariance the other classes share."""
+    from synth_core.generation.priors import CodeMixture
+
+    rng = np.random.default_rng(0)
+    spread = np.array([2.0, 0.5])
+    Z = np.concatenate([rng.standard_normal((200, 2)) * spread,
+                        rng.standard_normal((200, 2)) * spread + 10.0, [[-20.0, 5.0]]])
+    y = np.r_[np.zeros(200, int), np.ones(200, int), [2]]
+    drawn, labels = CodeMixture(random_state=0).fit(Z, y).sample({2: 4000}, random_state=1)
+    assert (labels == 2).all()
+    np.testing.assert_allclose(drawn.mean(axis=0), [-20.0, 5.0], atol=0.15)
+    np.testing.assert_allclose(drawn.std(axis=0), spread, rtol=0.1)
+    # Every class a single row: the codes' own spread.
+    alone = CodeMixture().fit(Z[[0, 200]], [0, 1]).sample({0: 3}, random_state=0)[0]
+    assert alone.shape == (3, 2) and np.isfinite(alone).all()
 
 
 def test_share_out_keeps_the_total_and_the_proportions():

@@ -222,12 +222,19 @@ def run(args: argparse.Namespace, workspace, callback) -> dict:
     if requested > LARGE_REQUEST:
         emit(callback, Log(f"{requested} samples requested; this may take a while on a slow "
                            "machine", level="warning"))
-    generated = generate(run_, data, config, callback=callback)
+    warnings: list[str] = []
+
+    def collect(event) -> None:  # the warnings generation logs go into the summary too
+        if isinstance(event, Log) and event.level == "warning":
+            warnings.append(event.message)
+        emit(callback, event)
+
+    generated = generate(run_, data, config, callback=collect)
     warning = path_spread_warning(generated, data)
     if warning:
-        emit(callback, Log(warning, level="warning"))
+        collect(Log(warning, level="warning"))
     path = export_generated(generated, out, overwrite=args.overwrite)
-    return {**_write_audio(args, generated, audio), "warnings": [warning] if warning else [],
+    return {**_write_audio(args, generated, audio), "warnings": warnings,
             "out": str(path), "n_samples": generated.n_samples, "mode": generated.attrs["mode"],
             "run": str(run_.run_dir), "seed": args.seed, "output": generated.attrs["output"],
             "prior": generated.attrs.get("prior"),

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 from synth_core.errors import InputError
-from synth_core.events import Callback, Progress, emit
+from synth_core.events import Callback, Log, Progress, emit
 from synth_core.features import FeatureSet
 from synth_core.generation.codes import (_check_count, _check_data, _check_index, _class_names,
                                          _decode, _encode, _generated, resolve_class, run_name)
@@ -197,6 +197,8 @@ def batch_protocol(run: "Run", data: FeatureSet, *, pairs_per_class: int = 8, st
                              "are no classes to draw pairs from; sample the prior instead "
                              "(--prior N), interpolate one pair (--from I --to J), or label "
                              "the data")
+        if classes is None:
+            chosen = _classes_with_pairs(run, data, chosen, callback)
         groups = [(c, c) for c in chosen]
     t_inner = np.linspace(0.0, 1.0, steps)[1:-1]  # the two ends are real samples: drop them
     pair_rows = []
@@ -229,6 +231,28 @@ def batch_protocol(run: "Run", data: FeatureSet, *, pairs_per_class: int = 8, st
                       ids=ids, output=output, extra={"pairs_per_class": pairs_per_class, "steps": steps,
                                       "path": path, "codes": codes,
                                       "cross": list(groups[0]) if cross is not None else None})
+
+
+def _classes_with_pairs(run: "Run", data: FeatureSet, chosen: list[int],
+                        callback: Callback | None) -> list[int]:
+    """``chosen`` without the classes of fewer than 2 rows (no pair to draw), with a warning;
+    refuses when no class is left. Classes the caller names are never dropped silently."""
+    sizes = np.bincount(data.labels[data.labels >= 0], minlength=max(chosen) + 1)
+    kept = [c for c in chosen if sizes[c] >= 2]
+    dropped = [c for c in chosen if sizes[c] < 2]
+    if not dropped:
+        return chosen
+    names = _class_names(run, data)
+    listed = ", ".join(f"{c} ({names[c]})" for c in dropped[:5])
+    more = f" and {len(dropped) - 5} more" if len(dropped) > 5 else ""
+    if not kept:
+        raise InputError(f"run {run_name(run)}: no class has 2 rows to make a pair from "
+                         f"(classes {listed}{more} have 1 each); interpolate one pair of any "
+                         "two rows (--from I --to J) or sample the prior (--prior N)")
+    emit(callback, Log(f"{len(dropped)} of {len(chosen)} classes have a single row, so no pair "
+                       f"to interpolate: left out ({listed}{more}); their rows are made only "
+                       "by a CVAE (--per-class) or from the prior", level="warning"))
+    return kept
 
 
 def _draw_pairs(rng: np.random.Generator, rows_a: np.ndarray, rows_b: np.ndarray,
