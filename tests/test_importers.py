@@ -110,6 +110,46 @@ def test_import_csv_auto_takes_the_only_repeated_text_column_as_labels(tmp_path)
         import_features(path)
 
 
+def test_import_csv_auto_prefers_label_over_y_and_keeps_a_continuous_target_as_a_feature(
+        tmp_path):
+    """A feature called "y" beside a "label" column: the label column is the classes. A
+    "target" of measurements (scikit-learn's diabetes: 214 values in 442 rows) was taken as
+    214 classes of 1-6 rows; it is a feature of an unlabelled table, and the note says how
+    to take it as classes anyway."""
+    from synth_core.data.importers import import_summary
+
+    rng = np.random.default_rng(0)
+    path = tmp_path / "xy.csv"
+    lines = ["x,y,label"] + [f"{a:.3f},{b:.3f},{c}" for a, b, c in
+                             zip(rng.random(12), rng.random(12), [0, 1, 2] * 4)]
+    path.write_text("\n".join(lines) + "\n")
+    data = import_features(path)
+    assert data.labels.tolist() == [0, 1, 2] * 4 and data.attrs["feature_names"] == ["x", "y"]
+
+    path = tmp_path / "diabetes.csv"
+    target = rng.integers(25, 347, size=120)
+    lines = ["age,bmi,target"] + [f"{a:.3f},{b:.3f},{t}" for a, b, t in
+                                   zip(rng.random(120), rng.random(120), target)]
+    path.write_text("\n".join(lines) + "\n")
+    data = import_features(path)
+    assert not data.is_labeled and data.attrs["feature_names"] == ["age", "bmi", "target"]
+    np.testing.assert_allclose(data.features[:, 2], target)
+    message = import_summary(data, tmp_path / "diabetes.h5", "diabetes")["message"]
+    assert "(no labels); column 'target' holds" in message
+    assert "--label-column 'target'" in message
+    explicit = import_features(path, label_column="target")  # asked for: taken as classes
+    assert explicit.n_classes == len(np.unique(target))
+    # Fractional values under "y" are a measurement too; under "label" they are refused.
+    path.write_text("f1,y\n0.1,0.25\n0.2,1.5\n0.3,2.75\n")
+    assert not import_features(path).is_labeled
+    path.write_text("f1,label\n0.1,0.25\n0.2,1.5\n")
+    with pytest.raises(InputError, match="fractional values"):
+        import_features(path)
+    # A "target" of a few classes, each in many rows, stays the classes (wine, iris...).
+    path.write_text("f1,target\n" + "".join(f"{i / 10},{i % 3}\n" for i in range(30)))
+    assert import_features(path).n_classes == 3
+
+
 def test_import_csv_pandas_index_column_is_row_names_not_a_feature(tmp_path):
     # DataFrame.to_csv() without index=False: the row number came in as a feature.
     import pandas as pd

@@ -32,7 +32,12 @@ from synth_core.workspace import Workspace
 
 IMPORT_EXTENSIONS = (".h5", ".hdf5", ".csv", ".npz")
 OPENML_MNIST = "openml:mnist_784"
-_LABEL_NAMES = ("label", "labels", "class", "target", "y", "category")
+# In order of preference: a table with a feature called "y" and a "label" column takes "label".
+_LABEL_NAMES = ("label", "labels", "class", "category", "target", "y")
+# Names that hold a regression target as often as classes (scikit-learn's frames call both
+# "target"): taken as labels only when the values look like classes.
+_AMBIGUOUS_LABEL_NAMES = ("target", "y")
+_MAX_SPARSE_CLASSES = 20  # above this many distinct values, each in few rows: no classes
 _ID_NAMES = ("id", "ids", "file", "filename", "name")
 
 
@@ -190,6 +195,10 @@ def _read_csv(path: Path, label_column: str | None) -> FeatureSet:
                  and len(columns) > 1 and table[columns[0]].is_unique else None)
     id_col = id_col or index_col
     numbers = table.apply(pd.to_numeric, errors="coerce")  # every column parsed once
+    note = None
+    if label_column == "auto" and label_col is not None:
+        note = _continuous_target_note(label_col, numbers[label_col])
+        label_col = None if note else label_col
     if label_col is None and label_column == "auto":
         label_col = _text_label_column(table, numbers, [c for c in columns
                                                         if c not in (id_col, index_col)])
@@ -234,6 +243,7 @@ def _read_csv(path: Path, label_column: str | None) -> FeatureSet:
     ids = [str(v) for v in table[id_col]] if id_col else None
     return FeatureSet(features=values, labels=labels, class_names=names, ids=ids,
                       attrs={"import_layout": f"csv, label column {label_col or 'none'}",
+                             **({"import_note": note} if note else {}),
                              "feature_columns": feature_cols if len(feature_cols) <= 64 else None,
                              # every column name, so exports of generated rows keep them
                              "feature_names": feature_cols})
@@ -285,6 +295,27 @@ def _text_label_column(table, numbers, candidates: list[str]) -> str | None:
     return text[0] if table[text[0]].nunique() <= len(table) // 2 else None
 
 
+def _continuous_target_note(column: str, values) -> str | None:
+    """Why the auto-picked ``column`` ("target", "y") is a measurement, not classes, or None.
+
+    Fractional numbers are no classes; nor are integers with many distinct values that each
+    occur a few times (scikit-learn's diabetes "target": 214 values in 442 rows). Such a
+    column stays a feature of an unlabelled table, so that a VAE learns it with the rest.
+    """
+    if column.strip().lower() not in _AMBIGUOUS_LABEL_NAMES or values.isna().any():
+        return None
+    numbers = values.to_numpy(dtype=np.float64)
+    _, sizes = np.unique(numbers, return_counts=True)
+    fractional = not np.all(numbers == np.round(numbers))
+    if not fractional and (len(sizes) <= _MAX_SPARSE_CLASSES or np.median(sizes) >= 5):
+        return None
+    why = ("holds fractional values" if fractional else
+           f"holds {len(sizes)} distinct values, most of them in fewer than 5 rows")
+    return (f"column {column!r} {why}, so it looks like a measurement rather than classes: it "
+            f"was imported as a feature and the rows have no labels; to use it as the classes, "
+            f"import again with --label-column {column!r}")
+
+
 def _numeric_columns(table) -> int:
     return sum(table[c].dtype.kind in "iuf" for c in table.columns)
 
@@ -295,7 +326,8 @@ def _pick_label_column(columns: list[str], label_column: str | None, path: Path)
     if label_column == "last":
         return columns[-1]
     if label_column == "auto":
-        return next((c for c in columns if c.strip().lower() in _LABEL_NAMES), None)
+        named = {c.strip().lower(): c for c in reversed(columns)}  # the first of equal names
+        return next((named[n] for n in _LABEL_NAMES if n in named), None)
     if label_column not in columns:
         shown = ", ".join(columns[:12]) + (" ..." if len(columns) > 12 else "")
         raise InputError(f"input {path.name}: no column named {label_column!r}; columns are "
@@ -395,8 +427,10 @@ def import_to_file(source: str, out: str, workspace: Workspace, *,
 
 def import_summary(data: FeatureSet, out: Path, ref: str) -> dict[str, Any]:
     counts = np.bincount(data.labels[data.labels >= 0], minlength=data.n_classes)
+    note = data.attrs.get("import_note")
     return {"message": f"imported {data.n_samples} rows x {data.n_features} features into "
-                       f"{out.name}" + ("" if data.n_classes else " (no labels)"),
+                       f"{out.name}" + ("" if data.n_classes else " (no labels)")
+                       + (f"; {note}" if note else ""),
             "path": str(out), "dataset": ref, "n_samples": data.n_samples,
             "n_features": data.n_features, "n_classes": data.n_classes,
             "class_counts": {n: int(c) for n, c in zip(data.class_names, counts)},
