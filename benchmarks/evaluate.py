@@ -11,6 +11,10 @@ versions of them (the usual VAE look: a little blurred towards the mean).
 Goal (issue #6): at most 30 s on a 2-core machine for one synthetic set, with
 every default on (MLP, logistic regression and random forest; augmentation; the
 per-class Gaussian baseline of issue #12; per-feature spread and shape).
+
+``--wide``: a leukemia-shaped table instead (50 training, 22 test and 50
+synthetic rows of 7,129 features, 2 classes), where anything that builds a
+D x D covariance costs minutes.
 """
 
 from __future__ import annotations
@@ -33,22 +37,24 @@ N_CLASSES, N_FEATURES, RANK = 10, 512, 24
 
 
 def make_data(n_train: int = 7077, n_test: int = 1655, n_synthetic: int = 800,
-              n_sets: int = 1, seed: int = 0
+              n_sets: int = 1, seed: int = 0, n_features: int = N_FEATURES,
+              n_classes: int = N_CLASSES
               ) -> tuple[FeatureSet, FeatureSet, dict[str, FeatureSet]]:
     rng = np.random.default_rng(seed)
-    centers = rng.normal(0.0, 0.12, size=(N_CLASSES, N_FEATURES))
-    loadings = rng.normal(0.0, 0.6, size=(N_CLASSES, RANK, N_FEATURES))  # per-class structure
+    centers = rng.normal(0.0, 0.12, size=(n_classes, n_features))
+    loadings = rng.normal(0.0, 0.6, size=(n_classes, RANK, n_features))  # per-class structure
 
     def draw(n: int, shrink: float = 1.0, shift: float = 0.0, rows_seed: int = 1) -> FeatureSet:
         r = np.random.default_rng(rows_seed)
-        labels = np.sort(r.integers(0, N_CLASSES, size=n))
+        labels = np.sort(np.r_[np.arange(n_classes), r.integers(0, n_classes, size=n - n_classes)])
         codes = r.standard_normal((n, RANK))
         X = (centers[labels] + shift
              + shrink * np.einsum("nr,nrd->nd", codes, loadings[labels])
-             + shrink * 0.5 * r.standard_normal((n, N_FEATURES)))
+             + shrink * 0.5 * r.standard_normal((n, n_features)))
+        attrs = ({"frames": 4, "feature_shape": [4, 128], "modality": "audio"}
+                 if n_features == 512 else {})
         return FeatureSet(features=X, labels=labels,
-                          class_names=[f"class_{i}" for i in range(N_CLASSES)],
-                          attrs={"frames": 4, "feature_shape": [4, 128], "modality": "audio"})
+                          class_names=[f"class_{i}" for i in range(n_classes)], attrs=attrs)
 
     real_train = draw(n_train, rows_seed=1)
     real_test = draw(n_test, rows_seed=2)
@@ -63,8 +69,12 @@ def main() -> None:
     parser.add_argument("--no-reference", action="store_true")
     parser.add_argument("--no-test-set", action="store_true",
                         help="leave the real test set out (70/30 split of the training rows)")
+    parser.add_argument("--wide", action="store_true",
+                        help="a leukemia-shaped table: 50 + 22 rows of 7,129 features, 2 classes")
     args = parser.parse_args()
-    real_train, real_test, synthetic = make_data(n_sets=args.synthetic_sets)
+    shape = (dict(n_train=50, n_test=22, n_synthetic=50, n_features=7129, n_classes=2)
+             if args.wide else {})
+    real_train, real_test, synthetic = make_data(n_sets=args.synthetic_sets, **shape)
     stages: list[tuple[float, str]] = []
     start = time.perf_counter()
     cpu_start = time.process_time()
@@ -81,7 +91,7 @@ def main() -> None:
     print(f"data: {real_train.n_samples} real train, "
           f"{'split' if args.no_test_set else real_test.n_samples} real test, "
           f"{args.synthetic_sets} x {next(iter(synthetic.values())).n_samples} synthetic rows, "
-          f"{N_FEATURES} features, {N_CLASSES} classes")
+          f"{real_train.n_features} features, {real_train.n_classes} classes")
     previous = 0.0
     for at, message in stages:
         print(f"  {at - previous:6.2f} s  {message}")

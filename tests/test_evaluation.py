@@ -102,6 +102,13 @@ def test_frechet_matches_scipy_sqrtm_formula():
     expected = (np.sum((a.mean(0) - b.mean(0)) ** 2) + np.trace(ca) + np.trace(cb)
                 - 2 * np.trace(linalg.sqrtm(ca @ cb).real))
     assert frechet_distance(a, b) == pytest.approx(expected, rel=1e-6)
+    # Fewer rows than features (a wide table): the covariances are singular, and the
+    # distance comes from the centred rows without any D x D matrix.
+    a, b = _gauss(6, 20, seed=2), 0.5 * _gauss(9, 20, seed=3) + 0.3
+    ca, cb = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    expected = (np.sum((a.mean(0) - b.mean(0)) ** 2) + np.trace(ca) + np.trace(cb)
+                - 2 * np.trace(linalg.sqrtm(ca @ cb).real))
+    assert frechet_distance(a, b) == pytest.approx(expected, rel=1e-5)
 
 
 def test_frechet_per_frame_uses_frames_as_rows():

@@ -153,8 +153,13 @@ DETECTORS: dict[str, str] = {
 }
 
 
-def make_detector(name: str, *, n_components: int | None, random_state: int = 0):
-    """Pipeline: standardise, PCA to ``n_components`` (None: keep all), then the detector."""
+def make_detector(name: str, *, n_components: int | None, random_state: int = 0,
+                  wide: bool = False):
+    """Pipeline: standardise, PCA to ``n_components`` (None: keep all), then the detector.
+
+    ``wide``: fewer training rows than features, where PCA decomposes the rows (an SVD of
+    [rows, D]) rather than the D x D covariance (60 rows of 3,000 features: 0.01 s
+    instead of 3.6 s a fold)."""
     import warnings
 
     from sklearn.decomposition import PCA
@@ -167,8 +172,10 @@ def make_detector(name: str, *, n_components: int | None, random_state: int = 0)
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     steps = [StandardScaler()]
     if n_components is not None:
-        # covariance_eigh: one D x D eigendecomposition, far faster than randomized SVD here.
-        steps.append(PCA(n_components=n_components, svd_solver="covariance_eigh"))
+        # covariance_eigh: one D x D eigendecomposition, far faster than randomized SVD when
+        # the rows outnumber the features.
+        steps.append(PCA(n_components=n_components,
+                         svd_solver="full" if wide else "covariance_eigh"))
     return make_pipeline(*steps, *_make_detector_head(name, random_state))
 
 

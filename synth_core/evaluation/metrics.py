@@ -32,6 +32,7 @@ import numpy as np
 from synth_core.errors import InputError
 from synth_core.evaluation.classifiers import make_detector
 from synth_core.features import FeatureSet
+from synth_core.gaussians import centred_factor, trace_sqrt_product
 
 _EPS = 1e-12
 
@@ -191,28 +192,23 @@ class _RealBalls:
 
 @dataclass(frozen=True)
 class _Gaussian:
-    mean: np.ndarray  # [D]
-    cov: np.ndarray   # [D, D]
-    sqrt_cov: np.ndarray  # [D, D], symmetric square root of cov
+    mean: np.ndarray    # [D]
+    factor: np.ndarray  # [D, r], cov = factor @ factor.T (r <= rows - 1 on wide tables)
+    trace: float        # Tr(cov)
 
 
 def _gaussian(X: np.ndarray, name: str) -> _Gaussian:
     if len(X) < 2:
         raise InputError(f"{name}: has {len(X)} row(s); the Frechet distance needs at least 2 "
                          "to estimate a covariance; add rows")
-    cov = np.atleast_2d(np.cov(X, rowvar=False))
-    w, v = np.linalg.eigh(cov)
-    sqrt_cov = (v * np.sqrt(np.clip(w, 0.0, None))) @ v.T
-    return _Gaussian(X.mean(axis=0), cov, sqrt_cov)
+    X = np.asarray(X, dtype=np.float64)
+    factor = centred_factor(X)
+    return _Gaussian(X.mean(axis=0), factor, float(np.sum(factor ** 2)))
 
 
 def _frechet(a: _Gaussian, b: _Gaussian) -> float:
-    # Tr(sqrtm(Ca Cb)) = sum of sqrt(eigenvalues of Ca^1/2 Cb Ca^1/2), a symmetric PSD
-    # matrix, so eigvalsh is exact and stable even for singular covariances.
-    middle = a.sqrt_cov @ b.cov @ a.sqrt_cov
-    trace_sqrt = np.sqrt(np.clip(np.linalg.eigvalsh((middle + middle.T) / 2), 0.0, None)).sum()
-    value = float(np.sum((a.mean - b.mean) ** 2) + np.trace(a.cov) + np.trace(b.cov)
-                  - 2.0 * trace_sqrt)
+    value = float(np.sum((a.mean - b.mean) ** 2) + a.trace + b.trace
+                  - 2.0 * trace_sqrt_product(a.factor, b.factor))
     return max(value, 0.0)
 
 
@@ -298,7 +294,8 @@ def classifier_two_sample_test(real: np.ndarray | FeatureSet, fake: np.ndarray |
     reduce_to = reduce_to if reduce_to < X.shape[1] else None
     folds = StratifiedGroupKFold(n_folds, shuffle=True, random_state=random_state)
     for train_idx, test_idx in folds.split(X, y, groups.reshape(-1)):
-        model = make_detector(detector, n_components=reduce_to, random_state=random_state)
+        model = make_detector(detector, n_components=reduce_to, random_state=random_state,
+                              wide=len(train_idx) < X.shape[1])
         model.fit(X[train_idx], y[train_idx])
         scores[test_idx] = model.predict_proba(X[test_idx])[:, 1]
         fold_aucs.append(float(roc_auc_score(y[test_idx], scores[test_idx])))

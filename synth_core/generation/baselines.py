@@ -32,6 +32,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from synth_core.errors import InputError
+from synth_core.gaussians import centred_factor
 from synth_core.features import FeatureSet
 
 # A hard cap so a typo (1e9 rows) fails at once instead of filling memory.
@@ -186,23 +187,6 @@ class _ClassBaseline:
         return f"{type(self).__name__}({params})"
 
 
-def _centred_factor(Z: np.ndarray) -> np.ndarray:
-    """A factor ``L`` [D, r] with ``L L^T`` = the sample covariance of ``Z`` [n, D].
-
-    With fewer rows than features the centred rows themselves are the factor
-    (rank <= n - 1); otherwise the eigen-decomposition of the D x D covariance,
-    which stays valid when the covariance is singular (constant or collinear
-    features), where a Cholesky factorisation would fail.
-    """
-    n, d = Z.shape
-    centred = Z - Z.mean(axis=0)  # [n, D]
-    if n <= d:
-        return centred.T / np.sqrt(n - 1)  # [D, n]
-    cov = centred.T @ centred / (n - 1)  # [D, D]
-    w, V = np.linalg.eigh(cov)
-    return V * np.sqrt(np.clip(w, 0.0, None))  # [D, D]
-
-
 class GaussianBaseline(_ClassBaseline):
     """A multivariate Gaussian per class: ``N(mean_c, cov_c + ridge * diag(cov_c))``.
 
@@ -222,7 +206,7 @@ class GaussianBaseline(_ClassBaseline):
                              "1, e.g. 1e-3")
 
     def _fit_class(self, X: np.ndarray) -> dict[str, np.ndarray]:
-        return {"mean": X.mean(axis=0), "factor": _centred_factor(X),
+        return {"mean": X.mean(axis=0), "factor": centred_factor(X),
                 "noise": np.sqrt(self.ridge * X.var(axis=0, ddof=1))}
 
     def _sample_class(self, state: dict[str, np.ndarray], n: int,
@@ -279,7 +263,7 @@ class CopulaBaseline(_ClassBaseline):
         # function returns the constant whatever u is, so any scale works.
         scores = scores / np.where(std > 0, std, 1.0)
         return {"sorted": np.sort(X, axis=0),  # [n, D] order statistics
-                "factor": _centred_factor(scores)}  # [D, r], diag(L L^T) = 1
+                "factor": centred_factor(scores)}  # [D, r], diag(L L^T) = 1
 
     def _sample_class(self, state: dict[str, np.ndarray], n: int,
                       rng: np.random.Generator) -> np.ndarray:
