@@ -43,6 +43,22 @@ def test_cli_generate_batch_protocol(trained, tmp_path, capsys):
     assert data.attrs["feature_shape"] == [8, 8] and data.class_names[0] == "0"
 
 
+def test_cli_generate_plain_name_saves_in_exports_where_evaluate_finds_it(trained, capsys):
+    """--out NAME was refused as "unknown export format ''"; like import's --out NAME it
+    names a workspace file (exports/NAME.h5, beside the Generate page's sets), which
+    evaluate --synthetic NAME then finds, and which is not overwritten by a second run."""
+    ws, _, cvae = trained
+    code, summary, _ = _generate(capsys, ws, "--run", cvae, "--out", "by-name", "--per-class", 12)
+    assert code == 0 and summary["out"] == str(ws.exports_dir / "by-name.h5")
+    before = (ws.exports_dir / "by-name.h5").read_bytes()
+    code, summary, err = _generate(capsys, ws, "--run", cvae, "--out", "by-name", "--per-class", 3)
+    assert code == 2 and "already exists" in summary["error"] and "--overwrite" in summary["error"]
+    assert (ws.exports_dir / "by-name.h5").read_bytes() == before
+    from synth_core.data.datasets import dataset_path
+
+    assert dataset_path("by-name", ws) == ws.exports_dir / "by-name.h5"
+
+
 def test_cli_generate_pair_cross_prior_and_formats(trained, tmp_path, capsys):
     ws, vae, _ = trained
     code, summary, _ = _generate(capsys, ws, "--run", vae, "--out", tmp_path / "p.csv",

@@ -19,7 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --baseline: leave the rows of these folds out of the fit "
                              "(default: the dataset's recorded test folds, if any)")
     parser.add_argument("--out", required=True,
-                        help="output file: .h5 (with provenance), .csv or .npz")
+                        help="output file: .h5 (with provenance), .csv or .npz; a plain name "
+                             "(no suffix) is saved as the workspace's exports/NAME.h5, where "
+                             "the dashboard's pages and evaluate --synthetic NAME find it")
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--interpolate", action="store_true",
                       help="latent interpolation: the batch protocol (--pairs, --steps), or one "
@@ -128,9 +130,7 @@ def _run_baseline(args: argparse.Namespace, workspace) -> dict:
     if args.per_class is None:
         raise InputError(f"--baseline {args.baseline} draws rows by class; use --per-class N "
                          "(--interpolate and --prior need a trained run)")
-    out = Path(args.out)
-    if out.exists() and not args.overwrite:
-        raise StorageError(f"--out {out} already exists; choose another name or pass --overwrite")
+    out = _out_path(args.out, workspace, overwrite=args.overwrite)
     data = load_dataset(args.data, workspace)
     folds = None
     if args.test_folds is not None:
@@ -149,6 +149,22 @@ def _run_baseline(args: argparse.Namespace, workspace) -> dict:
             "baseline": args.baseline, "seed": args.seed, "n_train_rows": int(train.size),
             "held_out_folds": generated.attrs["held_out_folds"],
             "classes": sorted({int(c) for c in generated.labels if c >= 0})}
+
+
+def _out_path(text: str, workspace, *, overwrite: bool):
+    """--out as a path; a plain name (no folder, no suffix) -> the workspace's exports/NAME.h5.
+    An existing file is refused without --overwrite, before any work."""
+    from pathlib import Path
+
+    from synth_core.errors import StorageError
+    from synth_core.workspace import safe_name
+
+    out = Path(text).expanduser()
+    if out.suffix == "" and out.name == text.strip() and text.strip():
+        out = workspace.ensure().exports_dir / f"{safe_name(text.strip())}.h5"
+    if out.exists() and not overwrite:
+        raise StorageError(f"--out {out} already exists; choose another name or pass --overwrite")
+    return out
 
 
 def run(args: argparse.Namespace, workspace, callback) -> dict:
@@ -171,9 +187,7 @@ def run(args: argparse.Namespace, workspace, callback) -> dict:
     if args.test_folds is not None:
         raise InputError("--test-folds applies to --baseline; a run's held-out rows are set "
                          "when it is trained")
-    out = Path(args.out)
-    if out.exists() and not args.overwrite:
-        raise StorageError(f"--out {out} already exists; choose another name or pass --overwrite")
+    out = _out_path(args.out, workspace, overwrite=args.overwrite)
     run_dir = workspace.run_path(args.run)
     if not run_dir.is_dir():
         raise StorageError(f"--run {args.run}: no such run folder; give its path or its name "

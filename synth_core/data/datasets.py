@@ -135,6 +135,9 @@ def dataset_path(ref: str | os.PathLike[str], workspace: Workspace) -> Path:
     named = workspace.dataset_path(text)
     if named.is_file():
         return named
+    generated = workspace.exports_dir / named.name  # a generated set saved by name
+    if generated.is_file():
+        return generated
     known = ", ".join(list_dataset_refs(workspace)) or "none"
     raise StorageError(f"dataset {text!r} not found (no such file, and no workspace dataset of "
                        f"that name); known datasets: {known}")
