@@ -488,6 +488,33 @@ def test_collapse_report_judges_the_rows_generate_makes(blobs):
     assert not any("collapses towards prototypes" in w for w in report["warnings"])
 
 
+def test_collapse_report_unused_code_with_draws_that_spread_like_the_data(blobs):
+    """KL 0 but the decoder's draws spread like the real rows (unrelated columns, where a
+    mean plus independent noise is the right model): the warning says that, not "generated
+    rows all look alike", and still names the fixes for correlated features."""
+    from synth_core.data.scaling import make_transform
+    from synth_core.models import build_model, model_config
+    from synth_core.training.trainer import collapse_report
+
+    torch.manual_seed(0)
+    model = build_model("vae", model_config("vae", n_features=16, latent_dim=2, hidden=(8,),
+                                            decoder="sigma-per-feature-closed"))
+    with torch.no_grad():
+        for layer in (model.mu, model.logvar):
+            layer.weight.zero_()
+            layer.bias.zero_()
+        model.decoder[0].weight.zero_()
+    scaler = make_transform("standard").fit(blobs.features)
+    x = torch.as_tensor(scaler.transform(blobs.features))
+    model.calibrate(x)
+    report = collapse_report(model, x, None, blobs.labels, scaler,
+                             generator=torch.Generator().manual_seed(0))
+    assert report["active_units"] == 0 and 0.5 < report["spread_ratio_generated"] < 2.0
+    unused = [w for w in report["warnings"] if "KL per latent unit ~0" in w]
+    assert len(unused) == 1 and "independent noise per feature" in unused[0]
+    assert "all look alike" not in unused[0] and "--beta 0.5" in unused[0]
+
+
 def test_collapse_report_warns_when_generated_rows_are_mostly_noise(blobs):
     """A decoder whose draws carry 3x the real rows' spread in every feature: the check
     names the excess and the fixes, and says nothing of a collapse."""

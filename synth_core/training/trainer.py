@@ -327,16 +327,25 @@ def collapse_report(model: Autoencoder, x_train: torch.Tensor, y_train: torch.Te
     options += ["a lower KL weight (--beta 0.5)", "a KL warm-up (--kl-warmup 20)",
                 "more epochs if training stopped at its limit"]
     fixes = "try " + ", ".join(options[:-1]) + " or " + options[-1]
-    if active == 0:
-        report["warnings"].append(
-            f"KL per latent unit ~0 (largest {max(per_unit):.3g} nats, none above "
-            f"{ACTIVE_UNIT_NATS}): the decoder ignores the code, so generated rows all look "
-            f"alike; {fixes}")
     # Judge the rows Generate makes by default: its codes, then decoder draws where the model
     # can sample them. Decoded means alone spread little wherever much of the data is noise the
     # code cannot explain (a madelon-like table: 480 of 500 columns), which is no collapse.
     spread = report.get("spread_ratio_generated", report.get("spread_ratio"))
     within = " within each class" if model.is_conditional else ""
+    if active == 0:
+        unused = (f"KL per latent unit ~0 (largest {max(per_unit):.3g} nats, none above "
+                  f"{ACTIVE_UNIT_NATS}): the decoder ignores the code")
+        if (model.can_sample_output and "spread_ratio_generated" in report
+                and LOW_SPREAD_RATIO <= spread <= HIGH_SPREAD_RATIO):
+            # Draws from the decoder still spread like the data: independent noise per feature
+            # around one mean (per class). That is the right model for unrelated columns.
+            report["warnings"].append(
+                f"{unused}, so generated rows are its mean{' per class' if within else ''} "
+                f"plus independent noise per feature: they spread like the data ({spread:.2f}x) "
+                "but keep no correlation between features; fine if the features are "
+                f"unrelated, otherwise {fixes}")
+        else:
+            report["warnings"].append(f"{unused}, so generated rows all look alike; {fixes}")
     if spread is not None and spread < LOW_SPREAD_RATIO:
         codes_from = ("each class's mixture of training codes" if model.is_conditional
                       else "lines between pairs of a class's training codes")
