@@ -115,8 +115,9 @@ if mode == "By class":
                             **gen.sampling_options(run, by_class=True, key="gen-class"))
 elif mode == "Batch protocol":
     cols = st.columns(3)
-    pairs = cols[0].number_input("Pairs per class", 1, 1000, 8, help="Random pairs drawn from "
-                                 "each class (thesis: 8). For a CVAE: draws per class.")
+    pairs = cols[0].number_input("Pairs per class" if data.is_labeled else "Pairs", 1, 1000, 8,
+                                 help="Random pairs drawn from each class (thesis: 8); from all "
+                                 "rows when the data has no labels. For a CVAE: draws per class.")
     steps = cols[1].number_input("Points per pair", 3, 200, 12, help="Points from z1 to z2; both "
                                  "ends are real samples and dropped (thesis: 12 -> 10 new).")
     cross = cols[2].multiselect("Across two classes (optional)", range(k), max_selections=2,

@@ -198,6 +198,18 @@ def test_batch_protocol_leaves_out_single_row_classes_with_a_warning(run):
         batch_protocol(run, lonely)
 
 
+def test_batch_protocol_on_unlabelled_data_pairs_any_two_rows(run):
+    """An unlabelled table (a VAE on scikit-learn's diabetes) was refused by the default
+    generation; its pairs come from all rows and the points are unlabelled."""
+    data = make_blobs(n_per_class=6, n_classes=3)
+    data = FeatureSet(features=data.features, labels=np.full(data.n_samples, -1))
+    out = batch_protocol(run, data, pairs_per_class=5, steps=6, random_state=0)
+    assert out.n_samples == 5 * 4 and (out.labels == -1).all()
+    assert (out.parents[:, 0] != out.parents[:, 1]).all()
+    with pytest.raises(InputError, match="a pair needs 2"):
+        batch_protocol(run, data.subset(np.array([0])))
+
+
 def test_batch_protocol_rejects_unknown_class(run, blobs):
     with pytest.raises(InputError, match="class 7 is not a class this model knows"):
         batch_protocol(run, blobs, classes=[7])

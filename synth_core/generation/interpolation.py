@@ -179,7 +179,8 @@ def batch_protocol(run: "Run", data: FeatureSet, *, pairs_per_class: int = 8, st
     With the defaults that is 8 pairs x 10 points = 80 per class (800 for 10
     classes). ``cross=(A, B)`` instead draws ``pairs_per_class`` pairs from
     class A to class B (the thesis's 3 -> 8); each point gets the nearer end's
-    class. ``parents`` holds the two data rows of every point.
+    class. ``parents`` holds the two data rows of every point. Unlabelled data
+    make one group: ``pairs_per_class`` pairs of any two rows.
     """
     _check_path(path)
     _check_data(run, data)
@@ -192,12 +193,12 @@ def batch_protocol(run: "Run", data: FeatureSet, *, pairs_per_class: int = 8, st
     else:
         chosen = (sorted({int(c) for c in data.labels if c >= 0}) if classes is None
                   else [resolve_class(run, c, data=data) for c in classes])
-        if not chosen:
-            raise InputError(f"run {run_name(run)}: its data has no labelled rows, so there "
-                             "are no classes to draw pairs from; sample the prior instead "
-                             "(--prior N), interpolate one pair (--from I --to J), or label "
-                             "the data")
-        if classes is None:
+        if not chosen and classes is None:
+            if data.n_samples < 2:
+                raise InputError(f"run {run_name(run)}: its data has {data.n_samples} row(s); "
+                                 "a pair needs 2; sample the prior instead (--prior N)")
+            chosen = [-1]  # unlabelled data: pairs of any two rows, unlabelled points
+        elif classes is None:
             chosen = _classes_with_pairs(run, data, chosen, callback)
         groups = [(c, c) for c in chosen]
     t_inner = np.linspace(0.0, 1.0, steps)[1:-1]  # the two ends are real samples: drop them
@@ -237,7 +238,7 @@ def _classes_with_pairs(run: "Run", data: FeatureSet, chosen: list[int],
                         callback: Callback | None) -> list[int]:
     """``chosen`` without the classes of fewer than 2 rows (no pair to draw), with a warning;
     refuses when no class is left. Classes the caller names are never dropped silently."""
-    sizes = np.bincount(data.labels[data.labels >= 0], minlength=max(chosen) + 1)
+    sizes = np.bincount(data.labels[data.labels >= 0], minlength=max(chosen, default=-1) + 1)
     kept = [c for c in chosen if sizes[c] >= 2]
     dropped = [c for c in chosen if sizes[c] < 2]
     if not dropped:
