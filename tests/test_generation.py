@@ -290,12 +290,14 @@ def test_generate_on_an_unlabelled_run_names_the_prior_not_a_class_choice(blobs)
     run = LinearRun(class_names=())
     data = FeatureSet(features=blobs.features, labels=np.full(blobs.n_samples, -1))
     for config in (GenerateConfig(mode="class", per_class=3),
-                   GenerateConfig(mode="class", balance=9),
-                   GenerateConfig(mode="protocol", pairs=1, steps=3)):
+                   GenerateConfig(mode="class", balance=9)):
         with pytest.raises(InputError, match=r"run vae-test: .*(no|without) (class )?lab"
                                              r".*sample the prior instead \(--prior N\)"):
             generate(run, data, config)
     assert generate(run, data, GenerateConfig(mode="prior", n_prior=4)).n_samples == 4
+    # The batch protocol needs no classes: its pairs come from all rows (unlabelled points).
+    out = generate(run, data, GenerateConfig(mode="protocol", pairs=1, steps=3))
+    assert out.n_samples == 1 and set(out.labels) == {-1}  # steps count both ends
 
 
 def test_save_generated_never_overwrites(run, blobs, workspace):
