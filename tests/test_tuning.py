@@ -180,9 +180,22 @@ def test_dataset_too_small_for_validation_split(tmp_path):
     assert not (tmp_path / "optuna.db").exists() or not list_studies(f"sqlite:///{tmp_path}/optuna.db")
 
 
-def test_latent_range_wider_than_the_data_is_refused(tmp_path):
+def test_preset_latent_range_is_cut_to_the_features_and_a_typed_one_is_refused(tmp_path):
+    """The default (exploration) latent range 3-203 was made for 512 VGGish features; with no
+    ranges given, tune refused every table of fewer than 203 features (breast cancer, wine)."""
+    preset_latent = RANGE_PRESETS["exploration"].space.latent_dim
+    logs = []
+    space = SearchSpace(latent_dim=preset_latent, hidden=(8, 16), lr=(1e-3, 1e-2), epochs=(2, 3))
+    result = run_study(make_blobs(), _config(tmp_path, n_trials=2, space=space),
+                       callback=lambda event: logs.append(getattr(event, "message", "")))
+    study = optuna.load_study(study_name="s", storage=f"sqlite:///{tmp_path}/optuna.db")
+    assert all(3 <= t.params["latent_dim"] <= 16 for t in study.trials)
+    assert any("3-203 of the preset is cut to 3-16" in m for m in logs), logs
+    assert result is not None
     with pytest.raises(InputError, match="latent_dim.*only 16 features"):
-        run_study(make_blobs(), _config(tmp_path, space=RANGE_PRESETS["exploration"].space))
+        run_study(make_blobs(), _config(tmp_path, study_name="typed",
+                                        space=SearchSpace(latent_dim=(3, 30), hidden=(8, 16),
+                                                          lr=(1e-3, 1e-2), epochs=(2, 3))))
 
 
 # ----------------------------------------------------------------------------- narrowing

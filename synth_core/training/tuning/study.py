@@ -191,6 +191,24 @@ def _fit_default_batch(data: FeatureSet, config: TuneConfig,
     return dataclasses.replace(config, train={**config.train, **filled})
 
 
+def _fit_preset_latent_range(data: FeatureSet, config: TuneConfig,
+                             callback: Callback | None) -> TuneConfig:
+    """A preset's latent range (the thesis's 3-203, made for 512 VGGish features) cut to the
+    data's feature count: with no ranges given, tuning refused every table of fewer than 203
+    features. A latent range the user typed is left to :func:`check_data`, which refuses it
+    with the bound to use."""
+    from synth_core.training.tuning.space import RANGE_PRESETS
+
+    low, high = config.space.latent_dim
+    from_preset = any(p.space.latent_dim == (low, high) for p in RANGE_PRESETS.values())
+    if high <= data.n_features or not from_preset:
+        return config
+    fitted = (min(low, data.n_features), data.n_features)
+    emit(callback, Log(f"latent size range {low}-{high} of the preset is cut to "
+                       f"{fitted[0]}-{fitted[1]}: the data has {data.n_features} features"))
+    return dataclasses.replace(config, space=dataclasses.replace(config.space, latent_dim=fitted))
+
+
 def subsample(data: FeatureSet, max_rows: int | None, *, random_state: int = 0) -> FeatureSet:
     """At most ``max_rows`` rows drawn without replacement (all rows when None)."""
     if max_rows is None or data.n_samples <= max_rows:
@@ -214,6 +232,7 @@ def run_study(data: FeatureSet, config: TuneConfig, *, workspace: Workspace | No
 
     config.validate()
     config = _fit_default_batch(data, config, callback)
+    config = _fit_preset_latent_range(data, config, callback)
     check_data(data, config, name=dataset_ref or "dataset")
     base = config.base_train_config()
     url = resolve_storage_url(config.storage, workspace)
