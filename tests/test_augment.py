@@ -89,7 +89,7 @@ def test_augment_config_checks():
 def test_augment_benchmark_refuses_unlabeled_data():
     data = make_blobs()
     data.labels[:] = -1
-    with pytest.raises(InputError, match="no label"):
+    with pytest.raises(InputError, match=r"no label.*stratified split.*--label-column NAME"):
         augment_benchmark(data, AugmentConfig(preset="quick-vae", train=QUICK))
 
 

@@ -240,7 +240,10 @@ def augment_benchmark(data: FeatureSet, config: AugmentConfig | None = None, *,
     from synth_core.training.trainer import train_model
 
     config = config or AugmentConfig()
-    require_labels(data, dataset_ref or "dataset")
+    require_labels(data, dataset_ref or "dataset",
+                   needs="the benchmark's class-stratified split and classifiers",
+                   fix="import the table again with --label-column NAME (the column of "
+                       "classes) or pick a labelled dataset")
     data.check_finite(dataset_ref or "dataset")
     _check_preset_latent(data, config, dataset_ref or "dataset")
     started = time.perf_counter()

@@ -254,11 +254,12 @@ def _names(class_names: Sequence[str], n_classes: int) -> list[str]:
     return names + [str(i) for i in range(len(names), n_classes)]
 
 
-def require_labels(data: FeatureSet, name: str) -> None:
+def require_labels(data: FeatureSet, name: str, *, needs: str = "the classifier metrics",
+                   fix: str = "label the data on the Data step or generate with class labels"
+                   ) -> None:
     if data.n_samples == 0:
         raise InputError(f"{name}: has no rows; choose a dataset with rows")
     if not data.is_labeled:
         missing = int((data.labels < 0).sum())
-        raise InputError(f"{name}: {missing} of {data.n_samples} rows have no label (-1); the "
-                         "classifier metrics need a label on every row; label the data on the "
-                         "Data step or generate with class labels")
+        raise InputError(f"{name}: {missing} of {data.n_samples} rows have no label (-1); "
+                         f"{needs} need a label on every row; {fix}")
