@@ -708,23 +708,19 @@ def augment_config(name: str, seeds: tuple[int, ...], max_epochs: int | None,
     ``--set``), or a baseline."""
     from synth_core.evaluation.augmentation import AugmentConfig
 
+    from synth_core.training.config import PRESETS
+
     if name in BASELINE_KINDS:
         return AugmentConfig(model=name, seeds=seeds)
     kind, model = name.split("-", 1)
-    if kind == "thesis":
-        train: dict[str, Any] = {}
-        epochs = None
-    else:
-        # Every field of the no-flag TrainConfig overrides the preset: the user's defaults.
-        base = default_config(model, settings)
-        train = {k: v for k, v in base.to_dict().items() if k not in ("model", "seed")}
-        epochs = base.epochs
+    # The thesis preset as it is, or the no-flag defaults (augment-benchmark's own default)
+    # with the --set settings.
+    preset = f"thesis-{model}" if kind == "thesis" else None
+    train: dict[str, Any] = {} if preset else dict(settings or {})
+    epochs = PRESETS[preset].epochs if preset else default_config(model, settings).epochs
     if max_epochs is not None:
-        from synth_core.training.config import PRESETS
-
-        epochs = epochs or PRESETS[f"thesis-{model}"].epochs
         train["epochs"] = min(epochs, max_epochs)
-    return AugmentConfig(model=model, seeds=seeds, preset=f"thesis-{model}", train=train)
+    return AugmentConfig(model=model, seeds=seeds, preset=preset, train=train)
 
 
 def run_augmentation(args: argparse.Namespace) -> None:

@@ -94,15 +94,33 @@ def test_augment_benchmark_refuses_unlabeled_data():
 
 
 def test_augment_benchmark_preset_latent_wider_than_the_table_names_the_flags():
-    # The default thesis presets' latent (42, 8) exceeds iris-sized tables; training's own
-    # refusal said to leave out the latent size, which the user had.
+    # The thesis presets' latent (42, 8) exceeds iris-sized tables; training's own refusal
+    # said to leave out the latent size, which the user had.
     data = make_blobs(n_per_class=10, n_features=6)
     with pytest.raises(InputError, match=r"blobs: has 6 features, fewer than the latent size "
                                          r"42 of the generator preset 'thesis-vae'.*"
-                                         r"--latent-dim 2.*--preset quick-vae"):
-        augment_benchmark(data, AugmentConfig(model="vae"), dataset_ref="blobs")
+                                         r"--latent-dim 2.*leave out the preset"):
+        augment_benchmark(data, AugmentConfig(model="vae", preset="thesis-vae"),
+                          dataset_ref="blobs")
     with pytest.raises(InputError, match=r"latent size 8 of the generator preset 'thesis-cvae'"):
-        augment_benchmark(data, AugmentConfig(model="cvae"), dataset_ref="blobs")
+        augment_benchmark(data, AugmentConfig(model="cvae", preset="thesis-cvae"),
+                          dataset_ref="blobs")
+
+
+def test_augment_benchmark_defaults_are_the_no_flag_training_not_the_thesis():
+    """With no preset the generator trains as `train` does with no flags (sizes derived from
+    the data, calibrated decoder); the thesis preset was the default and refused every
+    table of fewer than 42 (VAE) or 8 (CVAE) features."""
+    from synth_core.training.config import TrainConfig
+
+    config = AugmentConfig(model="cvae").train_config(1)
+    no_flags = TrainConfig.from_dict({"model": "cvae", "test_fraction": 0.0, "seed": 1})
+    assert config == no_flags and config.latent_dim is None and config.decoder != "thesis"
+    assert AugmentConfig(model="vae", preset="thesis-vae").train_config(0).latent_dim == 42
+    data = make_blobs(n_per_class=12, n_features=6)
+    result = augment_benchmark(data, AugmentConfig(model="cvae", train={"epochs": 3}),
+                               dataset_ref="blobs")
+    assert result.runs[0].n_synthetic == result.runs[0].n_train
 
 
 def test_cli_augment_benchmark_prints_reports_side_by_side(workspace, digits, capsys, tmp_path):

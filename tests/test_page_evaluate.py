@@ -6,7 +6,7 @@ import numpy as np
 
 from synth_core.data.datasets import load_dataset
 from synth_core.features import write_features
-from synth_core.jobs import list_jobs, submit_job, wait_for_job
+from synth_core.jobs import cancel_job, list_jobs, submit_job, wait_for_job
 from tests.conftest import app_test
 
 PAGE = "pages/6_Evaluate.py"
@@ -93,6 +93,20 @@ def test_evaluate_page_augment_benchmark_with_a_baseline_generator(workspace):
     assert len(jobs) == 1 and jobs[0].params["config"]["model"] == "gaussian"
     assert jobs[0].params["config"]["preset"] is None
     assert wait_for_job(workspace, jobs[0].id, timeout=240).state == "done"
+
+
+def test_evaluate_page_augment_benchmark_trains_the_defaults_unless_a_preset_is_picked(workspace):
+    at = app_test(PAGE).run()
+    at.selectbox(key="aug-model").set_value("cvae").run()
+    assert at.selectbox(key="aug-preset-cvae").value == "defaults"
+    at.button(key="aug_start").click().run()
+    at.selectbox(key="aug-preset-cvae").set_value("thesis-cvae").run()
+    at.button(key="aug_start").click().run()
+    assert not at.exception
+    presets = [job.params["config"]["preset"] for job in list_jobs(workspace, "augment")]
+    assert sorted(presets, key=str) == [None, "thesis-cvae"]
+    for job in list_jobs(workspace, "augment"):
+        cancel_job(workspace, job.id)
 
 
 def test_evaluate_page_shows_a_scorecard_of_unlabelled_rows(workspace):

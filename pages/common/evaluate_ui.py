@@ -295,11 +295,15 @@ def augment_form(*, key: str) -> dict[str, Any]:
                                     "give a mean and a spread, e.g. 0,1,2 or 0-4.")
     preset = None
     if model not in BASELINE_GENERATORS:
-        preset = cols[3].selectbox("Training", [f"quick-{model}", f"thesis-{model}"],
+        choice = cols[3].selectbox("Training", ["defaults", f"quick-{model}", f"thesis-{model}"],
                                    key=f"{key}-preset-{model}",
-                                   help="quick: small network, 30 epochs, seconds on small "
-                                        "data. thesis: the thesis's tuned network (176-180 "
-                                        "epochs).")
+                                   help="defaults: what Train uses with no changes (sizes "
+                                        "derived from the data, calibrated decoder, early "
+                                        "stopping). quick: small network, 30 epochs, seconds "
+                                        "on small data. thesis: the thesis's tuned network "
+                                        "(176-180 epochs, latent 42 / 8: tables of fewer "
+                                        "features need the defaults).")
+        preset = None if choice == "defaults" else choice
     return {"model": model, "test_size": float(test_size), "seeds": seeds, "preset": preset}
 
 

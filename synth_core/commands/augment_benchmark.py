@@ -27,8 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--classifier", choices=["mlp", "logreg"], default="mlp",
                         help="classifier trained on each side (default mlp, as in the study)")
     parser.add_argument("--preset", default=None,
-                        help="generator training preset (default thesis-vae / thesis-cvae; "
-                             "quick-vae / quick-cvae for a fast look)")
+                        help="generator training preset: thesis-vae / thesis-cvae (the study's "
+                             "networks), quick-vae / quick-cvae for a fast look; default: "
+                             "the settings train derives from the data with no flags")
     parser.add_argument("--epochs", type=int, default=None, help="generator epochs")
     parser.add_argument("--latent-dim", type=int, default=None, help="generator latent size")
     parser.add_argument("--hidden", default=None,

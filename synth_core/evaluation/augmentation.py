@@ -51,7 +51,7 @@ class AugmentConfig:
     test_size: float = 0.3
     seeds: tuple[int, ...] = (0,)
     classifier: str = "mlp"
-    preset: str | None = None            # a training.PRESETS name; default thesis-<model>
+    preset: str | None = None            # a training.PRESETS name; None: the no-flag defaults
     train: dict[str, Any] = field(default_factory=dict)  # TrainConfig overrides (epochs, ...)
 
     def __post_init__(self) -> None:
@@ -69,8 +69,9 @@ class AugmentConfig:
         object.__setattr__(self, "seeds", seeds)
 
     def train_config(self, seed: int):
-        """The generator's TrainConfig for one seed (preset, then the overrides); None for a
-        baseline, which is fitted rather than trained."""
+        """The generator's TrainConfig for one seed (preset or the defaults ``train`` derives
+        from the data, then the overrides); None for a baseline, which is fitted rather than
+        trained."""
         from synth_core.training.config import PRESETS, TrainConfig
 
         if self.model in BASELINE_GENERATORS:
@@ -79,13 +80,15 @@ class AugmentConfig:
                                  "the preset and the training options (epochs, latent size, "
                                  "...) or choose vae or cvae")
             return None
-        preset = self.preset or f"thesis-{self.model}"
-        if preset not in PRESETS:
-            raise InputError(f"preset {preset!r} is unknown; choose one of {', '.join(PRESETS)}")
-        base = PRESETS[preset].to_dict()
-        if base["model"] != self.model:
-            raise InputError(f"preset {preset!r} trains a {base['model']}, not a {self.model}; "
-                             f"pick a {self.model} preset")
+        base: dict[str, Any] = {}
+        if self.preset is not None:
+            if self.preset not in PRESETS:
+                raise InputError(f"preset {self.preset!r} is unknown; choose one of "
+                                 f"{', '.join(PRESETS)}")
+            base = PRESETS[self.preset].to_dict()
+            if base["model"] != self.model:
+                raise InputError(f"preset {self.preset!r} trains a {base['model']}, not a "
+                                 f"{self.model}; pick a {self.model} preset")
         # The benchmark's own split holds the test rows out already: train on all the rest.
         return TrainConfig.from_dict({**base, "test_fraction": 0.0, **self.train,
                                       "model": self.model, "seed": seed})
@@ -209,9 +212,9 @@ class AugmentResult:
 def _check_preset_latent(data: FeatureSet, config: AugmentConfig, name: str) -> None:
     """Refuse a preset latent wider than the table, naming the flags that fix it.
 
-    The default thesis presets fix the latent size for 512-d VGGish embeddings (42, 8):
-    on a table of fewer features (iris, wine) training's own refusal told the user to leave
-    out the latent size, which they had.
+    The thesis presets fix the latent size for 512-d VGGish embeddings (42, 8): on a table
+    of fewer features (iris, wine) training's own refusal told the user to leave out the
+    latent size, which they had. The defaults (no preset) derive it from the table.
     """
     from synth_core.training.defaults import derive_latent_dim
 
@@ -219,12 +222,12 @@ def _check_preset_latent(data: FeatureSet, config: AugmentConfig, name: str) -> 
     if (train_config is None or config.train.get("latent_dim") is not None
             or train_config.latent_dim is None or train_config.latent_dim <= data.n_features):
         return
-    preset = config.preset or f"thesis-{config.model}"
+    preset = config.preset
     raise InputError(
         f"{name}: has {data.n_features} features, fewer than the latent size "
         f"{train_config.latent_dim} of the generator preset {preset!r}; pass a latent size of "
         f"at most {data.n_features} (--latent-dim {derive_latent_dim(data.n_features)}), or "
-        f"a preset that fits it to the data (--preset quick-{config.model})")
+        f"leave out the preset for the defaults, which fit the latent size to the data")
 
 
 def augment_benchmark(data: FeatureSet, config: AugmentConfig | None = None, *,
