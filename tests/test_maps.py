@@ -276,3 +276,10 @@ def test_map_figure_gl_draws_the_same_points_with_webgl():
     for a, b in zip(svg.data, gl.data):
         assert a.name == b.name and list(a.x) == list(b.x) and a.marker.symbol == b.marker.symbol
         assert [list(c) for c in a.customdata] == [list(c) for c in b.customdata]
+
+
+def test_a_one_feature_table_is_refused_with_where_to_compare_it():
+    one = FeatureSet(features=np.linspace(0, 1, 20)[:, None], labels=np.zeros(20, dtype=int))
+    with pytest.raises(InputError, match=r"1 feature per row; a 2-d map needs at least 2 "
+                                         r"features; .*per-feature spread.*Evaluate"):
+        maps.fit_map(one, method="pca")

@@ -366,7 +366,9 @@ def fit_map(real: FeatureSet, *, method: str = "tsne", cache_dir: Path | None = 
     _check_rows(real.features, real.n_features, "real rows")
     if real.n_features < 2:
         raise InputError(f"the real data has {real.n_features} feature per row; a 2-d map needs "
-                         "at least 2 features")
+                         "at least 2 features; compare the real and generated values of one "
+                         "feature with the per-feature spread and shape of the scorecard "
+                         "(Evaluate page, or the evaluate verb)")
     min_rows = 5 if method == "tsne" else 2
     if real.n_samples < min_rows:
         raise InputError(f"the real data has {real.n_samples} rows; a {method} map needs at "
