@@ -338,12 +338,14 @@ def collapse_report(model: Autoencoder, x_train: torch.Tensor, y_train: torch.Te
         if (model.can_sample_output and "spread_ratio_generated" in report
                 and LOW_SPREAD_RATIO <= spread <= HIGH_SPREAD_RATIO):
             # Draws from the decoder still spread like the data: independent noise per feature
-            # around one mean (per class). That is the right model for unrelated columns.
-            report["warnings"].append(
-                f"{unused}, so generated rows are its mean{' per class' if within else ''} "
-                f"plus independent noise per feature: they spread like the data ({spread:.2f}x) "
-                "but keep no correlation between features; fine if the features are "
-                f"unrelated, otherwise {fixes}")
+            # around one mean (per class). That is the right model for unrelated columns, and
+            # all there is to learn of a single column: no warning there.
+            if x_train.shape[1] > 1:
+                report["warnings"].append(
+                    f"{unused}, so generated rows are its mean"
+                    f"{' per class' if within else ''} plus independent noise per feature: "
+                    f"they spread like the data ({spread:.2f}x) but keep no correlation "
+                    f"between features; fine if the features are unrelated, otherwise {fixes}")
         else:
             report["warnings"].append(f"{unused}, so generated rows all look alike; {fixes}")
     if spread is not None and spread < LOW_SPREAD_RATIO:
