@@ -303,6 +303,12 @@ class JobContext:
         self.job_dir = _job_dir(workspace, job_id)
         self._status = status
         self._last_write = 0.0
+        # A write skipped by the rate limit is made by a timer once the interval has passed:
+        # the last event before a long quiet stretch (a slow epoch, a step that waits) was
+        # otherwise never shown, and the page kept the one before it.
+        self._lock = threading.Lock()
+        self._pending = False
+        self._flusher: threading.Timer | None = None
         self._events = open(self.job_dir / "events.jsonl", "a", encoding="utf-8")
         self._logger = logging.getLogger(f"synth_core.job.{job_id}")
 
@@ -335,12 +341,35 @@ class JobContext:
         return (self.job_dir / "cancel").exists()
 
     def write_status(self, *, force: bool = False) -> None:
-        now = time.monotonic()
-        if force or now - self._last_write >= _STATUS_INTERVAL_S:
-            atomic_write_json(self.job_dir / "status.json", self._status.__dict__)
-            self._last_write = now
+        with self._lock:
+            wait = _STATUS_INTERVAL_S - (time.monotonic() - self._last_write)
+            if force or wait <= 0:
+                self._write_locked()
+            elif not self._pending:
+                self._pending = True
+                self._flusher = threading.Timer(wait, self._flush)
+                self._flusher.daemon = True
+                self._flusher.start()
+
+    def _write_locked(self) -> None:
+        atomic_write_json(self.job_dir / "status.json", self._status.__dict__)
+        self._last_write = time.monotonic()
+        self._pending = False
+        if self._flusher is not None:
+            self._flusher.cancel()
+            self._flusher = None
+
+    def _flush(self) -> None:
+        with self._lock:
+            if self._pending:
+                self._write_locked()
 
     def close(self) -> None:
+        with self._lock:
+            if self._flusher is not None:
+                self._flusher.cancel()
+                self._flusher = None
+            self._pending = False
         self._events.close()
 
 

@@ -22,6 +22,25 @@ def test_job_runs_to_done_with_progress_and_events(workspace):
     assert "counted" in read_log(workspace, job.id)
 
 
+def test_last_progress_before_a_quiet_stretch_reaches_the_status(workspace, tmp_path):
+    """Status writes are rate-limited; the last event before a long wait (here: 5 quick
+    steps, then a gate) used to stay unwritten until the next event, and the page showed
+    the step before it (a browser test saw 'step 4 of 40' for a minute)."""
+    gate = tmp_path / "go"
+    job = submit_job(workspace, "count", {"n": 40, "gate": str(gate), "gate_after": 5},
+                     target="tests.job_targets:count")
+    try:
+        deadline = time.monotonic() + 30
+        while get_job(workspace, job.id).progress < 5 / 40 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        status = get_job(workspace, job.id)
+        assert status.state == "running" and status.progress == pytest.approx(5 / 40)
+        assert status.message.startswith("epoch 5/40")
+    finally:
+        gate.touch()
+    assert wait_for_job(workspace, job.id, timeout=60).state == "done"
+
+
 def test_job_found_again_by_listing(workspace):
     first = submit_job(workspace, "count", {"n": 1}, target="tests.job_targets:count")
     wait_for_job(workspace, first.id, timeout=60)

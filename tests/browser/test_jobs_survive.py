@@ -121,10 +121,11 @@ def test_server_restart_mid_job_finds_the_job_and_its_result(fresh_workspace, co
         page.goto(f"{server.url}/Train")
         wait_for_app(page)
         assert_no_exception(page)
+        # The running job's own progress: its last event before the gate (epoch 5 of 40).
         deadline = time.monotonic() + 60
-        while "step 5 of 40" not in _progress_text(page) and time.monotonic() < deadline:
+        while "epoch 5/40" not in _progress_text(page) and time.monotonic() < deadline:
             page.wait_for_timeout(200)
-        assert "step 5 of 40" in _progress_text(page)  # the running job's own progress
+        assert "epoch 5/40" in _progress_text(page)
         gate.touch()
         wait_for_job(fresh_workspace, job.id, timeout=120)
         page.locator('[data-testid="stAlertContentSuccess"]').filter(
