@@ -450,6 +450,31 @@ def test_mlp_fits_a_tiny_wide_table():
     assert make_classifier("mlp", np.repeat([0, 1], 2000))[-1].solver == "adam"  # large sets
 
 
+def test_mlp_on_a_wide_table_learns_on_the_rows_span_with_the_same_answers():
+    """Fewer rows than features: the MLP fits on the rows' principal components (a rotation,
+    nothing dropped), which weight decay makes the same model as on the raw features."""
+    from sklearn.decomposition import PCA
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(3)
+    y = np.arange(60) % 2
+    x = rng.standard_normal((260, 1500))
+    x[:, :60] += 0.7 * np.r_[y, np.arange(200) % 2][:, None]
+    wide = make_classifier("mlp", y, random_state=0, n_features=1500)
+    assert isinstance(wide[1], PCA) and wide[1].n_components is None
+    assert not any(isinstance(step, PCA) for step in
+                   make_classifier("mlp", np.arange(2000) % 2, n_features=1500))
+    assert not any(isinstance(step, PCA) for step in
+                   make_classifier("logreg", y, n_features=1500))
+    wide.fit(x[:60], y)
+    assert wide[1].n_components_ == 60  # every component of the 60 training rows
+    full = make_pipeline(StandardScaler(), make_classifier("mlp", y, random_state=0)[-1])
+    full.fit(x[:60], y)
+    same = np.mean(wide.predict(x[60:]) == full.predict(x[60:]))
+    assert same >= 0.95, same
+
+
 # --------------------------------------------------------------------------- per feature
 
 def test_wasserstein_columns_matches_scipy():
