@@ -47,7 +47,7 @@ class ClassifierScore:
 # decay L-BFGS stops within ~10 iterations at zero training loss wherever the random start
 # leads. Real-trained accuracy, 70/30, seeds 0-2 (Adam -> L-BFGS; logistic regression): wine
 # 0.80 -> 0.99 (0.99), breast cancer 0.92 -> 0.97 (0.96), digits 0.95 -> 0.98 (0.97), demo
-# sounds 0.99 -> 0.99, a 72 x 7,129 leukemia-like table 0.62 -> 0.92 (0.92; 14 s a fit), a
+# sounds 0.99 -> 0.99, a 72 x 7,129 leukemia-like table 0.62 -> 0.92 (0.92; 0.2 s a fit, below), a
 # 2,600 x 500 madelon-like one 0.73 -> 0.75 (0.72); alpha 1e-3 / 0.1 gave 0.89 / 0.86 on the
 # leukemia-like table (6 seeds), equal elsewhere. Larger sets keep Adam in mini-batches with
 # early stopping: full-batch L-BFGS on thousands of wide rows is slow and needs no help there.
