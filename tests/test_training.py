@@ -488,27 +488,35 @@ def test_collapse_report_judges_the_rows_generate_makes(blobs):
     assert not any("collapses towards prototypes" in w for w in report["warnings"])
 
 
-def test_collapse_report_unused_code_with_draws_that_spread_like_the_data(blobs):
-    """KL 0 but the decoder's draws spread like the real rows (unrelated columns, where a
-    mean plus independent noise is the right model): the warning says that, not "generated
-    rows all look alike", and still names the fixes for correlated features."""
+def _report_of_an_unused_code(features, labels):
+    """The collapse report of a VAE whose code is unused (the encoder outputs the prior) and
+    whose decoder draws are its mean plus the training rows' per-feature residual spread."""
     from synth_core.data.scaling import make_transform
     from synth_core.models import build_model, model_config
     from synth_core.training.trainer import collapse_report
 
     torch.manual_seed(0)
-    model = build_model("vae", model_config("vae", n_features=16, latent_dim=2, hidden=(8,),
+    n_features = features.shape[1]
+    model = build_model("vae", model_config("vae", n_features=n_features,
+                                            latent_dim=min(2, n_features), hidden=(8,),
                                             decoder="sigma-per-feature-closed"))
     with torch.no_grad():
         for layer in (model.mu, model.logvar):
             layer.weight.zero_()
             layer.bias.zero_()
         model.decoder[0].weight.zero_()
-    scaler = make_transform("standard").fit(blobs.features)
-    x = torch.as_tensor(scaler.transform(blobs.features))
+    scaler = make_transform("standard").fit(features)
+    x = torch.as_tensor(scaler.transform(features))
     model.calibrate(x)
-    report = collapse_report(model, x, None, blobs.labels, scaler,
-                             generator=torch.Generator().manual_seed(0))
+    return collapse_report(model, x, None, labels, scaler,
+                           generator=torch.Generator().manual_seed(0))
+
+
+def test_collapse_report_unused_code_with_draws_that_spread_like_the_data(blobs):
+    """KL 0 but the decoder's draws spread like the real rows (unrelated columns, where a
+    mean plus independent noise is the right model): the warning says that, not "generated
+    rows all look alike", and still names the fixes for correlated features."""
+    report = _report_of_an_unused_code(blobs.features, blobs.labels)
     assert report["active_units"] == 0 and 0.5 < report["spread_ratio_generated"] < 2.0
     unused = [w for w in report["warnings"] if "KL per latent unit ~0" in w]
     assert len(unused) == 1 and "independent noise per feature" in unused[0]
@@ -518,24 +526,7 @@ def test_collapse_report_unused_code_with_draws_that_spread_like_the_data(blobs)
 def test_collapse_report_says_nothing_of_an_unused_code_on_one_feature(blobs):
     """One column: a mean (per class) plus noise is all there is to learn, so an unused code
     whose draws spread like the data is no warning (tune printed one per trial)."""
-    from synth_core.data.scaling import make_transform
-    from synth_core.models import build_model, model_config
-    from synth_core.training.trainer import collapse_report
-
-    torch.manual_seed(0)
-    model = build_model("vae", model_config("vae", n_features=1, latent_dim=1, hidden=(8,),
-                                            decoder="sigma-per-feature-closed"))
-    with torch.no_grad():
-        for layer in (model.mu, model.logvar):
-            layer.weight.zero_()
-            layer.bias.zero_()
-        model.decoder[0].weight.zero_()
-    one = blobs.features[:, :1]
-    scaler = make_transform("standard").fit(one)
-    x = torch.as_tensor(scaler.transform(one))
-    model.calibrate(x)
-    report = collapse_report(model, x, None, blobs.labels, scaler,
-                             generator=torch.Generator().manual_seed(0))
+    report = _report_of_an_unused_code(blobs.features[:, :1], blobs.labels)
     assert report["active_units"] == 0 and 0.5 < report["spread_ratio_generated"] < 2.0
     assert report["warnings"] == []
 
