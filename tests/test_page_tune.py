@@ -12,10 +12,10 @@ PAGE = "pages/3_Tune.py"
 TINY = SearchSpace(latent_dim=(2, 4), hidden=(8, 16), lr=(1e-3, 1e-2), epochs=(2, 3))
 
 
-def _study(workspace, name: str = "page-study") -> None:
+def _study(workspace, name: str = "page-study", n_trials: int = 3) -> None:
     save_dataset(make_blobs(), "blobs", workspace)
     run_study(make_blobs(), TuneConfig(model="vae", study_name=name,
-                                       storage=workspace.optuna_url, n_trials=3, space=TINY,
+                                       storage=workspace.optuna_url, n_trials=n_trials, space=TINY,
                                        train={"batch_size": 16, "device": "cpu"}),
               dataset_ref="blobs")
 
@@ -39,6 +39,15 @@ def test_tune_page_shows_trials_plots_and_actions_of_a_study(workspace):
     assert len(at.get("plotly_chart")) >= 4  # history, slice, intermediate, timeline (+importances)
     assert at.button(key="tune-train") and at.button(key="tune-dash-start")
     assert at.button(key="tune-narrow")  # 3 complete trials are enough to narrow
+
+
+def test_tune_page_study_too_young_to_narrow_is_no_error(workspace):
+    # Opening the page on a 2-trial study showed a red error box for the narrowing step.
+    _study(workspace, n_trials=2)
+    at = app_test(PAGE).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("at least 3 complete trials" in i.value and "has 2" in i.value for i in at.info)
+    assert not any(b.key == "tune-narrow" for b in at.button)
 
 
 def test_tune_page_refuses_inverted_range_without_starting(workspace):

@@ -15,6 +15,7 @@ from pages.common import jobs_ui, state, ui
 from pages.common.navigation import page_link
 from synth_core.training import tuning
 from synth_core.jobs import JobStatus
+from synth_core.errors import InputError
 from synth_core.training.tuning.space import PARAMS, RANGE_PRESETS, SearchSpace, TuneConfig
 
 STORAGES = {"db": "Workspace database (optuna.db)",
@@ -269,9 +270,11 @@ def narrow(url: str, study) -> None:
     if space is None:
         st.info("This study has no recorded ranges (not made here), so it cannot be narrowed.")
         return
-    proposal = ui.attempt(tuning.narrow_ranges, study.get_trials(deepcopy=False), space,
-                          direction=study.direction.name.lower())
-    if proposal is None:
+    try:
+        proposal = tuning.narrow_ranges(study.get_trials(deepcopy=False), space,
+                                        direction=study.direction.name.lower())
+    except InputError as exc:  # too few complete trials yet: a state of the study, no error
+        st.info(f"Narrower ranges will be proposed here: {exc}.")
         return
     st.caption(f"From the best {proposal.n_best} of {proposal.n_complete} complete trials.")
     st.dataframe(proposal.rows(), hide_index=True, width="stretch")
