@@ -63,7 +63,7 @@ def app_test(script: str, *, timeout: float = 120):
     return AppTest.from_file(str(ROOT / script), default_timeout=timeout)
 
 
-TRAIN_FORM = "train-vae-quick-vae"  # widget keys of the Train form for model vae, preset quick-vae
+TRAIN_FORM = "train-vae-defaults"  # widget keys of the Train form for model vae, the defaults
 
 
 def fill_train_form(at, *, latent: int, hidden: str, epochs: int, batch: int,

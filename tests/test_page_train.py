@@ -25,13 +25,15 @@ def test_page_train_opens_with_intro_and_no_runs(workspace):
     assert "latent code" in at.caption[0].value
     assert "No trained model yet" in at.info[0].value
     assert at.selectbox(key="train-model").value == "vae"
-    assert at.selectbox(key="train-preset-vae").value == "quick-vae"
+    assert at.selectbox(key="train-preset-vae").value == "defaults"  # as `train` with no flags
     # Derived from the data (64-feature digits): latent 16, batch 128; said in the caption.
     assert at.number_input(key=f"{K}-latent").value == 16
     assert at.number_input(key=f"{K}-batch").value == 128
     assert any("Derived from the data: " in c.value and "latent_dim 16 (64 features)" in c.value
                for c in at.caption)
     assert at.selectbox(key=f"{K}-decoder").value == "sigma"
+    # Digits records no folds: 20 % of each class is held out, and the caption says so.
+    assert any("Held out: 20% of each class (359 rows)" in c.value for c in at.caption)
 
 
 def test_page_train_preset_fills_the_form(workspace):
@@ -91,7 +93,7 @@ def test_page_train_thesis_decoder_with_quantile_transform_is_refused(workspace)
 
 
 def test_page_train_fcn_body_on_images_derives_its_code(workspace):
-    # The quick-vae preset's hidden 128 does not apply to the fully convolutional body.
+    # A hidden size of 128 typed in does not apply to the fully convolutional body.
     at = app_test(PAGE, timeout=180).run()
     at.radio(key=f"{K}-body").set_value("fcn")
     at = fill_train_form(at, latent=16, hidden="128", epochs=1, batch=128)

@@ -197,7 +197,7 @@ def test_train_cvae_on_one_class_is_explained(workspace):
     at = app_test("pages/2_Train.py").run()
     at.selectbox(key="dataset_picker").set_value("single").run()
     at.selectbox(key="train-model").set_value("cvae").run()
-    key = "train-cvae-quick-cvae"
+    key = "train-cvae-defaults"
     at.number_input(key=f"{key}-latent").set_value(2)
     at.number_input(key=f"{key}-epochs").set_value(2)
     at.button[0].click()
