@@ -303,6 +303,7 @@ class JobContext:
         self.job_dir = _job_dir(workspace, job_id)
         self._status = status
         self._last_write = 0.0
+        self.stopping = False  # set once the job is ending (cancelled, or its function returned)
         # A write skipped by the rate limit is made by a timer once the interval has passed:
         # the last event before a long quiet stretch (a slow epoch, a step that waits) was
         # otherwise never shown, and the page kept the one before it.
@@ -334,6 +335,7 @@ class JobContext:
 
     def check_cancelled(self) -> None:
         if self.cancel_requested:
+            self.stopping = True  # Cancel's SIGTERM may still be on its way: see run_worker
             raise JobCancelled(f"job {self.job_id} was cancelled")
 
     @property
@@ -395,7 +397,15 @@ def run_worker(workspace: Workspace, job_id: str) -> int:
         raise InputError(f"no job {job_id!r} in {workspace.jobs_dir}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
                         stream=sys.stdout, force=True)
+    contexts: list[JobContext] = []
+
     def _on_sigterm(signum: int, frame: Any) -> None:
+        # Cancel writes its flag file, then sends SIGTERM. A worker that saw the file first is
+        # already stopping: the signal must not raise again inside its clean-up.
+        if contexts and contexts[0].stopping:
+            return
+        if contexts:
+            contexts[0].stopping = True
         raise JobCancelled(f"job {job_id} was cancelled")
 
     # Before the status names this process (which is when Cancel may send SIGTERM): an early
@@ -404,6 +414,7 @@ def run_worker(workspace: Workspace, job_id: str) -> int:
     status = get_job(workspace, job_id)
     status.pid, status.owner = os.getpid(), str(spec.get("owner", workspace.owner))
     ctx = JobContext(workspace, job_id, status)
+    contexts.append(ctx)
     code = 0
     slot: job_queue.Slot | None = None
     began = 0.0
@@ -421,6 +432,7 @@ def run_worker(workspace: Workspace, job_id: str) -> int:
         fn = _resolve(spec["target"])
         job_queue.set_worker_threads(threads)  # torch may have been imported just now
         result = fn(spec.get("params", {}), ctx)
+        ctx.stopping = True
         status.state, status.progress = "done", 1.0
         status.result = result or {}
         status.message = status.result.get("message", "finished")
@@ -439,7 +451,11 @@ def run_worker(workspace: Workspace, job_id: str) -> int:
         ctx.log(traceback.format_exc(), level="error")
         code = 1
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        # A SIGTERM from now on comes too late to stop anything: ignored until the final status
+        # is written. With the default action it killed the worker before that write (the
+        # cancel file seen first, its SIGTERM arriving during clean-up), and the job read as
+        # failed, "ended without reporting a result".
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         status.finished = _now()
         ctx.write_status(force=True)
         ctx.close()
@@ -447,6 +463,7 @@ def run_worker(workspace: Workspace, job_id: str) -> int:
             slot.release()
         if status.state == "done" and began:
             _record_duration(workspace, status.kind, time.monotonic() - began)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
     return code
 
 

@@ -48,3 +48,23 @@ def threads(params: dict, ctx) -> dict:
 
     return {name: os.environ.get(name) for name in
             ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+
+
+def cancel_with_late_sigterm(params: dict, ctx) -> dict:
+    """Cancel as the race has it: the worker sees the flag file first, then Cancel's SIGTERM
+    arrives while it writes its final status (sent from the clean-up's clock reading)."""
+    import os
+    import signal
+
+    import synth_core.jobs as jobs
+
+    clock = jobs._now
+
+    def late_sigterm() -> str:
+        os.kill(os.getpid(), signal.SIGTERM)
+        return clock()
+
+    jobs._now = late_sigterm  # only this worker process; read again in run_worker's clean-up
+    (ctx.job_dir / "cancel").write_text("now")
+    ctx.check_cancelled()
+    return {"message": "not cancelled"}

@@ -41,6 +41,16 @@ def test_last_progress_before_a_quiet_stretch_reaches_the_status(workspace, tmp_
     assert wait_for_job(workspace, job.id, timeout=60).state == "done"
 
 
+def test_cancel_whose_sigterm_arrives_during_clean_up_still_reads_cancelled(workspace):
+    """Cancel writes a flag file, then sends SIGTERM. A worker that saw the file first had reset
+    SIGTERM to its default action, so the signal killed it before its final status write and
+    the job read as failed (seen once in CI under load)."""
+    job = submit_job(workspace, "count", {}, target="tests.job_targets:cancel_with_late_sigterm")
+    status = wait_for_job(workspace, job.id, timeout=60)
+    assert status.state == "cancelled", (status.state, status.error)
+    assert status.finished
+
+
 def test_job_found_again_by_listing(workspace):
     first = submit_job(workspace, "count", {"n": 1}, target="tests.job_targets:count")
     wait_for_job(workspace, first.id, timeout=60)
