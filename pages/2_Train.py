@@ -35,8 +35,8 @@ model = left.selectbox("Model", list(MODELS), format_func=MODEL_TITLES.get, key=
                             "input, for generating a chosen class. AE / DAE: deterministic "
                             "baselines without a KL term.")
 presets = tui.preset_options(model)
-preset = right.selectbox("Settings", presets, index=tui.default_preset(presets),
-                         key=f"train-preset-{model}", help=tui.preset_help())
+preset = right.selectbox("Settings", presets, key=f"train-preset-{model}",
+                         help=tui.preset_help())  # the first option: the defaults
 config = ui.attempt(tui.settings_form, model, preset, data)
 if config is not None:
     try:

@@ -356,6 +356,9 @@ class JobContext:
     def _write_locked(self) -> None:
         atomic_write_json(self.job_dir / "status.json", self._status.__dict__)
         self._last_write = time.monotonic()
+        self._drop_pending()
+
+    def _drop_pending(self) -> None:
         self._pending = False
         if self._flusher is not None:
             self._flusher.cancel()
@@ -368,10 +371,7 @@ class JobContext:
 
     def close(self) -> None:
         with self._lock:
-            if self._flusher is not None:
-                self._flusher.cancel()
-                self._flusher = None
-            self._pending = False
+            self._drop_pending()
         self._events.close()
 
 
@@ -397,24 +397,22 @@ def run_worker(workspace: Workspace, job_id: str) -> int:
         raise InputError(f"no job {job_id!r} in {workspace.jobs_dir}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
                         stream=sys.stdout, force=True)
-    contexts: list[JobContext] = []
+    status = get_job(workspace, job_id)
+    status.pid, status.owner = os.getpid(), str(spec.get("owner", workspace.owner))
+    ctx = JobContext(workspace, job_id, status)
 
     def _on_sigterm(signum: int, frame: Any) -> None:
         # Cancel writes its flag file, then sends SIGTERM. A worker that saw the file first is
         # already stopping: the signal must not raise again inside its clean-up.
-        if contexts and contexts[0].stopping:
+        if ctx.stopping:
             return
-        if contexts:
-            contexts[0].stopping = True
+        ctx.stopping = True
         raise JobCancelled(f"job {job_id} was cancelled")
 
-    # Before the status names this process (which is when Cancel may send SIGTERM): an early
-    # SIGTERM must become a cancellation, not kill the worker and read as a failure.
+    # Before the status names this process (its first write, below; that is when Cancel may
+    # send SIGTERM): an early SIGTERM must become a cancellation, not kill the worker and read
+    # as a failure.
     signal.signal(signal.SIGTERM, _on_sigterm)
-    status = get_job(workspace, job_id)
-    status.pid, status.owner = os.getpid(), str(spec.get("owner", workspace.owner))
-    ctx = JobContext(workspace, job_id, status)
-    contexts.append(ctx)
     code = 0
     slot: job_queue.Slot | None = None
     began = 0.0

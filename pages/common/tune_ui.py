@@ -112,7 +112,7 @@ def new_study_form(storage_url: str) -> tuple[str, TuneConfig] | None:
     width = ui.attempt(_n_features, dataset)
     if width is not None and defaults["latent_dim"][1] > width:
         # The latent code must be narrower than the data: cap the preset's bound.
-        defaults["latent_dim"] = (min(defaults["latent_dim"][0], width), width)
+        defaults["latent_dim"] = tuning.fit_latent_range(defaults["latent_dim"], width)
         st.caption(f"Latent size capped at the dataset's {width} features.")
     key = f"tune-{model}-{preset}"  # new keys when the preset changes: its values show
     ranges = {name: _range_inputs(name, defaults[name], key if name != "latent_dim" else

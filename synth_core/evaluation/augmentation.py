@@ -222,11 +222,11 @@ def _check_preset_latent(data: FeatureSet, config: AugmentConfig, name: str) -> 
     if (train_config is None or config.train.get("latent_dim") is not None
             or train_config.latent_dim is None or train_config.latent_dim <= data.n_features):
         return
-    preset = config.preset
     raise InputError(
         f"{name}: has {data.n_features} features, fewer than the latent size "
-        f"{train_config.latent_dim} of the generator preset {preset!r}; pass a latent size of "
-        f"at most {data.n_features} (--latent-dim {derive_latent_dim(data.n_features)}), or "
+        f"{train_config.latent_dim} of the generator preset {config.preset!r}; pass a latent "
+        f"size of at most {data.n_features} "
+        f"(--latent-dim {derive_latent_dim(data.n_features)}), or "
         f"leave out the preset for the defaults, which fit the latent size to the data")
 
 

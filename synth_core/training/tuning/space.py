@@ -204,6 +204,13 @@ RANGE_PRESETS: dict[str, RangePreset] = {
 }
 
 
+def fit_latent_range(latent: tuple[int, int], n_features: int) -> tuple[int, int]:
+    """``latent`` with its upper bound cut to the data's feature count (a code is no wider
+    than the data); unchanged when it fits."""
+    low, high = latent
+    return latent if high <= n_features else (min(low, n_features), n_features)
+
+
 def presets_for(model: str) -> list[str]:
     """Names of the range presets that apply to ``model``."""
     return [name for name, preset in RANGE_PRESETS.items() if model in preset.models]

@@ -197,13 +197,13 @@ def _fit_preset_latent_range(data: FeatureSet, config: TuneConfig,
     data's feature count: with no ranges given, tuning refused every table of fewer than 203
     features. A latent range the user typed is left to :func:`check_data`, which refuses it
     with the bound to use."""
-    from synth_core.training.tuning.space import RANGE_PRESETS
+    from synth_core.training.tuning.space import RANGE_PRESETS, fit_latent_range
 
     low, high = config.space.latent_dim
-    from_preset = any(p.space.latent_dim == (low, high) for p in RANGE_PRESETS.values())
-    if high <= data.n_features or not from_preset:
+    fitted = fit_latent_range((low, high), data.n_features)
+    if fitted == (low, high) or not any(p.space.latent_dim == (low, high)
+                                        for p in RANGE_PRESETS.values()):
         return config
-    fitted = (min(low, data.n_features), data.n_features)
     emit(callback, Log(f"latent size range {low}-{high} of the preset is cut to "
                        f"{fitted[0]}-{fitted[1]}: the data has {data.n_features} features"))
     return dataclasses.replace(config, space=dataclasses.replace(config.space, latent_dim=fitted))
