@@ -707,7 +707,6 @@ def augment_config(name: str, seeds: tuple[int, ...], max_epochs: int | None,
     """AugmentConfig for a generator name: a preset, the no-flag defaults (with ``settings``,
     ``--set``), or a baseline."""
     from synth_core.evaluation.augmentation import AugmentConfig
-
     from synth_core.training.config import PRESETS
 
     if name in BASELINE_KINDS:
