@@ -34,7 +34,11 @@ def classroom_sidebar() -> None:
         st.caption("Your runs, studies, generated sets and jobs are kept under this code; "
                    "bookmark the page or type the code on another device to find them again. "
                    "The teacher's datasets are shared and read-only.")
-        st.code(code, language=None)
+        # Markdown, not st.code: st.code's copy button pulls in Streamlit's 1.5 MB syntax
+        # highlighter, which every student's browser fetched (and the server sent) on its
+        # first page, a third of the page's 4.4 MB (benchmarks/classroom.py). The code is
+        # check_owner_code's letters, digits and dashes, so it cannot carry markup.
+        st.markdown(f"Your code: **`{code}`**")
         st.text_input("Continue with another code", key=_SWITCH, on_change=_switch,
                       placeholder="e.g. fox-42", help="No password: the code only keeps "
                       "sessions apart, so share it with nobody you do not work with.")
