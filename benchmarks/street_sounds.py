@@ -339,17 +339,20 @@ def write_street_sounds(root: Path, *, clips_per_class: int = CLIPS_PER_CLASS,
 
 def load_street_sounds(work_dir: Path, *, clips_per_class: int = CLIPS_PER_CLASS,
                        n_folds: int = N_FOLDS, seed: int = 0,
-                       test_folds: tuple[int, ...] = (10,)):
+                       test_folds: tuple[int, ...] = (10,), extractor: str = "logmel"):
     """Write the clips under ``work_dir`` and extract them as the product does
     (``extract --test-folds 10``: the US8K layout, logmel, 4 frames of 0.96 s from 4 s
     clips -> 512 numbers a row, folds kept, the stored scaler fitted outside the test
-    folds). Returns the FeatureSet."""
+    folds; ``extractor="summary"``: the 37 hand-crafted numbers a clip of issue #12's
+    outside measurement). Returns the FeatureSet."""
     from synth_core.data.extraction import ExtractConfig, extract_features
 
     root = Path(work_dir) / f"street-sounds-{clips_per_class}x{n_folds}-seed{seed}"
-    write_street_sounds(root, clips_per_class=clips_per_class, n_folds=n_folds, seed=seed)
-    data = extract_features(root, ExtractConfig(extractor="logmel", frames=4, duration=DURATION,
-                                                test_folds=tuple(test_folds)))
+    if not (root / "metadata" / "UrbanSound8K.csv").is_file():  # the same clips for each
+        write_street_sounds(root, clips_per_class=clips_per_class, n_folds=n_folds, seed=seed)
+    frames = 4 if extractor == "logmel" else "auto"
+    data = extract_features(root, ExtractConfig(extractor=extractor, frames=frames,
+                                                duration=DURATION, test_folds=tuple(test_folds)))
     data.attrs["dataset"] = "street-sounds (UrbanSound8K-like, benchmarks/street_sounds.py)"
     data.attrs["synthetic_audio"] = True
     return data

@@ -75,7 +75,9 @@ with extract:
         status = job_panel(job, key="extract")
         result = status.result if status.is_done else {}
         if result.get("duration_policy"):
-            st.caption(f"Clip length {result['duration']} s, {result['frames']} frame(s): "
+            frames = (f", {result['frames']} frame(s)" if result.get("frames") else
+                      ", one row per clip")
+            st.caption(f"Clip length {result['duration']} s{frames}: "
                        f"{result['duration_policy']}. {result.get('n_padded', 0)} clip(s) "
                        f"padded, {result.get('n_trimmed', 0)} trimmed.")
         if result.get("skipped"):

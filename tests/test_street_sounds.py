@@ -66,6 +66,12 @@ def test_street_sounds_extract_as_urbansound8k(tmp_path):
     assert sorted(set(data.folds.tolist())) == [1, 2]
     assert np.isfinite(data.features).all()
     assert data.attrs["scaler_fitted_on"] == "rows outside folds [2]"
+    # The same clips (written once) as issue #12's 37 hand-crafted numbers a clip.
+    summary = street_sounds.load_street_sounds(tmp_path, clips_per_class=2, n_folds=2,
+                                               test_folds=(2,), extractor="summary")
+    assert summary.n_samples == 20 and summary.n_features == 37
+    assert summary.attrs["feature_names"][-1] == "rms" and summary.ids == data.ids
+    np.testing.assert_array_equal(summary.labels, data.labels)
 
 
 def _folded(n_per_fold_class: int = 4, n_classes: int = 3) -> FeatureSet:

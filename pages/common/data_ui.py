@@ -166,11 +166,13 @@ def extract_config_form():
 
     c1, c2, c3, c4 = st.columns(4)
     extractor = c1.selectbox(
-        "Extractor", ["logmel", "vggish", "spectrogram"], key="data_extractor",
+        "Extractor", ["logmel", "vggish", "spectrogram", "summary"], key="data_extractor",
         help="logmel: weight-free log-mel statistics (works offline). vggish: the thesis's "
              "pretrained VGGish embeddings; needs the weights file once. spectrogram: whole "
              "log-mel spectrograms (64 mels x 10 ms frames) for conv models whose generated "
-             "rows you can listen to.")
+             "rows you can listen to. summary: 37 hand-crafted numbers per clip (20 MFCCs, "
+             "12 chroma, spectral centroid, bandwidth and roll-off, zero-crossing rate, RMS), "
+             "the classic UrbanSound8K tutorial features, named columns.")
     mode = c2.selectbox("Clip length", list(LENGTH_MODES), format_func=LENGTH_MODES.get,
                         key="data_length_mode",
                         help="By default every clip is padded or trimmed to the dataset's own "
@@ -178,12 +180,15 @@ def extract_config_form():
                              "the typical (median) length. The thesis kept only UrbanSound8K "
                              "clips of exactly 4 s (7077 of 8732).")
     frames = c3.selectbox("Frames per clip", [AUTO, *range(1, 17)], key="data_frames",
-                          disabled=mode == "thesis",
+                          disabled=mode == "thesis" or extractor == "summary",
                           help="0.96 s frames; each gives 128 numbers (4 -> 512). auto: the "
-                               "whole frames that fit in the clip length.")
+                               "whole frames that fit in the clip length. The summary "
+                               "extractor makes one row of 37 numbers per clip, with no frames.")
     duration = c4.number_input("Duration (s)", 0.96, 60.0, 4.0, 0.5, key="data_duration",
                                disabled=mode in ("auto", "thesis", "any"),
                                help="Clip duration kept (or padded/trimmed to)")
+    if extractor == "summary":  # one row per clip: the (disabled) frames box does not apply
+        frames = AUTO
     missing = missing_weights_message() if extractor == "vggish" else None
     if missing:
         st.warning(missing, icon=":material/download:")

@@ -13,12 +13,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "class folders, or one audio file")
     parser.add_argument("--out", required=True,
                         help="NAME (saved as workspace datasets/NAME.h5) or a path ending in .h5")
-    parser.add_argument("--extractor", choices=("vggish", "logmel", "spectrogram"),
+    parser.add_argument("--extractor", choices=("vggish", "logmel", "spectrogram", "summary"),
                         default="logmel",
                         help="vggish: pretrained VGGish embeddings (needs the weights file); "
                              "logmel: weight-free log-mel statistics (default); spectrogram: "
                              "whole log-mel spectrograms [64 mels x 10 ms frames] that "
-                             "generated rows can be played from (conv models)")
+                             "generated rows can be played from (conv models); summary: 37 "
+                             "hand-crafted numbers per clip (20 MFCCs, 12 chroma, spectral "
+                             "centroid, bandwidth, roll-off, zero-crossing rate, RMS)")
     parser.add_argument("--frames", default="auto",
                         help="0.96 s frames per clip, each gives 128 numbers (4 -> 512); default "
                              "auto: the whole frames that fit in the clip length")
@@ -70,6 +72,10 @@ def run(args: argparse.Namespace, workspace, callback) -> dict:
     if args.preset and (duration != AUTO or frames != AUTO or args.pad):
         raise InputError(f"--preset {args.preset} sets the duration, frames and padding itself; "
                          "drop --duration/--frames/--pad, or drop --preset")
+    if args.extractor == "summary" and (frames != AUTO or args.preset):
+        raise InputError(f"--extractor summary makes one row of 37 numbers per clip, with no "
+                         f"0.96 s frames; drop {'--preset' if args.preset else '--frames'} "
+                         "(--duration still sets the clip length)")
     if args.preset:
         options.update(EXTRACT_PRESETS[args.preset])
     config = ExtractConfig(extractor=args.extractor, sample_rate=args.sample_rate,

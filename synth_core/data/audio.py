@@ -171,11 +171,14 @@ def fit_length(waveform: np.ndarray, n_samples: int) -> np.ndarray:
 
 
 def prepare_waveform(waveform: np.ndarray, rate: int, config: ClipConfig, *,
-                     name: str = "clip", source_duration: float | None = None) -> Clip:
+                     name: str = "clip", source_duration: float | None = None,
+                     min_seconds: float = FRAME_SECONDS) -> Clip:
     """Apply the duration rule of ``config`` and resample to ``config.sample_rate``.
 
     ``source_duration`` is the whole file's length when ``waveform`` is only its
     head (see :func:`read_audio_head`); the rule is applied to that length.
+    ``min_seconds``: without a duration or padding, shorter clips are refused (one
+    0.96 s frame; a whole-clip summary needs less).
     """
     duration = source_duration if source_duration is not None else waveform.shape[0] / float(rate)
     if float(np.max(np.abs(waveform), initial=0.0)) < SILENCE_PEAK:
@@ -187,9 +190,11 @@ def prepare_waveform(waveform: np.ndarray, rate: int, config: ClipConfig, *,
                 f"{name}: lasts {duration:.3f} s but the duration filter keeps clips of "
                 f"{config.duration:g} s (+/- {config.tolerance:g} s); choose pad/trim to use "
                 "every clip, or change the duration")
-    if config.duration is None and duration < FRAME_SECONDS and not config.pad:
-        raise ClipRejected(f"{name}: lasts {duration:.3f} s, shorter than one "
-                           f"{FRAME_SECONDS} s frame; choose pad to zero-pad short clips")
+    if config.duration is None and duration < min_seconds and not config.pad:
+        what = (f"one {FRAME_SECONDS} s frame" if min_seconds == FRAME_SECONDS else
+                f"the {min_seconds:.3f} s this extractor needs")
+        raise ClipRejected(f"{name}: lasts {duration:.3f} s, shorter than {what}; choose pad to "
+                           "zero-pad short clips")
     out = resample(waveform, rate, config.sample_rate)
     if config.duration is not None:
         out = fit_length(out, int(round(config.duration * config.sample_rate)))

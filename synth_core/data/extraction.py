@@ -18,6 +18,10 @@ thesis's layout):
 * ``logmel`` – weight-free: per example, the mean and the standard deviation
   over its 96 frames of each of the 64 log-mel bands (128 numbers).
 
+Two extractors analyse whole clips instead (``clip_input``): ``spectrogram``
+(:mod:`.spectrogram`, invertible to sound) and ``summary`` (:mod:`.summary`:
+37 hand-crafted numbers per clip, MFCCs, chroma and spectral shape).
+
 :data:`EXTRACTORS` is the registry; :func:`extract_clips` runs the pipeline with
 progress events and lists skipped files; :func:`extract_job` is the job kind
 ``extract``. A min-max scaler (fitted on all rows, or on the rows outside the
@@ -102,7 +106,8 @@ class ExtractConfig:
                 raise InputError(f"batch size {self.batch_size} must be at least 1")
             object.__setattr__(self, "test_folds", tuple(int(f) for f in self.test_folds))
             return
-        if self.duration is not None and self.duration + 1e-9 < self.frames * 0.96:
+        if (self.duration is not None and self.extractor != "summary"
+                and self.duration + 1e-9 < self.frames * 0.96):
             raise InputError(f"{self.frames} frames of 0.96 s need clips of at least "
                              f"{self.frames * 0.96:.2f} s but the duration is {self.duration:g} s; "
                              f"lower --frames to {max(1, int(self.duration / 0.96))} or raise "
@@ -206,7 +211,10 @@ def clip_policy(clips: ClipList, config: ExtractConfig, *,
                   + ("shorter clips are zero-padded, longer ones trimmed" if pad else
                      f"only clips of {duration:g} s (+/- {config.tolerance:g} s) are kept"))
     frames = config.frames
-    if frames == AUTO:
+    if config.extractor == "summary":  # one summary of the whole clip, whatever its length
+        frames = 1
+        reason += "; one summary per clip"
+    elif frames == AUTO:
         basis = duration
         if basis is None:
             lengths = clip_lengths(clips) if lengths is None else lengths
@@ -259,10 +267,18 @@ def _spectrogram_extractor(config: ExtractConfig) -> Extractor:
     return SpectrogramExtractor(config)
 
 
+def _summary_extractor(config: ExtractConfig) -> Extractor:
+    """37 hand-crafted numbers per clip (synth_core.data.summary)."""
+    from synth_core.data.summary import SummaryExtractor
+
+    return SummaryExtractor(config)
+
+
 EXTRACTORS: dict[str, Callable[[ExtractConfig], Extractor]] = {
     "logmel": LogMelExtractor,
     "vggish": VGGishExtractor,
     "spectrogram": _spectrogram_extractor,
+    "summary": _summary_extractor,
 }
 
 

@@ -208,7 +208,7 @@ def spectrogram_settings(attrs: dict[str, Any], *, name: str = "this dataset"
     lost get one that says so (no audio is offered instead of noise).
     """
     extractor = str(attrs.get("extractor") or "")
-    if ATTR not in attrs and extractor in ("vggish", "logmel"):
+    if ATTR not in attrs and extractor in ("vggish", "logmel", "summary"):
         raise InputError(
             f"{name} holds {extractor} embeddings ({attrs.get('feature_shape') or 'a summary'} "
             "per clip): they summarise a clip and cannot be turned back into sound. To hear "

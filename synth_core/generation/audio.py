@@ -57,7 +57,7 @@ def settings_for(source: "Run | FeatureSet | dict[str, Any]", *, name: str = "")
         if "spectrogram" not in attrs and attrs.get("extractor") in (None, "") and \
                 attrs.get("modality") == "audio":
             attrs["extractor"] = "embedding"
-        if attrs.get("extractor") in ("vggish", "logmel", "embedding"):
+        if attrs.get("extractor") in ("vggish", "logmel", "summary", "embedding"):
             raise InputError(
                 f"{label} was trained on audio embeddings ({attrs.get('extractor')}, "
                 f"{attrs.get('n_features')} numbers per clip): an embedding summarises a clip "
