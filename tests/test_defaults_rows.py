@@ -78,7 +78,7 @@ def test_tall_table_keeps_the_feature_derived_values(tall):
     for model in ("vae", "cvae"):
         plan = plan_training(tall, TrainConfig(model=model))
         assert plan.derived == {"test_folds": [], "test_fraction": 0.2, "val_fraction": 0.1,
-                                "batch_size": 32, "latent_dim": 7, "hidden": [64]}
+                                "batch_size": 32, "latent_dim": 7, "hidden": [256]}
         assert plan.val_index.size == 24
         assert plan.notes["latent_dim"] == "30 features"
 

@@ -346,8 +346,8 @@ def test_derived_defaults_fit_the_data():
         [128, 128, 16, 8, 2, 1, 1]
     assert [derive_latent_dim(d) for d in (512, 64, 37, 13, 3, 2, 1)] == [16, 16, 9, 3, 2, 2, 1]
     assert all(2 <= derive_latent_dim(d) <= max(d // 2, 2) for d in range(2, 600))
-    assert [derive_hidden(d) for d in (2, 37, 100, 512, 7129)] == \
-        [(64,), (64,), (128,), (512,), (512,)]
+    assert [derive_hidden(d) for d in (2, 37, 100, 300, 512, 7129)] == \
+        [(256,), (256,), (256,), (512,), (512,), (512,)]
     assert derive_val_fraction(1000, 100) == 0.1
     assert derive_val_fraction(30, 10) == 0.0 and derive_val_fraction(900, 3) == 0.0
 
@@ -380,7 +380,7 @@ def test_plan_training_keeps_explicit_values_and_reports_derived_ones(blobs):
     assert plan.config.latent_dim == 3 and "latent_dim" not in plan.derived
     # 72 rows to learn from: 10% would be 7 validation rows, too few to stop on.
     assert plan.derived == {"test_folds": [], "test_fraction": 0.2, "val_fraction": 0.0,
-                            "batch_size": 16, "hidden": [64]}
+                            "batch_size": 16, "hidden": [256]}
     assert all(getattr(plan.config, f) is not None for f in plan.config.__dataclass_fields__
                if f != "test_folds") and plan.config.test_folds == ()
     assert "batch_size 16 (72 training rows)" in plan.caption()

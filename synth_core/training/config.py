@@ -96,7 +96,7 @@ class TrainConfig:
 
     model: str = "vae"
     latent_dim: int | None = None  # derived: n_features // 4, clipped to [2, 16]
-    hidden: tuple[int, ...] | None = None  # derived: one layer, 64..512 by feature count
+    hidden: tuple[int, ...] | None = None  # derived: one layer, 256..512 by feature count
     lr: float = 1e-3
     epochs: int = 300
     batch_size: int | None = None  # derived: a power of two, <= 128 and <= training rows / 4
