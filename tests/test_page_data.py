@@ -45,7 +45,9 @@ def test_data_page_shows_error_for_bad_csv(workspace):
     assert list(workspace.uploads_dir.iterdir()) == []  # the failed upload is not left behind
 
 
-def test_data_page_extracts_uploaded_zip_in_background(workspace, tmp_path):
+def _extract_tone_zip(workspace, tmp_path, choose) -> object:
+    """Upload a zip of two tones on the Data page, let ``choose(at)`` set the options,
+    start the extraction and wait for its job; returns the AppTest after a rerun."""
     import io
     import zipfile
 
@@ -61,9 +63,7 @@ def test_data_page_extracts_uploaded_zip_in_background(workspace, tmp_path):
     at.radio(key="data_audio_kind").set_value("zip").run()
     at.file_uploader(key="data_audio_zip").set_value(("clips.zip", buffer.getvalue(),
                                                       "application/zip"))
-    at.selectbox(key="data_length_mode").set_value("pad").run()  # enables the duration box
-    at.selectbox(key="data_frames").set_value(1)
-    at.number_input(key="data_duration").set_value(1.0)
+    choose(at)
     at.text_input(key="data_extract_name").input("tones")
     at.button(key="data_extract_start").click().run()
     assert not at.exception and not at.error
@@ -72,7 +72,28 @@ def test_data_page_extracts_uploaded_zip_in_background(workspace, tmp_path):
     at.run()
     assert not at.exception
     assert any("extracted 2 clips" in s.value for s in at.success)
+    return at
+
+
+def test_data_page_extracts_uploaded_zip_in_background(workspace, tmp_path):
+    def choose(at):
+        at.selectbox(key="data_length_mode").set_value("pad").run()  # enables the duration box
+        at.selectbox(key="data_frames").set_value(1)
+        at.number_input(key="data_duration").set_value(1.0)
+
+    _extract_tone_zip(workspace, tmp_path, choose)
     assert read_features(workspace.dataset_path("tones")).features.shape == (2, 128)
+
+
+def test_data_page_extracts_summaries_with_the_frames_box_off(workspace, tmp_path):
+    def choose(at):
+        at.selectbox(key="data_frames").set_value(4).run()
+        at.selectbox(key="data_extractor").set_value("summary").run()
+        assert at.selectbox(key="data_frames").disabled
+
+    at = _extract_tone_zip(workspace, tmp_path, choose)
+    assert any("one row per clip" in c.value for c in at.caption)
+    assert read_features(workspace.dataset_path("tones")).features.shape == (2, 37)
 
 
 def test_data_page_vggish_without_weights_explains(workspace, monkeypatch, tmp_path):

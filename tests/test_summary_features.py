@@ -1,4 +1,7 @@
-"""The ``summary`` extractor: 37 hand-crafted numbers per clip (synth_core/data/summary.py)."""
+"""The ``summary`` extractor: 37 hand-crafted numbers per clip (synth_core/data/summary.py).
+
+The Data page's side is in tests/test_page_data.py.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,6 @@ from synth_core.cli import main
 from synth_core.data.extraction import ExtractConfig, extract_clips
 from synth_core.data.summary import FEATURE_NAMES, N_FEATURES, summarise
 from synth_core.features import read_features
-from tests.conftest import app_test
 from tests.test_audio import write_tone
 
 RATE = 16000
@@ -98,31 +100,3 @@ def test_summary_rows_cannot_be_played(tmp_path):
 
     with pytest.raises(InputError, match="cannot be turned back into sound"):
         spectrogram_settings({"extractor": "summary", "modality": "audio"}, name="tones")
-
-
-def test_data_page_extracts_summaries_with_the_frames_box_off(workspace, tmp_path):
-    import io
-    import zipfile
-
-    from synth_core.jobs import list_jobs, wait_for_job
-
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as zf:
-        for cls, freq in (("low", 200), ("high", 2000)):
-            zf.write(write_tone(tmp_path / f"{cls}.wav", 1.0, 8000, freq), f"clips/{cls}/a.wav")
-    at = app_test("pages/1_Data.py").run()
-    at.radio(key="data_audio_kind").set_value("zip").run()
-    at.file_uploader(key="data_audio_zip").set_value(("clips.zip", buffer.getvalue(),
-                                                      "application/zip"))
-    at.selectbox(key="data_frames").set_value(4).run()
-    at.selectbox(key="data_extractor").set_value("summary").run()
-    assert at.selectbox(key="data_frames").disabled
-    at.text_input(key="data_extract_name").input("tones")
-    at.button(key="data_extract_start").click().run()
-    assert not at.exception and not at.error
-    job = list_jobs(workspace, "extract")[0]
-    assert wait_for_job(workspace, job.id, timeout=120).state == "done"
-    at.run()
-    assert not at.exception
-    assert any("one row per clip" in c.value for c in at.caption)
-    assert read_features(workspace.dataset_path("tones")).features.shape == (2, 37)
