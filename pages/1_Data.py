@@ -77,7 +77,9 @@ with extract:
         if result.get("duration_policy"):
             frames = (f", {result['frames']} frame(s)" if result.get("frames") else
                       ", one row per clip")
-            st.caption(f"Clip length {result['duration']} s{frames}: "
+            length = ("each clip's own" if result["duration"] in (None, "any") else
+                      f"{result['duration']} s")
+            st.caption(f"Clip length {length}{frames}: "
                        f"{result['duration_policy']}. {result.get('n_padded', 0)} clip(s) "
                        f"padded, {result.get('n_trimmed', 0)} trimmed.")
         if result.get("skipped"):

@@ -100,3 +100,17 @@ def test_summary_rows_cannot_be_played(tmp_path):
 
     with pytest.raises(InputError, match="cannot be turned back into sound"):
         spectrogram_settings({"extractor": "summary", "modality": "audio"}, name="tones")
+
+
+def test_auto_length_summarises_each_whole_clip_without_padding(tmp_path):
+    # Padding a 1 s clip to the median 3 s would pull its averages towards silence.
+    write_tone(tmp_path / "c" / "short" / "a.wav", 1.0, RATE, 440.0)
+    write_tone(tmp_path / "c" / "long" / "a.wav", 3.0, RATE, 440.0)
+    write_tone(tmp_path / "c" / "long" / "b.wav", 3.0, RATE, 440.0)
+    data = extract_clips(tmp_path / "c", ExtractConfig(extractor="summary")).data
+    rms = data.features[:, FEATURE_NAMES.index("rms")]
+    assert rms.max() / rms.min() < 1.05
+    assert data.attrs["duration"] == "any" and data.attrs["n_padded"] == 0
+    assert "each clip's own length" in data.attrs["duration_reason"]
+    logmel = extract_clips(tmp_path / "c", ExtractConfig(extractor="logmel")).data
+    assert logmel.attrs["n_padded"] == 1  # frame-based extractors still pad to one length

@@ -155,7 +155,7 @@ class ClipPolicy:
     duration: float | None   # seconds every clip is padded/trimmed to (or filtered on); None: any
     frames: int              # 0.96 s examples per clip
     pad: bool                # True: pad/trim to ``duration``; False: keep only clips of it
-    source: str              # "layout", "median" or "given"
+    source: str              # "layout", "median", "given" or "whole" (summary: own length)
     reason: str              # one sentence for the CLI summary, the page caption and the attrs
 
     def to_dict(self) -> dict[str, Any]:
@@ -185,11 +185,19 @@ def clip_policy(clips: ClipList, config: ExtractConfig, *,
     The duration is the layout's own clip length when it has one (ESC-50 5 s,
     UrbanSound8K at most 4 s), else the median clip length; every clip is then
     zero-padded or trimmed to it. Frames are the whole 0.96 s examples that fit.
-    A given duration or frame count is kept. Returns the resolved config and the
+    A given duration or frame count is kept. The ``summary`` extractor averages over
+    each whole clip instead (zero padding would pull its averages towards silence), so
+    for it "auto" keeps every clip's own length. Returns the resolved config and the
     policy record; ``lengths`` (header durations) is scanned when needed and not given.
     """
     duration, pad, source = config.duration, bool(config.pad), "given"
-    if duration == AUTO:
+    if duration == AUTO and config.extractor == "summary":
+        from synth_core.data.summary import MAX_SECONDS
+
+        duration, pad, source = None, False, "whole"
+        reason = (f"each clip's own length, averaged over the whole clip (the first "
+                  f"{MAX_SECONDS:g} s of longer ones), with no padding")
+    elif duration == AUTO:
         pad = True
         if clips.clip_seconds:
             duration, source = float(clips.clip_seconds), "layout"
