@@ -534,6 +534,33 @@ def test_posterior_prior_draws_from_each_training_row_posterior(run, blobs):
         sample_class(run, [0], 3, data=unlabelled, prior="posterior")
 
 
+def test_auto_prior_of_a_cvae_is_the_posterior_only_when_every_class_has_rows_enough():
+    from synth_core.generation.sampling import (POSTERIOR_MIN_CLASS_ROWS, resolve_prior,
+                                                smallest_class_rows)
+
+    cvae = LinearRun(model="cvae")
+    big = make_blobs(n_per_class=POSTERIOR_MIN_CLASS_ROWS)
+    small = big.subset(np.r_[0:2 * POSTERIOR_MIN_CLASS_ROWS,
+                             2 * POSTERIOR_MIN_CLASS_ROWS:3 * POSTERIOR_MIN_CLASS_ROWS - 1])
+    assert smallest_class_rows(cvae, big) == POSTERIOR_MIN_CLASS_ROWS
+    assert smallest_class_rows(cvae, small) == POSTERIOR_MIN_CLASS_ROWS - 1
+    assert resolve_prior(cvae, "auto", by_class=True, data=big) == "posterior"
+    assert resolve_prior(cvae, "auto", by_class=True, data=small) == "mixture"
+    assert resolve_prior(cvae, "auto", by_class=True, data=None) == "normal"
+    assert resolve_prior(cvae, "auto", by_class=False, data=big) == "mixture"  # a number
+    assert resolve_prior(LinearRun(), "auto", by_class=True, data=big) == "mixture"  # a VAE
+    assert resolve_prior(cvae, "mixture", by_class=True, data=big) == "mixture"  # as asked
+    # The run's recorded training rows count, not the whole file: with 40 of each class
+    # held out for validation and test, the big table has too few left.
+    cvae.split_json = {"train_index": np.r_[0:10, 50:60, 100:110].tolist()}
+    assert smallest_class_rows(cvae, big) == 10
+    assert resolve_prior(cvae, "auto", by_class=True, data=big) == "mixture"
+    cvae.split_json = {}
+    rows = synthesize(cvae, big, {0: 30, 2: 30}, random_state=0)
+    assert rows.attrs["prior"] == "posterior" and rows.n_samples == 60
+    assert synthesize(cvae, small, {0: 30}, random_state=0).attrs["prior"] == "mixture"
+
+
 def test_output_sample_draws_around_the_decoded_mean_seeded(run, blobs):
     mean = sample_prior(run, 400, random_state=3, output="mean")
     drawn = sample_prior(run, 400, random_state=3, output="sample")

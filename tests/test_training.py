@@ -614,3 +614,28 @@ def test_plan_training_holds_out_test_rows_of_the_classes_that_can_spare_them():
         plan.notes["test_fraction"]
     explicit = plan_training(data, TrainConfig(model="cvae", test_fraction=0.2))
     assert np.bincount(labels[explicit.held_out_index], minlength=3)[2] == 1  # as asked
+
+
+def test_collapse_check_draws_a_cvaes_codes_as_generate_does():
+    """Generate's "auto" codes for a CVAE: the posterior of training rows when every class has
+    POSTERIOR_MIN_CLASS_ROWS of them (known answer: the class's code mean, and its variance
+    plus the encoder's), else each class's code mixture."""
+    from synth_core.generation.sampling import POSTERIOR_MIN_CLASS_ROWS
+    from synth_core.training.trainer import _generation_codes
+
+    rng = np.random.default_rng(0)
+    n = POSTERIOR_MIN_CLASS_ROWS
+    codes = np.r_[rng.normal(-3.0, 1.0, (n, 2)), rng.normal(3.0, 1.0, (n, 2))]
+    std = np.full_like(codes, 0.5)
+    labels = np.repeat([0, 1], n)
+    groups = [np.flatnonzero(labels == c) for c in (0, 1)]
+    drawn = _generation_codes(codes, labels, groups, True, 8000, std)
+    for members, z in zip(groups, drawn):
+        assert z.shape == (4000, 2)
+        np.testing.assert_allclose(z.mean(0), codes[members].mean(0), atol=0.1)
+        np.testing.assert_allclose(z.var(0), codes[members].var(0) + 0.25, rtol=0.1)
+    few = [members[:-1] for members in groups]  # one row short in each class: the mixture
+    mixed = _generation_codes(codes, labels, few, True, 8000, std)
+    assert [z.shape for z in mixed] == [(4000, 2), (4000, 2)]
+    for members, z in zip(few, mixed):  # the mixture of the codes: no encoder spread added
+        np.testing.assert_allclose(z.var(0), codes[members].var(0), rtol=0.15)

@@ -276,8 +276,9 @@ def sampling_options(run: Run, *, by_class: bool, key: str) -> dict[str, str]:
              "on the codes of the training rows, one per class (Ghosh et al.), so codes land "
              "where real rows are. Posterior of a training row: a random training row of the "
              "class, then one code drawn from the encoder's posterior for it; rows land around "
-             "real rows (harder to tell from them, but nearer). Automatic: the mixture for "
-             "VAEs and CVAEs, the Gaussian of the codes for autoencoders.")
+             "real rows (harder to tell from them, but nearer). Automatic: for a CVAE by "
+             "class the posterior when every class has 50 or more training rows, else the "
+             "mixture; the mixture for VAEs; the Gaussian of the codes for autoencoders.")
     with right:
         output = output_option(run, key=key)
     return {"prior": prior, "output": output}

@@ -61,8 +61,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "per class (mixture), the encoder's posterior of a random training "
                              "row of the class (posterior: rows around real rows), "
                              "N(mu, sigma^2) of the codes (fitted); auto "
-                             "(default) = the mixture for VAEs and CVAEs (normal when the "
-                             "training data is gone), fitted for autoencoders")
+                             "(default) = for a CVAE by class the posterior when every class "
+                             "has 50+ training rows, else the mixture; the mixture for VAEs "
+                             "(normal when the training data is gone); fitted for autoencoders")
     parser.add_argument("--output", choices=["auto", "mean", "sample"], default="auto",
                         help="rows are the decoded means or draws from the decoder's "
                              "distribution around them (sample); auto (default) draws "

@@ -217,18 +217,28 @@ _MAX_MIXTURE_CODES, _MIN_MIXTURE_CODES = 2000, 200
 
 
 def _generation_codes(codes: np.ndarray, labels: np.ndarray, groups: list[np.ndarray],
-                      conditional: bool, n_samples: int) -> list[np.ndarray]:
+                      conditional: bool, n_samples: int,
+                      code_std: np.ndarray | None = None) -> list[np.ndarray]:
     """Codes like those Generate decodes with no options, one array per group of ``groups``.
 
-    A CVAE (a group per class): ``n_samples // len(groups)`` draws from a mixture fitted on
-    the class's training codes (a sample of them on large data), as
-    ``generation.sampling`` does. A VAE (one group): points at uniform t on lines between
-    random pairs of training codes of one class, classes in their training proportions.
+    A CVAE (a group per class): ``n_samples // len(groups)`` codes of each class, as
+    ``generation.sampling``'s "auto" draws them: when every class has
+    ``POSTERIOR_MIN_CLASS_ROWS`` training rows, one draw from the posterior (``codes`` the
+    means, ``code_std`` the spreads) of random training rows of the class; else draws from
+    a mixture fitted on the class's training codes (a sample of them on large data). A VAE
+    (one group): points at uniform t on lines between random pairs of training codes of
+    one class, classes in their training proportions.
     """
     from synth_core.generation.priors import CodeMixture
+    from synth_core.generation.sampling import POSTERIOR_MIN_CLASS_ROWS
 
     rng = np.random.default_rng(0)
     n = max(2, n_samples // max(len(groups), 1))
+    if conditional and code_std is not None and groups and \
+            min(len(members) for members in groups) >= POSTERIOR_MIN_CLASS_ROWS:
+        picks = [rng.choice(members, n, replace=True) for members in groups]
+        return [codes[p] + code_std[p] * rng.standard_normal((n, codes.shape[1]))
+                for p in picks]
     if conditional:
         out = []
         for members in groups:
@@ -266,9 +276,11 @@ def collapse_report(model: Autoencoder, x_train: torch.Tensor, y_train: torch.Te
     classes would hide a collapse onto class prototypes. ``spread_ratio_sampled``
     is the same for rows drawn from the decoder distribution.
     ``spread_ratio_generated`` is the same for the rows Generate makes with no
-    options, which is what the warning judges: a CVAE's codes drawn from each
-    class's mixture of training codes (:class:`~synth_core.generation.priors.CodeMixture`),
-    a VAE's codes on lines between random pairs of a class's training codes,
+    options, which is what the warning judges: a CVAE's codes drawn from the posterior
+    of random training rows of a class, or from each class's mixture of training codes
+    (:class:`~synth_core.generation.priors.CodeMixture`) when a class has few rows
+    (:func:`_generation_codes`), a VAE's codes on lines between random pairs of a
+    class's training codes,
     then the decoder's draws where it has them. N(0, I) codes can read 0.56x on
     a model whose generated rows spread 0.99x (``benchmarks/quality.py --folds``).
     Deterministic models (ae, dae) have no prior: only ``warnings`` (empty) is
@@ -279,11 +291,12 @@ def collapse_report(model: Autoencoder, x_train: torch.Tensor, y_train: torch.Te
         return report
     model.eval()
     total = torch.zeros(model.config.latent_dim, device=x_train.device)
-    means = []
+    means, stds = [], []
     for xb, yb in _chunks(x_train, y_train):
         mu, logvar = model.encode(xb, yb)
         total += kl_per_unit(mu, logvar) * xb.shape[0]
         means.append(mu.cpu().numpy())
+        stds.append(torch.exp(0.5 * logvar).cpu().numpy())
     per_unit = (total / max(x_train.shape[0], 1)).tolist()
     active = sum(v > ACTIVE_UNIT_NATS for v in per_unit)
     report.update(kl_per_unit=[round(v, 6) for v in per_unit], active_units=int(active),
@@ -292,7 +305,9 @@ def collapse_report(model: Autoencoder, x_train: torch.Tensor, y_train: torch.Te
     groups = ([np.flatnonzero(labels == c) for c in np.unique(labels)] if model.is_conditional
               else [np.arange(len(labels))])
     codes = np.concatenate(means) if means else np.zeros((0, model.config.latent_dim))
-    generated = _generation_codes(codes, labels, groups, model.is_conditional, n_samples)
+    code_std = np.concatenate(stds) if stds else None
+    generated = _generation_codes(codes, labels, groups, model.is_conditional, n_samples,
+                                  code_std)
     ratios: dict[str, list[float]] = {"mean": [], "sampled": [], "generated": []}
     for members, z_made in zip(groups, generated):
         if len(members) < 2:
