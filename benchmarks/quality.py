@@ -648,7 +648,8 @@ def run_folds(args: argparse.Namespace) -> None:
               + (f", default-* with {' '.join(args.set)}" if args.set else "")
               + _rows_note(args)
               + f"\nstreet sounds (UrbanSound8K-like, generated, {made:.0f} s to make and "
-              f"extract): {data.n_samples} clips of 4 s, {data.n_features} {args.fold_features} features, "
+              f"extract): {data.n_samples} clips of 4 s, {data.n_features} "
+              f"{args.fold_features} features, "
               f"{data.n_classes} classes, 10 folds; train folds 1-9: {train.n_samples} rows "
               f"({counts.min()}-{counts.max()} a class), test fold 10: {test.n_samples} rows")
     print(fold_table(results, trtr, header))

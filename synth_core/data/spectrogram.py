@@ -199,6 +199,10 @@ class SpectrogramExtractor:
                 "pretrained": False}
 
 
+# Extractors whose rows summarise a clip; none of them can be turned back into sound.
+EMBEDDING_EXTRACTORS = ("vggish", "logmel", "summary")
+
+
 def spectrogram_settings(attrs: dict[str, Any], *, name: str = "this dataset"
                          ) -> SpectrogramSettings:
     """The analysis settings of a feature file's or a run's attrs, or why there are none.
@@ -208,7 +212,7 @@ def spectrogram_settings(attrs: dict[str, Any], *, name: str = "this dataset"
     lost get one that says so (no audio is offered instead of noise).
     """
     extractor = str(attrs.get("extractor") or "")
-    if ATTR not in attrs and extractor in ("vggish", "logmel", "summary"):
+    if ATTR not in attrs and extractor in EMBEDDING_EXTRACTORS:
         raise InputError(
             f"{name} holds {extractor} embeddings ({attrs.get('feature_shape') or 'a summary'} "
             "per clip): they summarise a clip and cannot be turned back into sound. To hear "

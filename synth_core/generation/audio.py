@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from synth_core.data.spectrogram import (SpectrogramSettings, log_mel_spectrogram, mel_basis,
-                                         spectrogram_settings)
+from synth_core.data.spectrogram import (EMBEDDING_EXTRACTORS, SpectrogramSettings,
+                                         log_mel_spectrogram, mel_basis, spectrogram_settings)
 from synth_core.errors import InputError, StorageError
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ def settings_for(source: "Run | FeatureSet | dict[str, Any]", *, name: str = "")
         if "spectrogram" not in attrs and attrs.get("extractor") in (None, "") and \
                 attrs.get("modality") == "audio":
             attrs["extractor"] = "embedding"
-        if attrs.get("extractor") in ("vggish", "logmel", "summary", "embedding"):
+        if attrs.get("extractor") in (*EMBEDDING_EXTRACTORS, "embedding"):
             raise InputError(
                 f"{label} was trained on audio embeddings ({attrs.get('extractor')}, "
                 f"{attrs.get('n_features')} numbers per clip): an embedding summarises a clip "

@@ -99,10 +99,16 @@ def resolve_prior(run: "Run", prior: str, *, by_class: bool,
         return "fitted"
     if data is None:
         return "normal"
-    if by_class and run.is_conditional and \
-            smallest_class_rows(run, data) >= POSTERIOR_MIN_CLASS_ROWS:
-        return "posterior"
+    if by_class and run.is_conditional:
+        return class_codes_prior(smallest_class_rows(run, data))
     return "mixture"
+
+
+def class_codes_prior(smallest_class_rows: int) -> str:
+    """Where "auto" takes a CVAE's class codes from, given its smallest class's training
+    rows: the posterior of those rows, or their mixture (module docstring). The training's
+    collapse check asks the same question."""
+    return "posterior" if smallest_class_rows >= POSTERIOR_MIN_CLASS_ROWS else "mixture"
 
 
 def smallest_class_rows(run: "Run", data: FeatureSet) -> int:
@@ -271,7 +277,8 @@ def sample_class(run: "Run", classes: Sequence[int | str], n_per_class: int, *,
     A CVAE decodes codes with the class label; by default (``prior="auto"``)
     every model draws each class's codes from its training codes' mixture (a CVAE
     whose classes all have :data:`POSTERIOR_MIN_CLASS_ROWS` training rows from their
-    posterior instead), which needs ``data`` (without it a CVAE draws from N(0, I)). ``data`` also gives the attrs copied to the result.
+    posterior instead), which needs ``data`` (without it a CVAE draws from N(0, I)).
+    ``data`` also gives the attrs copied to the result.
     """
     n_per_class = _check_count(n_per_class, "samples per class")
     idx = [resolve_class(run, c, data=data) for c in classes]
@@ -319,9 +326,8 @@ def synthesize(run: "Run", data: FeatureSet, counts: dict[int, int], *, random_s
 
     ``prior="auto"``: a CVAE samples by class as :func:`resolve_prior` says (the
     posterior of its training rows with 50+ rows a class, else its codes' mixture); any
-    other model
-    interpolates between random pairs of the class's rows at random interior t
-    (uniform in (0, 1)). Another ``prior`` samples codes from it by class
+    other model interpolates between random pairs of the class's rows at random
+    interior t (uniform in (0, 1)). Another ``prior`` samples codes from it by class
     (:func:`sample_counts`). Used by the augmentation benchmark.
     """
     if check_prior(prior) != "auto" or run.is_conditional:

@@ -230,12 +230,12 @@ def _generation_codes(codes: np.ndarray, labels: np.ndarray, groups: list[np.nda
     one class, classes in their training proportions.
     """
     from synth_core.generation.priors import CodeMixture
-    from synth_core.generation.sampling import POSTERIOR_MIN_CLASS_ROWS
+    from synth_core.generation.sampling import class_codes_prior
 
     rng = np.random.default_rng(0)
     n = max(2, n_samples // max(len(groups), 1))
     if conditional and code_std is not None and groups and \
-            min(len(members) for members in groups) >= POSTERIOR_MIN_CLASS_ROWS:
+            class_codes_prior(min(len(members) for members in groups)) == "posterior":
         picks = [rng.choice(members, n, replace=True) for members in groups]
         return [codes[p] + code_std[p] * rng.standard_normal((n, codes.shape[1]))
                 for p in picks]

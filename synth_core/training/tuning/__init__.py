@@ -12,8 +12,9 @@ from synth_core._lazy import lazy_exports
 
 _EXPORTS = {
     **dict.fromkeys(("MODELS", "PARAMS", "REQUIRED_PARAMS", "OPTIONAL_PARAMS", "ParamSpec",
-                     "SearchSpace", "RANGE_PRESETS", "RangePreset", "presets_for", "fit_latent_range",
-                     "parse_ranges", "TuneConfig", "train_config_from_dict"), "space"),
+                     "SearchSpace", "RANGE_PRESETS", "RangePreset", "presets_for",
+                     "fit_latent_range", "parse_ranges", "TuneConfig",
+                     "train_config_from_dict"), "space"),
     **dict.fromkeys(("STUDY_ATTR", "CONFIG_ATTR", "WORKER_ATTR", "RETRY_ATTR", "MAX_RETRIES",
                      "storage_label", "is_journal", "resolve_storage_url", "open_storage",
                      "list_studies", "scan_studies", "study_problem", "StudyInfo", "load_study", "unused_study_name", "driver_url",
