@@ -12,7 +12,37 @@ on a shared machine every figure scales with what else runs:
   sample) standing at the new point, all N sessions moving at the same moment
   (p50/p95), the bytes the server sent per move (websocket frames, per
   session) and the server's CPU per move. The player moves in the browser
-  (plotly frames), so the last two should be 0.
+  (plotly frames), so the last two should be 0. The N browsers run on the same
+  cores as the server here (1-2.5 s of CPU each to parse Streamlit's frontend),
+  so with 20 of them the first page mostly measures the browsers.
+* **sessions with ``--clients protocol``**: the server's side of a first page,
+  no browsers. One headless Chromium opens the home page once (on its own
+  server, ``?who=rec-first-page``) and ``benchmarks/st_session.py`` keeps what
+  it asked of the server: the same-origin HTTP GETs (index.html, the ~93
+  static files, ``/_stcore/health``, ``/_stcore/host-config``, the favicon)
+  with Chromium's headers, and the BackMsg it sent on ``/_stcore/stream`` (one
+  ``rerun_script`` with the query string and the browser's context). Then, on
+  a fresh server, N Python clients (one asyncio loop, all started at the same
+  moment, one classroom code each) replay it: GET ``/?who=<code>``, then at
+  once the static files (six keep-alive connections each, Chromium's limit per
+  host) and the ``/_stcore/`` GETs followed by the websocket (subprotocols
+  ``streamlit`` + the ``_streamlit_xsrf`` cookie's value, same ``Origin``,
+  permessage-deflate offered, as the frontend opens it), sending the recorded
+  BackMsg with the client's code and reading ForwardMsgs up to the run's
+  ``script_finished``. *First page*: seconds from that common start to both
+  halves done (p50/p95/max), the server's CPU per first page, the bytes (HTTP
+  bodies as sent + ForwardMsgs) and this process's own CPU per client; then,
+  on the now warm server, the same N with only the static files or only the
+  websocket, to show which half costs the server what. A client fails (and
+  its count gives no figure) on a non-200 answer, an answer unlike
+  Chromium's (Streamlit answers an unknown file name with index.html), a
+  refused websocket, an exception or ``page_not_found`` on the page, a run
+  that ends otherwise than successfully, or fewer elements and blocks than
+  Chromium got. Left out: the browsers' own CPU (parsing, layout, drawing:
+  on the students' machines in a classroom), requests to other origins
+  (Google's icon font), the time between the frontend's script arriving and
+  its websocket opening, and the slider (it moves in the browser: nothing is
+  asked of the server, so there are no slider figures in this mode).
 * **tours** (``--tours N``): N tour jobs (the home page's "Take the tour",
   here with a PCA map to keep it short) submitted at once by N classroom
   owners through the job queue, time until the last one finished, against
@@ -27,7 +57,10 @@ p95 <= 3 s, <= 30 kB per move; queued tours <= 1.2 x sequential; `train`
 with default threads beside busy work within 1.5 x the one-thread run.
 
 Run: ``nice -n 10 python benchmarks/classroom.py [--parts sessions,tours,threads]
-[--sessions 10,20] [--moves 6] [--tours 4] [--json]``.
+[--sessions 10,20] [--clients chromium|protocol] [--moves 6] [--tours 4] [--json]``;
+the server's side of the classroom's first page alone:
+``nice -n 10 python benchmarks/classroom.py --parts sessions --clients protocol``.
+Both modes need Chromium (``apt-get install chromium``; protocol mode records with it once).
 """
 
 from __future__ import annotations
@@ -169,6 +202,136 @@ def sessions_part(counts: list[int], moves: int) -> dict:
     return out
 
 
+RECORD_CODE = "rec-first-page"   # the classroom code Chromium records the first page with
+NO_SLIDER = ("no slider figures: the Generate page's player moves in the browser (plotly "
+             "frames, 0 bytes to the server), so there is nothing for a protocol client to "
+             "ask; --clients chromium measures it")
+
+
+def _protocol_round(server, recipe, codes: list[str], **parts) -> tuple[list, float, float]:
+    """All ``codes`` at once through ``first_pages``; (pages, server CPU s, own CPU s)."""
+    from benchmarks.st_session import FirstPageError, first_pages
+
+    pid = server.proc.pid
+    cpu_before, own_before = cpu_seconds(pid), time.process_time()
+    pages, (cpu_after, own_after) = first_pages(
+        server.url, recipe, codes, **parts,
+        when_done=lambda: (cpu_seconds(pid), time.process_time()))
+    failed = [p for p in pages if p.error]
+    if failed:
+        raise FirstPageError(f"{len(failed)} of {len(pages)} clients got no page; "
+                             f"{failed[0].code}: {failed[0].error}")
+    return pages, cpu_after - cpu_before, own_after - own_before
+
+
+def protocol_count(server, recipe, codes: list[str]) -> dict:
+    """N protocol clients' first pages on a fresh server, then the cost split (warm)."""
+    n = len(codes)
+    pages, server_cpu, own_cpu = _protocol_round(server, recipe, codes)
+    out = {"first_page_s": spread([p.seconds for p in pages], 2),
+           "page_and_static_files_s": spread([p.http_seconds for p in pages], 2),
+           "script_finished_s": spread([p.ws_seconds for p in pages], 2),
+           "server_cpu_s_per_first_page": round(server_cpu / n, 3),
+           "client_cpu_s_per_first_page": round(own_cpu / n, 3),
+           "http_requests_per_first_page": round(statistics.mean(p.requests for p in pages), 1),
+           "http_bytes_per_first_page": round(statistics.mean(p.http_bytes for p in pages)),
+           "ws_bytes_per_first_page": round(statistics.mean(p.ws_bytes for p in pages)),
+           "deltas_per_first_page": spread([p.deltas for p in pages], 0),
+           "forward_msgs": pages[0].messages,
+           "load_avg": round(os.getloadavg()[0], 1)}
+    out["bytes_per_first_page"] = out["http_bytes_per_first_page"] + out["ws_bytes_per_first_page"]
+    # Which half costs the server what: the same N again, each with one half (the page's
+    # index.html in both), on the now warm server.
+    split = {}
+    for label, parts in (("page_and_static_files_only", {"websocket": False}),
+                         ("page_and_websocket_only", {"assets": False})):
+        pages, server_cpu, _ = _protocol_round(server, recipe, codes, **parts)
+        split[label] = {"server_cpu_s_per_client": round(server_cpu / n, 3),
+                        "p95_s": round(pct([p.seconds for p in pages], 0.95), 2)}
+    out["warm_split"] = split
+    return out
+
+
+def protocol_sessions_part(counts: list[int]) -> dict:
+    """``sessions`` with protocol clients: one Chromium records a first page, then N
+    Python clients replay it at once against a fresh server (see ``benchmarks/st_session.py``)."""
+    from benchmarks.st_session import record_first_page
+    from tests.browser.conftest import StreamlitServer
+
+    out: dict = {"clients": "protocol"}
+    codes_all = [f"stu-{k:02d}" for k in range(max(counts))]
+    os.environ["SYNTH_CLASSROOM"] = "1"
+    with tempfile.TemporaryDirectory(prefix="bench-class-") as tmp:
+        workspace = classroom_workspace(Path(tmp), codes_all + [RECORD_CODE])
+        server = StreamlitServer(workspace).start()  # its own server: the measured ones start cold
+        try:
+            recipe = record_first_page(server.url, RECORD_CODE)
+        except Exception as exc:  # noqa: BLE001 - no recipe, no figures
+            out["error"] = f"recording failed: {type(exc).__name__}: {str(exc)[:300]}"
+            return out
+        finally:
+            server.stop()
+        kinds = [k.kind for k in recipe.gets]
+        out["recorded"] = {"http_gets": 1 + len(recipe.gets),
+                           "static_files": len(recipe.assets),
+                           "stcore_gets": [g.path for g in recipe.stcore],
+                           "by_kind": {k: kinds.count(k) for k in sorted(set(kinds))},
+                           "back_msgs": len(recipe.back_msgs),
+                           "chromium_deltas": recipe.deltas,
+                           "chromium_ws_bytes": recipe.ws_bytes,
+                           "chromium_first_page_s": round(recipe.seconds, 2),
+                           "left_out": recipe.left_out}
+        print(json.dumps({"recorded": out["recorded"]}), file=sys.stderr, flush=True)
+        for n in counts:
+            server = StreamlitServer(workspace).start()
+            try:
+                out[f"{n}_sessions"] = protocol_count(server, recipe, codes_all[:n])
+            except Exception as exc:  # noqa: BLE001 - keep the other counts' figures
+                out[f"{n}_sessions"] = f"failed: {type(exc).__name__}: {str(exc)[:400]}"
+            finally:
+                server.stop()
+            print(json.dumps({f"{n}_sessions": out[f"{n}_sessions"]}), file=sys.stderr,
+                  flush=True)
+    return out
+
+
+def print_protocol_sessions(sessions: dict) -> None:
+    print("sessions, protocol clients (no browsers): the server's side of a first page")
+    if "error" in sessions:
+        print(f"    {sessions['error']}")
+        return
+    rec = sessions["recorded"]
+    print(f"    replaying what one headless Chromium asked for: {rec['http_gets']} same-origin "
+          f"GETs ({rec['static_files']} static files, {', '.join(rec['stcore_gets'])}), "
+          f"{rec['back_msgs']} BackMsg(s) on /_stcore/stream; Chromium drew it in "
+          f"{rec['chromium_first_page_s']} s alone ({rec['chromium_deltas']} deltas); left out: "
+          f"{len(rec['left_out'])} request(s) to other origins")
+    for key, value in sessions.items():
+        if not key.endswith("_sessions"):
+            continue
+        if not isinstance(value, dict):
+            print(f"{key.replace('_', ' ')}: {value}")
+            continue
+        first, split = value["first_page_s"], value["warm_split"]
+        print(f"{key.replace('_', ' ')} (protocol): first page p50 {first['p50']} s, p95 "
+              f"{first['p95']} s, max {first['max']} s (goal p95 <= {GOALS['first_page_p95_s']}"
+              f" s); page + static files p95 {value['page_and_static_files_s']['p95']} s, "
+              f"script_finished p95 {value['script_finished_s']['p95']} s; load "
+              f"{value['load_avg']}")
+        print(f"    the server's CPU: {value['server_cpu_s_per_first_page']} s per first page "
+              f"(these clients: {value['client_cpu_s_per_first_page']} s each); "
+              f"{value['bytes_per_first_page']:,} bytes per first page ("
+              f"{value['http_bytes_per_first_page']:,} HTTP in "
+              f"{value['http_requests_per_first_page']:.0f} GETs, "
+              f"{value['ws_bytes_per_first_page']:,} websocket), "
+              f"{value['deltas_per_first_page']['p50']:.0f} deltas")
+        print(f"    warm server, same {key.split('_')[0]} again with one half each: page + "
+              f"static files {split['page_and_static_files_only']['server_cpu_s_per_client']} "
+              f"s CPU per client, page + websocket "
+              f"{split['page_and_websocket_only']['server_cpu_s_per_client']} s")
+        print(f"    {NO_SLIDER}")
+
+
 # ----------------------------------------------------------------------------- tours
 
 def tours_part(n: int) -> dict:
@@ -257,6 +420,9 @@ def main() -> int:
     parser.add_argument("--parts", default="sessions,tours,threads")
     parser.add_argument("--sessions", default="10,20", help="session counts (default 10,20)")
     parser.add_argument("--moves", type=int, default=6, help="slider moves per count (6)")
+    parser.add_argument("--clients", choices=("chromium", "protocol"), default="chromium",
+                        help="sessions part: headless Chromium (default) or browser-free "
+                             "protocol clients (the server's side of a first page)")
     parser.add_argument("--tours", type=int, default=4, help="tour jobs (default 4)")
     parser.add_argument("--epochs", type=int, default=5, help="train epochs (threads part)")
     parser.add_argument("--json", action="store_true", help="print one JSON line")
@@ -269,7 +435,9 @@ def main() -> int:
         results["tours"] = tours_part(args.tours)
         print(json.dumps({"tours": results["tours"]}), file=sys.stderr, flush=True)
     if "sessions" in parts:
-        results["sessions"] = sessions_part([int(s) for s in args.sessions.split(",")], args.moves)
+        counts = [int(s) for s in args.sessions.split(",")]
+        results["sessions"] = (protocol_sessions_part(counts) if args.clients == "protocol"
+                               else sessions_part(counts, args.moves))
     results["load_avg_end"] = os.getloadavg()
     if args.json:
         print(json.dumps(results))
@@ -286,6 +454,9 @@ def main() -> int:
         print(f"{t['tours']} tours at once through the queue ({t['workers']} worker(s) x "
               f"{t['threads_per_worker']} thread(s)): {t['queued_all_at_once_s']} s; one after "
               f"another: {t['sequential_s']} s; ratio {t['ratio']} (goal <= {GOALS['tours_ratio']})")
+    if results.get("sessions", {}).get("clients") == "protocol":
+        print_protocol_sessions(results["sessions"])
+        return 0
     for key, value in results.get("sessions", {}).items():
         if not isinstance(value, dict):
             print(f"sessions: {value}")
