@@ -39,6 +39,7 @@ VERBS: dict[str, str] = {
     "jobs": "synth_core.commands.jobs",
     "tune-worker": "synth_core.commands.tune_worker",
     "check": "synth_core.commands.check",
+    "serve": "synth_core.commands.serve",
 }
 
 

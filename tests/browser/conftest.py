@@ -77,6 +77,35 @@ class StreamlitServer:
         self._log_handle.close()
 
 
+class ServedServer(StreamlitServer):
+    """``python -m synth_core serve`` (nginx in front of Streamlit) on a free localhost port.
+
+    Same interface as :class:`StreamlitServer`; ``proc`` is the ``serve`` process, whose
+    children are Streamlit and nginx (they stop with it).
+    """
+
+    def __init__(self, workspace: Path, *extra: str) -> None:
+        super().__init__(workspace)
+        self.extra = list(extra)
+        self.log = workspace.parent / f"serve-{self.port}.log"
+
+    def start(self, timeout: float = 90.0) -> "ServedServer":
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self._log_handle = open(self.log, "wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "synth_core", "--workspace", str(self.workspace), "serve",
+             "--port", str(self.port), *self.extra],
+            cwd=ROOT, env=env, stdout=self._log_handle, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"serve exited early:\n{self.log.read_text()}")
+            if "open http" in self.log.read_text(errors="replace"):
+                return self
+            time.sleep(0.3)
+        raise RuntimeError(f"serve did not start within {timeout} s:\n{self.log.read_text()}")
+
+
 @pytest.fixture(scope="session")
 def chromium() -> str:
     path = chromium_path()
