@@ -90,6 +90,26 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of ``pid`` and every process below it (``serve``: Streamlit and nginx)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            total += cpu_seconds(current)
+        except OSError:
+            continue
+        todo += children.get(current, [])
+    return total
+
+
 def pct(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, max(0, int(round(q * (len(values) - 1)))))]
@@ -149,7 +169,7 @@ def slider_part(browser, url: str, codes: list[str], moves: int, server_pid: int
         wait_for_player(page, timeout_ms=300_000)
     latencies: list[float] = []
     sent: list[float] = []
-    cpu_before = cpu_seconds(server_pid)
+    cpu_before = tree_cpu_seconds(server_pid)
     for step in range(moves):
         before = [p.__dict__["_bench_bytes"][0] for p in pages]
         latencies += move(pages, step, timeout_s=120)
@@ -157,34 +177,35 @@ def slider_part(browser, url: str, codes: list[str], moves: int, server_pid: int
         sent += [p.__dict__["_bench_bytes"][0] - b for p, b in zip(pages, before)]
     # The server's own CPU per move: the browsers share these 2 cores in this benchmark,
     # in a classroom they run on the students' machines.
-    server_ms = 1000 * (cpu_seconds(server_pid) - cpu_before) / max(len(latencies), 1)
+    server_ms = 1000 * (tree_cpu_seconds(server_pid) - cpu_before) / max(len(latencies), 1)
     for page in pages:
         page.context.close()
     return {"slider_ms": spread(latencies), "bytes_per_move": spread(sent, 0),
             "server_cpu_ms_per_move": round(server_ms, 1)}
 
 
-def sessions_part(counts: list[int], moves: int) -> dict:
+def sessions_part(counts: list[int], moves: int, server_kind: str = "streamlit") -> dict:
     from playwright.sync_api import sync_playwright
 
-    from tests.browser.conftest import CHROMIUM_ARGS, StreamlitServer, chromium_path
+    from tests.browser.conftest import CHROMIUM_ARGS, chromium_path
+
 
     chromium = chromium_path()
     if chromium is None:
         return {"error": "chromium not found: apt-get install chromium"}
-    out: dict = {}
+    out: dict = {"server": server_kind}
     codes_all = [f"stu-{k:02d}" for k in range(max(counts))]
     os.environ["SYNTH_CLASSROOM"] = "1"
     with tempfile.TemporaryDirectory(prefix="bench-class-") as tmp, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         workspace = classroom_workspace(Path(tmp), codes_all)
         for n in counts:
-            server = StreamlitServer(workspace).start()
+            server = new_server(workspace, server_kind).start()
             try:
                 codes = codes_all[:n]
-                cpu_before = cpu_seconds(server.proc.pid)
+                cpu_before = tree_cpu_seconds(server.proc.pid)
                 pages, seconds = open_sessions(browser, server.url, codes)
-                first_cpu = (cpu_seconds(server.proc.pid) - cpu_before) / n
+                first_cpu = (tree_cpu_seconds(server.proc.pid) - cpu_before) / n
                 for page in pages:
                     page.context.close()
                 out[f"{n}_sessions"] = {"first_page_s": spread(seconds, 2),
@@ -213,10 +234,10 @@ def _protocol_round(server, recipe, codes: list[str], **parts) -> tuple[list, fl
     from benchmarks.st_session import FirstPageError, first_pages
 
     pid = server.proc.pid
-    cpu_before, own_before = cpu_seconds(pid), time.process_time()
+    cpu_before, own_before = tree_cpu_seconds(pid), time.process_time()
     pages, (cpu_after, own_after) = first_pages(
         server.url, recipe, codes, **parts,
-        when_done=lambda: (cpu_seconds(pid), time.process_time()))
+        when_done=lambda: (tree_cpu_seconds(pid), time.process_time()))
     failed = [p for p in pages if p.error]
     if failed:
         raise FirstPageError(f"{len(failed)} of {len(pages)} clients got no page; "
@@ -252,18 +273,25 @@ def protocol_count(server, recipe, codes: list[str]) -> dict:
     return out
 
 
-def protocol_sessions_part(counts: list[int]) -> dict:
+def new_server(workspace: Path, kind: str):
+    """``streamlit``: ``streamlit run app.py`` as ``make run`` starts it; ``serve``:
+    ``python -m synth_core serve`` (nginx serves the frontend's files, Streamlit the rest)."""
+    from tests.browser.conftest import ServedServer, StreamlitServer
+
+    return ServedServer(workspace) if kind == "serve" else StreamlitServer(workspace)
+
+
+def protocol_sessions_part(counts: list[int], server_kind: str = "streamlit") -> dict:
     """``sessions`` with protocol clients: one Chromium records a first page, then N
     Python clients replay it at once against a fresh server (see ``benchmarks/st_session.py``)."""
     from benchmarks.st_session import record_first_page
-    from tests.browser.conftest import StreamlitServer
 
-    out: dict = {"clients": "protocol"}
+    out: dict = {"clients": "protocol", "server": server_kind}
     codes_all = [f"stu-{k:02d}" for k in range(max(counts))]
     os.environ["SYNTH_CLASSROOM"] = "1"
     with tempfile.TemporaryDirectory(prefix="bench-class-") as tmp:
         workspace = classroom_workspace(Path(tmp), codes_all + [RECORD_CODE])
-        server = StreamlitServer(workspace).start()  # its own server: the measured ones start cold
+        server = new_server(workspace, server_kind).start()  # its own server: the measured ones start cold
         try:
             recipe = record_first_page(server.url, RECORD_CODE)
         except Exception as exc:  # noqa: BLE001 - no recipe, no figures
@@ -283,7 +311,7 @@ def protocol_sessions_part(counts: list[int]) -> dict:
                            "left_out": recipe.left_out}
         print(json.dumps({"recorded": out["recorded"]}), file=sys.stderr, flush=True)
         for n in counts:
-            server = StreamlitServer(workspace).start()
+            server = new_server(workspace, server_kind).start()
             try:
                 out[f"{n}_sessions"] = protocol_count(server, recipe, codes_all[:n])
             except Exception as exc:  # noqa: BLE001 - keep the other counts' figures
@@ -296,7 +324,8 @@ def protocol_sessions_part(counts: list[int]) -> dict:
 
 
 def print_protocol_sessions(sessions: dict) -> None:
-    print("sessions, protocol clients (no browsers): the server's side of a first page")
+    print("sessions, protocol clients (no browsers): the server's side of a first page, "
+          f"served by {sessions.get('server', 'streamlit')}")
     if "error" in sessions:
         print(f"    {sessions['error']}")
         return
@@ -423,6 +452,9 @@ def main() -> int:
     parser.add_argument("--clients", choices=("chromium", "protocol"), default="chromium",
                         help="sessions part: headless Chromium (default) or browser-free "
                              "protocol clients (the server's side of a first page)")
+    parser.add_argument("--server", choices=("streamlit", "serve"), default="streamlit",
+                        help="sessions part: `streamlit run app.py` (default, as `make run`) or "
+                             "`python -m synth_core serve` (nginx serves the frontend's files)")
     parser.add_argument("--tours", type=int, default=4, help="tour jobs (default 4)")
     parser.add_argument("--epochs", type=int, default=5, help="train epochs (threads part)")
     parser.add_argument("--json", action="store_true", help="print one JSON line")
@@ -436,8 +468,9 @@ def main() -> int:
         print(json.dumps({"tours": results["tours"]}), file=sys.stderr, flush=True)
     if "sessions" in parts:
         counts = [int(s) for s in args.sessions.split(",")]
-        results["sessions"] = (protocol_sessions_part(counts) if args.clients == "protocol"
-                               else sessions_part(counts, args.moves))
+        results["sessions"] = (protocol_sessions_part(counts, args.server)
+                               if args.clients == "protocol"
+                               else sessions_part(counts, args.moves, args.server))
     results["load_avg_end"] = os.getloadavg()
     if args.json:
         print(json.dumps(results))
@@ -458,6 +491,9 @@ def main() -> int:
         print_protocol_sessions(results["sessions"])
         return 0
     for key, value in results.get("sessions", {}).items():
+        if key == "server":
+            print(f"sessions against: {value}")
+            continue
         if not isinstance(value, dict):
             print(f"sessions: {value}")
             continue
