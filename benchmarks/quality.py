@@ -142,6 +142,8 @@ def _sampling_options() -> list[tuple[str, dict[str, Any]]]:
             variants.append(("mixture+sample", {"prior": "mixture", "output": "sample"}))
         from synth_core.generation.sampling import PRIORS
 
+        if "pairs" in params:  # a VAE's interpolation between any two rows of a class
+            variants.append(("random", {"pairs": "random"}))
         if "posterior" in PRIORS:  # codes from the encoder's posterior of training rows
             variants.append(("posterior", {"prior": "posterior"}))
     return variants

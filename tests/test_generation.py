@@ -271,6 +271,55 @@ def test_synthesize_counts_per_mode(run, blobs):
         synthesize(run, blobs, {0: 0})
 
 
+def test_synthesize_pairs_neighbours_not_the_two_modes_of_a_class(run):
+    """A class of two far-apart clusters: a VAE's near pairs (the default) stay inside one
+    cluster, each second row among the first's 5 nearest codes of the class; random pairs
+    cross between the clusters about half the time, so their rows fill the empty middle."""
+    rng = np.random.default_rng(0)
+    centre = np.zeros(16)
+    centre[0] = 10.0
+    X = np.vstack([centre + rng.normal(0, 0.3, (20, 16)), -centre + rng.normal(0, 0.3, (20, 16)),
+                   rng.normal(0, 0.3, (10, 16))]).astype(np.float32)
+    data = FeatureSet(features=X, labels=np.repeat([0, 0, 1], [20, 20, 10]),
+                      class_names=["a", "b", "c"])
+    near = synthesize(run, data, {0: 300}, random_state=0)
+    assert near.attrs["pairs"] == "near" and near.attrs["pair_neighbours"] == 5
+    first, second = near.parents[:, 0], near.parents[:, 1]
+    assert (first != second).all() and (data.labels[near.parents] == 0).all()
+    assert ((first < 20) == (second < 20)).all()  # never across the two clusters
+    codes, _ = run.encode(X[:40])
+    for a, b in near.parents[:50]:
+        distances = np.linalg.norm(codes - codes[a], axis=1)
+        distances[a] = np.inf
+        assert distances[b] <= np.sort(distances)[4] + 1e-9
+    rand = synthesize(run, data, {0: 300}, random_state=0, pairs="random")
+    assert rand.attrs["pairs"] == "random" and "pair_neighbours" not in rand.attrs
+    crossing = np.mean((rand.parents[:, 0] < 20) != (rand.parents[:, 1] < 20))
+    assert 0.35 < crossing < 0.65
+    # The decoded means, along the line between the clusters' decoded centres: random pairs
+    # put many rows in the middle, where the data has none; near pairs none.
+    axis = run.decode(run.encode(centre[None])[0])[0].astype(np.float64)
+    def middle(rows) -> float:
+        return float(np.mean(np.abs(rows.features @ axis / (axis @ axis)) < 0.5))
+    kept = dict(random_state=0, output="mean")
+    assert middle(synthesize(run, data, {0: 300}, pairs="random", **kept)) > 0.2
+    assert middle(synthesize(run, data, {0: 300}, **kept)) < 0.02
+    small = synthesize(run, data, {1: 20}, random_state=0)  # a class of 10: 5 neighbours each
+    assert (data.labels[small.parents] == 1).all()
+    with pytest.raises(InputError, match="pairs = 'far'; choose one of near, random"):
+        synthesize(run, data, {0: 3}, pairs="far")
+
+
+def test_synthesize_near_pairs_on_tiny_and_duplicate_classes(run):
+    """Two rows pair with each other; identical rows (equal codes) never pair with themselves."""
+    X = np.vstack([np.ones((3, 16)), np.zeros((2, 16)) + np.arange(16) * 0.1]).astype(np.float32)
+    data = FeatureSet(features=X, labels=np.array([0, 0, 0, 1, 1]), class_names=["a", "b"])
+    out = synthesize(run, data, {0: 40, 1: 40}, random_state=0)
+    assert (out.parents[:, 0] != out.parents[:, 1]).all()
+    assert (data.labels[out.parents[:, 0]] == data.labels[out.parents[:, 1]]).all()
+    np.testing.assert_array_equal(np.sort(np.unique(out.parents[out.labels == 1])), [3, 4])
+
+
 def test_generate_config_dispatch_and_counts(run, blobs):
     config = GenerateConfig(mode="protocol", pairs=2, steps=5)
     assert config.n_requested(3) == 18

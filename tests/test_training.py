@@ -639,3 +639,19 @@ def test_collapse_check_draws_a_cvaes_codes_as_generate_does():
     assert [z.shape for z in mixed] == [(4000, 2), (4000, 2)]
     for members, z in zip(few, mixed):  # the mixture of the codes: no encoder spread added
         np.testing.assert_allclose(z.var(0), codes[members].var(0), rtol=0.15)
+
+
+def test_collapse_check_draws_a_vaes_codes_between_neighbouring_rows_of_a_class():
+    """A VAE's check codes lie as Generate's rows do: between a training code of a class
+    and one of its nearest of the class, so never in the gap between a class's two modes."""
+    from synth_core.training.trainer import _generation_codes
+
+    rng = np.random.default_rng(0)
+    codes = np.r_[rng.normal(-5.0, 0.3, (40, 2)), rng.normal(5.0, 0.3, (40, 2)),
+                  rng.normal(0.0, 0.3, (20, 2)) + [0, 20]]
+    labels = np.repeat([0, 0, 1], [40, 40, 20])
+    (drawn,) = _generation_codes(codes, labels, [np.arange(100)], False, 3000)
+    assert 2500 <= len(drawn) <= 3500
+    class0 = drawn[drawn[:, 1] < 10]
+    assert abs(len(class0) / len(drawn) - 0.8) < 0.05        # classes in their proportions
+    assert (np.abs(class0[:, 0]) > 3.0).all()                 # nothing in the gap at x = 0

@@ -15,8 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="labelled real data: builtin:digits, a workspace dataset or a .h5")
     parser.add_argument("--generator", "--model", dest="model",
                         choices=["vae", "cvae", "gaussian", "copula", "smote"], default="vae",
-                        help="generator trained or fitted on the 70%%: vae (within-class "
-                             "interpolation), cvae (class sampling), or a baseline: gaussian "
+                        help="generator trained or fitted on the 70%%: vae (interpolation "
+                             "between neighbouring rows of a class), cvae (class sampling), or a baseline: gaussian "
                              "(per class), copula (Gaussian copula), smote; default vae")
     parser.add_argument("--test-size", type=float, default=0.3,
                         help="share of real rows held out for testing (default 0.3)")

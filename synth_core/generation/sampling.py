@@ -57,6 +57,9 @@ from synth_core.generation.codes import (_check_count, _check_data, _class_names
                                          _training_rows, check_output, resolve_class, run_name)
 from synth_core.generation.priors import CodeMixture, share_out
 
+PAIRS = ("near", "random")   # synthesize(): how a VAE's interpolation pairs are chosen
+PAIR_NEIGHBOURS = 5          # "near": the nearest rows of the class a row may pair with
+
 if TYPE_CHECKING:  # pragma: no cover - only for type hints
     from synth_core.training.runs import Run
 
@@ -321,19 +324,24 @@ def sample_prior(run: "Run", n: int, *, data: FeatureSet | None = None, random_s
 
 def synthesize(run: "Run", data: FeatureSet, counts: dict[int, int], *, random_state: int = 0,
                callback: Callback | None = None, prior: str = "auto",
-               output: str = "auto") -> FeatureSet:
+               output: str = "auto", pairs: str = "near") -> FeatureSet:
     """``counts[c]`` new samples of each class ``c``, the right way for the model.
 
     ``prior="auto"``: a CVAE samples by class as :func:`resolve_prior` says (the
     posterior of its training rows with 50+ rows a class, else its codes' mixture); any
-    other model interpolates between random pairs of the class's rows at random
-    interior t (uniform in (0, 1)). Another ``prior`` samples codes from it by class
-    (:func:`sample_counts`). Used by the augmentation benchmark.
+    other model interpolates between pairs of the class's rows at random interior t
+    (uniform in (0, 1)). ``pairs="near"`` (default) pairs a random row of the class with
+    one of its :data:`PAIR_NEIGHBOURS` nearest rows of the class in code space, SMOTE's
+    way but on the codes; ``"random"`` pairs any two rows of the class, whose line can
+    cross the empty space between two modes of one class. Another ``prior`` samples
+    codes from it by class (:func:`sample_counts`). Used by the augmentation benchmark.
     """
     if check_prior(prior) != "auto" or run.is_conditional:
         return sample_counts(run, counts, data=data, random_state=random_state, prior=prior,
                              output=output, callback=callback)
     check_output(output)
+    if pairs not in PAIRS:
+        raise InputError(f"pairs = {pairs!r}; choose one of {', '.join(PAIRS)}")
     counts = {resolve_class(run, c, data=data): _check_count(n, f"count for class {c}", minimum=0)
               for c, n in counts.items()}
     counts = {c: n for c, n in counts.items() if n > 0}
@@ -347,8 +355,11 @@ def synthesize(run: "Run", data: FeatureSet, counts: dict[int, int], *, random_s
         if len(rows) < 2:
             raise InputError(f"class {c} has {len(rows)} row(s) in the data; interpolation "
                              "needs at least 2; leave it out of counts")
-        for _ in range(n):
-            pair_rows.append(rng.choice(rows, size=2, replace=False))
+        if pairs == "near":
+            pair_rows.extend(_near_pairs(run, data, rows, n, rng))
+        else:
+            for _ in range(n):
+                pair_rows.append(rng.choice(rows, size=2, replace=False))
         t_all.append(rng.uniform(0.0, 1.0, n))
         labels.append(np.full(n, c, dtype=np.int64))
     parents = np.asarray(pair_rows, dtype=np.int64)  # [N, 2]
@@ -363,6 +374,30 @@ def synthesize(run: "Run", data: FeatureSet, counts: dict[int, int], *, random_s
     ids = [f"interp-{p[0]}-{p[1]}-t{t:.3f}" for p, t in zip(parents, t_arr)]
     return _generated(run, data, features, label_arr, parents, mode="interpolate",
                       seed=random_state, ids=ids, output=output,
-                      extra={"path": "linear", "t": "random"})
+                      extra={"path": "linear", "t": "random", "pairs": pairs,
+                             **({"pair_neighbours": PAIR_NEIGHBOURS} if pairs == "near" else {})})
+
+
+def _near_pairs(run: "Run", data: FeatureSet, rows: np.ndarray, n: int,
+                rng: np.random.Generator) -> np.ndarray:
+    """``n`` pairs (data row numbers) of one class: a random row and one of its
+    :data:`PAIR_NEIGHBOURS` nearest other rows of ``rows`` by the encoder's mean codes."""
+    codes = _encode(run, data.features[rows], data.labels[rows], codes="mean", rng=rng)
+    first = rng.integers(0, len(rows), n)
+    return np.stack([rows[first], rows[near_partners(codes, first, rng)]], axis=1)
+
+
+def near_partners(codes: np.ndarray, first: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """For each row number in ``first``, one of its :data:`PAIR_NEIGHBOURS` nearest other
+    rows of ``codes`` (at random); ``codes`` has at least 2 rows. Also the training's
+    collapse check, so that it judges the rows Generate makes."""
+    from sklearn.neighbors import NearestNeighbors
+
+    k = min(PAIR_NEIGHBOURS, len(codes) - 1)
+    near = NearestNeighbors(n_neighbors=k + 1).fit(codes).kneighbors(
+        codes, return_distance=False)
+    # A row is its own nearest neighbour, except among duplicate codes: drop it wherever it is.
+    others = np.array([[j for j in row if j != i][:k] for i, row in enumerate(near)])
+    return others[first, rng.integers(0, k, len(first))]
 
 

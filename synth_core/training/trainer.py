@@ -226,11 +226,12 @@ def _generation_codes(codes: np.ndarray, labels: np.ndarray, groups: list[np.nda
     ``POSTERIOR_MIN_CLASS_ROWS`` training rows, one draw from the posterior (``codes`` the
     means, ``code_std`` the spreads) of random training rows of the class; else draws from
     a mixture fitted on the class's training codes (a sample of them on large data). A VAE
-    (one group): points at uniform t on lines between random pairs of training codes of
-    one class, classes in their training proportions.
+    (one group): points at uniform t on lines between a training code of a class and one
+    of its nearest of the class (``sampling.near_partners``), classes in their training
+    proportions.
     """
     from synth_core.generation.priors import CodeMixture
-    from synth_core.generation.sampling import class_codes_prior
+    from synth_core.generation.sampling import class_codes_prior, near_partners
 
     rng = np.random.default_rng(0)
     n = max(2, n_samples // max(len(groups), 1))
@@ -255,7 +256,7 @@ def _generation_codes(codes: np.ndarray, labels: np.ndarray, groups: list[np.nda
     for rows in classes:
         m = max(1, round(n * len(rows) / sum(len(r) for r in classes)))
         a = rng.integers(0, len(rows), m)
-        b = (a + rng.integers(1, len(rows), m)) % len(rows)      # a different row of the class
+        b = near_partners(codes[rows], a, rng)      # one of the row's nearest of the class
         t = rng.uniform(0.0, 1.0, (m, 1))
         made.append(codes[rows[a]] + (codes[rows[b]] - codes[rows[a]]) * t)
     return [np.concatenate(made) if made else np.zeros((0, codes.shape[1]))]
@@ -279,8 +280,8 @@ def collapse_report(model: Autoencoder, x_train: torch.Tensor, y_train: torch.Te
     options, which is what the warning judges: a CVAE's codes drawn from the posterior
     of random training rows of a class, or from each class's mixture of training codes
     (:class:`~synth_core.generation.priors.CodeMixture`) when a class has few rows
-    (:func:`_generation_codes`), a VAE's codes on lines between random pairs of a
-    class's training codes,
+    (:func:`_generation_codes`), a VAE's codes on lines between neighbouring training
+    codes of a class,
     then the decoder's draws where it has them. N(0, I) codes can read 0.56x on
     a model whose generated rows spread 0.99x (``benchmarks/quality.py --folds``).
     Deterministic models (ae, dae) have no prior: only ``warnings`` (empty) is
@@ -365,7 +366,7 @@ def collapse_report(model: Autoencoder, x_train: torch.Tensor, y_train: torch.Te
             report["warnings"].append(f"{unused}, so generated rows all look alike; {fixes}")
     if spread is not None and spread < LOW_SPREAD_RATIO:
         codes_from = ("each class's mixture of training codes" if model.is_conditional
-                      else "lines between pairs of a class's training codes")
+                      else "lines between neighbouring training codes of a class")
         draws = ", then the decoder's distribution" if model.can_sample_output else ""
         rows = (f"rows made as Generate makes them (codes from {codes_from}{draws})"
                 if "spread_ratio_generated" in report else "rows decoded from the prior")
