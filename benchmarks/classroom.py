@@ -189,7 +189,6 @@ def sessions_part(counts: list[int], moves: int, server_kind: str = "streamlit")
 
     from tests.browser.conftest import CHROMIUM_ARGS, chromium_path
 
-
     chromium = chromium_path()
     if chromium is None:
         return {"error": "chromium not found: apt-get install chromium"}
@@ -199,27 +198,37 @@ def sessions_part(counts: list[int], moves: int, server_kind: str = "streamlit")
     with tempfile.TemporaryDirectory(prefix="bench-class-") as tmp, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         workspace = classroom_workspace(Path(tmp), codes_all)
-        for n in counts:
-            server = new_server(workspace, server_kind).start()
-            try:
-                codes = codes_all[:n]
-                cpu_before = tree_cpu_seconds(server.proc.pid)
-                pages, seconds = open_sessions(browser, server.url, codes)
-                first_cpu = (tree_cpu_seconds(server.proc.pid) - cpu_before) / n
-                for page in pages:
-                    page.context.close()
-                out[f"{n}_sessions"] = {"first_page_s": spread(seconds, 2),
-                                        "server_cpu_s_per_first_page": round(first_cpu, 3),
-                                        **slider_part(browser, server.url, codes, moves,
-                                                      server.proc.pid),
-                                        "load_avg": round(os.getloadavg()[0], 1)}
-            except Exception as exc:  # noqa: BLE001 - keep the other counts' figures
-                out[f"{n}_sessions"] = f"failed: {type(exc).__name__}: {str(exc)[:200]}"
-            finally:
-                server.stop()
-            print(json.dumps({f"{n}_sessions": out[f"{n}_sessions"]}), file=sys.stderr,
-                  flush=True)
+
+        def measure(server, codes: list[str]) -> dict:
+            cpu_before = tree_cpu_seconds(server.proc.pid)
+            pages, seconds = open_sessions(browser, server.url, codes)
+            first_cpu = (tree_cpu_seconds(server.proc.pid) - cpu_before) / len(codes)
+            for page in pages:
+                page.context.close()
+            return {"first_page_s": spread(seconds, 2),
+                    "server_cpu_s_per_first_page": round(first_cpu, 3),
+                    **slider_part(browser, server.url, codes, moves, server.proc.pid),
+                    "load_avg": round(os.getloadavg()[0], 1)}
+
+        out.update(each_count(counts, codes_all, workspace, server_kind, measure))
         browser.close()
+    return out
+
+
+def each_count(counts: list[int], codes_all: list[str], workspace: Path, server_kind: str,
+               measure) -> dict:
+    """``measure(server, codes)`` for each session count on a fresh server, as
+    ``"<N>_sessions"``; a count that fails keeps its error and the others their figures."""
+    out: dict = {}
+    for n in counts:
+        server = new_server(workspace, server_kind).start()
+        try:
+            out[f"{n}_sessions"] = measure(server, codes_all[:n])
+        except Exception as exc:  # noqa: BLE001 - keep the other counts' figures
+            out[f"{n}_sessions"] = f"failed: {type(exc).__name__}: {str(exc)[:400]}"
+        finally:
+            server.stop()
+        print(json.dumps({f"{n}_sessions": out[f"{n}_sessions"]}), file=sys.stderr, flush=True)
     return out
 
 
@@ -291,7 +300,8 @@ def protocol_sessions_part(counts: list[int], server_kind: str = "streamlit") ->
     os.environ["SYNTH_CLASSROOM"] = "1"
     with tempfile.TemporaryDirectory(prefix="bench-class-") as tmp:
         workspace = classroom_workspace(Path(tmp), codes_all + [RECORD_CODE])
-        server = new_server(workspace, server_kind).start()  # its own server: the measured ones start cold
+        # Its own server: the measured ones start cold.
+        server = new_server(workspace, server_kind).start()
         try:
             recipe = record_first_page(server.url, RECORD_CODE)
         except Exception as exc:  # noqa: BLE001 - no recipe, no figures
@@ -310,16 +320,8 @@ def protocol_sessions_part(counts: list[int], server_kind: str = "streamlit") ->
                            "chromium_first_page_s": round(recipe.seconds, 2),
                            "left_out": recipe.left_out}
         print(json.dumps({"recorded": out["recorded"]}), file=sys.stderr, flush=True)
-        for n in counts:
-            server = new_server(workspace, server_kind).start()
-            try:
-                out[f"{n}_sessions"] = protocol_count(server, recipe, codes_all[:n])
-            except Exception as exc:  # noqa: BLE001 - keep the other counts' figures
-                out[f"{n}_sessions"] = f"failed: {type(exc).__name__}: {str(exc)[:400]}"
-            finally:
-                server.stop()
-            print(json.dumps({f"{n}_sessions": out[f"{n}_sessions"]}), file=sys.stderr,
-                  flush=True)
+        out.update(each_count(counts, codes_all, workspace, server_kind,
+                              lambda server, codes: protocol_count(server, recipe, codes)))
     return out
 
 

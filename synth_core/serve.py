@@ -55,7 +55,8 @@ NGINX_MISSING = ("nginx not found: install it (Debian/Ubuntu: apt-get install ng
 # ----------------------------------------------------------------------------- the frontend
 
 def streamlit_static_dir() -> Path:
-    """Streamlit's hashed frontend assets (served under ``/static/``), found without importing it."""
+    """Streamlit's hashed frontend assets (served under ``/static/``), found without
+    importing Streamlit."""
     spec = util.find_spec("streamlit")
     if spec is None or not spec.submodule_search_locations:
         raise InputError("streamlit is not installed; pip install -r requirements.txt")
@@ -332,7 +333,8 @@ class Served:
                                   "--server.port", str(self.upstream_port),
                                   "--server.headless", "true"], env)
         try:
-            self._wait_healthy(f"http://127.0.0.1:{self.upstream_port}", "streamlit", timeout)
+            self._wait_healthy(f"http://127.0.0.1:{self.upstream_port}" if self.proxy
+                               else self.url, "streamlit", timeout)
             if nginx is not None:
                 conf = self.run_dir / "nginx.conf"
                 conf.write_text(nginx_config(static_dir=static, address=self.address,

@@ -56,6 +56,14 @@ def blobs() -> FeatureSet:
     return make_blobs()
 
 
+def missing_tool(message: str, require_env: str) -> None:
+    """A system package a test needs is absent: skip with ``message``, or fail where
+    ``require_env=1`` says it must be there (CI installs chromium, postgresql, nginx)."""
+    if os.environ.get(require_env) == "1":
+        pytest.fail(f"{message}; {require_env}=1 requires it")
+    pytest.skip(message)
+
+
 def app_test(script: str, *, timeout: float = 120):
     """An AppTest for ``script`` relative to the repository root (app.py, pages/...)."""
     from streamlit.testing.v1 import AppTest

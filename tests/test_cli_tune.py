@@ -9,7 +9,7 @@ import pytest
 
 from synth_core.cli import main
 from synth_core.features import write_features
-from tests.conftest import make_blobs
+from tests.conftest import make_blobs, missing_tool
 
 RANGES = '{"latent_dim": [2, 4], "hidden": [8, 16], "epochs": [2, 3]}'
 
@@ -71,16 +71,12 @@ def test_cli_tune_bad_input_is_one_line_error(workspace, blobs_file, capsys, arg
 @pytest.fixture(scope="module")
 def postgres():
     """A real PostgreSQL server for this module (skipped when not installed, except in CI)."""
-    import os
-
     from tests import pg_server
 
     try:
         server = pg_server.start()
     except FileNotFoundError as exc:
-        if os.environ.get(pg_server.REQUIRE_ENV) == "1":
-            pytest.fail(f"{exc}; {pg_server.REQUIRE_ENV}=1 requires it")
-        pytest.skip(str(exc))
+        missing_tool(str(exc), pg_server.REQUIRE_ENV)
     yield server
     server.remove()
 

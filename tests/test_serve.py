@@ -24,15 +24,13 @@ from synth_core.cli import main
 from synth_core.errors import InputError
 from synth_core.serve import (ROOT, check_address, find_nginx, frontend_cache, max_upload_mb,
                               nginx_config, streamlit_static_dir)
+from tests.conftest import missing_tool
 
 
 def _nginx() -> str:
     nginx = find_nginx()
     if nginx is None:
-        if os.environ.get("SYNTH_REQUIRE_NGINX") == "1":
-            pytest.fail("nginx is required (SYNTH_REQUIRE_NGINX=1) but was not found; "
-                        "apt-get install nginx")
-        pytest.skip("nginx not installed (apt-get install nginx)")
+        missing_tool("nginx not installed (apt-get install nginx)", "SYNTH_REQUIRE_NGINX")
     return nginx
 
 

@@ -20,6 +20,8 @@ from typing import Iterator
 
 import pytest
 
+from tests.conftest import missing_tool
+
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -110,10 +112,8 @@ class ServedServer(StreamlitServer):
 def chromium() -> str:
     path = chromium_path()
     if path is None:
-        if os.environ.get("SYNTH_REQUIRE_BROWSER") == "1":
-            pytest.fail("Chromium is required (SYNTH_REQUIRE_BROWSER=1) but was not found; "
-                        "apt-get install chromium")
-        pytest.skip("Chromium not installed (apt-get install chromium) - browser tests skipped")
+        missing_tool("Chromium not installed (apt-get install chromium): browser tests skipped",
+                     "SYNTH_REQUIRE_BROWSER")
     return path
 
 
