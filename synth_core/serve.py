@@ -276,6 +276,32 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
         pass
 
 
+def _adopt_orphans() -> None:
+    """Linux: become the parent of our children's orphans (PR_SET_CHILD_SUBREAPER), so the
+    workers of an nginx master that died come to this process and :meth:`Served.stop`
+    can end them; otherwise they would keep the port."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(36, 1)  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        pass
+
+
+def _orphaned_nginx() -> list[int]:
+    """Our own child processes that are nginx workers left by a master that died."""
+    me, found = os.getpid(), []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) != me:
+                continue
+            if (stat.parent / "cmdline").read_bytes().startswith(b"nginx: worker"):
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
 # ----------------------------------------------------------------------------- both servers
 
 @dataclass
@@ -324,6 +350,8 @@ class Served:
                 raise InputError(NGINX_MISSING)
             static = frontend_cache(Path(self.workspace) / "cache")
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        if nginx is not None and sys.platform.startswith("linux"):
+            _adopt_orphans()
         env = dict(os.environ, SYNTH_WORKSPACE=str(self.workspace), PYTHONUNBUFFERED="1")
         if self.classroom:
             env["SYNTH_CLASSROOM"] = "1"
@@ -396,3 +424,10 @@ class Served:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        if "nginx" in self.procs and sys.platform.startswith("linux"):
+            for pid in _orphaned_nginx():  # its master died first: end and reap its workers
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+                except (ProcessLookupError, ChildProcessError):
+                    pass

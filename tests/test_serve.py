@@ -263,3 +263,32 @@ def test_serve_without_proxy_is_streamlit_alone(tmp_path):
         assert not (tmp_path / "ws" / "cache" / "frontend").exists()  # no copy without nginx
     finally:
         server.stop()
+
+
+def test_serve_stops_streamlit_and_says_so_when_nginx_dies(tmp_path):
+    """A server that dies under serve takes the other one down and names itself: no
+    Streamlit left answering on a port nobody can reach."""
+    _nginx()
+    from tests.browser.conftest import ServedServer
+
+    server = ServedServer(tmp_path / "ws").start()
+    try:
+        kids = _children(server.proc.pid)
+        nginx = [pid for pid in kids if "nginx" in Path(f"/proc/{pid}/cmdline").read_text()]
+        assert len(nginx) == 1
+        os.kill(nginx[0], signal.SIGKILL)
+        assert server.proc.wait(timeout=30) == 2
+        log = server.log.read_text()
+        assert "error: nginx stopped unexpectedly" in log and "start again" in log
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in kids) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(_alive(pid) for pid in kids)
+        # nginx's worker outlived its master: serve adopted it and ended it, so the port is free.
+        import socket
+
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(("127.0.0.1", server.port))
+    finally:
+        server.stop()
