@@ -82,7 +82,8 @@ def frontend_cache(cache_dir: Path, source: Path | None = None) -> Path:
     Made once per build under ``cache_dir/frontend/<version>-<fingerprint>/`` (about
     3 s for Streamlit's 25 MB), in a temporary folder renamed into place, so two
     servers starting at once or an interrupted copy never leave a half-made cache.
-    A ``.gz`` is kept only where it is smaller than the file.
+    A ``.gz`` is kept only where it is smaller than the file. Making a new copy removes
+    the copies of former builds that no running ``serve`` of this workspace still uses.
     """
     source = Path(source) if source is not None else streamlit_static_dir()
     try:
@@ -115,7 +116,24 @@ def frontend_cache(cache_dir: Path, source: Path | None = None) -> Path:
                            "check that the workspace is writable and has ~40 MB free") from exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    in_use = _served_folders(Path(cache_dir) / "server")
+    for old in dest.parent.iterdir():  # a former build's copy (~32 MB), unless still served
+        if old != dest and (old / COMPLETE_MARK).is_file() and str(old) not in in_use:
+            shutil.rmtree(old, ignore_errors=True)
     return dest
+
+
+def _served_folders(server_dir: Path) -> str:
+    """The configurations of nginx servers still running from this workspace, as one text."""
+    texts = []
+    for conf in server_dir.glob("*/nginx.conf"):
+        try:
+            pid = int((conf.parent / "nginx.pid").read_text().strip())
+            os.kill(pid, 0)
+            texts.append(conf.read_text())
+        except (OSError, ValueError):
+            continue
+    return "\n".join(texts)
 
 
 # ----------------------------------------------------------------------------- nginx

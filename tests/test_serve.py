@@ -66,6 +66,15 @@ def test_frontend_cache_follows_a_new_build(tmp_path):
     (source / "js" / "index.def456.js").write_text("console.log('new build');\n" * 100)
     second = frontend_cache(tmp_path / "cache", source)
     assert second != first and (second / "js" / "index.def456.js.gz").is_file()
+    assert not first.exists()  # the former build's copy is gone...
+    # ...unless a running server of the workspace still serves it.
+    run = tmp_path / "cache" / "server" / "8600"
+    run.mkdir(parents=True)
+    (run / "nginx.conf").write_text(f'alias "{second}/";')
+    (run / "nginx.pid").write_text(str(os.getpid()))
+    (source / "js" / "index.ghi789.js").write_text("console.log('third build');\n" * 100)
+    third = frontend_cache(tmp_path / "cache", source)
+    assert third != second and second.is_dir()
 
 
 def test_frontend_cache_ignores_a_half_made_copy(tmp_path):
