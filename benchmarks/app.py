@@ -12,9 +12,13 @@ Playwright) against a real ``streamlit run app.py`` on localhost:
   ``builtin:digits``; with 1 and with 10 browser sessions open at once. With N
   sessions, two cases: one session moves while the others are open (idle), and
   all N move at the same moment (each session's own latency counted).
-  Timestamps are taken in the pages (``Date.now()`` before the click, a 5 ms
-  poll of the marker's drawn position), so the Python driver's own overhead is
-  not counted. The player moves in the browser, so the server is not involved.
+  Timestamps are taken in the pages: the slider's ``mousedown`` (a capture
+  listener, before plotly's own handler) to a 5 ms poll of the marker's drawn
+  position, so the Python driver's own overhead is not counted. (Until
+  2026-12-04 the start was stamped when the page was armed, before Playwright
+  located the slider and sent the click: 20-80 ms of driver round trips counted,
+  more with many sessions.) The player moves in the browser, so the server is not
+  involved.
 
 Goals for issue #7 on a 2-core machine: first page within 5 s; slider within
 300 ms with 10 sessions. Timings are only comparable on an otherwise idle
@@ -48,7 +52,8 @@ GOAL_SLIDER_MS = 300.0
 # The Generate page's path player (synth_core.generation.player) moves in the browser: a
 # click on its slider swaps plotly frames. PLAYER_JS finds the player's plot; ARM_JS polls
 # every 5 ms until the slider reads ``target`` and the marker has left where it stood when
-# armed, then stamps window.__moved[target] = Date.now(); it returns the page's clock then.
+# armed, then stamps window.__moved[target] = Date.now(); window.__down[target] is the page's
+# clock at the next mousedown (the click on the slider). It returns the page's clock when armed.
 PLAYER_JS = """() => [...document.querySelectorAll('.js-plotly-plot')]
     .find(p => (p._fullData || []).some(t => t.name === 'decoded point')) || null"""
 
@@ -62,6 +67,11 @@ _ARM_JS = """(target) => {
     };
     const label = () => [...plot.querySelectorAll('.slider-group text')]
         .some(e => e.textContent === 'decoded at t = ' + target);
+    window.__down = window.__down || {};
+    delete window.__down[target];
+    // The user's input: the slider's mousedown (capture phase, before plotly's handler).
+    document.addEventListener('mousedown', () => { window.__down[target] = Date.now(); },
+                              {capture: true, once: true});
     const from = marker(), started = Date.now();
     const check = () => {
         const now = marker();
@@ -146,17 +156,20 @@ def wait_for_player(page, timeout_ms: int) -> None:
 
 def move(pages: list, step: int, timeout_s: float = 60.0) -> list[float]:
     """Click the player's slider in every page at once (even steps to t = 0.55, odd steps
-    back to 0.50); return each page's latency (ms) until its marker stands there."""
+    back to 0.50); return each page's latency (ms) from the click's mousedown until its
+    marker stands there."""
     k, target = (11, "0.55") if step % 2 == 0 else (10, "0.50")
-    pressed = []
     for page in pages:
-        pressed.append(page.evaluate(_ARM_JS, target))
+        page.evaluate(_ARM_JS, target)
         click_plotly_slider_step(page, k)
     latencies = []
-    for page, t0 in zip(pages, pressed):
+    for page in pages:
         page.wait_for_function("(t) => window.__moved && window.__moved[t]", arg=target,
                                timeout=timeout_s * 1000)
-        latencies.append(float(page.evaluate("(t) => window.__moved[t]", target) - t0))
+        moved, down = page.evaluate("(t) => [window.__moved[t], window.__down[t]]", target)
+        if down is None:
+            raise RuntimeError("the slider moved without a mousedown: the click was not seen")
+        latencies.append(float(moved - down))
     return latencies
 
 

@@ -7,8 +7,9 @@ on a shared machine every figure scales with what else runs:
   headless-Chromium sessions, each with its own classroom code (``?who=``) and
   its own copy of a small VAE run (the teacher's digits subsample is shared).
   *First page*: seconds from opening the home page in all N sessions at once
-  to each one's page being drawn (p50/p95). *Slider*: milliseconds from a
-  click on the Generate page's path player slider to its marker (and decoded
+  to each one's page being drawn (p50/p95). *Slider*: milliseconds from the
+  mousedown of a click on the Generate page's path player slider (stamped in the
+  page, as ``benchmarks/app.py`` does) to its marker (and decoded
   sample) standing at the new point, all N sessions moving at the same moment
   (p50/p95), the bytes the server sent per move (websocket frames, per
   session) and the server's CPU per move. The player moves in the browser
