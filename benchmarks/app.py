@@ -43,7 +43,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.browser.conftest import (CHROMIUM_ARGS, StreamlitServer, _free_port,  # noqa: E402
+from synth_core.serve import free_port  # noqa: E402
+from tests.browser.conftest import (CHROMIUM_ARGS, StreamlitServer,  # noqa: E402
                                     chromium_path, click_plotly_slider_step, wait_for_app)
 
 GOAL_FIRST_PAGE_S = 5.0
@@ -108,7 +109,7 @@ def make_workspace(root: Path) -> Path:
 
 def first_page_seconds(browser, workspace: Path) -> float:
     """Start a server and time it until the home page's title is drawn."""
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = dict(os.environ, SYNTH_WORKSPACE=str(workspace), PYTHONUNBUFFERED="1")
     page = browser.new_page()

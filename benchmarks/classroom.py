@@ -93,13 +93,8 @@ def cpu_seconds(pid: int) -> float:
 
 def tree_cpu_seconds(pid: int) -> float:
     """CPU seconds of ``pid`` and every process below it (``serve``: Streamlit and nginx)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    from synth_core.serve import child_pids
+
     total, todo = 0.0, [pid]
     while todo:
         current = todo.pop()
@@ -107,7 +102,7 @@ def tree_cpu_seconds(pid: int) -> float:
             total += cpu_seconds(current)
         except OSError:
             continue
-        todo += children.get(current, [])
+        todo += child_pids(current)
     return total
 
 

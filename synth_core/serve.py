@@ -306,16 +306,26 @@ def _adopt_orphans() -> None:
         pass
 
 
-def _orphaned_nginx() -> list[int]:
-    """Our own child processes that are nginx workers left by a master that died."""
-    me, found = os.getpid(), []
+def child_pids(parent: int) -> list[int]:
+    """Linux: the processes whose parent is ``parent`` (from /proc)."""
+    found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) != me:
-                continue
-            if (stat.parent / "cmdline").read_bytes().startswith(b"nginx: worker"):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == parent:
                 found.append(int(stat.parent.name))
         except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def _orphaned_nginx() -> list[int]:
+    """Our own child processes that are nginx workers left by a master that died."""
+    found = []
+    for pid in child_pids(os.getpid()):
+        try:
+            if Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"nginx: worker"):
+                found.append(pid)
+        except OSError:
             continue
     return found
 

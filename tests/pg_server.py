@@ -13,11 +13,12 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from synth_core.serve import free_port
 
 REQUIRE_ENV = "SYNTH_REQUIRE_POSTGRES"
 
@@ -68,12 +69,6 @@ class PostgresServer:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start() -> PostgresServer:
     """Create and start a server; raises FileNotFoundError when PostgreSQL is missing."""
     bin_dir = find_bin()
@@ -91,7 +86,7 @@ def start() -> PostgresServer:
             user = name
             os.chown(folder, entry.pw_uid, entry.pw_gid)
             break
-    server = PostgresServer(folder=folder, port=_free_port(), bin_dir=bin_dir, user=user)
+    server = PostgresServer(folder=folder, port=free_port(), bin_dir=bin_dir, user=user)
     try:
         server._run("initdb", "-D", str(folder / "data"), "-U", "postgres", "--auth=trust",
                     "-E", "UTF8", "--no-sync", "--no-instructions")

@@ -22,8 +22,8 @@ import pytest
 
 from synth_core.cli import main
 from synth_core.errors import InputError
-from synth_core.serve import (ROOT, check_address, find_nginx, frontend_cache, max_upload_mb,
-                              nginx_config, streamlit_static_dir)
+from synth_core.serve import (ROOT, check_address, child_pids, find_nginx, frontend_cache,
+                              max_upload_mb, nginx_config, streamlit_static_dir)
 from tests.conftest import missing_tool
 
 
@@ -194,17 +194,6 @@ def _alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-def _children(pid: int) -> list[int]:
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                out.append(int(stat.parent.name))
-        except (OSError, ValueError, IndexError):
-            continue
-    return out
-
-
 def test_serve_runs_nginx_in_front_of_streamlit_and_stops_both(tmp_path):
     """The real thing: the page and health from Streamlit through nginx, a frontend file
     gzipped by nginx from the cache, the same bytes as Streamlit's; SIGTERM stops all."""
@@ -224,7 +213,7 @@ def test_serve_runs_nginx_in_front_of_streamlit_and_stops_both(tmp_path):
         original = (streamlit_static_dir() / script.removeprefix("static/")).read_bytes()
         assert gzip.decompress(body) == original
         assert _get(f"{server.url}/{script}")[2] == original  # a client without gzip
-        kids = _children(server.proc.pid)
+        kids = child_pids(server.proc.pid)
         assert len(kids) == 2  # streamlit and nginx's master
         server.proc.send_signal(signal.SIGTERM)
         assert server.proc.wait(timeout=30) == 0
@@ -265,7 +254,7 @@ def test_serve_without_proxy_is_streamlit_alone(tmp_path):
         script = re.search(rb'src="\.?/?(static/js/index[^"]+\.js)"', page).group(1).decode()
         headers = _get(f"{server.url}/{script}", **{"Accept-Encoding": "gzip"})[1]
         assert "nginx" not in headers.get("Server", "") and "Content-Encoding" not in headers
-        kids = _children(server.proc.pid)
+        kids = child_pids(server.proc.pid)
         assert len(kids) == 1
         server.proc.send_signal(signal.SIGTERM)
         assert server.proc.wait(timeout=30) == 0
@@ -282,7 +271,7 @@ def test_serve_stops_streamlit_and_says_so_when_nginx_dies(tmp_path):
 
     server = ServedServer(tmp_path / "ws").start()
     try:
-        kids = _children(server.proc.pid)
+        kids = child_pids(server.proc.pid)
         nginx = [pid for pid in kids if "nginx" in Path(f"/proc/{pid}/cmdline").read_text()]
         assert len(nginx) == 1
         os.kill(nginx[0], signal.SIGKILL)

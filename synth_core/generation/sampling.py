@@ -349,24 +349,29 @@ def synthesize(run: "Run", data: FeatureSet, counts: dict[int, int], *, random_s
         raise InputError("counts asks for 0 samples; give at least one class a positive count")
     _check_data(run, data)
     rng = np.random.default_rng(random_state)
-    pair_rows, t_all, labels = [], [], []
+    pair_rows, pair_codes, t_all, labels = [], [], [], []
     for c, n in counts.items():
         rows = np.flatnonzero(data.labels == c)
         if len(rows) < 2:
             raise InputError(f"class {c} has {len(rows)} row(s) in the data; interpolation "
                              "needs at least 2; leave it out of counts")
-        if pairs == "near":
-            pair_rows.extend(_near_pairs(run, data, rows, n, rng))
-        else:
-            for _ in range(n):
-                pair_rows.append(rng.choice(rows, size=2, replace=False))
+        if pairs == "near":  # every row's code, to find neighbours; the pairs' come with them
+            class_codes = _encode(run, data.features[rows], data.labels[rows], codes="mean",
+                                  rng=rng)
+            first = rng.integers(0, len(rows), n)
+            pair = np.stack([first, near_partners(class_codes, first, rng)], axis=1)
+            pair_codes.append(class_codes[pair])
+        else:  # only the pairs' ends need encoding
+            pair = np.array([rng.choice(len(rows), size=2, replace=False) for _ in range(n)])
+            ends = rows[pair].reshape(-1)
+            pair_codes.append(_encode(run, data.features[ends], data.labels[ends],
+                                      codes="mean", rng=rng).reshape(n, 2, -1))
+        pair_rows.append(rows[pair])
         t_all.append(rng.uniform(0.0, 1.0, n))
         labels.append(np.full(n, c, dtype=np.int64))
-    parents = np.asarray(pair_rows, dtype=np.int64)  # [N, 2]
+    parents = np.concatenate(pair_rows).astype(np.int64)  # [N, 2]
     t_arr = np.concatenate(t_all)
-    ends = parents.reshape(-1)
-    Z = _encode(run, data.features[ends], data.labels[ends], codes="mean", rng=rng)
-    Z = Z.reshape(len(parents), 2, -1)  # [N, 2, latent]
+    Z = np.concatenate(pair_codes)  # [N, 2, latent]
     codes = Z[:, 0] + (Z[:, 1] - Z[:, 0]) * t_arr[:, None]  # [N, latent]
     label_arr = np.concatenate(labels)
     features = _decode(run, codes, label_arr, callback=callback, output=output,
@@ -376,15 +381,6 @@ def synthesize(run: "Run", data: FeatureSet, counts: dict[int, int], *, random_s
                       seed=random_state, ids=ids, output=output,
                       extra={"path": "linear", "t": "random", "pairs": pairs,
                              **({"pair_neighbours": PAIR_NEIGHBOURS} if pairs == "near" else {})})
-
-
-def _near_pairs(run: "Run", data: FeatureSet, rows: np.ndarray, n: int,
-                rng: np.random.Generator) -> np.ndarray:
-    """``n`` pairs (data row numbers) of one class: a random row and one of its
-    :data:`PAIR_NEIGHBOURS` nearest other rows of ``rows`` by the encoder's mean codes."""
-    codes = _encode(run, data.features[rows], data.labels[rows], codes="mean", rng=rng)
-    first = rng.integers(0, len(rows), n)
-    return np.stack([rows[first], rows[near_partners(codes, first, rng)]], axis=1)
 
 
 def near_partners(codes: np.ndarray, first: np.ndarray, rng: np.random.Generator) -> np.ndarray:

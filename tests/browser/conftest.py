@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from typing import Iterator
 
 import pytest
 
+from synth_core.serve import free_port
 from tests.conftest import missing_tool
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,18 +33,13 @@ def chromium_path() -> str | None:
     return os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 class StreamlitServer:
     """``streamlit run app.py`` on a free localhost port with its own workspace."""
 
     def __init__(self, workspace: Path) -> None:
         self.workspace = workspace
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
         self.log = workspace.parent / f"streamlit-{self.port}.log"

@@ -14,7 +14,7 @@ import pytest
 from synth_core.workspace import get_workspace
 from tests.browser.conftest import ServedServer, assert_no_exception, screenshot, wait_for_app
 from tests.browser.test_classroom import _trained_models, _wait_for_code
-from tests.browser.test_workflow import go_to, settle, wait_for_text, write_clips_zip
+from tests.browser.test_workflow import go_to, upload_clips_zip, write_clips_zip
 from tests.test_serve import _nginx
 
 pytestmark = pytest.mark.browser
@@ -62,14 +62,7 @@ def test_a_student_works_through_nginx(served, browser, tmp_path):
 
         go_to(page, "Data")  # the websocket carries the page switch
         _wait_for_code(page, "fox-42")
-        page.get_by_role("tab", name="Audio to features").click()
-        page.get_by_text("Upload a zip of class folders").click()
-        settle(page)
-        uploader = page.locator('[data-testid="stFileUploader"]').filter(
-            has_text="Zip of class folders")
-        uploader.locator('input[type="file"]').set_input_files(str(write_clips_zip(tmp_path)))
-        wait_for_text(page, "clips.zip", timeout_s=60)  # the upload went through nginx
-        settle(page)
+        upload_clips_zip(page, write_clips_zip(tmp_path))  # the upload goes through nginx
         assert_no_exception(page)
         assert not failed, failed
 

@@ -58,6 +58,19 @@ def write_clips_zip(folder: Path) -> Path:
 # --------------------------------------------------------------------------- page helpers
 
 
+def upload_clips_zip(page, archive: Path) -> None:
+    """On the Data page: the "Audio to features" tab, the zip uploader, ``archive`` into it,
+    until its name shows."""
+    page.get_by_role("tab", name="Audio to features").click()
+    page.get_by_text("Upload a zip of class folders").click()
+    settle(page)
+    uploader = page.locator('[data-testid="stFileUploader"]').filter(
+        has_text="Zip of class folders")
+    uploader.locator('input[type="file"]').set_input_files(str(archive))
+    wait_for_text(page, archive.name, timeout_s=60)
+    settle(page)
+
+
 def settle(page, *, timeout_ms: int = 90_000) -> None:
     """Let a widget change reach the server, then wait for the script run to finish."""
     time.sleep(0.4)
@@ -195,14 +208,7 @@ def test_workflow_from_audio_zip_to_scorecard(workflow_server, tall_page, tmp_pa
 
     # 1. Data: upload the zip, extract log-mel features in the background, use them.
     go_to(page, "Data")
-    page.get_by_role("tab", name="Audio to features").click()
-    page.get_by_text("Upload a zip of class folders").click()
-    settle(page)
-    uploader = page.locator('[data-testid="stFileUploader"]').filter(
-        has_text="Zip of class folders")
-    uploader.locator('input[type="file"]').set_input_files(str(archive))
-    wait_for_text(page, "clips.zip", timeout_s=60)
-    settle(page)
+    upload_clips_zip(page, archive)
     text(page, "Save as", "sounds")
     click(page, "Extract features")
     wait_for_job(page, "Extract sounds")
