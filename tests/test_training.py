@@ -655,3 +655,28 @@ def test_collapse_check_draws_a_vaes_codes_between_neighbouring_rows_of_a_class(
     class0 = drawn[drawn[:, 1] < 10]
     assert abs(len(class0) / len(drawn) - 0.8) < 0.05        # classes in their proportions
     assert (np.abs(class0[:, 0]) > 3.0).all()                 # nothing in the gap at x = 0
+
+
+def test_collapse_warning_names_where_a_cvaes_codes_come_from():
+    """The warning says what Generate does: a CVAE with 50+ training rows a class draws
+    from the posterior of its rows, one with fewer from each class's code mixture."""
+    from synth_core.data.scaling import make_transform
+    from synth_core.models import build_model, model_config
+    from synth_core.training.trainer import collapse_report
+
+    for per_class, source in ((60, "the posterior of random training rows of each class"),
+                              (20, "each class's mixture of training codes")):
+        data = make_blobs(n_per_class=per_class)
+        model = build_model("cvae", model_config("cvae", n_features=16, n_classes=3,
+                                                 latent_dim=2, hidden=(8,)))
+        with torch.no_grad():
+            for layer in (model.mu, model.logvar):
+                layer.weight.zero_()
+                layer.bias.zero_()
+            model.decoder[0].weight.zero_()  # the decoder ignores z and class: one row
+        scaler = make_transform("minmax").fit(data.features)
+        x = torch.as_tensor(scaler.transform(data.features))
+        y = torch.nn.functional.one_hot(torch.as_tensor(data.labels), 3).float()
+        report = collapse_report(model, x, y, data.labels, scaler)
+        warning = next(w for w in report["warnings"] if "collapses towards prototypes" in w)
+        assert f"codes from {source}" in warning

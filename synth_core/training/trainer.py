@@ -365,8 +365,14 @@ def collapse_report(model: Autoencoder, x_train: torch.Tensor, y_train: torch.Te
         else:
             report["warnings"].append(f"{unused}, so generated rows all look alike; {fixes}")
     if spread is not None and spread < LOW_SPREAD_RATIO:
-        codes_from = ("each class's mixture of training codes" if model.is_conditional
-                      else "lines between neighbouring training codes of a class")
+        from synth_core.generation.sampling import class_codes_prior
+
+        if not model.is_conditional:
+            codes_from = "lines between neighbouring training codes of a class"
+        elif groups and class_codes_prior(min(len(g) for g in groups)) == "posterior":
+            codes_from = "the posterior of random training rows of each class"
+        else:
+            codes_from = "each class's mixture of training codes"
         draws = ", then the decoder's distribution" if model.can_sample_output else ""
         rows = (f"rows made as Generate makes them (codes from {codes_from}{draws})"
                 if "spread_ratio_generated" in report else "rows decoded from the prior")
