@@ -246,9 +246,8 @@ def read_header(path: str | os.PathLike[str]) -> FeatureHeader:
         attrs = _read_attrs(handle)
         class_names = [str(c) for c in (attrs.pop("class_names", None) or [])]
         if not class_names and n_samples and "labels" in handle:
-            # As FeatureSet does: labels 0..K-1 without stored names are named "0".."K-1".
-            top = int(np.max(handle["labels"][()], initial=-1))
-            class_names = [str(i) for i in range(top + 1)]
+            # As read_features does: a class per label value present, named by its value.
+            class_names = _name_classes_by_value(handle["labels"][()])[1]
     return FeatureHeader(path=path, n_samples=int(n_samples), n_features=int(n_features),
                          class_names=class_names, attrs=attrs)
 
@@ -264,11 +263,35 @@ def _strings(handle: h5py.File, name: str) -> list[str] | None:
     return [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in values]
 
 
+def _name_classes_by_value(labels: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Labels of a file that stores no class names -> (labels 0..K-1, names of the values).
+
+    Files written here always store ``class_names``, so their labels (classes with no rows
+    included, e.g. a test split) are kept as they are. A file made elsewhere may hold labels
+    such as 3, 7, 9 with no names: numbering classes 0..max would invent empty classes 0..8
+    that a CVAE then conditions on. As the CSV and NPZ importers do, the values present
+    become classes 0..K-1 named by their values ("3", "7", "9"); rows below 0 stay
+    unlabelled as they are. Done on reading, not only on import, so the file gives the same
+    classes whether it is imported or opened directly (``train --data F.h5``, the dataset
+    list). FeatureSet itself still numbers nameless labels 0..max: in memory a label is an
+    index into the classes, which may have no rows.
+    """
+    labels = np.asarray(labels, dtype=np.int64).reshape(-1)  # [N]
+    labeled = labels >= 0
+    values = np.unique(labels[labeled])
+    if values.size == 0:
+        return labels, []
+    compact = labels.copy()
+    compact[labeled] = np.searchsorted(values, labels[labeled])
+    return compact, [str(v) for v in values.tolist()]
+
+
 def read_features(path: str | os.PathLike[str]) -> FeatureSet:
     """Read a feature file written by :func:`write_features` (or a compatible one).
 
-    Raises :class:`InputError` naming the file when it is not HDF5 or does not
-    have this layout; thesis-style single-matrix files are read by
+    Labels without stored class names are renumbered to the classes present (see
+    :func:`_name_classes_by_value`). Raises :class:`InputError` naming the file when it is
+    not HDF5 or does not have this layout; thesis-style single-matrix files are read by
     ``synth_core.data.importers`` instead.
     """
     path = Path(path)
@@ -288,6 +311,8 @@ def read_features(path: str | os.PathLike[str]) -> FeatureSet:
                 scaler = None
         attrs = _read_attrs(handle)
     class_names = attrs.pop("class_names", None) or []
+    if not class_names:
+        labels, class_names = _name_classes_by_value(labels)
     try:
         return FeatureSet(features=features, labels=labels, class_names=class_names, ids=ids,
                           folds=folds, parents=parents, scaler=scaler, attrs=attrs,

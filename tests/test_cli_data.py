@@ -106,3 +106,36 @@ def test_cli_import_small_tables_two_features_three_rows_per_class(capsys, works
                           "--details")
     listed = {d["ref"]: d for d in json.loads(lines[0])["datasets"]}
     assert listed["tiny"]["n_features"] == 2 and listed["tiny"]["n_samples"] == 6
+
+
+def test_cli_import_notes_renumbered_labels_numeric_ids_and_a_possible_class_column(
+        capsys, workspace, tmp_path):
+    """What import decided for the user is in the summary, each with its fix: labels of an
+    HDF5 file without class names (3, 7, 9: were ten classes "0".."9"), a numeric id column
+    (was a feature), a whole-number column that may be the classes (was only "(no labels)")."""
+    import h5py
+    import numpy as np
+
+    with h5py.File(tmp_path / "other.h5", "w") as handle:
+        handle.create_dataset("features", data=np.random.default_rng(0).random((9, 2)))
+        handle.create_dataset("labels", data=np.array([3, 7, 9] * 3))
+    (tmp_path / "idnum.csv").write_text("id,f0,f1,label\n" + "".join(
+        f"{1000 + i},{i / 10},{i / 20},{i % 3}\n" for i in range(9)))
+    (tmp_path / "clsname.csv").write_text("a,b,cls\n" + "".join(
+        f"{i / 10},{i / 7:.3f},{i % 3}\n" for i in range(9)))
+    ws = ["--workspace", str(workspace.root), "--json", "import", "--input"]
+    code, lines, _ = _run(capsys, *ws, str(tmp_path / "other.h5"), "--out", "other")
+    summary = json.loads(lines[0])
+    assert code == 0 and summary["class_counts"] == {"3": 3, "7": 3, "9": 3}
+    assert "renumbered 0..2" in summary["message"] and len(summary["notes"]) == 1
+    code, lines, _ = _run(capsys, *ws, str(tmp_path / "idnum.csv"), "--out", "idnum")
+    summary = json.loads(lines[0])
+    assert code == 0 and summary["n_features"] == 2 and summary["id_column"] == "id"
+    assert read_features(workspace.dataset_path("idnum")).ids[0] == "1000"
+    code, lines, _ = _run(capsys, *ws, str(tmp_path / "clsname.csv"), "--out", "clsname")
+    summary = json.loads(lines[0])
+    assert code == 0 and not summary["labeled"]
+    assert "--label-column 'cls'" in summary["message"]
+    code, lines, _ = _run(capsys, *ws, str(tmp_path / "clsname.csv"), "--out", "clsname2",
+                          "--label-column", "cls")
+    assert json.loads(lines[0])["class_counts"] == {"0": 3, "1": 3, "2": 3}

@@ -82,6 +82,53 @@ def test_read_header_matches_read_features_without_loading(tmp_path):
     assert header.attrs["feature_shape"] == [4, 4]
 
 
+def _foreign_file(path, labels, **attrs):
+    """A project-layout file written by another tool: /features and /labels, no class_names."""
+    with h5py.File(path, "w") as handle:
+        handle.create_dataset("features", data=np.zeros((len(labels), 2), dtype=np.float32))
+        handle.create_dataset("labels", data=np.asarray(labels, dtype=np.int64))
+        for key, value in attrs.items():
+            handle.attrs[key] = value
+    return path
+
+
+def test_read_features_labels_without_class_names_become_the_classes_present(tmp_path):
+    """Labels 3, 7, 9 with no class_names were read as classes "0".."9", seven of them empty,
+    so a CVAE trained on ten classes; the values present are the classes, named by value."""
+    from synth_core.features import read_header
+
+    path = _foreign_file(tmp_path / "f.h5", [9, 3, 7, -1, 3, 9])
+    data = read_features(path)
+    assert data.class_names == ["3", "7", "9"]
+    assert data.labels.tolist() == [2, 0, 1, -1, 0, 2]  # -1 stays unlabelled
+    assert read_header(path).class_names == ["3", "7", "9"]
+    # Labels 0..K-1 all present: nothing changes.
+    path = _foreign_file(tmp_path / "g.h5", [1, 0, 2, 1])
+    assert read_features(path).labels.tolist() == [1, 0, 2, 1]
+    assert read_header(path).class_names == read_features(path).class_names == ["0", "1", "2"]
+    path = _foreign_file(tmp_path / "u.h5", [-1, -1])
+    assert read_features(path).class_names == read_header(path).class_names == []
+
+
+def test_read_features_keeps_labels_that_have_class_names_even_empty_classes(tmp_path):
+    """A file with class_names (a test split without rows of class 1, or one without rows of
+    classes 0..2) keeps its labels and names as written."""
+    from synth_core.features import read_header
+
+    data = FeatureSet(features=np.zeros((3, 2)), labels=[0, 2, 2], class_names=["a", "b", "c"])
+    back = read_features(write_features(tmp_path / "split.h5", data))
+    assert back.labels.tolist() == [0, 2, 2] and back.class_names == ["a", "b", "c"]
+    # Nameless labels in memory are numbered 0..max and stored with those names: kept too.
+    data = FeatureSet(features=np.zeros((2, 2)), labels=[3, 3])
+    path = write_features(tmp_path / "top.h5", data)
+    back = read_features(path)
+    assert back.labels.tolist() == [3, 3] and back.class_names == ["0", "1", "2", "3"]
+    assert read_header(path).class_names == ["0", "1", "2", "3"]
+    path = _foreign_file(tmp_path / "named.h5", [2, 0, 2], class_names='["x", "y", "z"]')
+    assert read_features(path).labels.tolist() == [2, 0, 2]
+    assert read_features(path).class_names == read_header(path).class_names == ["x", "y", "z"]
+
+
 def test_read_header_wrong_layout_same_message_as_read_features(tmp_path):
     from synth_core.features import read_header
 

@@ -21,6 +21,43 @@ def test_import_hdf5_project_layout(tmp_path, blobs):
     assert data.class_names == blobs.class_names
 
 
+def test_import_hdf5_project_layout_labels_without_names_are_compacted(tmp_path, workspace):
+    """Labels 3, 7, 9 and no class_names: import kept them and named ten classes "0".."9",
+    seven empty (a CVAE then trained on 10 classes); now 0..2 named "3", "7", "9", as a
+    CSV or NPZ with those labels gets, with a note saying so."""
+    from synth_core.data.importers import import_summary, import_to_file
+
+    labels = np.array([3, 7, 9] * 4 + [-1])
+    with h5py.File(tmp_path / "other.h5", "w") as handle:
+        handle.create_dataset("features", data=np.random.default_rng(0).random((13, 3)))
+        handle.create_dataset("labels", data=labels)
+    data = import_features(tmp_path / "other.h5")
+    assert data.class_names == ["3", "7", "9"]
+    assert data.labels.tolist() == [0, 1, 2] * 4 + [-1]
+    np.savez(tmp_path / "other.npz", X=np.zeros((12, 3)), y=labels[:12])
+    assert import_features(tmp_path / "other.npz").class_names == data.class_names
+    summary = import_summary(data, tmp_path / "o.h5", "o")
+    assert summary["class_counts"] == {"3": 4, "7": 4, "9": 4}
+    assert any("other.h5: its labels (3, 7, 9) came without class names" in note
+               and "class_names attribute" in note for note in summary["notes"])
+    summary = import_to_file(str(tmp_path / "other.h5"), "other", workspace)
+    saved = read_features(workspace.dataset_path("other"))
+    assert saved.class_names == ["3", "7", "9"] and summary["n_classes"] == 3
+
+
+def test_import_hdf5_project_layout_with_class_names_is_unchanged(tmp_path, blobs):
+    """Class names stored: labels are kept, even classes without rows (a test split)."""
+    from synth_core.data.importers import import_summary
+
+    split = blobs.subset(blobs.labels != 1)
+    path = write_features(tmp_path / "split.h5", split)
+    data = import_features(path)
+    np.testing.assert_array_equal(data.labels, split.labels)
+    assert data.class_names == blobs.class_names
+    summary = import_summary(data, tmp_path / "s.h5", "s")
+    assert summary["class_counts"][blobs.class_names[1]] == 0 and summary["notes"] == []
+
+
 def test_import_hdf5_thesis_layout_label_last(tmp_path):
     matrix = np.hstack([np.random.default_rng(0).random((6, 4)), np.array([[0, 1, 2, 0, 1, 2]]).T])
     with h5py.File(tmp_path / "thesis.h5", "w") as handle:
@@ -159,6 +196,73 @@ def test_import_csv_pandas_index_column_is_row_names_not_a_feature(tmp_path):
     data = import_features(path)
     assert data.attrs["feature_names"] == ["f1", "f2"] and data.features.shape == (3, 2)
     assert data.ids == ["0", "1", "2"] and data.labels.tolist() == [0, 1, 0]
+
+
+def test_import_csv_numeric_id_column_is_row_ids_not_a_feature(tmp_path):
+    """`id,f0,f1,label` with ids 0..N-1 or 1000..: the id was a feature (a model learnt the
+    row numbers); distinct whole numbers under an id name are the row ids, and the summary
+    says so. Whole numbers that repeat, or under another name, stay features."""
+    from synth_core.data.importers import import_summary
+
+    path = tmp_path / "ids.csv"
+    for first in (0, 1, 1000):
+        path.write_text("id,f0,f1,label\n" + "".join(
+            f"{first + i},{i / 10},{i % 4},{i % 2}\n" for i in range(8)))
+        data = import_features(path)
+        assert data.attrs["feature_names"] == ["f0", "f1"] and data.features.shape == (8, 2)
+        assert data.ids == [str(first + i) for i in range(8)]
+        assert data.labels.tolist() == [0, 1] * 4
+        summary = import_summary(data, tmp_path / "ids.h5", "ids")
+        assert summary["id_column"] == "id" and summary["n_features"] == 2
+        assert "column 'id' of ids.csv holds distinct whole numbers" in summary["message"]
+    path.write_text("Index,f0,label\n3.0,0.5,a\n1.0,0.7,b\n")  # whole numbers written as floats
+    assert import_features(path).ids == ["3", "1"]
+    path.write_text("ID,f0,label\n1,0.5,a\n1,0.7,b\n2,0.1,a\n")  # repeats: not row ids
+    data = import_features(path)
+    assert data.attrs["feature_names"] == ["ID", "f0"] and data.ids[0] == "ids.csv:2"
+    assert import_summary(data, tmp_path / "ids.h5", "ids")["id_column"] is None
+    path.write_text("id,f0,label\n0.5,1,a\n1.5,2,b\n")  # fractional: a measurement
+    assert import_features(path).attrs["feature_names"] == ["id", "f0"]
+    path.write_text("count,f0,label\n0,0.5,a\n1,0.7,b\n")  # not an id name: a feature
+    assert import_features(path).attrs["feature_names"] == ["count", "f0"]
+    path.write_text("id,f0,label\nclip_0.wav,0.5,a\nclip_1.wav,0.7,b\n")  # text, as before
+    data = import_features(path)
+    assert data.ids == ["clip_0.wav", "clip_1.wav"] and data.attrs["id_column"] == "id"
+    assert import_summary(data, tmp_path / "ids.h5", "ids")["notes"] == []
+    path.write_text("id,label\n0,a\n1,b\n")
+    with pytest.raises(InputError, match="besides the label and the id column 'id'"):
+        import_features(path)
+
+
+def test_import_csv_unlabelled_names_a_whole_number_column_that_may_hold_the_classes(
+        tmp_path):
+    """An integer class column not called label/class/target/y ("cls") was a feature of an
+    unlabelled table with only "(no labels)" said; it is still not guessed, but named with
+    the flag that takes it."""
+    from synth_core.data.importers import import_summary
+
+    rng = np.random.default_rng(0)
+    path = tmp_path / "cls.csv"
+    path.write_text("a,b,cls\n" + "".join(f"{x:.3f},{y:.3f},{i % 3}\n" for i, (x, y) in
+                                         enumerate(rng.random((30, 2)))))
+    data = import_features(path)
+    assert not data.is_labeled and data.attrs["feature_names"] == ["a", "b", "cls"]
+    message = import_summary(data, tmp_path / "cls.h5", "cls")["message"]
+    assert "(no labels); column 'cls' of cls.csv holds 3 distinct whole numbers" in message
+    assert "import again with --label-column 'cls'" in message
+    assert import_features(path, label_column="cls").class_names == ["0", "1", "2"]
+    assert "import_notes" not in import_features(path, label_column="none").attrs  # asked
+    # Fractional values, a distinct number per row, or many such columns: no hint.
+    path.write_text("a,b\n" + "".join(f"{x:.3f},{i}\n" for i, x in enumerate(rng.random(30))))
+    assert "import_notes" not in import_features(path).attrs
+    path.write_text("p0,p1,p2,p3\n" + "".join(f"{i % 3},{i % 4},{i % 5},{i % 2}\n"
+                                              for i in range(30)))
+    assert "import_notes" not in import_features(path).attrs
+    path.write_text("a,g1,g2\n" + "".join(f"{x:.3f},{i % 2},{i % 3}\n"
+                                          for i, x in enumerate(rng.random(30))))
+    notes = import_features(path).attrs["import_notes"]
+    assert notes == [notes[0]] and "columns 'g1', 'g2' of cls.csv" in notes[0]
+    assert "--label-column NAME (e.g. --label-column 'g1')" in notes[0]
 
 
 def test_import_csv_without_header_row_is_refused_not_shortened(tmp_path):

@@ -33,6 +33,23 @@ def test_data_page_imports_csv_upload(workspace):
     assert {m.label: m.value for m in at.metric}["Rows"] == "3"
 
 
+def test_data_page_import_shows_the_notes_the_cli_gives(workspace):
+    """A numeric id column and an unlabelled table with a whole-number column that may hold
+    the classes: the page's success line carries import_summary's notes, as the CLI's."""
+    csv = "id,f1,cls\n" + "".join(f"{i},{i / 10},{i % 2}\n" for i in range(8))
+    at = app_test("pages/1_Data.py").run()
+    at.file_uploader(key="data_import_file").set_value(("clsid.csv", csv.encode(), "text/csv"))
+    at.run()
+    at.text_input(key="data_import_name").input("clsid")
+    at.button(key="data_import_start").click().run()
+    assert not at.exception and not at.error
+    message = at.success[0].value
+    assert "imported 8 rows x 2 features" in message and "(no labels)" in message
+    assert "column 'id' of clsid.csv holds distinct whole numbers" in message
+    assert "import again with --label-column 'cls'" in message
+    assert read_features(workspace.dataset_path("clsid")).ids[:2] == ["0", "1"]
+
+
 def test_data_page_shows_error_for_bad_csv(workspace):
     at = app_test("pages/1_Data.py").run()
     at.file_uploader(key="data_import_file").set_value(

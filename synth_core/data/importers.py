@@ -5,7 +5,8 @@
 * HDF5 in this project's layout (``/features``, ``/labels``...), or the
   thesis's single dataset [N, D+1] with the class label in the last column;
 * CSV with a header row: the label column by name, ``"last"``, or found by its
-  name (label/class/target/y); an ``id``/``file`` text column becomes the ids;
+  name (label/class/target/y); an id column (``id``, ``file``, ``index``...) of text, or
+  of distinct whole numbers, becomes the ids;
 * NPZ with ``X`` (or ``features``) and optionally ``y`` (or ``labels``);
 * a folder of MNIST IDX files (see :mod:`synth_core.data.mnist`); :func:`import_any`
   also takes ``openml:mnist_784`` (downloaded when online, cached in the workspace).
@@ -14,7 +15,10 @@ Rows without ids get ``<file name>:<row>`` (a CSV's line number, else the row
 number from 0), so what a run was fitted on can be traced back to these rows.
 NaN or infinite values are refused with the rows that hold them. Labels that
 are not 0..K-1 (text, or integers like 3, 5, 9) are mapped to 0..K-1 and the
-originals kept as class names. :func:`import_job` is the job kind ``import``.
+originals kept as class names; a feature file without class names gets the same
+(:func:`synth_core.features.read_features`). What the reader decided for the user (an id
+column, a column that may hold the classes) is listed in the attrs ``import_notes`` and
+the summary's ``notes``. :func:`import_job` is the job kind ``import``.
 """
 
 from __future__ import annotations
@@ -38,7 +42,12 @@ _LABEL_NAMES = ("label", "labels", "class", "category", "target", "y")
 # "target"): taken as labels only when the values look like classes.
 _AMBIGUOUS_LABEL_NAMES = ("target", "y")
 _MAX_SPARSE_CLASSES = 20  # above this many distinct values, each in few rows: no classes
-_ID_NAMES = ("id", "ids", "file", "filename", "name")
+_ID_NAMES = ("id", "ids", "file", "filename", "name", "index", "idx", "clip", "clip_id",
+             "sample_id", "row_id")
+# A whole-number column with at most this many distinct values, and at least 3 rows per
+# value on average, may hold classes: an unlabelled import names it (never takes it).
+_MAX_HINT_CLASSES = 50
+_MAX_HINT_COLUMNS = 3  # more such columns (counts, pixels): no one of them stands out
 
 
 def output_path(out: str, workspace: Workspace, *, overwrite: bool = False) -> Path:
@@ -138,6 +147,7 @@ def _read_hdf5(path: Path) -> FeatureSet:
     with handle:
         if "features" in handle:
             layout = "project"
+            stored = handle["labels"][()] if "labels" in handle else None
         else:
             datasets = [k for k, v in handle.items() if isinstance(v, h5py.Dataset)]
             matrices = [k for k in datasets if handle[k].ndim == 2]
@@ -149,7 +159,7 @@ def _read_hdf5(path: Path) -> FeatureSet:
             matrix = np.asarray(handle[matrices[0]][()], dtype=np.float64)
             layout = matrices[0]
     if layout == "project":
-        return read_features(path)
+        return _read_project_hdf5(path, stored)
     if matrix.shape[1] < 2:
         raise InputError(f"input {path.name}: dataset {layout!r} has shape {matrix.shape}; the "
                          "thesis layout needs features plus a label column")
@@ -161,6 +171,26 @@ def _read_hdf5(path: Path) -> FeatureSet:
     labels, names = _encode_labels(matrix[:, -1], f"input {path.name}, last column")
     return FeatureSet(features=matrix[:, :-1], labels=labels, class_names=names,
                       attrs={"import_layout": f"thesis: dataset {layout!r} [N, D+1], label last"})
+
+
+def _read_project_hdf5(path: Path, stored: np.ndarray | None) -> FeatureSet:
+    """A feature file in this project's layout; ``stored`` is its /labels as written.
+
+    read_features renumbers labels that come without class names (3, 7, 9 -> 0, 1, 2 named
+    "3", "7", "9"); the note says so, since the numbers a user sees afterwards changed.
+    """
+    data = read_features(path)
+    # Notes of the import that wrote the file describe that import, not this one.
+    data.attrs.pop("import_notes", None)
+    data.attrs.pop("import_note", None)
+    if stored is not None and not np.array_equal(np.asarray(stored).reshape(-1), data.labels):
+        names = ", ".join(data.class_names[:10]) + (" ..." if data.n_classes > 10 else "")
+        data.attrs["import_notes"] = [
+            f"input {path.name}: its labels ({names}) came without class names, so they were "
+            f"renumbered 0..{data.n_classes - 1} and each class is named by its label value; "
+            "to name the classes yourself, store a class_names attribute (a JSON list, one "
+            "name per class 0..K-1) in the file and import it again"]
+    return data
 
 
 def _read_csv(path: Path, label_column: str | None) -> FeatureSet:
@@ -187,25 +217,33 @@ def _read_csv(path: Path, label_column: str | None) -> FeatureSet:
     if label_column not in columns:
         _check_header_is_not_data(columns, path)
     label_col = _pick_label_column(columns, label_column, path)
-    id_col = next((c for c in columns if c.strip().lower() in _ID_NAMES and c != label_col
-                   and table[c].dtype.kind not in "iuf"), None)
+    numbers = table.apply(pd.to_numeric, errors="coerce")  # every column parsed once
+    id_col = next((c for c in columns if c != label_col
+                   and _id_column_kind(c, table[c]) is not None), None)
     # pandas' DataFrame.to_csv writes the row index first, under an empty header (read back
     # as "Unnamed: 0"): row names, not a feature; as one, the row number would be learnt.
     index_col = (columns[0] if columns[0] == "Unnamed: 0" and columns[0] != label_col
                  and len(columns) > 1 and table[columns[0]].is_unique else None)
     id_col = id_col or index_col
-    numbers = table.apply(pd.to_numeric, errors="coerce")  # every column parsed once
-    note = None
+    notes = []
+    if id_col not in (None, index_col) and _id_column_kind(id_col, table[id_col]) == "number":
+        notes.append(f"column {id_col!r} of {path.name} holds distinct whole numbers under an "
+                     "id name, so it was kept as the row ids, not learnt as a feature; if it is "
+                     "a measurement, rename the column and import again")
+    demoted = None  # an auto-picked "target" of measurements: a feature, and not a class hint
     if label_column == "auto" and label_col is not None:
         note = _continuous_target_note(label_col, numbers[label_col])
-        label_col = None if note else label_col
+        if note:
+            demoted, label_col = label_col, None
+            notes.append(note)
     if label_col is None and label_column == "auto":
         label_col = _text_label_column(table, numbers, [c for c in columns
                                                         if c not in (id_col, index_col)])
     feature_cols = [c for c in columns if c not in (label_col, id_col, index_col)]
     if not feature_cols:
-        raise InputError(f"input {path.name}: no feature columns left besides the label; check "
-                         "--label-column")
+        used = f" and the id column {id_col!r}" if id_col else ""
+        raise InputError(f"input {path.name}: no feature columns left besides the label{used}; "
+                         "check --label-column")
     block = table[feature_cols]
     numeric = numbers[feature_cols]
     non_numeric = numeric.isna() & block.notna()
@@ -233,6 +271,10 @@ def _read_csv(path: Path, label_column: str | None) -> FeatureSet:
                          f"{lines}); remove or clip them")
     if label_col is None:
         labels, names = np.full(len(table), -1, dtype=np.int64), []
+        if label_column == "auto":
+            hint = _class_column_hint(numeric, [c for c in feature_cols if c != demoted],
+                                      path.name)
+            notes += [hint] if hint else []
     else:
         raw = table[label_col]
         if raw.isna().any():
@@ -240,10 +282,11 @@ def _read_csv(path: Path, label_column: str | None) -> FeatureSet:
             raise InputError(f"input {path.name}: label column {label_col!r} is empty on line "
                              f"{line}; give every row a label")
         labels, names = _encode_labels(raw.to_numpy(), f"input {path.name}, column {label_col!r}")
-    ids = [str(v) for v in table[id_col]] if id_col else None
+    ids = _id_strings(table[id_col]) if id_col else None
     return FeatureSet(features=values, labels=labels, class_names=names, ids=ids,
                       attrs={"import_layout": f"csv, label column {label_col or 'none'}",
-                             **({"import_note": note} if note else {}),
+                             **({"id_column": id_col} if id_col else {}),
+                             **({"import_notes": notes} if notes else {}),
                              "feature_columns": feature_cols if len(feature_cols) <= 64 else None,
                              # every column name, so exports of generated rows keep them
                              "feature_names": feature_cols})
@@ -281,6 +324,66 @@ def _check_header_is_not_data(columns: list[str], path: Path) -> None:
     raise InputError(f"input {path.name}: the first row ({shown}) holds only numbers, so the "
                      "file has no header row and that row would be read as column names; add "
                      "a header row naming the columns (e.g. f1,f2,...,label)")
+
+
+def _id_column_kind(name: str, column) -> str | None:
+    """Whether ``column`` holds the row ids: as "text", as a "number", or not (None).
+
+    Its name must be an id name (id, file, index...); text values are names (their repeats
+    are left to the data), numbers only when they are distinct whole numbers (row numbers
+    such as 0..N-1 or 1000..1149: as a feature a model would learn the row order). Other
+    numbers under such a name stay a feature.
+    """
+    if name.strip().lower() not in _ID_NAMES:
+        return None
+    if column.dtype.kind not in "iuf":
+        return "text"
+    values = column.to_numpy(dtype=np.float64)
+    if (np.isfinite(values).all() and np.array_equal(values, np.round(values))
+            and column.is_unique):
+        return "number"
+    return None
+
+
+def _id_strings(column) -> list[str]:
+    """Row ids as text; whole numbers read as floats (a column with 1.0, 2.0) lose the ".0"."""
+    if column.dtype.kind == "f" and np.isfinite(column.to_numpy(dtype=np.float64)).all():
+        return [str(int(v)) for v in column]
+    return [str(v) for v in column]
+
+
+def _class_column_hint(numeric, candidates: list[str], source: str) -> str | None:
+    """A note naming the feature column(s) that may hold the classes of an unlabelled table.
+
+    Such a column holds a few distinct whole numbers (2..50, at least 3 rows each on
+    average), like a class column named "cls" or "group"; it is never taken as the labels
+    (an integer feature looks the same), only named with the flag that takes it. With more
+    than a few such columns (counts, pixel values) none stands out and there is no note.
+    ``numeric`` is the feature table parsed as numbers, every value finite.
+    """
+    n_rows = len(numeric)
+    found: list[tuple[str, np.ndarray]] = []
+    for column in candidates:
+        values = numeric[column].to_numpy(dtype=np.float64)
+        if not np.array_equal(values, np.round(values)):
+            continue
+        distinct = np.unique(values)
+        if 2 <= distinct.size <= _MAX_HINT_CLASSES and distinct.size * 3 <= n_rows:
+            found.append((column, distinct))
+    if not found or len(found) > _MAX_HINT_COLUMNS:
+        return None
+    if len(found) == 1:
+        column, distinct = found[0]
+        shown = ", ".join(f"{v:g}" for v in distinct[:6]) + (" ..." if distinct.size > 6 else "")
+        return (f"column {column!r} of {source} holds {distinct.size} distinct whole numbers "
+                f"({shown}) in {n_rows} rows, so it may hold the classes; it was imported as a "
+                f"feature and the rows have no labels; if it holds the classes, import again "
+                f"with --label-column {column!r}")
+    named = ", ".join(repr(c) for c, _ in found)
+    return (f"columns {named} of {source} each hold a few distinct whole numbers, so one may "
+            f"hold the classes; they were imported as features and the rows have no labels; "
+            f"if one holds the classes, import again with --label-column NAME (e.g. "
+            f"--label-column {found[0][0]!r})")
 
 
 def _text_label_column(table, numbers, candidates: list[str]) -> str | None:
@@ -426,12 +529,17 @@ def import_to_file(source: str, out: str, workspace: Workspace, *,
 
 
 def import_summary(data: FeatureSet, out: Path, ref: str) -> dict[str, Any]:
+    """What an import made, for the CLI's summary, the import job and the Data page alike:
+    ``message`` (one line, the notes appended), ``notes`` (what the reader decided for the
+    user, each with the flag that changes it) and ``id_column`` (the CSV column used as the
+    row ids, or None)."""
     counts = np.bincount(data.labels[data.labels >= 0], minlength=data.n_classes)
-    note = data.attrs.get("import_note")
+    notes = [str(n) for n in data.attrs.get("import_notes") or []]
     return {"message": f"imported {data.n_samples} rows x {data.n_features} features into "
                        f"{out.name}" + ("" if data.n_classes else " (no labels)")
-                       + (f"; {note}" if note else ""),
+                       + "".join(f"; {note}" for note in notes),
             "path": str(out), "dataset": ref, "n_samples": data.n_samples,
             "n_features": data.n_features, "n_classes": data.n_classes,
             "class_counts": {n: int(c) for n, c in zip(data.class_names, counts)},
-            "labeled": data.is_labeled}
+            "labeled": data.is_labeled, "id_column": data.attrs.get("id_column"),
+            "notes": notes}
