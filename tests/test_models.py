@@ -259,6 +259,71 @@ def test_sample_output_draws_around_the_mean_with_the_stored_sigma():
     assert sample.min() >= 0 and sample.max() <= 1
 
 
+def _zero_output(model):
+    """Make the decoder output 0 for every code, so each row's residual is the row itself."""
+    with torch.no_grad():
+        model.output.weight.zero_()
+        model.output.bias.zero_()
+    return model
+
+
+def test_calibrate_keeps_each_classs_spread_for_an_unconditional_model():
+    """Known answer: with a decoder that outputs 0, a class's mean square residual is its
+    rows' mean square; a class of n rows keeps n / (n + 10) of its own and the rest of all
+    rows' (class 2: 2 rows). Unlabelled rows (-1) count for the shared value only."""
+    from synth_core.models.base import CLASS_SPREAD_PRIOR_ROWS
+
+    model = _zero_output(_model("vae", decoder="sigma"))
+    rng = np.random.default_rng(0)
+    scale = np.r_[np.full(90, 0.1), np.full(90, 2.0), np.full(2, 1.0), np.full(8, 5.0)]
+    classes = np.r_[np.zeros(90), np.ones(90), np.full(2, 2), np.full(8, -1)].astype(np.int64)
+    x = torch.as_tensor(scale[:, None] * rng.choice([-1.0, 1.0], (len(scale), D)),
+                        dtype=torch.float32)
+    shared = model.calibrate(x, classes=torch.as_tensor(classes))
+    all_sq = float((scale ** 2).mean())
+    torch.testing.assert_close(shared, torch.full((D,), 0.5 * np.log(all_sq)), rtol=1e-4,
+                               atol=1e-4)
+    assert model.has_class_spread and tuple(model.class_log_sigma.shape) == (3, D)
+    for c, (n, own) in enumerate([(90, 0.01), (90, 4.0), (2, 1.0)]):
+        w = n / (n + CLASS_SPREAD_PRIOR_ROWS)
+        expected = 0.5 * np.log(w * own + (1 - w) * all_sq)
+        np.testing.assert_allclose(model.class_log_sigma[c].numpy(), expected, rtol=1e-4)
+    # Each row drawn with its class's sigma; -1 (and a class it never saw) with the shared one.
+    mean = torch.zeros(3 * 3000, D)
+    drawn = model.sample_output(mean, generator=torch.Generator().manual_seed(0),
+                                classes=torch.as_tensor(np.repeat([0, -1, 7], 3000)))
+    stds = [float(part.std()) for part in drawn.split(3000)]
+    expected_std = [float(model.class_log_sigma[0, 0].exp()), np.sqrt(all_sq), np.sqrt(all_sq)]
+    np.testing.assert_allclose(stds, expected_std, rtol=0.03)
+    plain = model.sample_output(mean[:3000], generator=torch.Generator().manual_seed(0))
+    assert float(plain.std()) == pytest.approx(np.sqrt(all_sq), rel=0.03)
+
+
+def test_calibrate_keeps_one_spread_for_a_cvae_and_a_learned_sigma():
+    """A CVAE's decoder is given the class; "sigma-per-feature" keeps what it learned."""
+    x, y = _batch()
+    classes = torch.arange(N) % K
+    for model, y_in in ((_model("cvae", decoder="sigma"), y),
+                        (_model("vae", decoder="sigma-per-feature"), None)):
+        model.calibrate(x, y_in, classes=classes)
+        assert not model.has_class_spread and model.class_log_sigma.shape[0] == 0
+
+
+def test_class_spread_round_trips_through_the_state_dict():
+    """The [K, D] buffer's K comes from the data: a new model takes it from a saved state,
+    and a state saved without it (older runs) loads with none."""
+    model = _zero_output(_model("vae", decoder="sigma"))
+    x, _ = _batch()
+    model.calibrate(x, classes=torch.arange(N) % 2)
+    fresh = _model("vae", decoder="sigma")
+    assert fresh.load_state_dict(model.state_dict()) is not None
+    torch.testing.assert_close(fresh.class_log_sigma, model.class_log_sigma)
+    old_state = {k: v for k, v in model.state_dict().items() if k != "class_log_sigma"}
+    older = _model("vae", decoder="sigma")
+    missing, _ = older.load_state_dict(old_state, strict=False)
+    assert missing == ["class_log_sigma"] and not older.has_class_spread
+
+
 def test_sigma_decoder_output_is_unbounded_and_refuses_unknown_decoders():
     model = _model("vae", decoder="sigma")
     assert not model.bounded_output and _model("vae").bounded_output

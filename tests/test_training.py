@@ -71,7 +71,7 @@ def test_train_model_early_stopping_keeps_best_weights(blobs, monkeypatch):
     assert result.stopped_early and result.epochs_run == 5
     assert result.best_epoch == 2 and result.best_val_loss == 1.0
     for name, value in result.model.state_dict().items():
-        if name not in ("log_sigma", "output_calibrated"):  # set after training (calibrate)
+        if name not in ("log_sigma", "output_calibrated", "class_log_sigma"):  # calibrate()
             assert torch.equal(value, seen["best"][name])
 
 
@@ -650,8 +650,11 @@ def test_collapse_check_draws_a_vaes_codes_between_neighbouring_rows_of_a_class(
     codes = np.r_[rng.normal(-5.0, 0.3, (40, 2)), rng.normal(5.0, 0.3, (40, 2)),
                   rng.normal(0.0, 0.3, (20, 2)) + [0, 20]]
     labels = np.repeat([0, 0, 1], [40, 40, 20])
-    (drawn,) = _generation_codes(codes, labels, [np.arange(100)], False, 3000)
+    (drawn,), (drawn_classes,) = _generation_codes(codes, labels, [np.arange(100)], False,
+                                                   3000)
     assert 2500 <= len(drawn) <= 3500
+    # Each code comes with the class it was drawn for (its output spread is that class's).
+    np.testing.assert_array_equal(drawn_classes, np.where(drawn[:, 1] < 10, 0, 1))
     class0 = drawn[drawn[:, 1] < 10]
     assert abs(len(class0) / len(drawn) - 0.8) < 0.05        # classes in their proportions
     assert (np.abs(class0[:, 0]) > 3.0).all()                 # nothing in the gap at x = 0

@@ -167,13 +167,17 @@ def _decode(run: "Run", Z: np.ndarray, labels: np.ndarray | None, *,
                              "spread was never measured (a run saved by an older version); use "
                              "output 'mean' (--output mean), or train the model again")
         kwargs = {"sample": True, "generator": _torch_generator(run, random_state)}
+        if labels is not None and not run.is_conditional:  # each class's own output spread
+            kwargs["classes"] = np.asarray(labels, dtype=np.int64)
     if len(Z) <= _DECODE_CHUNK:
         return np.asarray(run.decode(Z, cond, **kwargs), dtype=np.float32)
     parts = []
     for start in range(0, len(Z), _DECODE_CHUNK):
         stop = min(start + _DECODE_CHUNK, len(Z))
+        part = dict(kwargs, classes=kwargs["classes"][start:stop]) if "classes" in kwargs \
+            else kwargs
         parts.append(np.asarray(run.decode(Z[start:stop], None if cond is None
-                                           else cond[start:stop], **kwargs), dtype=np.float32))
+                                           else cond[start:stop], **part), dtype=np.float32))
         emit(callback, Progress(stop / len(Z), f"decoded {stop}/{len(Z)} samples", stage))
     return np.concatenate(parts)
 
@@ -204,6 +208,10 @@ def _generated(run: "Run", data: FeatureSet | None, features: np.ndarray, labels
                   "source": f"synth_core.generation ({mode})",
                   "model": str(getattr(run.config, "model", "")),
                   "output": resolve_output(run, output)})
+    if attrs["output"] == "sample":  # the decoder's spread the draws used (Run.decode)
+        by_class = (getattr(run, "has_class_spread", False) and not run.is_conditional
+                    and bool((np.asarray(labels) >= 0).any()))
+        attrs["output_spread"] = "per class" if by_class else "per feature"
     seen_ids, held_out = seen_rows(run, data)
     attrs["held_out_folds"] = held_out  # a list: stored as JSON, read back as a list
     attrs.update(extra or {})

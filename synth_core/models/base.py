@@ -41,6 +41,14 @@ is not blurred by the error of the others: on the fold stand-in of
 ``benchmarks/quality.py --folds`` detection AUC 0.85 -> 0.80 (CVAE) and
 0.85 -> 0.78 (VAE) at the same TSTR (README).
 
+An unconditional model (VAE, AE, DAE) trained on labelled rows also keeps each
+class's residual std per feature (``class_log_sigma`` [K, D]), and draws a row of
+a known class with its class's sigma: its decoder is not told the class, so one
+spread for all rows blurs a tight class with the error of a loose one (a CVAE's
+decoder is given the class and keeps one spread). README: random-forest TSTR/TRTR
+of the default VAE, 3 seeds, iris 0.92 -> 0.96, the 37-feature fold stand-in
+0.90 -> 0.94.
+
 Bodies: ``"mlp"`` (fully connected hidden layers), ``"conv"`` (strided
 convolutions down to a coarse grid before the fully connected layers and
 transposed convolutions back up after them, :mod:`synth_core.models.conv`) for
@@ -69,6 +77,8 @@ from synth_core.models.kinds import DECODER_KINDS as DECODERS
 
 # Decoders whose sigma each training batch sets in closed form (not learned, not the thesis's).
 CLOSED_FORM_DECODERS = ("sigma", "sigma-per-feature-closed")
+# calibrate(): a class's own output spread counts n_c / (n_c + this) against all rows'.
+CLASS_SPREAD_PRIOR_ROWS = 10
 LOG_SIGMA_MIN = -6.0  # floor on log(sigma) (sigma ~ 0.0025 in model units), as in sigma-VAE
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
@@ -193,6 +203,10 @@ class Autoencoder(nn.Module):
             self.register_buffer("log_sigma", torch.zeros(config.n_features))
         # True once calibrate() has measured the output's spread: sample_output() needs it.
         self.register_buffer("output_calibrated", torch.tensor(False))
+        # log(sigma) per class and feature [K, D] of an unconditional model, set by
+        # calibrate() when given the training rows' classes; [0, D] until then (module
+        # docstring). Its K comes from the data, so loading resizes it (_load_from_state_dict).
+        self.register_buffer("class_log_sigma", torch.zeros(0, config.n_features))
 
     @property
     def decoder_kind(self) -> str:
@@ -207,6 +221,19 @@ class Autoencoder(nn.Module):
     def can_sample_output(self) -> bool:
         """Whether :meth:`sample_output` can draw (the output spread has been calibrated)."""
         return bool(self.output_calibrated)
+
+    @property
+    def has_class_spread(self) -> bool:
+        """Whether :meth:`sample_output` can draw with each class's own output spread."""
+        return self.class_log_sigma.shape[0] > 0
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # class_log_sigma's first size is the number of classes calibrate() saw.
+        saved = state_dict.get(prefix + "class_log_sigma")
+        if isinstance(saved, torch.Tensor) and saved.dim() == 2 \
+                and saved.shape[1] == self.config.n_features:
+            self.class_log_sigma = torch.zeros_like(saved, device=self.class_log_sigma.device)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def output_log_sigma(self) -> torch.Tensor:
         """log(sigma) [D] of the decoder distribution, floored at LOG_SIGMA_MIN."""
@@ -240,13 +267,15 @@ class Autoencoder(nn.Module):
         raw = self.decode_logits(z, y)
         return torch.sigmoid(raw) if self.bounded_output else raw
 
-    def sample_output(self, mean: torch.Tensor, *,
-                      generator: torch.Generator | None = None) -> torch.Tensor:
+    def sample_output(self, mean: torch.Tensor, *, generator: torch.Generator | None = None,
+                      classes: torch.Tensor | None = None) -> torch.Tensor:
         """Draw rows from the decoder distribution around a decoded ``mean`` [N, D].
 
         ``mean + sigma * eps`` with eps ~ N(0, I) and the stored per-feature sigma
         (see the module docstring); thesis decoders clip to their [0, 1] range.
-        ``generator`` (on the mean's device) makes the draw repeatable.
+        ``classes`` [N] (class numbers, -1 for none) draws each row with its class's
+        sigma where :attr:`has_class_spread`. ``generator`` (on the mean's device) makes
+        the draw repeatable.
         """
         if not self.can_sample_output:
             raise InputError(
@@ -254,6 +283,12 @@ class Autoencoder(nn.Module):
                 "calibrated decoders, or an untrained model), so it can only give the decoded "
                 "mean; train the model again to sample from its decoder")
         sigma = self.output_log_sigma().detach().exp().to(mean.dtype)          # [D]
+        if classes is not None and self.has_class_spread:
+            classes = torch.as_tensor(classes, device=mean.device).long().reshape(-1)
+            known = (classes >= 0) & (classes < self.class_log_sigma.shape[0])   # [N]
+            rows = torch.where(known, classes, torch.zeros_like(classes))
+            by_class = self.class_log_sigma.exp().to(mean.dtype)[rows]             # [N, D]
+            sigma = torch.where(known[:, None], by_class, sigma.expand_as(mean))
         noise = torch.randn(mean.shape, generator=generator, device=mean.device,
                             dtype=mean.dtype)                                    # [N, D]
         drawn = mean + sigma * noise
@@ -292,7 +327,8 @@ class Autoencoder(nn.Module):
 
     @torch.no_grad()
     def calibrate(self, x: torch.Tensor, y: torch.Tensor | None = None, *,
-                  generator: torch.Generator | None = None, chunk: int = 8192) -> torch.Tensor:
+                  generator: torch.Generator | None = None, chunk: int = 8192,
+                  classes: torch.Tensor | None = None) -> torch.Tensor:
         """Measure the output spread on training rows ``x`` [N, D]; returns log_sigma [D].
 
         Reconstructions use a code drawn from q(z|x) (the mean for deterministic
@@ -301,10 +337,22 @@ class Autoencoder(nn.Module):
         of (x_d - mean_d)^2: the closed-form maximum-likelihood sigma of each feature
         given the trained decoder. "sigma" trains with one shared value but samples with
         these (module docstring). Marks the model able to :meth:`sample_output`.
+
+        ``classes`` [N] (class numbers, -1 for unlabelled rows) also stores each class's
+        own residual std per feature, for an unconditional model (module docstring),
+        shrunk towards the value of all rows for a class of few rows: weight
+        n_c / (n_c + :data:`CLASS_SPREAD_PRIOR_ROWS`) on the class's own mean square.
         """
         was_training = self.training
         self.eval()
         squared = torch.zeros(self.config.n_features, device=x.device)           # [D]
+        by_class = None
+        if classes is not None and not self.is_conditional \
+                and self.config.decoder != "sigma-per-feature":
+            classes = torch.as_tensor(classes, device=x.device).long().reshape(-1)
+            n_classes = int(classes.max().item()) + 1 if classes.numel() else 0
+            if n_classes > 0:
+                by_class = torch.zeros(n_classes, self.config.n_features, device=x.device)
         for start in range(0, x.shape[0], chunk):
             xb = x[start:start + chunk]
             yb = y[start:start + chunk] if y is not None else None
@@ -314,10 +362,21 @@ class Autoencoder(nn.Module):
                 noise = torch.randn(mu.shape, generator=generator, device=mu.device,
                                     dtype=mu.dtype)
                 z = mu + torch.exp(0.5 * logvar) * noise
-            squared += (self.decode(z, yb) - xb).pow(2).sum(0)
+            row_sq = (self.decode(z, yb) - xb).pow(2)                            # [n, D]
+            squared += row_sq.sum(0)
+            if by_class is not None:
+                cb = classes[start:start + chunk]
+                keep = cb >= 0
+                by_class.index_add_(0, cb[keep], row_sq[keep])
         mean_sq = squared / max(x.shape[0], 1)                                   # [D]
         if self.config.decoder != "sigma-per-feature":
-            self.log_sigma.copy_((0.5 * mean_sq.clamp_min(1e-30).log()).clamp_min(LOG_SIGMA_MIN))
+            self.log_sigma.copy_(_log_sigma_of(mean_sq))
+            if by_class is not None:
+                counts = torch.bincount(classes[classes >= 0], minlength=by_class.shape[0])
+                n_c = counts.to(mean_sq.dtype)[:, None]                            # [K, 1]
+                own = by_class / n_c.clamp_min(1.0)
+                weight = n_c / (n_c + CLASS_SPREAD_PRIOR_ROWS)
+                self.class_log_sigma = _log_sigma_of(weight * own + (1 - weight) * mean_sq)
         self.output_calibrated.fill_(True)
         self.train(was_training)
         return self.output_log_sigma().detach().clone()
@@ -336,6 +395,11 @@ def reconstruction_loss(logits: torch.Tensor, target: torch.Tensor, kind: str) -
     return per_row.mean()
 
 
+def _log_sigma_of(mean_sq: torch.Tensor) -> torch.Tensor:
+    """0.5 * log(mean square), floored at LOG_SIGMA_MIN."""
+    return (0.5 * mean_sq.clamp_min(1e-30).log()).clamp_min(LOG_SIGMA_MIN)
+
+
 def _soft_floor(log_sigma: torch.Tensor) -> torch.Tensor:
     """LOG_SIGMA_MIN + softplus(log_sigma - LOG_SIGMA_MIN): sigma-VAE's smooth floor."""
     return LOG_SIGMA_MIN + F.softplus(log_sigma - LOG_SIGMA_MIN)
@@ -350,8 +414,7 @@ def closed_form_log_sigma(mean: torch.Tensor, target: torch.Tensor, *,
     ``per_feature``: sigma_d^2 = mean over rows of (target_d - mean_d)^2 ([D]). No gradient.
     """
     squared = (target - mean).detach().pow(2)                                   # [N, D]
-    mse = squared.mean(0) if per_feature else squared.mean()
-    return (0.5 * mse.clamp_min(1e-30).log()).clamp_min(LOG_SIGMA_MIN)
+    return _log_sigma_of(squared.mean(0) if per_feature else squared.mean())
 
 
 def gaussian_nll(mean: torch.Tensor, target: torch.Tensor, log_sigma: torch.Tensor

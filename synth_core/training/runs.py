@@ -34,7 +34,8 @@ from synth_core.workspace import Damaged, Workspace, newer_version, read_json
 
 logger = logging.getLogger(__name__)
 _CHUNK = 8192  # rows per forward pass
-_OPTIONAL_STATE = {"log_sigma", "output_calibrated"}  # absent from runs of older versions
+# Absent from runs of older versions: they load, and sample with what they have.
+_OPTIONAL_STATE = {"log_sigma", "output_calibrated", "class_log_sigma"}
 
 
 @dataclass
@@ -261,20 +262,34 @@ class Run:
         """Whether :meth:`decode` can draw from the decoder distribution (``sample=True``)."""
         return self.model.can_sample_output
 
+    @property
+    def has_class_spread(self) -> bool:
+        """Whether decoder draws of a known class use that class's own output spread."""
+        return bool(getattr(self.model, "has_class_spread", False))
+
     @torch.no_grad()
     def decode(self, Z: np.ndarray, labels: np.ndarray | None = None, *, sample: bool = False,
-               generator: torch.Generator | None = None) -> np.ndarray:
+               generator: torch.Generator | None = None,
+               classes: np.ndarray | None = None) -> np.ndarray:
         """Codes Z [N, latent] -> raw-scale features [N, D].
 
         ``sample=False`` gives the decoded mean; ``sample=True`` a draw from the
         decoder distribution around it (``Autoencoder.sample_output``, repeatable
-        with a ``generator`` on the run's device).
+        with a ``generator`` on the run's device), with each row's class's spread
+        where ``classes`` [N] names them (-1: none) and the model measured them.
         """
         Z = np.asarray(Z, dtype=np.float32)
         if Z.ndim != 2 or Z.shape[1] != self.latent_dim:
             raise InputError(f"Z has shape {list(Z.shape)} but run {self.name} has a "
                              f"{self.latent_dim}-d latent space; give [rows, {self.latent_dim}]")
         Y = self._labels(labels, Z.shape[0])
+        C = None
+        if sample and classes is not None:
+            C = torch.as_tensor(np.asarray(classes, dtype=np.int64).reshape(-1),
+                                device=self.device)
+            if len(C) != Z.shape[0]:
+                raise InputError(f"classes has {len(C)} entries for {Z.shape[0]} codes; give "
+                                 "one class (or -1) per code")
         self.model.eval()
         out = []
         for start in range(0, Z.shape[0], _CHUNK):
@@ -282,7 +297,9 @@ class Run:
             yb = Y[start:start + _CHUNK] if Y is not None else None
             mean = self.model.decode(zb, yb)
             if sample:
-                mean = self.model.sample_output(mean, generator=generator)
+                mean = self.model.sample_output(
+                    mean, generator=generator,
+                    classes=C[start:start + _CHUNK] if C is not None else None)
             out.append(mean.cpu().numpy())
         scaled = np.concatenate(out) if out else np.zeros((0, self.n_features), np.float32)
         return self.scaler.inverse_transform(scaled)

@@ -228,7 +228,8 @@ def _generation_codes(codes: np.ndarray, labels: np.ndarray, groups: list[np.nda
     a mixture fitted on the class's training codes (a sample of them on large data). A VAE
     (one group): points at uniform t on lines between a training code of a class and one
     of its nearest of the class (``sampling.near_partners``), classes in their training
-    proportions.
+    proportions; it also returns the class of each of those codes (a second list), whose
+    output spread Generate draws them with.
     """
     from synth_core.generation.priors import CodeMixture
     from synth_core.generation.sampling import class_codes_prior, near_partners
@@ -250,7 +251,7 @@ def _generation_codes(codes: np.ndarray, labels: np.ndarray, groups: list[np.nda
             take = rng.choice(members, cap, replace=False) if len(members) > cap else members
             out.append(CodeMixture().fit(codes[take]).sample(n, random_state=0)[0])
         return out
-    made = []
+    made, made_classes = [], []
     classes = [np.flatnonzero(labels == c) for c in np.unique(labels)]
     classes = [rows for rows in classes if len(rows) >= 2]
     for rows in classes:
@@ -259,7 +260,10 @@ def _generation_codes(codes: np.ndarray, labels: np.ndarray, groups: list[np.nda
         b = near_partners(codes[rows], a, rng)      # one of the row's nearest of the class
         t = rng.uniform(0.0, 1.0, (m, 1))
         made.append(codes[rows[a]] + (codes[rows[b]] - codes[rows[a]]) * t)
-    return [np.concatenate(made) if made else np.zeros((0, codes.shape[1]))]
+        made_classes.append(np.full(m, labels[rows[0]], dtype=np.int64))
+    if not made:
+        return [np.zeros((0, codes.shape[1]))], [np.zeros(0, dtype=np.int64)]
+    return [np.concatenate(made)], [np.concatenate(made_classes)]
 
 
 @torch.no_grad()
@@ -309,8 +313,11 @@ def collapse_report(model: Autoencoder, x_train: torch.Tensor, y_train: torch.Te
     code_std = np.concatenate(stds) if stds else None
     generated = _generation_codes(codes, labels, groups, model.is_conditional, n_samples,
                                   code_std)
+    generated_classes: list[np.ndarray | None] = [None] * len(groups)
+    if not model.is_conditional:  # a VAE: the codes, and the class each was drawn for
+        generated, generated_classes = generated
     ratios: dict[str, list[float]] = {"mean": [], "sampled": [], "generated": []}
-    for members, z_made in zip(groups, generated):
+    for members, z_made, made_classes in zip(groups, generated, generated_classes):
         if len(members) < 2:
             continue
         real_std = real[members].std(0)                                         # [D]
@@ -328,7 +335,9 @@ def collapse_report(model: Autoencoder, x_train: torch.Tensor, y_train: torch.Te
             z_made = torch.as_tensor(z_made, dtype=x_train.dtype, device=x_train.device)
             made = model.decode(z_made, _labels_like(y_train, members, len(z_made)))
             if model.can_sample_output:
-                made = model.sample_output(made, generator=generator)
+                made = model.sample_output(made, generator=generator, classes=None if
+                                           made_classes is None else
+                                           torch.as_tensor(made_classes, device=made.device))
             outputs.append(("generated", made))
         for key, out in outputs:
             std = scaler.inverse_transform(out.cpu().numpy()).std(0)
@@ -440,7 +449,10 @@ def train_model(data: FeatureSet, config: TrainConfig, *, run_dir: Path | str | 
         with _cpu_threads(model, config.batch_size, device):
             result = _fit(model, config, x_train, y_train, x_val, y_val, generator, callback, name)
             # The output spread at the end of training, saved with the weights (sample_output).
-            model.calibrate(x_train, y_train, generator=generator)
+            # With the training rows' classes: an unconditional model also keeps each
+            # class's own spread (Autoencoder.calibrate).
+            model.calibrate(x_train, y_train, generator=generator,
+                            classes=torch.as_tensor(data.labels[train_idx], device=device))
             collapse = collapse_report(model, x_train, y_train, data.labels[train_idx], scaler,
                                        generator=generator)
     for message in collapse["warnings"]:
