@@ -361,10 +361,17 @@ def test_save_generated_never_overwrites(run, blobs, workspace):
 
 
 def test_export_bytes_csv_and_npz_round_trip(run, blobs, tmp_path):
+    from synth_core.data.importers import import_features
+
     out = batch_protocol(run, blobs, pairs_per_class=1, steps=3)
-    table = np.loadtxt(io.BytesIO(export_bytes(out, "csv")), delimiter=",", skiprows=1, ndmin=2)
-    np.testing.assert_allclose(table[:, :-1], out.features, rtol=1e-5)
-    np.testing.assert_array_equal(table[:, -1], out.labels)
+    # The label column holds class names, and import reads the file back as the same rows.
+    (tmp_path / "g.csv").write_bytes(export_bytes(out, "csv"))
+    lines = (tmp_path / "g.csv").read_text().splitlines()
+    assert [line.rsplit(",", 1)[1] for line in lines[1:]] == \
+        [out.class_names[c] for c in out.labels]
+    back = import_features(tmp_path / "g.csv", label_column="last")
+    np.testing.assert_allclose(back.features, out.features, rtol=1e-5)
+    assert [back.class_names[c] for c in back.labels] == [out.class_names[c] for c in out.labels]
     npz = np.load(io.BytesIO(export_bytes(out, "npz")))
     np.testing.assert_array_equal(npz["parents"], out.parents)
     assert json.loads(str(npz["attrs"]))["mode"] == "interpolate"
@@ -676,6 +683,25 @@ def test_csv_export_keeps_imported_column_names(run, blobs, tmp_path):
     header = export_bytes(out, "csv").decode().splitlines()[0]
     assert header == ",".join(names + ["label"])
     assert export_bytes(sample_prior(run, 3), "csv").decode().startswith("f0,f1,")
+
+
+def test_csv_export_names_each_rows_class_quoted_and_numbers_the_unnamed(tmp_path):
+    """Class names with a comma, a quote or unicode survive a CSV export and import; a
+    class without a name keeps its number, and an unlabelled row -1."""
+    from synth_core.data.importers import import_features
+
+    names = ["größe, klein", 'say "hi"', ""]
+    data = FeatureSet(features=np.arange(8.0).reshape(4, 2), labels=np.array([0, 1, 2, 0]),
+                      class_names=names)
+    text = export_bytes(data, "csv").decode()
+    assert text.splitlines()[1:] == ['0,1,"größe, klein"', '2,3,"say ""hi"""', "4,5,2",
+                                     '6,7,"größe, klein"']
+    (tmp_path / "g.csv").write_text(text, encoding="utf-8")
+    back = import_features(tmp_path / "g.csv", label_column="last")
+    assert [back.class_names[c] for c in back.labels] == ["größe, klein", 'say "hi"', "2",
+                                                          "größe, klein"]
+    unlabelled = FeatureSet(features=np.zeros((2, 2)), labels=np.array([-1, -1]))
+    assert export_bytes(unlabelled, "csv").decode().splitlines()[1:] == ["0,0,-1", "0,0,-1"]
 
 
 def test_output_sample_matches_the_real_spread_of_a_gaussian_mixture(workspace):

@@ -73,7 +73,9 @@ def export_bytes(data: FeatureSet, fmt: str) -> bytes:
     CSV has one column per feature and the class label last (the thesis layout,
     so ``import --label-column last`` reads it back); the feature columns keep
     the imported names (attrs ``feature_names``) when there are names for all,
-    else ``f0, f1, ...``. NPZ and HDF5 also keep parents, ids, class names and attrs.
+    else ``f0, f1, ...``, and the label column holds each row's class name (its
+    number where the class has no name, -1 for an unlabelled row). NPZ and HDF5 also
+    keep parents, ids, class names and attrs.
     """
     if fmt not in EXPORT_FORMATS:
         raise InputError(f"format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
@@ -84,10 +86,12 @@ def export_bytes(data: FeatureSet, fmt: str) -> bytes:
     if fmt == "csv":
         buffer = io.StringIO()
         header = ",".join(_csv_names(data) + ["label"])
-        table = np.column_stack([data.features.astype(np.float64), data.labels])
-        np.savetxt(buffer, table, delimiter=",", header=header, comments="",
-                   fmt=["%.7g"] * data.n_features + ["%d"])
-        return buffer.getvalue().encode("utf-8")
+        np.savetxt(buffer, data.features.astype(np.float64), delimiter=",", header=header,
+                   comments="", fmt="%.7g")
+        lines = buffer.getvalue().splitlines()
+        labels = _csv_labels(data)
+        body = [f"{line},{label}" for line, label in zip(lines[1:], labels)]
+        return "\n".join([lines[0], *body, ""]).encode("utf-8")
     buffer = io.BytesIO()
     parents = data.parents if data.parents is not None else np.full((data.n_samples, 2), -1)
     np.savez_compressed(buffer, features=data.features, labels=data.labels, parents=parents,
@@ -99,6 +103,23 @@ def export_bytes(data: FeatureSet, fmt: str) -> bytes:
 
 
 
+def _csv_labels(data: FeatureSet) -> list[str]:
+    """Each row's class name for the CSV's label column (quoted as CSV needs); the class
+    number where it has no name (or an empty one), -1 for an unlabelled row."""
+    names = [str(n) for n in data.class_names]
+    out = []
+    for label in data.labels.tolist():
+        text = names[label] if 0 <= label < len(names) and names[label].strip() else str(label)
+        out.append(_csv_quote(text))
+    return out
+
+
+def _csv_quote(text: str) -> str:
+    if any(ch in text for ch in ',"\n\r') or text != text.strip():
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
 def _csv_names(data: FeatureSet) -> list[str]:
     """Feature column names: the imported ones when there is one per column, else f0..f{D-1}.
 
@@ -107,9 +128,4 @@ def _csv_names(data: FeatureSet) -> list[str]:
     names = data.attrs.get("feature_names")
     if not (isinstance(names, (list, tuple)) and len(names) == data.n_features):
         return [f"f{i}" for i in range(data.n_features)]
-    quoted = []
-    for name in map(str, names):
-        if any(ch in name for ch in ',"\n\r'):
-            name = '"' + name.replace('"', '""') + '"'
-        quoted.append(name)
-    return quoted
+    return [_csv_quote(name) for name in map(str, names)]
