@@ -190,13 +190,34 @@ def test_fit_rows_and_class_counts():
                       class_names=["a", "b", "c"], folds=[1, 2, 1, 2, 1, 2],
                       attrs={"test_folds": [2]})
     np.testing.assert_array_equal(fit_rows(data), [0, 2, 4])  # the recorded test folds
-    np.testing.assert_array_equal(fit_rows(data, []), np.arange(6))
+    np.testing.assert_array_equal(fit_rows(data, []), np.arange(6))  # 6 rows: none to spare
     with pytest.raises(InputError, match="hold every row"):
         fit_rows(data, [1, 2])
+    with pytest.raises(InputError, match="either test folds or a test fraction"):
+        fit_rows(data, [2], 0.2)
     assert class_counts(data, np.arange(6), 4) == {0: 4, 1: 4, 2: 4}
     assert class_counts(data, np.arange(6), 3, ["c", "0"]) == {2: 3, 0: 3}
     with pytest.raises(InputError, match="class 'z'"):
         class_counts(data, np.arange(6), 3, ["z"])
+
+
+def test_fit_rows_leave_out_the_rows_train_holds_out():
+    """Without test folds a baseline fits on the rows `train` learns from by default and
+    leaves out the same never-seen rows, so Evaluate can test both on them."""
+    from synth_core.training.config import TrainConfig
+    from synth_core.training.defaults import plan_training
+
+    labels = np.repeat([0, 1, 2], [40, 30, 4])
+    data = FeatureSet(features=np.zeros((74, 2)), labels=labels, class_names=["a", "b", "c"])
+    plan = plan_training(data, TrainConfig(model="vae"))
+    rows = fit_rows(data)
+    np.testing.assert_array_equal(rows, plan.seen_index)
+    held = np.setdiff1d(np.arange(74), rows)
+    assert np.bincount(labels[held], minlength=3).tolist() == [8, 6, 0]  # 20 %; class c whole
+    np.testing.assert_array_equal(fit_rows(data, [], 0), np.arange(74))
+    assert len(fit_rows(data, [], 0.5)) == 20 + 15 + 2
+    with pytest.raises(InputError, match="share of the rows"):
+        fit_rows(data, [], 1.0)
 
 
 # --------------------------------------------------------------------------- CLI and page
@@ -226,7 +247,7 @@ def test_cli_generate_baseline_without_a_run(tmp_path, capsys):
     assert code == 0, err
     assert summary["n_samples"] == 5 and summary["classes"] == [1]
     assert summary["mode"] == "baseline:gaussian" and summary["held_out_folds"] == [3]
-    assert summary["n_train_rows"] == 16
+    assert summary["n_train_rows"] == 8  # the rows of class hi outside fold 3: fitted on
     out = read_features(tmp_path / "g.h5")
     assert (out.labels == 1).all() and out.attrs["seed"] == 2 and out.class_names == ["lo", "hi"]
 
@@ -255,6 +276,9 @@ def test_page_generate_baseline_without_a_run(workspace):
     at.button(key="gen-baseline-go").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert "30 rows from the Gaussian copula per class baseline" in at.subheader[0].value
+    # The embedded digits (1,797 rows): 20 % of each class left out, as train leaves them.
+    fitted = [c.value for c in at.caption if c.value.startswith("Fitted on")]
+    assert fitted and "left out for Evaluate" in fitted[0] and "of the 1,797" in fitted[0]
     at.button(key="gen-baseline-save").click().run()
     assert not at.exception, [e.value for e in at.exception]
     saved = sorted(workspace.exports_dir.glob("*.h5"))
@@ -262,3 +286,31 @@ def test_page_generate_baseline_without_a_run(workspace):
     rows = read_features(saved[0])
     assert rows.n_samples == 30 and rows.attrs["mode"] == "baseline:copula"
     assert np.bincount(rows.labels).tolist() == [3] * 10
+
+
+def test_cli_baseline_with_no_options_is_evaluated_on_rows_it_never_saw(tmp_path, capsys):
+    """`generate --baseline` then `evaluate` with no options: the baseline left out the rows
+    train holds out, so evaluate tests on those instead of refusing a generator that saw
+    every real row."""
+    import json
+
+    from synth_core.cli import main
+
+    rng = np.random.default_rng(3)
+    X, y = _two_classes(rng, n=40, d=4)
+    csv = tmp_path / "two.csv"
+    csv.write_text("a,b,c,d,label\n" + "".join(
+        ",".join(f"{v:.4f}" for v in row) + f",{c}\n" for row, c in zip(X, y)))
+    base = ["--workspace", str(tmp_path / "ws"), "--json", "-q"]
+    assert main([*base, "import", "--input", str(csv), "--out", "two"]) == 0
+    capsys.readouterr()
+    code, summary, err = _cli(capsys, tmp_path / "ws", "--baseline", "gaussian", "--data", "two",
+                              "--per-class", 40, "--out", "g")
+    assert code == 0, err
+    assert summary["n_held_out_rows"] == 16 and summary["n_train_rows"] == 64
+    code = main([*base, "evaluate", "--real-train", "two", "--synthetic", "g",
+                 "--classifiers", "logreg"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    card = json.loads(captured.out.strip().splitlines()[-1])
+    assert card["real_test_rows"] == 16

@@ -206,3 +206,39 @@ def test_cli_generate_posterior_prior_by_class_and_in_bulk(trained, tmp_path, ca
     code, summary, _ = _generate(capsys, ws, "--run", cvae, "--out", tmp_path / "c.h5",
                                  "--prior", 12, "--prior-kind", "posterior")
     assert code == 0 and summary["n_samples"] == 12 and summary["prior"] == "posterior"
+
+
+def test_cli_generate_baseline_fits_only_the_classes_asked_for_and_balance_names_the_left_out(
+        tmp_path, capsys):
+    """A class of one row stops a baseline only when it is asked for (a clear message), and
+    --balance names the classes its total gives no rows to, instead of leaving them out
+    silently."""
+    from synth_core.workspace import get_workspace
+
+    ws = get_workspace(tmp_path / "workspace")
+    rng = np.random.default_rng(0)
+    labels = np.r_[np.zeros(150, int), np.ones(150, int), [2]]
+    table = rng.normal(size=(301, 3)) + labels[:, None]
+    csv = tmp_path / "imbalanced.csv"
+    csv.write_text("a,b,c,label\n" + "".join(
+        ",".join(f"{v:.4f}" for v in row) + f",{'rare' if c == 2 else c}\n"
+        for row, c in zip(table, labels)))
+    base = ["--workspace", str(ws.root), "--json", "-q"]
+    assert main([*base, "import", "--input", str(csv), "--out", "imbalanced"]) == 0
+    capsys.readouterr()
+    code, summary, _ = _generate(capsys, ws, "--baseline", "gaussian", "--data", "imbalanced",
+                                 "--per-class", 5, "--classes", "0,1", "--out",
+                                 tmp_path / "g.h5")
+    # Fitted on classes 0 and 1 only, less the 20 % of each that train also holds out.
+    assert code == 0 and summary["classes"] == [0, 1] and summary["n_train_rows"] == 240
+    assert summary["n_held_out_rows"] == 60
+    code, _, err = _generate(capsys, ws, "--baseline", "gaussian", "--data", "imbalanced",
+                             "--per-class", 5, "--out", tmp_path / "all.h5")
+    assert code == 2 and "class 2: 1 row(s)" in err and not (tmp_path / "all.h5").exists()
+    assert main([*base, "train", "--data", "imbalanced", "--model", "cvae", "--epochs", "3",
+                 "--seed", "0"]) == 0
+    run_dir = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["run_dir"]
+    code, summary, _ = _generate(capsys, ws, "--run", run_dir, "--balance", 20, "--out",
+                                 tmp_path / "b.h5")
+    assert code == 0 and summary["classes"] == [0, 1]
+    assert any("'rare'" in w and "--per-class" in w for w in summary["warnings"])

@@ -411,7 +411,8 @@ def _baseline_data(ref: str, mtime: float) -> FeatureSet:
 
 @st.cache_resource(show_spinner="Fitting the baseline and drawing rows...", max_entries=8)
 def baseline_rows(ref: str, mtime: float, kind: str, per_class: int, seed: int) -> FeatureSet:
-    """Rows of baseline ``kind`` fitted on the dataset (its test folds left out); seeded."""
+    """Rows of baseline ``kind`` fitted on the dataset (its test folds, or the rows train
+    holds out, left out: ``fit_rows``); seeded."""
     data = _baseline_data(ref, mtime)
     rows = fit_rows(data)
     return baseline_feature_set(data, kind, class_counts(data, rows, per_class),
@@ -429,8 +430,11 @@ def baseline_section() -> None:
     st.caption("Simple generators to compare a VAE against: if a model's rows do not score "
                "better on Evaluate than these, the model adds nothing over them.")
     ref = ui.dataset_picker(key="gen-baseline-dataset",
-                            help="The real rows the baseline is fitted on (test folds the "
-                                 "dataset records are left out).")
+                            help="The real rows the baseline is fitted on. Left out: the "
+                                 "test folds the dataset records, else the rows Train holds "
+                                 "out by default (20% of each class on all but tiny data), "
+                                 "so Evaluate tests the baseline and the models on rows none "
+                                 "of them saw.")
     left, mid, right = st.columns(3)
     kind = left.radio("Baseline", list(BASELINE_KINDS), format_func=BASELINE_KINDS.get,
                       key="gen-baseline-kind",
@@ -455,6 +459,11 @@ def baseline_section() -> None:
     if rows is None:
         return
     st.subheader(f"{rows.n_samples:,} rows from the {BASELINE_KINDS[shown['kind']]} baseline")
+    fitted = int(rows.attrs.get("n_train_rows", 0))
+    total = _baseline_data(ref, mtime).n_samples
+    st.caption(f"Fitted on {fitted:,} of the {total:,} real rows"
+               + (f"; {total - fitted:,} left out for Evaluate to test on." if fitted < total
+                  else " (too few to leave any out for Evaluate)."))
     method = st.radio("Map", list(MAP_METHODS), format_func=MAP_METHODS.get, horizontal=True,
                       key="gen-baseline-map", help="Real points faded, baseline rows as stars.")
     real = ui.attempt(_baseline_map, ref, mtime, method)

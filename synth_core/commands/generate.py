@@ -18,6 +18,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--test-folds", dest="test_folds", default=None, metavar="F[,F]",
                         help="with --baseline: leave the rows of these folds out of the fit "
                              "(default: the dataset's recorded test folds, if any)")
+    parser.add_argument("--test-fraction", dest="test_fraction", type=float, default=None,
+                        metavar="F",
+                        help="with --baseline and no test folds: leave this share of each "
+                             "class out of the fit (default: the rows train holds out, 20%% "
+                             "of each class or none on tiny data, so evaluate tests on rows "
+                             "neither saw; 0 fits on every row)")
     parser.add_argument("--out", required=True,
                         help="output file: .h5 (with provenance), .csv or .npz; a plain name "
                              "(no suffix) is saved as the workspace's exports/NAME.h5, where "
@@ -115,10 +121,8 @@ def _write_audio(args: argparse.Namespace, generated, settings) -> dict:
 
 def _run_baseline(args: argparse.Namespace, workspace) -> dict:
     """``--baseline KIND --data F.h5 --per-class N``: a baseline generator, no run needed."""
-    from pathlib import Path
-
     from synth_core.data.datasets import load_dataset
-    from synth_core.errors import InputError, StorageError
+    from synth_core.errors import InputError
     from synth_core.generation.baselines import baseline_feature_set, class_counts, fit_rows
     from synth_core.generation.export import export_generated
 
@@ -141,13 +145,15 @@ def _run_baseline(args: argparse.Namespace, workspace) -> dict:
             raise InputError(f"--test-folds {args.test_folds!r}: give fold numbers, e.g. 10 "
                              "or 9,10") from exc
     audio = _audio_settings(args, data)
-    train = fit_rows(data, folds)
+    train = fit_rows(data, folds, args.test_fraction)
     counts = class_counts(data, train, args.per_class, _split(args.classes, "--classes"))
     generated = baseline_feature_set(data, args.baseline, counts, train_rows=train,
                                      random_state=args.seed)
     path = export_generated(generated, out, overwrite=args.overwrite)
-    return {**_write_audio(args, generated, audio),"out": str(path), "n_samples": generated.n_samples, "mode": generated.attrs["mode"],
-            "baseline": args.baseline, "seed": args.seed, "n_train_rows": int(train.size),
+    return {**_write_audio(args, generated, audio), "out": str(path), "n_samples": generated.n_samples, "mode": generated.attrs["mode"],
+            "baseline": args.baseline, "seed": args.seed,
+            "n_train_rows": int(generated.attrs["n_train_rows"]),
+            "n_held_out_rows": int(data.n_samples - train.size),
             "held_out_folds": generated.attrs["held_out_folds"],
             "classes": sorted({int(c) for c in generated.labels if c >= 0})}
 
@@ -169,8 +175,6 @@ def _out_path(text: str, workspace, *, overwrite: bool):
 
 
 def run(args: argparse.Namespace, workspace, callback) -> dict:
-    from pathlib import Path
-
     from synth_core.data.datasets import load_dataset
     from synth_core.errors import InputError, StorageError
     from synth_core.events import Log, emit
@@ -185,9 +189,10 @@ def run(args: argparse.Namespace, workspace, callback) -> dict:
     if args.run is None:
         raise InputError("generate needs --run RUN_DIR (a trained run), or --baseline "
                          "gaussian|copula|smote with --data F.h5")
-    if args.test_folds is not None:
-        raise InputError("--test-folds applies to --baseline; a run's held-out rows are set "
-                         "when it is trained")
+    if args.test_folds is not None or args.test_fraction is not None:
+        flag = "--test-folds" if args.test_folds is not None else "--test-fraction"
+        raise InputError(f"{flag} applies to --baseline; a run's held-out rows are set "
+                         "when it is trained (train --test-folds / --test-fraction)")
     out = _out_path(args.out, workspace, overwrite=args.overwrite)
     run_dir = workspace.run_path(args.run)
     if not run_dir.is_dir():

@@ -375,17 +375,31 @@ def _check_train_rows(train_rows: Any, n: int) -> np.ndarray:
     return rows
 
 
-def fit_rows(data: FeatureSet, test_folds: Any = None) -> np.ndarray:
+def fit_rows(data: FeatureSet, test_folds: Any = None,
+             test_fraction: float | None = None) -> np.ndarray:
     """Rows a baseline may fit on: all rows outside ``test_folds``.
 
     ``test_folds`` None means the folds the dataset records as its test folds
-    (attr ``test_folds``), if any; an empty list means every row.
+    (attr ``test_folds``), if any; an empty list means none. Without test folds, the
+    rows ``train`` holds out by default are left out too (``test_fraction`` None: the
+    same derived share and the same rows, :func:`synth_core.training.defaults.test_share`,
+    so Evaluate tests baselines and models on rows none of them saw); give 0 to fit on
+    every row.
     """
     if test_folds is None:
         test_folds = data.attrs.get("test_folds") or []
     folds = sorted({int(f) for f in test_folds})
     if not folds:
-        return np.arange(data.n_samples)
+        if test_fraction is not None and not 0.0 <= float(test_fraction) < 1.0:
+            raise InputError(f"test fraction {test_fraction!r}: give a share of the rows in "
+                             "[0, 1), e.g. 0.2, or 0 to fit on every row")
+        from synth_core.training.defaults import test_share
+
+        keep, _, _, _ = test_share(data.labels, test_fraction)
+        return np.sort(keep)
+    if test_fraction:
+        raise InputError(f"test folds {folds} already hold rows out; give either test folds or "
+                         "a test fraction, not both")
     if data.folds is None:
         raise InputError(f"test folds {folds} were given but the data has no folds; leave "
                          "the test folds out")
@@ -455,6 +469,12 @@ def baseline_feature_set(data: FeatureSet, kind: str, counts: Mapping[int, int] 
     if (train.labels >= 0).any() and not labelled:
         raise InputError(f"the training rows mix {int((train.labels < 0).sum())} unlabelled "
                          "row(s) with labelled ones; label every row or drop the unlabelled ones")
+    if labelled and isinstance(counts, Mapping):
+        # Fit only the classes asked for: a class left out (too few rows to fit, say) must
+        # not stop the others. A class that is not in the data is refused by sample().
+        wanted = np.isin(train.labels, [int(c) for c, n in counts.items() if n])
+        if wanted.any() and not wanted.all():
+            rows, train = rows[wanted], train.subset(np.flatnonzero(wanted))
     model = fit_baseline(kind, train.features, train.labels if labelled else None,
                          random_state=seed, **params)
     X_new, y_new = model.sample(counts, random_state=seed)

@@ -137,6 +137,17 @@ def generate(run: "Run", data: FeatureSet | None, config: GenerateConfig, *,
             raise InputError("balance follows the real class proportions, so it needs the run's "
                              "data; restore it or pass --data F.h5")
         counts = class_balance(run, data, config.balance, classes=config.classes)
+        left_out = [c for c, n in counts.items() if n == 0]
+        if left_out:
+            names = _class_names(run, data)
+            shown = ", ".join(repr(names[c]) if 0 <= c < len(names) else str(c)
+                              for c in left_out[:5])
+            more = f" and {len(left_out) - 5} more" if len(left_out) > 5 else ""
+            emit(callback, Log(
+                f"{config.balance} rows shared out in the real class proportions give none to "
+                f"{len(left_out)} class(es) with too few training rows for that total: "
+                f"{shown}{more}; ask for more rows, or give every class rows with a count per "
+                "class (--per-class N)", level="warning"))
         return sample_counts(run, counts, data=data, random_state=config.seed,
                              prior=config.prior, output=config.output, callback=callback,
                              balanced=True)

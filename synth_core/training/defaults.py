@@ -151,6 +151,33 @@ def default_batch_size(n_train: int, batch_size: int | None) -> int:
 
 
 # ----------------------------------------------------------------------------- split
+def test_share(labels: np.ndarray, test_fraction: float | None
+               ) -> tuple[np.ndarray, np.ndarray, float, list[int]]:
+    """The rows of ``labels`` held out as never-seen test rows when no test folds are in
+    force: (kept positions, test positions, the fraction, classes that keep every row).
+
+    ``test_fraction`` None derives it (:func:`derive_test_fraction`); a derived share
+    leaves classes under MIN_CLASS_ROWS_FOR_TEST rows whole, an explicit one takes rows
+    from every class of two or more. The split has a seed of its own, so the test rows
+    are the same for every generator fitted on these rows (training, baselines) and do
+    not move when the training seed changes.
+    """
+    labels = np.asarray(labels)
+    values, counts = (np.unique(labels, return_counts=True) if len(labels)
+                      else (np.zeros(1, int), np.zeros(1, int)))
+    min_rows, whole = 2, []
+    if test_fraction is None:
+        test_fraction = derive_test_fraction(
+            len(labels), int(counts.min()), int((counts >= MIN_CLASS_ROWS_FOR_TEST).sum()))
+        if test_fraction:
+            min_rows = MIN_CLASS_ROWS_FOR_TEST
+            whole = [int(v) for v, n in zip(values, counts) if n < MIN_CLASS_ROWS_FOR_TEST]
+    if not test_fraction:
+        return np.arange(len(labels)), np.zeros(0, dtype=np.int64), 0.0, []
+    keep, test = split_indices(labels, test_fraction, _TEST_SPLIT_SEED, min_rows=min_rows)
+    return keep, test, float(test_fraction), whole
+
+
 def split_indices(labels: np.ndarray, val_fraction: float, seed: int, *, min_rows: int = 2
                   ) -> tuple[np.ndarray, np.ndarray]:
     """Shuffled (train, val) row positions; stratified by label, every class kept in training.
@@ -262,7 +289,6 @@ def plan_training(data: FeatureSet, config: TrainConfig, *, name: str = "dataset
     # Without test folds, a stratified share of the rows is held out so that the generator
     # never sees the real rows Evaluate tests on (split.json records them as held_out_index).
     test_fraction = config.test_fraction
-    test_min_rows = 2  # an explicit share takes rows from every class that has two
     if test_folds:
         if test_fraction is None:
             test_fraction = 0.0
@@ -272,24 +298,20 @@ def plan_training(data: FeatureSet, config: TrainConfig, *, name: str = "dataset
             raise InputError(f"test_fraction: {name} already holds out test folds "
                              f"{list(test_folds)}; give either test folds or a test fraction, "
                              "not both (use --test-folds none with --test-fraction)")
-    elif test_fraction is None:
-        test_fraction = derive_test_fraction(
-            len(pool), min_class_rows, int((counts >= MIN_CLASS_ROWS_FOR_TEST).sum()))
-        derived["test_fraction"] = test_fraction
-        whole = [int(v) for v, n in zip(values, counts) if n < MIN_CLASS_ROWS_FOR_TEST]
-        if test_fraction:
-            test_min_rows = MIN_CLASS_ROWS_FOR_TEST  # smaller classes train on all their rows
-            notes["test_fraction"] = (
-                f"{int(round(100 * test_fraction))}% of each class never seen, for Evaluate"
-                + (f"; class(es) {whole} have under {MIN_CLASS_ROWS_FOR_TEST} rows and train "
-                   "on all of them" if whole else ""))
-        else:
-            notes["test_fraction"] = (f"{len(pool)} rows, {min_class_rows} in the smallest "
-                                      "class: too few to hold out test rows")
+    if not test_folds:
+        derive = test_fraction is None
+        keep_pos, test_pos, test_fraction, whole = test_share(labels, test_fraction)
+        if derive:
+            derived["test_fraction"] = test_fraction
+            if test_fraction:  # smaller classes train on all their rows
+                notes["test_fraction"] = (
+                    f"{int(round(100 * test_fraction))}% of each class never seen, for Evaluate"
+                    + (f"; class(es) {whole} have under {MIN_CLASS_ROWS_FOR_TEST} rows and "
+                       "train on all of them" if whole else ""))
+            else:
+                notes["test_fraction"] = (f"{len(pool)} rows, {min_class_rows} in the smallest "
+                                          "class: too few to hold out test rows")
     if test_fraction:
-        # A seed of its own, so the test rows do not move when the training seed changes.
-        keep_pos, test_pos = split_indices(labels, test_fraction, _TEST_SPLIT_SEED,
-                                           min_rows=test_min_rows)
         held = held.copy()
         held[pool[test_pos]] = True
         pool = pool[keep_pos]
