@@ -254,3 +254,85 @@ def test_cli_evaluate_an_imbalanced_table_with_no_flags(workspace, tmp_path, cap
                               "--no-baseline")
     assert summary["real_test_rows"] == 60
     assert any("hold no row of class(es) 2" in note for note in summary["notes"])
+
+
+# --------------------------------------------------------------------------- awkward data
+# The shapes of data a robustness sweep found evaluate crashing on or refusing: each now
+# gets a report (exit 0) whose notes or first lines say what was left out and why.
+
+def _awkward(workspace, real, synthetic, *, seen=None) -> str:
+    """``real`` saved as workspace dataset "real"; ``synthetic`` (fitted on the real rows
+    ``seen``: a count of first rows or a mask, when given) saved under exports/: its path."""
+    save_dataset(real, "real", workspace)
+    if seen is not None:
+        rows = np.arange(real.n_samples)[:seen] if np.isscalar(seen) else np.flatnonzero(seen)
+        synthetic.seen_ids = [real.ids[i] for i in rows]
+    return str(write_features(workspace.exports_dir / "gen.h5", synthetic))
+
+
+def _scored(workspace, capsys, generated: str, *extra: str) -> dict:
+    capsys.readouterr()
+    code = _cli(workspace, "evaluate", "--json", "--real-train", "real", "--synthetic",
+                generated, "--classifiers", "logreg", *extra)
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    return json.loads(captured.out)
+
+
+def _binary_rows(n: int, seed: int):
+    """Two binary features (4 distinct rows), the class the first; with ids."""
+    from synth_core.features import FeatureSet
+
+    X = np.random.default_rng(seed).integers(0, 2, size=(n, 2)).astype(np.float32)
+    return FeatureSet(features=X, labels=X[:, 0].astype(np.int64), class_names=["a", "b"],
+                      ids=[f"r{seed}-{i}" for i in range(n)])
+
+
+def test_cli_evaluate_data_with_four_distinct_rows(workspace, capsys):
+    # It used to end in a traceback: "n_splits=5 greater than the number of groups: 4".
+    generated = _awkward(workspace, _binary_rows(200, 0), _binary_rows(100, 1), seen=160)
+    summary = _scored(workspace, capsys, generated)
+    assert summary["scores"]["gen"]["detection_auc"] is not None
+    assert any("fewer than 5 folds" in note for note in summary["notes"])
+    assert any("40 of 40 rows (100%) are exact copies of real training rows" in line
+               for line in summary["headline"])
+
+
+def test_cli_evaluate_a_class_of_one_row_keeps_the_report(workspace, capsys):
+    real = make_blobs(n_per_class=60, n_features=6)
+    real = real.subset((real.labels < 2) | (np.arange(real.n_samples) == 120))
+    assert np.bincount(real.labels).tolist() == [60, 60, 1]
+    # The run held out a fifth of the two large classes (as train does), not the single row.
+    generated = _awkward(workspace, real, make_blobs(n_per_class=20, n_features=6, seed=3),
+                         seen=(np.arange(real.n_samples) % 5 != 0) | (real.labels == 2))
+    summary = _scored(workspace, capsys, generated)
+    assert "tstr_accuracy[logreg]" in summary["scores"]["gen"]
+    assert "baseline_detection_auc" in summary["scores"]["gen"]
+    assert any("baseline is fitted without class(es) 2 (class_2)" in note
+               for note in summary["notes"])
+
+
+def test_cli_evaluate_one_class_scores_the_rows(workspace, capsys):
+    real = make_blobs(n_per_class=50, n_features=6, n_classes=1)
+    generated = _awkward(workspace, real, make_blobs(n_per_class=40, n_features=6,
+                                                     n_classes=1, seed=0), seen=40)
+    summary = _scored(workspace, capsys, generated)
+    scores = summary["scores"]["gen"]
+    assert {"precision", "coverage", "detection_auc", "copy_fraction"} <= set(scores)
+    assert not any(key.startswith(("tstr", "augmented")) for key in scores)
+    assert any("single class" in note and "at least two classes" in note
+               for note in summary["notes"])
+
+
+def test_cli_evaluate_tiny_table_without_a_reference(workspace, capsys):
+    """12 rows, 3 held out by the run: scored on them without the reference column (it
+    used to refuse, naming fixes that could not work); --no-reference still works."""
+    real = make_blobs(n_per_class=4, n_features=5)
+    generated = _awkward(workspace, real, make_blobs(n_per_class=20, n_features=5, seed=0),
+                         seen=9)
+    summary = _scored(workspace, capsys, generated)
+    assert summary["sets"] == ["gen"] and summary["real_test_rows"] == 3
+    assert any(note.startswith("The real test set has 3 rows, too few to score it as the "
+                               "reference") for note in summary["notes"])
+    assert _scored(workspace, capsys, generated, "--no-reference",
+                   "--overwrite")["sets"] == ["gen"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 
@@ -15,9 +16,9 @@ from synth_core.evaluation.classifiers import (FOREST_MAX_SAMPLES, classifier_ut
                                                make_classifier)
 from synth_core.numbers import parse_ints
 from synth_core.evaluation.holdout import split_real, stratified_split
-from synth_core.evaluation.metrics import (classifier_two_sample_test, copy_check,
-                                           feature_agreement, feature_names, frechet_distance,
-                                           frechet_distance_frames, prdc, psnr,
+from synth_core.evaluation.metrics import (NotComputable, classifier_two_sample_test,
+                                           copy_check, feature_agreement, feature_names,
+                                           frechet_distance, frechet_distance_frames, prdc, psnr,
                                            wasserstein_columns)
 from synth_core.evaluation.report import REFERENCE, Scorecard
 from synth_core.evaluation.scorecard import EvaluateConfig, scorecard
@@ -277,7 +278,11 @@ def test_scorecard_bad_inputs_have_clear_messages():
     with pytest.raises(InputError, match=r"real test set: has class\(es\) 2 \(class_2\)"):
         scorecard(real.subset(real.labels < 2), {}, test, config=FAST)
     tiny = make_blobs(n_per_class=1, seed=2)
-    with pytest.raises(InputError, match=r"'tiny': has 3 rows.*k=2 need at least 3.*at least 4"):
+    # Only the constraint that fails (k=2 fits 3 rows), and a fix that works (no --k or
+    # --cv-folds: 3 rows are below what any choice of them needs).
+    with pytest.raises(InputError, match=r"synthetic set 'tiny': has 3 rows; the "
+                                         r"real-vs-synthetic test with 2-fold cross-validation "
+                                         r"needs at least 4; generate at least 4 rows for it$"):
         scorecard(real, {"tiny": tiny}, test, config=FAST)
     unlabeled = make_blobs(seed=0)
     unlabeled.labels[:5] = -1
@@ -615,3 +620,145 @@ def test_split_real_tests_on_the_rows_no_generator_saw(tmp_path):
     card = scorecard(real, {"gen": _stored(tmp_path, "gen", synthetic)}, config=FAST)
     assert card.real["n_test"] == 30 and not card.headline
     assert card.real["test_source"] == "the rows the generators were not fitted on"
+
+
+# --------------------------------------------------------------------------- awkward data
+
+def _binary(n: int = 200, seed: int = 0) -> FeatureSet:
+    """Two binary features, so at most 4 distinct rows; the class is the first feature."""
+    features = np.random.default_rng(seed).integers(0, 2, size=(n, 2)).astype(np.float64)
+    return FeatureSet(features=features, labels=features[:, 0].astype(np.int64),
+                      class_names=["off", "on"], ids=[f"row-{i}" for i in range(n)])
+
+
+def test_detection_fits_its_folds_to_the_distinct_rows():
+    # 4 distinct rows: 5 folds that keep identical rows together cannot be made (it used to
+    # end in sklearn's "n_splits=5 greater than the number of groups: 4").
+    result = classifier_two_sample_test(_binary().features, _binary(seed=1).features, n_folds=5)
+    assert result.n_folds == 4 and (result.n_distinct_real, result.n_distinct_fake) == (4, 4)
+    assert abs(result.auc - 0.5) < 0.1  # the same four rows on both sides
+    # One distinct real row: no 2 folds hold real rows on both sides, so no AUC.
+    with pytest.raises(NotComputable, match=r"synthetic against real: the 200 rows compared "
+                                            r"on each side hold only 1 distinct real and 4 "
+                                            r"distinct synthetic row\(s\).*not computed"):
+        classifier_two_sample_test(np.ones((200, 2)), _binary().features, n_folds=5)
+
+
+def test_scorecard_on_few_distinct_rows_scores_every_set():
+    """Data with 2 binary features (4 distinct rows) gets a whole report, its detection
+    test with 4 folds and a note saying why; with a single distinct real row the AUC is
+    n/a with the reason, and the rest of the report still stands."""
+    real, test, synthetic = _binary(), _binary(60, seed=2), _binary(seed=1)
+    card = scorecard(real, {"gen": synthetic}, test,
+                     config=EvaluateConfig(classifiers=("logreg",), bootstrap=20))
+    assert card.metric("gen", "detection_auc").value is not None
+    assert any("fewer than 5 folds" in n and "synthetic set 'gen': 4 folds" in n
+               for n in card.notes)
+    assert card.metric("gen", "baseline_detection_auc").value is not None
+    flat = FeatureSet(features=np.ones((60, 2)), labels=np.full(60, -1))
+    rows = FeatureSet(features=np.random.default_rng(0).random((60, 2)), labels=np.full(60, -1))
+    card = scorecard(flat, {"gen": rows}, flat.subset(np.arange(20)), config=FAST)
+    assert card.metric("gen", "detection_auc").value is None
+    assert any(n.startswith("Real-vs-synthetic AUC shown as n/a: synthetic set 'gen' against "
+                            "real training set: the 60 rows compared on each side hold only 1 "
+                            "distinct real") for n in card.notes)
+    assert card.metric("gen", "precision") is not None
+    assert "n/a" in {row["gen"] for row in card.table()}
+
+
+def test_scorecard_baseline_leaves_out_a_class_of_one_row():
+    """A class with one real training row: every metric is scored and the Gaussian
+    baseline is fitted on the other classes, with a note (it used to refuse the report)."""
+    real, test = _real(n_per_class=40)
+    real = real.subset((real.labels < 2) | (np.arange(real.n_samples) == 80))
+    assert np.bincount(real.labels).tolist() == [40, 40, 1]
+    synthetic = _synthetic(n_per_class=30)
+    card = scorecard(real, {"gen": synthetic}, test,
+                     config=EvaluateConfig(classifiers=("forest",), bootstrap=20,
+                                           augmentation=False))
+    assert any("Gaussian baseline is fitted without class(es) 2 (class_2), which have fewer "
+               "than 2 real training rows" in n and "--no-baseline" in n for n in card.notes)
+    assert any("beat" in line and "baseline" in line for line in card.headline)
+    assert card.metric("gen", "baseline_tstr_accuracy", "forest").value is not None
+    assert card.metric("gen", "tstr_accuracy", "forest").value is not None
+
+
+def test_scorecard_on_one_class_scores_the_rows_and_skips_classifiers():
+    """One class (labelled): like unlabelled rows, every metric but the classifier ones, a
+    note naming why and the fix (it used to refuse: 'a classifier needs rows of at least
+    two classes')."""
+    real, test = _real()
+    real, test = real.subset(real.labels == 0), test.subset(test.labels == 0)
+    real.class_names = test.class_names = ["dog"]
+    synthetic = _synthetic().subset(np.arange(30))
+    synthetic.class_names = ["dog"]
+    card = scorecard(real, {"gen": synthetic}, test,
+                     config=EvaluateConfig(classifiers=("logreg",), bootstrap=20))
+    note = next(n for n in card.notes if "single class (0 (dog))" in n)
+    assert "at least two classes" in note and "--label-column" in note
+    assert not card.classifiers and not card.per_class
+    assert not any(r.metric.startswith(("tstr", "augmented", "baseline_tstr"))
+                   for r in card.metrics)
+    assert card.metric("gen", "coverage").value > 0.5
+    assert card.metric("gen", "baseline_detection_auc") is not None  # needs no second class
+    assert card.sets == [REFERENCE, "gen"]
+
+
+def test_scorecard_skips_tstr_of_a_synthetic_set_of_one_class():
+    real, test = _real()
+    one = _synthetic().subset(np.arange(30))  # class 0 only
+    card = scorecard(real, {"one": one}, test, config=FAST)
+    assert any(n.startswith("one: holds rows of a single class (0 (class_0))") for n in
+               card.notes)
+    assert card.metric("one", "tstr_accuracy", "logreg") is None
+    assert card.metric("one", "augmented_accuracy", "logreg") is not None
+
+
+def test_scorecard_leaves_out_a_reference_too_small_to_score():
+    """3 real test rows (a 12-row table trained with --test-fraction 0.2): the synthetic
+    set is scored on them without the reference column, and a note says how to get it
+    back (it used to refuse, naming fixes that could not work)."""
+    real, test = _real(n_per_class=20)
+    small = test.subset(np.isin(np.arange(test.n_samples), [0, 20, 40]))
+    card = scorecard(real, {"gen": _synthetic()}, small, config=FAST)
+    assert card.sets == ["gen"] and card.real["n_test"] == 3
+    note = next(n for n in card.notes if n.startswith("The real test set has 3 rows"))
+    assert "2-fold cross-validation needs at least 4" in note and "k=" not in note
+    assert "at least 4 real rows" in note and "--test-fraction" in note
+    assert card.metric("gen", "tstr_accuracy", "logreg").value is not None
+    # Alone, the reference is the comparison: refused, with a fix that works.
+    with pytest.raises(InputError, match=r"real test set: has 3 rows; the real-vs-synthetic "
+                                         r"test with 2-fold cross-validation needs at least 4; "
+                                         r"pass at least 4 real test rows \(--real-test\)"):
+        scorecard(real, {}, small, config=FAST)
+    # Folds asked for explicitly: the fix names the value that fits.
+    with pytest.raises(InputError, match=r"synthetic set 'gen': has 9 rows; the "
+                                         r"real-vs-synthetic test with 5-fold.*at least 10; "
+                                         r"generate at least 10 rows for it, or lower the "
+                                         r"folds to 4 \(--cv-folds 4\)"):
+        scorecard(real, {"gen": _synthetic(n_per_class=3)}, test,
+                  config=dataclasses.replace(FAST, n_folds=5))
+
+
+def test_scorecard_warns_when_test_rows_repeat_training_rows():
+    """Every row five times: the held-out rows are copies of training rows under other
+    ids, which the id check cannot see; the first lines say so."""
+    base = make_blobs(n_per_class=12)
+    rows = base.subset(np.repeat(np.arange(base.n_samples), 5))
+    rows.ids = [f"row-{i}" for i in range(rows.n_samples)]
+    card = scorecard(rows, {"gen": _synthetic()}, config=FAST)
+    warning = next(line for line in card.headline if "exact copies" in line)
+    assert warning.startswith(f"real test set (the 30% test split): {card.real['n_test']} of "
+                              f"{card.real['n_test']} rows (100%) are exact copies of real "
+                              "training rows")
+    assert "cannot be ruled out" in warning and "drop_duplicates" in warning
+    real, test = _real()
+    clean = scorecard(real, {"gen": _synthetic()}, test, config=FAST)
+    assert not any("exact copies" in line for line in clean.headline + clean.notes)
+    # One repeated row of many (iris has one): said in the notes, not among the warnings.
+    one = test.subset(np.arange(test.n_samples))
+    one.features[0] = real.features[0]
+    few = scorecard(real, {"gen": _synthetic()}, one, config=FAST)
+    assert not any("exact copies" in line for line in few.headline)
+    assert any(f"1 of {test.n_samples} rows" in line and "exact copies" in line
+               for line in few.notes)

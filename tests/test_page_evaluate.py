@@ -135,3 +135,29 @@ def test_evaluate_page_shows_a_scorecard_of_unlabelled_rows(workspace):
     assert not any("train on synthetic" in str(m).lower() for m in table.index)
     assert any("have no class labels" in m.value
                for m in [*at.info, *at.warning, *at.caption, *at.markdown])
+
+
+def test_evaluate_page_shows_what_awkward_data_left_out(workspace):
+    """One class and every row twice: the report comes back (it used to refuse), and the
+    page shows why the classifier metrics are missing and that the test rows repeat
+    training rows, in the scorecard's notes and first lines."""
+    from synth_core.data.datasets import save_dataset
+    from tests.conftest import make_blobs
+
+    rows = make_blobs(n_per_class=40, n_features=6, n_classes=1)
+    twice = rows.subset(np.repeat(np.arange(rows.n_samples), 2))
+    twice.ids = [f"row-{i}" for i in range(twice.n_samples)]
+    save_dataset(twice, "one-class", workspace)
+    synthetic = make_blobs(n_per_class=60, n_features=6, n_classes=1, seed=0)
+    synthetic.attrs.update(mode="prior", model_run="runs/vae-x")
+    path = write_features(workspace.exports_dir / "generated-one.h5", synthetic)
+    job = submit_job(workspace, "evaluate", {
+        "real_train": "one-class", "real_test": None, "synthetic": [str(path)],
+        "config": {"classifiers": ["logreg"], "bootstrap": 20}}, title="Evaluate one class")
+    assert wait_for_job(workspace, job.id, timeout=240).state == "done"
+    at = app_test(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("single class" in i.value and "at least two classes" in i.value
+               for i in at.info)
+    assert any("exact copies of real training rows" in w.value for w in at.warning)
+    assert "generated-one" in at.table[0].value.columns

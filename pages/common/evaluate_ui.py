@@ -18,7 +18,7 @@ from synth_core.errors import SynthError
 from synth_core.evaluation.augmentation import BASELINE_GENERATORS, GENERATORS
 from synth_core.evaluation.classifiers import CLASSIFIER_LABELS, DETECTORS
 from synth_core.numbers import parse_ints
-from synth_core.evaluation.report import Scorecard, load_report
+from synth_core.evaluation.report import REFERENCE, Scorecard, load_report
 from synth_core.evaluation.scorecard import EvaluateConfig
 from synth_core.jobs import JobStatus
 
@@ -148,10 +148,12 @@ def show_scorecard(card: Scorecard, *, key: str) -> None:
     for note in card.notes:
         st.info(note, icon=":material/info:")
     real = card.real
+    # The reference column is left out when the test rows are too few to score (a note says).
+    reference = (f" '{REFERENCE}' scores real test rows the same way: what a perfect generator "
+                 "would get." if REFERENCE in card.sets else "")
     st.caption(f"Real data: {real['n_train']} training and {real['n_test']} test rows, "
                f"{real['n_features']} features, {real['n_classes']} classes. Each cell: value "
-               "(95 % interval where there is one). 'real held-out' scores real test rows the "
-               "same way: what a perfect generator would get.")
+               "(95 % interval where there is one)." + reference)
     # A static table: the one-line meanings wrap instead of being cut off.
     st.table(pd.DataFrame(card.table()).set_index("metric"))
     tab_class, tab_features, tab_confusion, tab_copies = st.tabs(

@@ -8,19 +8,22 @@ class. :func:`check_sets` refuses inputs that cannot be compared, and
 :func:`check_leakage` refuses a synthetic set whose generator saw a test row:
 by row ids (the set's ``seen_ids``) or by folds (its ``held_out_folds``
 attribute, or the folds its run was trained on), and warns when a set carries
-no provenance at all. :func:`synth_core.numbers.parse_ints` reads the fold and seed lists users
-type ("9,10", "0-4").
+no provenance at all; :func:`repeated_test_rows` warns when test rows repeat
+training rows (duplicated data), which ids cannot show.
+:func:`synth_core.numbers.parse_ints` reads the fold and seed lists users type
+("9,10", "0-4").
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
 from synth_core.errors import InputError
 from synth_core.evaluation.classifiers import require_labels
+from synth_core.evaluation.metrics import row_groups
 from synth_core.features import FeatureSet, array_digest
 
 
@@ -33,6 +36,23 @@ UNLABELLED_NOTE = ("The real rows have no class labels: the scorecard compares t
                    "and shape per feature, detection, copy check) and skips the classifier "
                    "metrics (train-on-synthetic/test-on-real, per class, the per-class "
                    "baseline), which need classes; import with --label-column to score them.")
+
+
+def one_class_note(data: FeatureSet) -> str:
+    """Why a scorecard of real rows with a single class has no classifier metrics."""
+    only = int(np.unique(data.labels)[0])
+    return (f"The real rows hold a single class ({class_list([only], data)}): the scorecard "
+            "compares the rows themselves (precision/recall/density/coverage, Frechet distance, "
+            "spread and shape per feature, detection, copy check) and skips the classifier "
+            "metrics (train-on-synthetic/test-on-real, real + synthetic, per class, and the "
+            "baseline's train-on-synthetic score), which need rows of at least two classes; "
+            "evaluate data with two or more classes (or import with --label-column naming a "
+            "column that has several) to score them.")
+
+
+def n_classes_of(data: FeatureSet) -> int:
+    """How many classes the labelled rows of ``data`` hold (0 when none is labelled)."""
+    return len(np.unique(data.labels[data.labels >= 0]))
 
 
 def require_labels_or_none(data: FeatureSet, name: str) -> bool:
@@ -60,6 +80,9 @@ def check_sets(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
                          "set has none") + "; use test rows labelled as the training rows are")
     if not labelled[0]:
         notes.append(UNLABELLED_NOTE)
+    one_class = labelled[0] and n_classes_of(real_train) < 2
+    if one_class:
+        notes.append(one_class_note(real_train))
     real_train.check_finite("real training set")
     real_test.check_finite("real test set")
     if real_test.n_features != real_train.n_features:
@@ -70,13 +93,13 @@ def check_sets(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
     untested = sorted(train_classes - set(np.unique(real_test.labels).tolist()))
     if labelled[0] and untested:
         notes.append(f"The real test rows hold no row of class(es) "
-                     f"{_class_list(untested, real_train)}, so the classifier scores say "
+                     f"{class_list(untested, real_train)}, so the classifier scores say "
                      "nothing about them (train keeps every row of a class under 5 rows for "
                      "training); pass real test rows that have them (--real-test) to score "
                      "them.")
     missing = sorted(set(np.unique(real_test.labels).tolist()) - train_classes)
     if missing:
-        raise InputError(f"real test set: has class(es) {_class_list(missing, real_test)} that "
+        raise InputError(f"real test set: has class(es) {class_list(missing, real_test)} that "
                          "the real training set lacks; a classifier cannot learn them; test on "
                          "the same classes or add training rows for them")
     if (real_train.class_names and real_test.class_names
@@ -122,11 +145,17 @@ def check_sets(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
         if not labeled.all():
             notes.append(f"{name}: {int((~labeled).sum())} rows have no class label, so the "
                          "classifier and per-class metrics skip this set.")
+        elif not one_class and n_classes_of(data) < 2:
+            notes.append(f"{name}: holds rows of a single class "
+                         f"({class_list(np.unique(data.labels).tolist(), real_train)}), so "
+                         "train-on-synthetic/test-on-real is skipped for it (a classifier needs "
+                         "rows of at least two classes; real + synthetic is still scored); "
+                         "generate rows of more classes to score it.")
         else:
             absent = sorted(train_classes - set(np.unique(data.labels).tolist()))
             if absent:
                 notes.append(f"{name}: has no rows of class(es) "
-                             f"{_class_list(absent, real_train)}; a classifier trained on it "
+                             f"{class_list(absent, real_train)}; a classifier trained on it "
                              "cannot predict them.")
     return notes
 
@@ -224,7 +253,44 @@ def check_leakage(name: str, synthetic: FeatureSet, real_test: FeatureSet, *,
               "again from a run trained with the test rows left out to make this check.")
 
 
-def _class_list(labels: Sequence[int], data: FeatureSet) -> str:
+# Share of the real test rows repeating training rows from which the scorecard warns in
+# its first lines; below it (a table with a duplicate or two) the fact is a note.
+REPEATED_ROWS_WARNING = 0.05
+
+
+class RepeatedRows(NamedTuple):
+    text: str
+    share: float  # of the real test rows
+
+
+def repeated_test_rows(real_train: FeatureSet, real_test: FeatureSet, *,
+                       test_source: str = "") -> RepeatedRows | None:
+    """What to say when real test rows are exact copies of real training rows, else None.
+
+    Data with repeated rows puts copies of a row on both sides of any split: the
+    generator saw those test rows under other ids, which :func:`check_leakage`
+    (by ids and folds) cannot see, and the reference's copy check flags them all.
+    """
+    if not real_test.n_samples or not real_train.n_samples:
+        return None
+    train = real_train.features.astype(np.float64)
+    groups = row_groups(np.vstack([train, real_test.features.astype(np.float64)]))
+    repeats = np.isin(groups[len(train):], groups[:len(train)])
+    if not repeats.any():
+        return None
+    where = f" ({test_source})" if test_source else ""
+    return RepeatedRows(share=float(repeats.mean()), text=(
+            f"real test set{where}: {int(repeats.sum())} of {real_test.n_samples} rows "
+            f"({repeats.mean():.0%}) are exact copies of real training rows (the data repeats "
+            "rows), so a generator trained on the training rows has seen them under other ids, "
+            "which the id check cannot tell: leakage of those test rows into the generator "
+            "cannot be ruled out, train-on-synthetic scores may be optimistic, and the near-"
+            "copies of the reference (real held-out) count them as copies; remove repeated "
+            "rows from the data before importing (e.g. pandas drop_duplicates), then train and "
+            "generate again."))
+
+
+def class_list(labels: Sequence[int], data: FeatureSet) -> str:
     return ", ".join(f"{i} ({data.class_names[i]})" if 0 <= i < len(data.class_names) else str(i)
                      for i in labels)
 

@@ -11,7 +11,9 @@ CLI only render these records):
   frame (rows reshaped to ``feature_shape`` [frames, 128]) as in the Frechet
   Audio Distance.
 * :func:`classifier_two_sample_test` – cross-validated AUC of a classifier told
-  to separate real from synthetic rows; 0.5 means indistinguishable.
+  to separate real from synthetic rows; 0.5 means indistinguishable. Data with
+  too few distinct rows to cross-validate raises :class:`NotComputable`, which
+  the scorecard reports as "n/a" with the reason instead of refusing.
 * :func:`copy_check` – distance from each synthetic row to its nearest real
   training row against the real-to-real nearest-neighbour distances; rows
   closer than nearly all real pairs are flagged as near-copies.
@@ -50,6 +52,14 @@ class PRDC:
     n_fake: int
 
 
+class NotComputable(InputError):
+    """A metric the data cannot support (e.g. too few distinct rows to cross-validate).
+
+    Called directly, the metric refuses like any bad input; the scorecard catches
+    it, shows the metric as "n/a" and puts the message in its notes.
+    """
+
+
 @dataclass(frozen=True)
 class Detection:
     """Classifier two-sample test: pooled out-of-fold AUC and the per-fold AUCs."""
@@ -59,6 +69,15 @@ class Detection:
     detector: str
     n_real: int
     n_fake: int
+    # Distinct rows among the n compared on each side: identical rows share a fold, so
+    # there can be no more folds than the fewer of the two.
+    n_distinct_real: int = 0
+    n_distinct_fake: int = 0
+
+    @property
+    def n_folds(self) -> int:
+        """Folds actually used: fewer than asked when the rows hold few distinct values."""
+        return len(self.fold_aucs)
 
 
 @dataclass
@@ -268,7 +287,6 @@ def classifier_two_sample_test(real: np.ndarray | FeatureSet, fake: np.ndarray |
     generator typically leaves, such as shrunken variance).
     """
     from sklearn.metrics import roc_auc_score
-    from sklearn.model_selection import StratifiedGroupKFold
 
     real = _as_rows(real, real_name)
     fake = _as_rows(fake, fake_name)
@@ -285,22 +303,57 @@ def classifier_two_sample_test(real: np.ndarray | FeatureSet, fake: np.ndarray |
     # Identical rows (a synthetic row that copies a real one) share a fold: split apart, the
     # detector would learn "this point is real" from one copy and call the other real too,
     # pushing the AUC below 0.5. Copies are the copy check's business.
-    _, groups = np.unique(np.ascontiguousarray(X).view(np.dtype((np.void, X.dtype.itemsize
-                                                                  * X.shape[1]))),
-                          return_inverse=True)
+    groups = row_groups(X)
+    splits = _group_splits(X, y, groups, n_folds, random_state=random_state,
+                           real_name=real_name, fake_name=fake_name)
     scores = np.zeros(len(y))
     fold_aucs = []
-    reduce_to = min(n_components, X.shape[1], int(len(y) * (1 - 1 / n_folds)) - 1)
+    reduce_to = min(n_components, X.shape[1], int(len(y) * (1 - 1 / len(splits))) - 1)
     reduce_to = reduce_to if reduce_to < X.shape[1] else None
-    folds = StratifiedGroupKFold(n_folds, shuffle=True, random_state=random_state)
-    for train_idx, test_idx in folds.split(X, y, groups.reshape(-1)):
+    for train_idx, test_idx in splits:
         model = make_detector(detector, n_components=reduce_to, random_state=random_state,
                               wide=len(train_idx) < X.shape[1])
         model.fit(X[train_idx], y[train_idx])
         scores[test_idx] = model.predict_proba(X[test_idx])[:, 1]
         fold_aucs.append(float(roc_auc_score(y[test_idx], scores[test_idx])))
     return Detection(auc=float(roc_auc_score(y, scores)), fold_aucs=fold_aucs,
-                     detector=detector, n_real=n, n_fake=n)
+                     detector=detector, n_real=n, n_fake=n,
+                     n_distinct_real=len(np.unique(groups[y == 0])),
+                     n_distinct_fake=len(np.unique(groups[y == 1])))
+
+
+def row_groups(X: np.ndarray) -> np.ndarray:
+    """One group number per row [N]; identical rows share one (0..distinct rows - 1)."""
+    X = np.ascontiguousarray(X)
+    _, groups = np.unique(X.view(np.dtype((np.void, X.dtype.itemsize * X.shape[1]))),
+                          return_inverse=True)
+    return groups.reshape(-1)
+
+
+def _group_splits(X: np.ndarray, y: np.ndarray, groups: np.ndarray, n_folds: int, *,
+                  random_state: int, real_name: str, fake_name: str
+                  ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Cross-validation folds that keep identical rows together, ``n_folds`` or fewer.
+
+    Each side (real 0, synthetic 1) must reach every training part and every test
+    part, so there can be no more folds than either side has distinct rows (data
+    with two binary features has at most 4). Fewer folds are tried until both
+    sides land everywhere; below 2 the test cannot be made: :class:`NotComputable`.
+    """
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    distinct = [len(np.unique(groups[y == side])) for side in (0, 1)]
+    for k in range(min(n_folds, *distinct), 1, -1):
+        folds = StratifiedGroupKFold(k, shuffle=True, random_state=random_state)
+        splits = list(folds.split(X, y, groups))
+        if all(len(np.unique(y[part])) == 2 for split in splits for part in split):
+            return splits
+    raise NotComputable(
+        f"{fake_name} against {real_name}: the {len(y) // 2} rows compared on each side hold "
+        f"only {distinct[0]} distinct real and {distinct[1]} distinct synthetic row(s) "
+        "(repeated rows); the real-vs-synthetic test keeps identical rows in one fold, so it "
+        "cannot make even 2 folds with rows of both sides in each, and its AUC is not "
+        "computed; use data whose rows are not repeats of a few to get it")
 
 
 # --------------------------------------------------------------------------- copying

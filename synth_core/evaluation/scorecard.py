@@ -28,11 +28,13 @@ import numpy as np
 from synth_core.errors import InputError
 from synth_core.evaluation.classifiers import (CLASSIFIER_LABELS, CLASSIFIERS, DETECTORS,
                                                ClassifierScore, classifier_utility)
-from synth_core.evaluation.holdout import check_leakage, check_sets, split_real
-from synth_core.evaluation.metrics import (CopyCheck, FeatureAgreement, _Gaussian, _RealBalls,
-                                           _TrainNeighbours, _frechet, _gaussian,
-                                           classifier_two_sample_test, feature_agreement,
-                                           feature_names, frame_rows, psnr)
+from synth_core.evaluation.holdout import (REPEATED_ROWS_WARNING, check_leakage, check_sets,
+                                           class_list, n_classes_of, repeated_test_rows,
+                                           split_real)
+from synth_core.evaluation.metrics import (CopyCheck, Detection, FeatureAgreement, NotComputable,
+                                           _Gaussian, _RealBalls, _TrainNeighbours, _frechet,
+                                           _gaussian, classifier_two_sample_test,
+                                           feature_agreement, feature_names, frame_rows, psnr)
 from synth_core.evaluation.report import (REFERENCE, ClassRow, MetricRow, Scorecard,
                                           reports_dir, save_report, set_names)
 from synth_core.events import Callback, Log, Progress, emit
@@ -155,10 +157,15 @@ def _scorecard(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
     headline = [warning for name, data in synthetic_sets.items()
                 if (warning := check_leakage(name, data, real_test, source=sources.get(name, ""),
                                              test_source=test_source)) is not None]
+    # Real test rows that repeat real training rows were seen by the generator whatever
+    # their ids say (data with duplicated rows): the id check above cannot catch that.
+    repeated = repeated_test_rows(real_train, real_test, test_source=test_source)
+    if repeated:  # a warning where it can move the scores; a few repeats (iris has one): a note
+        (headline if repeated.share >= REPEATED_ROWS_WARNING else notes).append(repeated.text)
+    given = config
     config, fitted = _fit_to_sizes(real_train, synthetic_sets, real_test, config)
-    if fitted:
-        notes.append(fitted)
-    _check_sizes(real_train, synthetic_sets, real_test, config)
+    notes += fitted
+    _check_sizes(real_train, synthetic_sets, real_test, config, given)
     seed = config.random_state
     train_X = real_train.features.astype(np.float64)
 
@@ -169,11 +176,14 @@ def _scorecard(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
     n_classes = len(real_train.class_names)
     frame_shape = _frame_shape(real_train, config.frechet_frames)
     names = feature_names(real_train)
-    # Real rows without classes (check_sets allows none at all): no classifier metrics.
-    utility = real_train.is_labeled
+    # Real rows without classes (check_sets allows none at all), or with a single class (a
+    # classifier needs two; check_sets notes it): no classifier metrics.
+    utility = real_train.is_labeled and n_classes_of(real_train) >= 2
     classifiers = list(config.classifiers) if utility else []
+    # The baseline's detection comparison needs only labels to fit per class; its TSTR needs
+    # utility too (_baseline_rows).
     with_baseline = [name for name, data in synthetic_sets.items()
-                     if config.baseline and utility and data.is_labeled]
+                     if config.baseline and real_train.is_labeled and data.is_labeled]
 
     steps = max(1, len(sets) * (5 + len(classifiers) * (1 + config.augmentation))
                 + 2 * len(with_baseline) + 2)
@@ -210,29 +220,45 @@ def _scorecard(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
                                   random_state=seed)
     step("real-to-real distances")
 
-    def detect(X: np.ndarray, label: str):
-        return classifier_two_sample_test(train_X, X, detector=config.detector,
-                                          n_folds=config.n_folds,
-                                          max_rows=min(config.max_rows, 1000),
-                                          random_state=seed, real_name="real training set",
-                                          fake_name=label)
+    fewer_folds: dict[str, Detection] = {}  # detection tests that had to use fewer folds
+
+    def detect(X: np.ndarray, label: str) -> Detection | None:
+        """The detection test, None (with a note) when the rows hold too few distinct values."""
+        try:
+            result = classifier_two_sample_test(train_X, X, detector=config.detector,
+                                                n_folds=config.n_folds,
+                                                max_rows=min(config.max_rows, 1000),
+                                                random_state=seed,
+                                                real_name="real training set", fake_name=label)
+        except NotComputable as exc:
+            notes.append(f"Real-vs-synthetic AUC shown as n/a: {exc}.")
+            return None
+        if result.n_folds < config.n_folds:
+            fewer_folds[label] = result
+        return result
 
     for name, data in sets.items():
         is_ref = name == REFERENCE
         label = "real test set" if is_ref else f"synthetic set {name!r}"
         X = data.features.astype(np.float64)
         labeled = utility and data.is_labeled
+        # A set of one class cannot train a classifier alone (check_sets notes it); it can
+        # still be added to the real rows.
+        tstr = labeled and (is_ref or n_classes_of(data) >= 2)
         if labeled:
             for clf in classifiers:
                 if is_ref:
                     score = trtr[clf]
+                elif not tstr:
+                    score = None
                 else:
                     score = classifier_utility(data, real_test, classifier=clf, random_state=seed,
                                                set_name=name, mode="tstr",
                                                n_boot=config.bootstrap)
                     scores.append(score)
                     step(f"{name}: train on synthetic, test on real ({clf})")
-                metrics += _utility_rows(name, "tstr", score)
+                if score is not None:
+                    metrics += _utility_rows(name, "tstr", score)
                 if config.augmentation and not is_ref:
                     both = _concat(real_train, data)
                     aug = classifier_utility(both, real_test, classifier=clf, random_state=seed,
@@ -261,7 +287,8 @@ def _scorecard(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
                     MetricRow(name, "marginal_distance", features[name].mean_distance)]
         step(f"{name}: spread and shape per feature")
         detection = detect(X, label)
-        metrics.append(MetricRow(name, "detection_auc", detection.auc,
+        metrics.append(MetricRow(name, "detection_auc", None) if detection is None else
+                       MetricRow(name, "detection_auc", detection.auc,
                                  low=min(detection.fold_aucs), high=max(detection.fold_aucs)))
         step(f"{name}: real-vs-synthetic detection")
         copies[name] = neighbours.check(X)
@@ -283,10 +310,14 @@ def _scorecard(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
         emit(callback, Log(f"evaluated {name}"))
 
     if with_baseline:
-        rows, verdicts = _baseline_rows({n: synthetic_sets[n] for n in with_baseline},
-                                        real_train, real_test, metrics, config, detect, step)
+        rows, verdicts, baseline_notes = _baseline_rows(
+            {n: synthetic_sets[n] for n in with_baseline}, real_train, real_test, metrics,
+            config, detect, step, utility=utility)
         metrics += rows
         headline += verdicts
+        notes += baseline_notes
+    if fewer_folds:
+        notes.append(_fewer_folds_note(fewer_folds, config.n_folds))
     if config.reference:
         ref_values = {(r.metric, r.detail): r.value for r in metrics if r.set == REFERENCE}
         for row in metrics:
@@ -313,50 +344,104 @@ def _scorecard(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
 
 def _baseline_rows(sets: dict[str, FeatureSet], real_train: FeatureSet, real_test: FeatureSet,
                    metrics: list[MetricRow], config: EvaluateConfig,
-                   detect: Callable[[np.ndarray, str], Any], step: Callable[[str], None]
-                   ) -> tuple[list[MetricRow], list[str]]:
+                   detect: Callable[[np.ndarray, str], Detection | None],
+                   step: Callable[[str], None], *, utility: bool = True
+                   ) -> tuple[list[MetricRow], list[str], list[str]]:
     """The per-class Gaussian baseline beside each set: its TSTR and detection AUC, verdicts.
 
     Fitted once on the real training rows (never the test rows) and sampled with
     each set's class counts, so the comparison is at equal size and balance; sets
     with the same counts share one sample. TSTR uses the random forest when the
     scorecard has it (the classifier the issue's measurements use), else the first
-    classifier.
+    classifier; without ``utility`` (one real class) only detection is compared.
+    The baseline is a yardstick, not the point: classes with too few rows to fit
+    are left out of it, and a baseline that cannot be fitted at all is skipped,
+    each with a note (the third list) rather than refusing the report.
     """
-    from synth_core.generation.baselines import fit_baseline
+    from synth_core.generation.baselines import BASELINES, fit_baseline
 
     seed = config.random_state
-    model = fit_baseline(BASELINE_KIND, real_train.features.astype(np.float64),
-                         real_train.labels, random_state=seed)
-    clf = ("forest" if "forest" in config.classifiers
-           else config.classifiers[0] if config.classifiers else None)
+    min_rows = getattr(BASELINES.get(BASELINE_KIND), "min_rows", 2)
+    classes, sizes = np.unique(real_train.labels, return_counts=True)
+    fitted = classes[sizes >= min_rows]
+    small = [int(c) for c, n in zip(classes, sizes) if n < min_rows]
+    notes: list[str] = []
+    if not len(fitted):
+        notes.append(f"No per-class Gaussian baseline: every class of the real training set has "
+                     f"fewer than {min_rows} rows, too few to fit a Gaussian to; the other "
+                     "metrics do not need it. Add real rows to compare with it.")
+        return [], [], notes
+    if small:
+        notes.append(f"The per-class Gaussian baseline is fitted without class(es) "
+                     f"{class_list(small, real_train)}, which have fewer than {min_rows} real "
+                     "training rows (too few to fit a Gaussian to), so it draws no rows of them "
+                     "(a slight handicap on those classes); add real rows to them for the full "
+                     "baseline, or leave it out (--no-baseline).")
+    keep = np.isin(real_train.labels, fitted)
+    try:
+        model = fit_baseline(BASELINE_KIND, real_train.features[keep].astype(np.float64),
+                             real_train.labels[keep], random_state=seed)
+    except InputError as exc:
+        notes.append(f"No per-class Gaussian baseline: fitting it on the real training set "
+                     f"failed ({exc}); the other metrics do not use it.")
+        return [], [], notes
+    clf = None
+    if utility:
+        clf = ("forest" if "forest" in config.classifiers
+               else config.classifiers[0] if config.classifiers else None)
     drawn: dict[tuple, tuple[Any, Any]] = {}  # class counts -> (TSTR score, detection)
     rows: list[MetricRow] = []
     verdicts: list[str] = []
     for name, data in sets.items():
         labels, counts = np.unique(data.labels, return_counts=True)
-        key = tuple(zip(labels.tolist(), counts.tolist()))
+        key = tuple((c, n) for c, n in zip(labels.tolist(), counts.tolist()) if c in fitted)
         if key not in drawn:
             X, y = model.sample(dict(key), random_state=seed)
             baseline = FeatureSet(features=X, labels=y, class_names=real_train.class_names)
             score = (classifier_utility(baseline, real_test, classifier=clf, random_state=seed,
                                         set_name=f"{BASELINE_KIND} baseline", mode="tstr",
-                                        n_boot=0) if clf else None)
+                                        n_boot=0)
+                     if clf and n_classes_of(baseline) >= 2 else None)
             step(f"{name}: per-class Gaussian baseline, train on it, test on real")
-            drawn[key] = (score, detect(X.astype(np.float64), "Gaussian baseline"))
+            if len(X) >= 2 * config.n_folds:
+                detection = detect(X.astype(np.float64), "Gaussian baseline")
+            else:
+                detection = None
+                notes.append(f"{name}: the per-class Gaussian baseline drew {len(X)} rows for "
+                             f"it (only classes it could fit), fewer than the {2 * config.n_folds} "
+                             "its real-vs-synthetic test needs; that comparison is skipped.")
+            drawn[key] = (score, detection)
             step(f"{name}: per-class Gaussian baseline, real-vs-synthetic detection")
         score, detection = drawn[key]
         if score is not None:
             rows.append(MetricRow(name, "baseline_tstr_accuracy", score.accuracy, clf))
-        rows.append(MetricRow(name, "baseline_detection_auc", detection.auc,
-                              low=min(detection.fold_aucs), high=max(detection.fold_aucs)))
-        verdicts.append(_verdict(name, metrics, clf, score, detection.auc))
-    return rows, verdicts
+        if detection is not None:
+            rows.append(MetricRow(name, "baseline_detection_auc", detection.auc,
+                                  low=min(detection.fold_aucs), high=max(detection.fold_aucs)))
+        verdict = _verdict(name, metrics, clf, score,
+                           detection.auc if detection is not None else None)
+        if verdict:
+            verdicts.append(verdict)
+    return rows, verdicts, notes
+
+
+def _fewer_folds_note(fewer: dict[str, Detection], n_folds: int) -> str:
+    """One note for every detection test that used fewer folds than asked, and why."""
+    each = "; ".join(f"{label}: {d.n_folds} folds ({d.n_distinct_real} distinct real and "
+                     f"{d.n_distinct_fake} distinct synthetic rows among {d.n_real} each)"
+                     for label, d in fewer.items())
+    return (f"Real-vs-synthetic test with fewer than {n_folds} folds for {each}: identical rows "
+            "stay in one fold and every fold needs rows of both sides, so there can be no more "
+            "folds than either side has distinct rows (repeated rows, binary features); these "
+            "AUCs are rough.")
 
 
 def _verdict(name: str, metrics: list[MetricRow], clf: str | None,
-             baseline: ClassifierScore | None, baseline_auc: float) -> str:
-    """One line: does set ``name`` beat the baseline on TSTR and on detection AUC?"""
+             baseline: ClassifierScore | None, baseline_auc: float | None) -> str | None:
+    """One line: does set ``name`` beat the baseline on TSTR and on detection AUC?
+
+    None when neither could be compared (no scores on one side).
+    """
     own = {(r.metric, r.detail): r.value for r in metrics if r.set == name}
     parts = []
     if baseline is not None and own.get(("tstr_accuracy", clf)) is not None:
@@ -366,28 +451,54 @@ def _verdict(name: str, metrics: list[MetricRow], clf: str | None,
                      f"TSTR ({CLASSIFIER_LABELS[clf].split(' (')[0]} accuracy {ours:.2f} vs "
                      f"{baseline.accuracy:.2f})")
     auc = own.get(("detection_auc", ""))
-    if auc is not None:
+    if auc is not None and baseline_auc is not None:
         # Closer to 0.5 is better: cross-validated AUCs of sets a detector cannot separate
         # scatter on both sides of 0.5, and 0.3 is as separable as 0.7.
         beats = abs(auc - 0.5) < abs(baseline_auc - 0.5)
         what = "it" if parts else "a per-class Gaussian baseline"
         parts.append(f"{'beats' if beats else 'does NOT beat'} {what} on detection AUC "
                      f"({auc:.2f} vs {baseline_auc:.2f}, closer to 0.5 is better)")
-    return f"Synthetic set {name!r} " + " and ".join(parts) + "."
+    return f"Synthetic set {name!r} " + " and ".join(parts) + "." if parts else None
 
 
 def _fit_to_sizes(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
-                  real_test: FeatureSet, config: EvaluateConfig) -> tuple[EvaluateConfig, str]:
+                  real_test: FeatureSet, config: EvaluateConfig
+                  ) -> tuple[EvaluateConfig, list[str]]:
     """Fill in k and the cross-validation folds left unset, fitted to the smallest set.
 
     5 and 5, or fewer on small data (a 36-clip demo whose model left 6 clips
     unseen still gets a scorecard): k at most rows - 1, folds at most rows / 2,
     with a note saying so. Values given explicitly are kept (and checked by
-    :func:`_check_sizes`).
+    :func:`_check_sizes`). The reference (real test rows scored as a set) is
+    optional beside synthetic sets: when it is too small even so (3 held-out
+    rows of a 12-row table), it is left out with a note instead of refusing the
+    report, and k and the folds are fitted to the other sets; the synthetic sets
+    are still tested on those rows.
     """
     sizes = [real_train.n_samples, *(d.n_samples for d in synthetic_sets.values())]
-    if config.reference:
-        sizes.append(real_test.n_samples)
+    if not config.reference:
+        return _fitted(config, sizes)
+    fitted, notes = _fitted(config, [*sizes, real_test.n_samples])
+    short = _shortfall(real_test.n_samples, fitted)
+    if not short or not synthetic_sets:
+        return fitted, notes  # alone, the reference is the comparison: _check_sizes refuses it
+    # The fewest test rows the reference would be scored with: k and folds left unset are
+    # fitted down to k=1 and 2 folds (4 rows); values given are kept.
+    enough = max(2 if config.k is None else config.k + 1,
+                 4 if config.n_folds is None else 2 * config.n_folds)
+    fitted, notes = _fitted(config, sizes)
+    notes.insert(0, f"The real test set has {real_test.n_samples} rows, too few to score it as "
+                    f"the reference ({REFERENCE!r}): {short}. The reference column is left out "
+                    "(the synthetic sets are still tested on these rows, so their numbers are "
+                    f"rough). For a reference, hold out at least {enough} real rows: "
+                    "train with a larger --test-fraction (it rounds per class, so small classes "
+                    "may need 0.4 or more) and generate again, or pass more rows with "
+                    "--real-test.")
+    return dataclasses.replace(fitted, reference=False), notes
+
+
+def _fitted(config: EvaluateConfig, sizes: list[int]) -> tuple[EvaluateConfig, list[str]]:
+    """``config`` with k and the folds left unset fitted to the smallest of ``sizes``."""
     smallest = min(sizes)
     k = config.k if config.k is not None else max(1, min(DEFAULT_K, smallest - 1))
     n_folds = (config.n_folds if config.n_folds is not None
@@ -397,26 +508,63 @@ def _fit_to_sizes(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
         lowered.append(f"k={k}")
     if config.n_folds is None and n_folds < DEFAULT_FOLDS:
         lowered.append(f"{n_folds}-fold cross-validation for the detection test")
-    note = (f"The smallest set has {smallest} rows, so the scorecard uses " + " and ".join(lowered)
-            + f" (instead of {DEFAULT_K} and {DEFAULT_FOLDS}); with so few rows every number "
-            "here is rough." if lowered else "")
-    return dataclasses.replace(config, k=k, n_folds=n_folds), note
+    notes = ([f"The smallest set has {smallest} rows, so the scorecard uses "
+              + " and ".join(lowered) + f" (instead of {DEFAULT_K} and {DEFAULT_FOLDS}); with "
+              "so few rows every number here is rough."] if lowered else [])
+    return dataclasses.replace(config, k=k, n_folds=n_folds), notes
+
+
+def _rows_for(config: EvaluateConfig) -> int:
+    """The fewest rows a set needs under ``config`` (k + 1 neighbours, 2 rows a fold)."""
+    return max(config.k + 1, 2 * config.n_folds)
+
+
+def _shortfall(n_rows: int, config: EvaluateConfig) -> str:
+    """What a set of ``n_rows`` rows is too small for under ``config``; "" when nothing."""
+    short = []
+    if n_rows < config.k + 1:
+        short.append(f"k-nearest-neighbour metrics with k={config.k} need at least "
+                     f"{config.k + 1} rows")
+    if n_rows < 2 * config.n_folds:
+        short.append(f"the real-vs-synthetic test with {config.n_folds}-fold cross-validation "
+                     f"needs at least {2 * config.n_folds}")
+    return " and ".join(short)
 
 
 def _check_sizes(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
-                 real_test: FeatureSet, config: EvaluateConfig) -> None:
-    """Refuse, before any slow work, sets too small for k neighbours or cross-validation."""
-    needed = max(config.k + 1, 2 * config.n_folds)
-    named = [("real training set", real_train)]
-    named += [("real test set", real_test)] if config.reference else []
-    named += [(f"synthetic set {name!r}", data) for name, data in synthetic_sets.items()]
-    for label, data in named:
-        if data.n_samples < needed:
-            raise InputError(
-                f"{label}: has {data.n_samples} rows; k-nearest-neighbour metrics with "
-                f"k={config.k} need at least {config.k + 1} and the real-vs-synthetic test "
-                f"with {config.n_folds}-fold cross-validation at least {2 * config.n_folds}; "
-                "add rows, or lower k / the number of folds")
+                 real_test: FeatureSet, config: EvaluateConfig,
+                 given: EvaluateConfig | None = None) -> None:
+    """Refuse, before any slow work, sets too small for k neighbours or cross-validation.
+
+    Only the sets the report cannot do without: :func:`_fit_to_sizes` has already
+    left out a reference too small to score. ``given`` (the options as the user set
+    them) decides which fixes to name: lowering k or the folds only helps where the
+    user raised them and the set has the 4 rows that k=1 and 2 folds need.
+    """
+    given = given or config
+    needed = _rows_for(config)
+    least = 4  # the fewest rows any k and folds work with: k=1 needs 2, 2 folds 4
+    named = [("real training set", real_train,
+              f"use a real training set of at least {needed} rows")]
+    named += [("real test set", real_test,
+               f"pass at least {needed} real test rows (--real-test) or test on a larger share "
+               "(--test-size)")] if config.reference else []
+    named += [(f"synthetic set {name!r}", data, f"generate at least {needed} rows for it")
+              for name, data in synthetic_sets.items()]
+    for label, data, fix in named:
+        n_rows = data.n_samples
+        short = _shortfall(n_rows, config)
+        if not short:
+            continue
+        lower = []
+        if n_rows >= least and given.k is not None and n_rows < config.k + 1:
+            lower.append(f"k to {n_rows - 1} (--k {n_rows - 1})")
+        if n_rows >= least and given.n_folds is not None and n_rows < 2 * config.n_folds:
+            lower.append(f"the folds to {n_rows // 2} (--cv-folds {n_rows // 2})")
+        if lower:
+            fix += (", or lower " + " and ".join(lower) + "; left out, "
+                    + ("they are" if len(lower) > 1 else "it is") + " fitted to the smallest set")
+        raise InputError(f"{label}: has {n_rows} rows; {short}; {fix}")
 
 
 def _utility_rows(name: str, mode: str, score: ClassifierScore) -> list[MetricRow]:
