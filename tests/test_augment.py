@@ -70,6 +70,38 @@ def test_augment_split_is_stratified_and_seeded():
         stratified_split(lonely, test_size=0.3, random_state=0)
 
 
+def test_augment_split_keeps_two_training_rows_of_a_tiny_class():
+    """A class of 2 rows splits 1/1 70/30; with min_train_rows=2 both train, the others
+    split as before."""
+    data = make_blobs(n_per_class=20)
+    tiny = data.subset(np.r_[np.flatnonzero(data.labels != 2),
+                             np.flatnonzero(data.labels == 2)[:2]])
+    plain_train, plain_test = stratified_split(tiny, test_size=0.3, random_state=0)
+    assert np.bincount(plain_train.labels, minlength=3)[2] == 1
+    train, test = stratified_split(tiny, test_size=0.3, random_state=0, min_train_rows=2)
+    assert np.bincount(train.labels, minlength=3).tolist() == [14, 14, 2]
+    assert np.bincount(test.labels, minlength=3).tolist() == [6, 6, 0]
+    assert set(train.ids).isdisjoint(test.ids) and len(train.ids) + len(test.ids) == 42
+    assert [i for i in plain_test.ids if i in test.ids] == [i for i in test.ids]
+
+
+@pytest.mark.parametrize("model", ["vae", "gaussian"])
+def test_augment_benchmark_runs_with_a_class_of_two_rows(model):
+    """A class of 2 rows used to fail after training (1 training row; a VAE pairs rows of a
+    class, a baseline fits its spread): both rows now train, and a warning says the test
+    split has none of that class."""
+    data = make_blobs(n_per_class=20)
+    data = data.subset(np.r_[np.flatnonzero(data.labels != 2),
+                             np.flatnonzero(data.labels == 2)[:2]])
+    seen = []
+    config = AugmentConfig(model=model, seeds=(0,),
+                           **({"train": {"epochs": 3, "device": "cpu"}} if model == "vae" else {}))
+    result = augment_benchmark(data, config, callback=seen.append)
+    assert len(result.runs) == 1 and result.runs[0].n_test == 12
+    warnings = [e.message for e in seen if getattr(e, "level", "") == "warning"]
+    assert any("'class_2'" in w and "none of them" in w for w in warnings), warnings
+
+
 def test_augment_config_checks():
     with pytest.raises(InputError, match="vae, cvae, gaussian, copula, smote"):
         AugmentConfig(model="gan")

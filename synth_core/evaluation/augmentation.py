@@ -230,6 +230,9 @@ def _check_preset_latent(data: FeatureSet, config: AugmentConfig, name: str) -> 
         f"leave out the preset for the defaults, which fit the latent size to the data")
 
 
+MIN_TRAIN_ROWS = 2  # training rows of each class the split keeps (stratified_split)
+
+
 def augment_benchmark(data: FeatureSet, config: AugmentConfig | None = None, *,
                       dataset_ref: str = "", runs_dir: Path | None = None,
                       callback: Callback | None = None) -> AugmentResult:
@@ -265,8 +268,20 @@ def augment_benchmark(data: FeatureSet, config: AugmentConfig | None = None, *,
             else:
                 emit(callback, event)
 
+        # A class's generator rows come in pairs of its rows (a VAE's interpolation, SMOTE)
+        # or from its spread (the baselines): 2 training rows at least, even if that leaves
+        # a tiny class fewer test rows or none.
         train, test = stratified_split(data, test_size=config.test_size, random_state=seed,
-                                       name=dataset_ref or "dataset")
+                                       name=dataset_ref or "dataset",
+                                       min_train_rows=MIN_TRAIN_ROWS)
+        untested = sorted(set(data.labels.tolist()) - set(test.labels.tolist()))
+        if untested and i == 0:
+            names = ", ".join(repr(data.class_names[c]) for c in untested[:5])
+            emit(callback, Log(f"class(es) {names} have too few rows to split "
+                               f"{1 - config.test_size:.0%}/{config.test_size:.0%}: every row "
+                               f"trains (a generator needs {MIN_TRAIN_ROWS} of a class), so the "
+                               "test split has none of them and the accuracies leave them out",
+                               level="warning"))
         train_config = config.train_config(seed)
         emit(callback, Progress(base, f"seed {seed}: {'training' if train_config else 'fitting'}"
                                       f" a {config.model} on {train.n_samples} rows",

@@ -356,8 +356,14 @@ def split_real(real: FeatureSet, *, test_folds: Sequence[int] | None = None,
 
 
 def stratified_split(data: FeatureSet, *, test_size: float, random_state: int,
-                     name: str = "dataset", fix: str = "") -> tuple[FeatureSet, FeatureSet]:
-    """Train and test rows split by class (70/30 for test_size 0.3), seeded; rows keep order."""
+                     name: str = "dataset", fix: str = "", min_train_rows: int = 1
+                     ) -> tuple[FeatureSet, FeatureSet]:
+    """Train and test rows split by class (70/30 for test_size 0.3), seeded; rows keep order.
+
+    ``min_train_rows``: a class the split leaves fewer training rows gets its test rows
+    back in training, up to that many (a class of 2 rows splits 1/1; a generator that
+    pairs rows of a class needs both), and is then tested on fewer rows or none.
+    """
     from sklearn.model_selection import train_test_split
 
     hint = f" {fix}" if fix else ""
@@ -374,5 +380,12 @@ def stratified_split(data: FeatureSet, *, test_size: float, random_state: int,
         raise InputError(f"{name}: cannot split {data.n_samples} rows {1 - test_size:.0%}/"
                          f"{test_size:.0%} by class ({exc}); use a larger test share, add rows"
                          f"{hint}") from exc
+    if min_train_rows > 1:
+        train, test = list(train), list(test)
+        for c in np.unique(data.labels[data.labels >= 0]):
+            short = min_train_rows - int((data.labels[train] == c).sum())
+            back = [i for i in sorted(test) if data.labels[i] == c][:max(short, 0)]
+            train += back
+            test = [i for i in test if i not in set(back)]
     return data.subset(np.sort(train)), data.subset(np.sort(test))
 
