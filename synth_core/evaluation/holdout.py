@@ -381,11 +381,11 @@ def stratified_split(data: FeatureSet, *, test_size: float, random_state: int,
                          f"{test_size:.0%} by class ({exc}); use a larger test share, add rows"
                          f"{hint}") from exc
     if min_train_rows > 1:
-        train, test = list(train), list(test)
+        back: list[int] = []
         for c in np.unique(data.labels[data.labels >= 0]):
             short = min_train_rows - int((data.labels[train] == c).sum())
-            back = [i for i in sorted(test) if data.labels[i] == c][:max(short, 0)]
-            train += back
-            test = [i for i in test if i not in set(back)]
+            if short > 0:
+                back += np.sort(test[data.labels[test] == c])[:short].tolist()
+        train, test = np.r_[train, back].astype(np.int64), np.setdiff1d(test, back)
     return data.subset(np.sort(train)), data.subset(np.sort(test))
 
