@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from synth_core.features import FeatureSet
 from synth_core.training.defaults import plan_training
@@ -125,3 +126,23 @@ def test_make_synthetic_rows_per_real_multiplies_each_class():
         rows, _, _ = quality.make_synthetic(gaussian, data, "folded", 0, trainer=None,
                                             rows_per_real=k)
         np.testing.assert_array_equal(np.bincount(rows.labels), k * real)
+
+
+def test_score_draws_averages_copies_of_one_fitted_generator():
+    """--draws K: K copies from one generator (copy 0 is the single-draw copy), figures
+    averaged, the RF ratio's spread between copies recorded."""
+    data = _folded(n_per_fold_class=8)
+    train, test = quality.fold_split(data)
+    gaussian = next(g for g in quality.all_generators() if g.name == "gaussian")
+    real = quality.trtr_scores(train, test, 0)
+    copies = [quality.make_synthetic(gaussian, train, "folded", 0, trainer=None, draw=d)[0]
+              for d in range(3)]
+    assert not np.array_equal(copies[0].features, copies[1].features)
+    once = quality.score_draws(gaussian, train, test, "folded", 0, None, real)
+    assert once["draws"] == 1 and "ratio_forest_draw_std" not in once
+    assert once["ratio_forest"] == quality.score(train, test, copies[0], seed=0,
+                                                 trtr=real)["ratio_forest"]
+    three = quality.score_draws(gaussian, train, test, "folded", 0, None, real, draws=3)
+    each = [quality.score(train, test, c, seed=0, trtr=real)["ratio_forest"] for c in copies]
+    assert three["draws"] == 3 and three["ratio_forest"] == pytest.approx(np.mean(each))
+    assert three["ratio_forest_draw_std"] == pytest.approx(np.std(each))
