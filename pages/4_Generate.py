@@ -44,8 +44,9 @@ if run is None or data is None:
     st.stop()
 if (silent := audio_ui.why_silent(data)) is not None:
     st.info(f"No sound for these rows: {silent}", icon=":material/volume_off:")
-method = st.radio("Map", list(gen.MAP_METHODS), format_func=gen.MAP_METHODS.get, horizontal=True,
-                  help="How the real data is laid out in 2-D; generated points are placed on it.")
+method = gen.map_picker(data, key="gen-map-method",
+                        help="How the real data is laid out in 2-D; generated points are placed "
+                             "on it.")
 modes = (["By class", "Interpolate"] if run.is_conditional
          else ["Interpolate", "By class"] if data.is_labeled else ["Interpolate"])
 mode = st.segmented_control("What to generate", modes + ["Batch protocol", "Prior"],
@@ -83,7 +84,8 @@ if mode == "Interpolate":
                "Move the slider under the map: the marker walks the path and "
                "the panel on the left shows the sample decoded there.")
     gen.show_ends(data, ends)
-    gen.path_player_view(run_dir, method, ends)
+    if method:
+        gen.path_player_view(run_dir, method, ends)
     if gen.modality(data) == "audio":
         listen_view(ends)
     steps = st.slider("Points on the path", 3, 20, 12, help="The strip below decodes this many "
@@ -163,6 +165,7 @@ if shown and shown["run"] == run_dir:
         spread_warning = gen.spread_warning(run_dir, config_json)
         if spread_warning:
             st.warning(spread_warning, icon=":material/warning:")
-        gen.result_map(run_dir, method, rows)
+        if method:
+            gen.result_map(run_dir, method, rows)
         audio_ui.class_samples(rows, data)
         gen.save_and_download(run, rows, shown_config, key="gen-batch")

@@ -195,3 +195,62 @@ def test_page_generate_map_click_on_a_real_point_picks_that_row(vae_workspace):
     _no_exception(at)
     pair, row = at.markdown[0].value.rsplit(" ", 1)
     assert pair == f"({row}, 1)" and int(row) > 0
+
+
+@pytest.mark.parametrize("model", ["vae", "cvae"])
+def test_page_generate_one_feature_data_generates_and_saves_without_a_map(workspace, model):
+    """One feature per row cannot be mapped in 2-D: the page says so and still generates,
+    shows and saves the rows (the map used to raise and take the page below it down)."""
+    import numpy as np
+
+    from synth_core.data.datasets import save_dataset
+    from synth_core.features import FeatureSet
+    from synth_core.training.config import TrainConfig
+    from synth_core.training.trainer import new_run_dir, train_model
+
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1, 2], 40)
+    data = FeatureSet(features=(labels * 3.0 + rng.normal(size=120))[:, None], labels=labels,
+                      class_names=["low", "mid", "high"])
+    save_dataset(data, "onefeat", workspace)
+    config = TrainConfig(model=model, latent_dim=1, hidden=(16,), epochs=2, batch_size=32,
+                         patience=0, seed=0, device="cpu")
+    train_model(data, config, run_dir=new_run_dir(workspace, model), dataset_ref="onefeat")
+
+    at = app_test(PAGE).run()
+    _no_exception(at)
+    assert any(i.value.startswith("No map: these rows have 1 feature") for i in at.info)
+    assert not at.error and "Map" not in [r.label for r in at.radio]
+    if model == "vae":  # opens on Interpolate: the strip of the path is drawn without the map
+        assert "Points on the path" in [s.label for s in at.slider]
+    at.button_group(key="gen-mode").set_value("By class").run()
+    at.multiselect[0].set_value([0, 2])
+    {n.label: n for n in at.number_input}["Samples per class"].set_value(5).run()
+    next(b for b in at.button if b.label.startswith("Generate")).click().run()
+    _no_exception(at)
+    assert not at.error
+    assert at.subheader[0].value == "10 generated samples"
+    next(b for b in at.button if b.label == "Save to workspace").click().run()
+    saved = read_features(next(workspace.exports_dir.glob("*.h5")))
+    assert saved.n_features == 1 and sorted(set(saved.labels.tolist())) == [0, 2]
+
+
+def test_page_generate_baseline_on_one_feature_data_has_no_map_but_saves(workspace):
+    import numpy as np
+
+    from synth_core.data.datasets import save_dataset
+    from synth_core.features import FeatureSet
+
+    labels = np.repeat([0, 1], 30)
+    save_dataset(FeatureSet(features=(labels + np.random.default_rng(1).normal(size=60))[:, None],
+                            labels=labels), "onefeat", workspace)
+    at = app_test(PAGE).run()
+    at.radio(key="gen-source").set_value("Baseline").run()
+    at.selectbox(key="gen-baseline-dataset").set_value("onefeat").run()
+    _no_exception(at)
+    at.button(key="gen-baseline-go").click().run()
+    _no_exception(at)
+    assert not at.error
+    assert any(i.value.startswith("No map: these rows have 1 feature") for i in at.info)
+    at.button(key="gen-baseline-save").click().run()
+    assert next(workspace.exports_dir.glob("*.h5")).is_file()

@@ -318,6 +318,18 @@ def row_text(data: FeatureSet, row: int) -> str:
 # --------------------------------------------------------------------------- maps
 
 
+def map_picker(data: FeatureSet, *, key: str, help: str) -> str | None:
+    """The map radio, or None with a note when ``data`` cannot be mapped in 2-D (one
+    feature per row): the rows are still generated, shown and saved without the map."""
+    if data.n_features < 2:
+        st.info(f"No map: these rows have {data.n_features} feature, and a 2-d map needs at "
+                "least 2. The generated values are shown below; the scorecard (Evaluate page) "
+                "compares their spread and shape with the real ones.", icon=":material/map:")
+        return None
+    return st.radio("Map", list(MAP_METHODS), format_func=MAP_METHODS.get, horizontal=True,
+                    key=key, help=help)
+
+
 def _map_figure(run_dir: str, method: str, rows: FeatureSet | None, *, gl: bool = False
                 ) -> go.Figure:
     """synth_core.generation.figures' map figure: real points faded, generated ``rows`` as stars
@@ -371,7 +383,10 @@ def path_player_view(run_dir: str, method: str, ends: Endpoints) -> None:
     """The path player: moving its slider moves the marker along the path and shows
     the sample decoded there, in the browser, with no rerun. Clicking a real point on the
     map picks it as an end point."""
-    fig = _player_figure(run_dir, method, ends.index_a, ends.index_b, ends.path, ends.codes)
+    fig = ui.attempt(_player_figure, run_dir, method, ends.index_a, ends.index_b, ends.path,
+                     ends.codes)
+    if fig is None:
+        return
     st.plotly_chart(fig, key="gen-map", on_select=functools.partial(_on_map_click, run_dir, method),
                     selection_mode="points", width="stretch",
                     config={"scrollZoom": False, "displaylogo": False})
@@ -395,7 +410,9 @@ def _on_map_click(run_dir: str, method: str) -> None:
 
 def result_map(run_dir: str, method: str, rows: FeatureSet) -> None:
     """Real points faded, the generated rows as stars in their class colour."""
-    st.plotly_chart(_map_figure(run_dir, method, rows), key="gen-result-map", width="stretch")
+    fig = ui.attempt(_map_figure, run_dir, method, rows)
+    if fig is not None:
+        st.plotly_chart(fig, key="gen-result-map", width="stretch")
 
 
 # --------------------------------------------------------------------------- baselines
@@ -464,9 +481,9 @@ def baseline_section() -> None:
     st.caption(f"Fitted on {fitted:,} of the {total:,} real rows"
                + (f"; {total - fitted:,} left out for Evaluate to test on." if fitted < total
                   else " (too few to leave any out for Evaluate)."))
-    method = st.radio("Map", list(MAP_METHODS), format_func=MAP_METHODS.get, horizontal=True,
-                      key="gen-baseline-map", help="Real points faded, baseline rows as stars.")
-    real = ui.attempt(_baseline_map, ref, mtime, method)
+    method = map_picker(_baseline_data(ref, mtime), key="gen-baseline-map",
+                        help="Real points faded, baseline rows as stars.")
+    real = ui.attempt(_baseline_map, ref, mtime, method) if method else None
     if real is not None:
         st.plotly_chart(map_figure(real.map_data(rows), height=560), key="gen-baseline-fig",
                         width="stretch")
