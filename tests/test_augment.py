@@ -125,6 +125,22 @@ def test_augment_benchmark_refuses_unlabeled_data():
         augment_benchmark(data, AugmentConfig(preset="quick-vae", train=QUICK))
 
 
+def test_augment_benchmark_refuses_one_class_data_before_training(monkeypatch):
+    """One class cannot train the protocol's classifiers; it used to be found only after
+    every seed's generator had trained."""
+    from synth_core.training import trainer
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a generator was trained")
+
+    monkeypatch.setattr(trainer, "train_model", no_training)
+    data = make_blobs()
+    data.labels[:] = np.where(data.labels >= 0, 1, -1)  # one class, named
+    with pytest.raises(InputError, match=r"dataset: every labelled row is of one class \(" +
+                       data.class_names[1] + r"\).*at least two classes.*--label-column NAME"):
+        augment_benchmark(data, AugmentConfig(preset="quick-vae", train=QUICK))
+
+
 def test_augment_benchmark_preset_latent_wider_than_the_table_names_the_flags():
     # The thesis presets' latent (42, 8) exceeds iris-sized tables; training's own refusal
     # said to leave out the latent size, which the user had.

@@ -230,6 +230,20 @@ def _check_preset_latent(data: FeatureSet, config: AugmentConfig, name: str) -> 
         f"leave out the preset for the defaults, which fit the latent size to the data")
 
 
+def _check_two_classes(data: FeatureSet, name: str) -> None:
+    """Refuse data of one class before any generator is trained: the protocol's classifiers
+    need two classes, and they are fitted only after the generators."""
+    present = np.unique(data.labels[data.labels >= 0])
+    if len(present) < 2:
+        label = int(present[0])
+        named = data.class_names[label] if label < len(data.class_names) else str(label)
+        raise InputError(
+            f"{name}: every labelled row is of one class ({named}); the augmentation benchmark "
+            "scores classifiers, which need rows of at least two classes; pick a dataset with "
+            "two or more classes, or import the table again naming its class column "
+            "(--label-column NAME, or the Data page's label column)")
+
+
 MIN_TRAIN_ROWS = 2  # training rows of each class the split keeps (stratified_split)
 
 
@@ -251,6 +265,7 @@ def augment_benchmark(data: FeatureSet, config: AugmentConfig | None = None, *,
                    fix="import the table again with --label-column NAME (the column of "
                        "classes) or pick a labelled dataset")
     data.check_finite(dataset_ref or "dataset")
+    _check_two_classes(data, dataset_ref or "dataset")
     _check_preset_latent(data, config, dataset_ref or "dataset")
     started = time.perf_counter()
     results = []
