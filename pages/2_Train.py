@@ -26,8 +26,10 @@ ref = ui.dataset_picker(help="The data to learn from. Embedded datasets need no 
 data = ui.attempt(tui.load_data, ref)
 if data is None:
     st.stop()
-st.caption(f"{data.n_samples} rows x {data.n_features} features, {data.n_classes} classes, "
-           f"{data.attrs.get('modality', 'tabular')} data.")
+st.caption(f"{ui.count(data.n_samples, 'row')} x {ui.count(data.n_features, 'feature')}, "
+           + (ui.count(data.n_classes, "class", "classes") if data.is_labeled
+              else "no labels")
+           + f", {data.attrs.get('modality', 'tabular')} data.")
 
 left, right = st.columns(2)
 model = left.selectbox("Model", list(MODELS), format_func=MODEL_TITLES.get, key="train-model",

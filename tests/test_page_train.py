@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from synth_core.jobs import list_jobs, wait_for_job
 from synth_core.training.runs import Run
 from tests.conftest import TRAIN_FORM, app_test, fill_train_form
@@ -105,3 +107,21 @@ def test_page_train_fcn_body_on_images_derives_its_code(workspace):
     run = Run.load(status.result["run_dir"])
     # 8x8 digits: one stride-2 stage, a 4x4 grid; the VAE's code is one map of it.
     assert run.config.body == "fcn" and run.config.hidden == () and run.config.latent_dim == 16
+
+
+@pytest.mark.parametrize("labels, counts", [([0] * 50, "50 rows x 1 feature, 1 class"),
+                                            ([-1] * 50, "50 rows x 1 feature, no labels")])
+def test_page_train_caption_counts_in_words(workspace, labels, counts):
+    import numpy as np
+
+    from synth_core.data.datasets import save_dataset
+    from synth_core.features import FeatureSet
+
+    data = FeatureSet(features=np.arange(50.0)[:, None], labels=np.array(labels))
+    save_dataset(data, "small", workspace)
+    at = app_test(PAGE)
+    at.session_state["dataset_ref"] = "small"
+    at.run()
+    _no_exception(at)
+    assert any(c.value == f"{counts}, tabular data." for c in at.caption), \
+        [c.value for c in at.caption]

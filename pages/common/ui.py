@@ -61,6 +61,12 @@ def attempt(fn: Callable[..., T], *args, **kwargs) -> T | None:
         return None
 
 
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and ``noun``, in the plural (``plural``, else noun + "s") unless ``n`` is 1:
+    "1 feature", "12,000 rows", "3 classes"."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
 def dataset_label(ref: str) -> str:
     if ref.startswith(BUILTIN_PREFIX) and ref[len(BUILTIN_PREFIX):] in BUILTINS:
         return f"{BUILTINS[ref[len(BUILTIN_PREFIX):]].title}  ({ref})"
