@@ -207,6 +207,10 @@ def test_scorecard_notes_classes_without_test_rows():
     real, test = _real()
     card = scorecard(real, {"synth": _synthetic()}, test.subset(test.labels < 2), config=FAST)
     assert any("hold no row of class(es) 2 (class_2)" in note for note in card.notes)
+    # Per class: no F1 for the class without test rows (scikit-learn's 0.0 read as a score).
+    by_class = {r.class_index: r for r in card.per_class if r.set == "synth"}
+    assert by_class[2].f1_synthetic is None and by_class[2].f1_real is None
+    assert by_class[0].f1_synthetic > 0.5 and by_class[0].f1_real > 0.5
 
 
 def test_classifier_utility_is_seeded():

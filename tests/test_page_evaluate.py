@@ -161,3 +161,34 @@ def test_evaluate_page_shows_what_awkward_data_left_out(workspace):
                for i in at.info)
     assert any("exact copies of real training rows" in w.value for w in at.warning)
     assert "generated-one" in at.table[0].value.columns
+
+
+def test_evaluate_page_per_class_table_says_n_a_where_a_class_is_too_small(workspace):
+    """A class of 3 training rows and no test rows: its per-class cells are n/a with the
+    reason under the table, and its F1 is not shown as a score of 0."""
+    from synth_core.data.datasets import save_dataset
+    from tests.conftest import make_blobs
+
+    rows = make_blobs(n_per_class=80, n_features=6, n_classes=3, seed=0)
+    two = np.flatnonzero(rows.labels < 2)
+    train = rows.subset(np.sort(np.r_[two[::2], np.flatnonzero(rows.labels == 2)[:3]]))
+    test = rows.subset(two[1::2])
+    save_dataset(train, "small-class", workspace)
+    save_dataset(test, "small-class-test", workspace)
+    synthetic = make_blobs(n_per_class=40, n_features=6, n_classes=3, seed=0)
+    synthetic.attrs.update(mode="prior", model_run="runs/vae-x")
+    path = write_features(workspace.exports_dir / "generated-small.h5", synthetic)
+    job = submit_job(workspace, "evaluate", {
+        "real_train": "small-class", "real_test": "small-class-test", "synthetic": [str(path)],
+        "config": {"classifiers": ["logreg"], "bootstrap": 20, "baseline": False}},
+        title="Evaluate small class")
+    assert wait_for_job(workspace, job.id, timeout=240).state == "done", job
+    at = app_test(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.selectbox(key="eval_card-class-set").set_value("generated-small").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    small = table[table["class_index"] == 2].iloc[0]
+    assert small["n_real"] == 3 and np.isnan(small["precision"]) and np.isnan(small["f1_real"])
+    assert table[table["class_index"] == 0].iloc[0]["f1_real"] > 0.5
+    assert any(c.value.startswith("n/a: too few rows of the class") for c in at.caption)

@@ -165,9 +165,15 @@ def show_scorecard(card: Scorecard, *, key: str) -> None:
                               help="Per-class precision, recall, density, coverage, Frechet "
                                    "distance and F1 of the first classifier (trained on this "
                                    "set vs on real rows).")
-        rows = [{k: v for k, v in r.__dict__.items() if k != "set"}
-                for r in card.per_class if r.set == chosen]
-        st.dataframe(rows, hide_index=True, width="stretch")
+        rows = pd.DataFrame([{k: v for k, v in r.__dict__.items() if k != "set"}
+                             for r in card.per_class if r.set == chosen])
+        st.dataframe(rows.style.format(precision=3, na_rep="n/a"), hide_index=True,
+                     width="stretch")
+        if rows.isna().any(axis=None):
+            st.caption(f"n/a: too few rows of the class to compute it. Precision, recall, "
+                       f"density and coverage need more than k = {card.config.get('k', 5)} "
+                       "real and synthetic rows of the class, the Frechet distance 2 of each, "
+                       "and the F1 scores real test rows of the class.")
     with tab_confusion:
         confusion_view(card, key=key)
     with tab_copies:

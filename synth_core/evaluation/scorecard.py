@@ -618,8 +618,10 @@ def _per_class_rows(name: str, real_train: FeatureSet, data: FeatureSet, config:
             row.frechet = _frechet(real_gaussians[index],
                                    _gaussian(fake, f"{name} class {class_name}"))
         for score, attr in ((tstr, "f1_synthetic"), (trtr, "f1_real")):
-            if score is not None and class_name in score.report:
-                setattr(row, attr, float(score.report[class_name]["f1-score"]))
+            # A class with no test rows gets no F1 (scikit-learn reports 0.0, read as a score).
+            report = score.report.get(class_name) if score is not None else None
+            if report is not None and report.get("support", 0) > 0:
+                setattr(row, attr, float(report["f1-score"]))
         rows.append(row)
     return rows
 
