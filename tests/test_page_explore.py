@@ -67,6 +67,19 @@ def test_explore_width_mismatch_is_explained(workspace):
     assert not _charts(at)
 
 
+def test_explore_one_feature_data_is_refused_before_a_tsne_job_is_offered(workspace):
+    """t-SNE offered "Compute map" on 1-feature rows, and the job then failed; PCA said why
+    at once. Both say it at once now, and no job is started."""
+    real = make_blobs(n_per_class=20, n_features=1, n_classes=3)
+    save_dataset(real, "one-feature", workspace)
+    for method in ("tsne", "pca"):
+        at = _open(workspace, None, method, dataset="one-feature")
+        assert not at.exception
+        assert any("1 feature per row; a 2-d map needs at least 2" in e.value for e in at.error)
+        assert "data-start" not in [b.key for b in at.button]
+    assert not list_jobs(workspace, "map")
+
+
 def test_explore_latent_tab_says_how_to_train(workspace):
     _setup(workspace)
     at = app_test(PAGE).run()

@@ -22,7 +22,8 @@ from synth_core.errors import InputError
 from synth_core.events import Callback, Progress, emit
 from synth_core.features import FeatureSet, file_digest, read_features
 from synth_core.generation.maps import (ALL_METHODS, MapConfig, MapData, _real_map_path,
-                                        fit_map, joint_tsne, latent_map, map_cache_key)
+                                        check_mappable, fit_map, joint_tsne, latent_map,
+                                        map_cache_key)
 from synth_core.workspace import Workspace, get_workspace
 
 
@@ -86,7 +87,9 @@ def check_map_inputs(params: dict[str, Any], workspace: Workspace) -> tuple[int,
             raise InputError(f"{path}: not a feature file with a /features matrix ({exc})") from exc
 
     n_real, width = _shape(params["dataset"])
-    if params["run"]:
+    if not params["run"]:  # a latent map shows the codes, whatever the data's width
+        check_mappable(width)
+    else:
         from synth_core.workspace import read_json
 
         run_meta = read_json(Path(params["run"]) / "config.json") or {}

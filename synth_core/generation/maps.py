@@ -353,6 +353,15 @@ def _real_map_path(cache_dir: Path, method: str, key: str) -> Path:
     return cache_dir / "maps" / f"real-{method}-{key}.npz"
 
 
+def check_mappable(n_features: int) -> None:
+    """Refuse data of fewer than 2 features per row, which no 2-d map of the rows can show."""
+    if n_features < 2:
+        raise InputError(f"the real data has {n_features} feature per row; a 2-d map needs "
+                         "at least 2 features; compare the real and generated values of one "
+                         "feature with the per-feature spread and shape of the scorecard "
+                         "(Evaluate page, or the evaluate verb)")
+
+
 def fit_map(real: FeatureSet, *, method: str = "tsne", cache_dir: Path | None = None,
             random_state: int = 0, callback: Callback | None = None,
             config: MapConfig | None = None) -> RealMap:
@@ -364,11 +373,7 @@ def fit_map(real: FeatureSet, *, method: str = "tsne", cache_dir: Path | None = 
     """
     config = replace(config or MapConfig(), method=method, random_state=random_state)
     _check_rows(real.features, real.n_features, "real rows")
-    if real.n_features < 2:
-        raise InputError(f"the real data has {real.n_features} feature per row; a 2-d map needs "
-                         "at least 2 features; compare the real and generated values of one "
-                         "feature with the per-feature spread and shape of the scorecard "
-                         "(Evaluate page, or the evaluate verb)")
+    check_mappable(real.n_features)
     min_rows = 5 if method == "tsne" else 2
     if real.n_samples < min_rows:
         raise InputError(f"the real data has {real.n_samples} rows; a {method} map needs at "
