@@ -739,9 +739,18 @@ def test_scorecard_leaves_out_a_reference_too_small_to_score():
     with pytest.raises(InputError, match=r"synthetic set 'gen': has 9 rows; the "
                                          r"real-vs-synthetic test with 5-fold.*at least 10; "
                                          r"generate at least 10 rows for it, or lower the "
-                                         r"folds to 4 \(--cv-folds 4\)"):
+                                         r"folds to 4 \(--cv-folds 4\), or leave the folds "
+                                         r"unset, which fits it to the smallest set$"):
         scorecard(real, {"gen": _synthetic(n_per_class=3)}, test,
                   config=dataclasses.replace(FAST, n_folds=5))
+    with pytest.raises(InputError, match=r"synthetic set 'gen': has 9 rows; k-nearest-"
+                                         r".*generate at least 10 rows for it, or lower k to 8 "
+                                         r"\(--k 8\) and the folds to 4 \(--cv-folds 4\), or "
+                                         r"leave k and the folds unset \(on the Evaluate page: "
+                                         r"k neighbours empty\), which fits them to the smallest "
+                                         r"set$"):
+        scorecard(real, {"gen": _synthetic(n_per_class=3)}, test,
+                  config=dataclasses.replace(FAST, n_folds=5, k=9))
 
 
 def test_scorecard_warns_when_test_rows_repeat_training_rows():

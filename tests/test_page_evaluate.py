@@ -42,7 +42,13 @@ def test_evaluate_page_starts_a_job_with_the_chosen_sets(workspace):
     assert len(jobs) == 1 and jobs[0].params["synthetic"] == []
     assert jobs[0].params["real_train"] == "builtin:digits"
     assert jobs[0].params["config"]["baseline"] is True  # on unless unticked
+    assert jobs[0].params["config"]["k"] is None  # empty: fitted to small sets, as the CLI's
     wait_for_job(workspace, jobs[0].id, timeout=240)
+    at.number_input(key="eval_opts-k").set_value(3)
+    at.button(key="eval_start").click().run()
+    second = list_jobs(workspace, "evaluate")[0]
+    assert second.params["config"]["k"] == 3
+    wait_for_job(workspace, second.id, timeout=240)
 
 
 def test_evaluate_page_shows_finished_scorecard(workspace):

@@ -84,9 +84,12 @@ def options_form(*, key: str) -> dict[str, Any] | None:
     """
     with st.expander("Options", icon=":material/tune:"):
         cols = st.columns(3)
-        k = cols[0].number_input("k neighbours", 1, 50, 5, key=f"{key}-k",
+        k = cols[0].number_input("k neighbours", 1, 50, None, key=f"{key}-k",
+                                 placeholder="auto: 5, fewer for small sets",
                                  help="Neighbours that define each row's ball for precision, "
-                                      "recall, density and coverage (Naeem et al. use 5).")
+                                      "recall, density and coverage (Naeem et al. use 5). "
+                                      "Empty: 5, or fewer when a set has 5 rows or fewer (the "
+                                      "report then says so), as the evaluate verb without --k.")
         classifiers = cols[1].multiselect(
             "Classifiers", list(CLASSIFIER_LABELS), default=list(CLASSIFIER_LABELS),
             key=f"{key}-clf", format_func=lambda c: CLASSIFIER_LABELS[c],
@@ -123,7 +126,7 @@ def options_form(*, key: str) -> dict[str, Any] | None:
     except SynthError as exc:
         ui.show_error(exc)
         return None  # unreadable folds: Run stays off rather than testing on other folds
-    return {"k": int(k), "classifiers": classifiers or ["logreg"], "detector": detector,
+    return {"k": None if k is None else int(k), "classifiers": classifiers or ["logreg"], "detector": detector,
             "test_folds": list(test_folds) if test_folds else None, "random_state": int(seed),
             "augmentation": augmentation, "baseline": baseline,
             "frechet_frames": {"auto": None, "on": True, "off": False}[frames]}

@@ -556,14 +556,18 @@ def _check_sizes(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
         short = _shortfall(n_rows, config)
         if not short:
             continue
-        lower = []
+        lower, unset = [], []
         if n_rows >= least and given.k is not None and n_rows < config.k + 1:
             lower.append(f"k to {n_rows - 1} (--k {n_rows - 1})")
+            unset.append("k")
         if n_rows >= least and given.n_folds is not None and n_rows < 2 * config.n_folds:
             lower.append(f"the folds to {n_rows // 2} (--cv-folds {n_rows // 2})")
+            unset.append("the folds")
         if lower:
-            fix += (", or lower " + " and ".join(lower) + "; left out, "
-                    + ("they are" if len(lower) > 1 else "it is") + " fitted to the smallest set")
+            page = " (on the Evaluate page: k neighbours empty)" if "k" in unset else ""
+            fix += (", or lower " + " and ".join(lower) + ", or leave " + " and ".join(unset)
+                    + f" unset{page}, which fits " + ("them" if len(unset) > 1 else "it")
+                    + " to the smallest set")
         raise InputError(f"{label}: has {n_rows} rows; {short}; {fix}")
 
 
