@@ -580,6 +580,11 @@ def test_leakage_generator_trained_on_the_test_fold_is_refused(tmp_path):
                                          r"\[10\] \(12 rows\).*train --test-folds 10"):
         scorecard(real, {"gen": saw_all}, config=config, sources={"gen": "exports/gen.h5"},
                   test_source="real.h5")
+    smote = _synthetic(n_per_class=20)
+    smote.attrs.update(held_out_folds=[], baseline="smote")
+    with pytest.raises(InputError, match=r"fit the baseline with those folds left out "
+                                         r"\(generate --baseline smote --test-folds 10\)"):
+        scorecard(real, {"gen": _stored(tmp_path, "smote", smote)}, config=config)
     held = _synthetic(n_per_class=20)
     held.attrs["held_out_folds"] = [10]
     card = scorecard(real, {"gen": _stored(tmp_path, "held", held)}, config=config)
@@ -595,6 +600,14 @@ def test_leakage_by_row_ids_is_refused_whichever_way_rows_were_split(tmp_path):
                                          r"test rows \(the 30% test split\) \(matched "
                                          r"by row id.*train --test-fraction 0.2"):
         scorecard(real, {"gen": seen_all}, config=FAST)
+    # A baseline's fix is the baseline's own hold-out, not train's; the page's picker named.
+    seen_all = _synthetic(n_per_class=20)
+    seen_all.seen_ids = list(real.ids)
+    seen_all.attrs["baseline"] = "copula"
+    with pytest.raises(InputError, match=r"fit the baseline with rows held out \(generate "
+                                         r"--baseline copula --test-fraction 0.2\).*\(--real-test"
+                                         r", or Real test data on the Evaluate page\)$"):
+        scorecard(real, {"gen": _stored(tmp_path, "baseline", seen_all)}, config=FAST)
     split = split_real(real)
     clean = _synthetic(n_per_class=20)
     clean.seen_ids = list(split.train.ids)  # fitted on the training rows only

@@ -196,16 +196,25 @@ def check_leakage(name: str, synthetic: FeatureSet, real_test: FeatureSet, *,
     test_where = "the real test rows" + test_src
     test_folds = (sorted(set(real_test.folds.tolist())) if real_test.folds is not None
                   else None)
+    baseline = synthetic.attrs.get("baseline")
+    elsewhere = ("pass real test rows it did not see (--real-test, or Real test data on the "
+                 "Evaluate page)")
     if test_folds:
         fix = ("train the generator with the test rows left out (train --test-folds "
-               f"{','.join(str(f) for f in test_folds)}) and generate again, or test on rows it "
-               "did not see")
+               f"{','.join(str(f) for f in test_folds)}) and generate again, or " + elsewhere)
+        if baseline:  # a baseline leaves out the dataset's test folds itself
+            fix = (f"fit the baseline with those folds left out (generate --baseline "
+                   f"{baseline} --test-folds {','.join(str(f) for f in test_folds)}), or "
+                   + elsewhere)
     else:
         # Training holds out no rows by default on tiny tables (or with a class under 5
         # rows), so this is where a run made with no options ends up; name the one flag.
         fix = ("train the generator with rows held out (train --test-fraction 0.2) and "
-               "generate again: evaluate then tests on the rows it did not see; or pass real "
-               "test rows it did not see (--real-test)")
+               "generate again: evaluate then tests on the rows it did not see; or " + elsewhere)
+        if baseline:
+            fix = (f"fit the baseline with rows held out (generate --baseline {baseline} "
+                   "--test-fraction 0.2) and evaluate again: it then tests on the rows the "
+                   "baseline did not see; or " + elsewhere)
     checked = False
     seen = synthetic.seen_ids
     if seen is not None and real_test.ids is not None:
