@@ -314,3 +314,17 @@ def test_cli_baseline_with_no_options_is_evaluated_on_rows_it_never_saw(tmp_path
     assert code == 0, captured.err
     card = json.loads(captured.out.strip().splitlines()[-1])
     assert card["real_test_rows"] == 16
+
+
+def test_fittable_counts_leaves_out_only_classes_too_small_and_never_all():
+    from synth_core.generation.baselines import fittable_counts
+
+    data = FeatureSet(features=np.zeros((5, 2)), labels=np.array([0, 0, 0, 1, 2]),
+                      class_names=["a", "b", "c"])
+    rows = np.arange(5)
+    counts, warning = fittable_counts(data, rows, {0: 4, 1: 4, 2: 4}, "smote")
+    assert counts == {0: 4} and warning.startswith("class(es) b (1 row(s)), c (1 row(s)) left")
+    assert fittable_counts(data, rows, {0: 4}, "gaussian") == ({0: 4}, None)
+    # Every class too small: nothing is left to draw, so the baseline's own refusal speaks.
+    assert fittable_counts(data, np.array([0, 3]), {0: 1, 1: 1}, "copula") == ({0: 1, 1: 1},
+                                                                                None)

@@ -210,7 +210,8 @@ def test_cli_generate_posterior_prior_by_class_and_in_bulk(trained, tmp_path, ca
 
 def test_cli_generate_baseline_fits_only_the_classes_asked_for_and_balance_names_the_left_out(
         tmp_path, capsys):
-    """A class of one row stops a baseline only when it is asked for (a clear message), and
+    """A class of one row stops a baseline only when it is asked for by name (a clear
+    message; by default it is left out with a warning), and
     --balance names the classes its total gives no rows to, instead of leaving them out
     silently."""
     from synth_core.workspace import get_workspace
@@ -232,9 +233,16 @@ def test_cli_generate_baseline_fits_only_the_classes_asked_for_and_balance_names
     # Fitted on classes 0 and 1 only, less the 20 % of each that train also holds out.
     assert code == 0 and summary["classes"] == [0, 1] and summary["n_train_rows"] == 240
     assert summary["n_held_out_rows"] == 60
+    # Every class by default: the one-row class is left out with a warning, not a refusal.
+    code, summary, err = _generate(capsys, ws, "--baseline", "gaussian", "--data",
+                                   "imbalanced", "--per-class", 5, "--out", tmp_path / "all.h5")
+    assert code == 0 and summary["classes"] == [0, 1] and summary["n_samples"] == 10
+    assert summary["warnings"] == ["class(es) rare (1 row(s)) left out: the gaussian baseline "
+                                   "needs at least 2 fitted rows of a class; add rows to them, "
+                                   "or choose the classes to draw (--classes)"]
     code, _, err = _generate(capsys, ws, "--baseline", "gaussian", "--data", "imbalanced",
-                             "--per-class", 5, "--out", tmp_path / "all.h5")
-    assert code == 2 and "class 2: 1 row(s)" in err and not (tmp_path / "all.h5").exists()
+                             "--per-class", 5, "--classes", "0,1,2", "--out", tmp_path / "x.h5")
+    assert code == 2 and "class 2: 1 row(s)" in err and not (tmp_path / "x.h5").exists()
     assert main([*base, "train", "--data", "imbalanced", "--model", "cvae", "--epochs", "3",
                  "--seed", "0"]) == 0
     run_dir = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["run_dir"]

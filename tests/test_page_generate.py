@@ -254,3 +254,25 @@ def test_page_generate_baseline_on_one_feature_data_has_no_map_but_saves(workspa
     assert any(i.value.startswith("No map: these rows have 1 feature") for i in at.info)
     at.button(key="gen-baseline-save").click().run()
     assert next(workspace.exports_dir.glob("*.h5")).is_file()
+
+
+def test_page_generate_baseline_leaves_out_a_class_too_small_to_fit(workspace):
+    import numpy as np
+
+    from synth_core.data.datasets import save_dataset
+    from synth_core.features import FeatureSet
+
+    labels = np.r_[np.zeros(30, int), np.ones(30, int), [2]]
+    features = np.random.default_rng(2).normal(size=(61, 3)) + labels[:, None]
+    save_dataset(FeatureSet(features=features, labels=labels, class_names=["a", "b", "rare"]),
+                 "imbalanced", workspace)
+    at = app_test(PAGE).run()
+    at.radio(key="gen-source").set_value("Baseline").run()
+    at.selectbox(key="gen-baseline-dataset").set_value("imbalanced").run()
+    at.button(key="gen-baseline-go").click().run()
+    _no_exception(at)
+    assert not at.error
+    assert any(w.value.startswith("class(es) rare (1 row(s)) left out") for w in at.warning)
+    at.button(key="gen-baseline-save").click().run()
+    saved = read_features(next(workspace.exports_dir.glob("*.h5")))
+    assert sorted(set(saved.labels.tolist())) == [0, 1]

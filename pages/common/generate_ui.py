@@ -21,7 +21,8 @@ from pages.common import audio_ui, state, ui
 from pages.common.explore_ui import train_link  # noqa: F401 - the pages share one link
 from synth_core.data.datasets import load_dataset
 from synth_core.features import FeatureSet
-from synth_core.generation.baselines import baseline_feature_set, class_counts, fit_rows
+from synth_core.generation.baselines import (baseline_feature_set, class_counts, fit_rows,
+                                             fittable_counts)
 from synth_core.generation.codes import load_run_data
 from synth_core.generation.export import default_export_name, export_bytes, save_generated
 from synth_core.generation.figures import map_figure, selected_rows, source_row
@@ -432,8 +433,15 @@ def baseline_rows(ref: str, mtime: float, kind: str, per_class: int, seed: int) 
     holds out, left out: ``fit_rows``); seeded."""
     data = _baseline_data(ref, mtime)
     rows = fit_rows(data)
-    return baseline_feature_set(data, kind, class_counts(data, rows, per_class),
-                                train_rows=rows, random_state=seed)
+    counts, _ = fittable_counts(data, rows, class_counts(data, rows, per_class), kind)
+    return baseline_feature_set(data, kind, counts, train_rows=rows, random_state=seed)
+
+
+def baseline_left_out(ref: str, mtime: float, kind: str) -> str | None:
+    """The classes :func:`baseline_rows` leaves out as too small to fit (a warning), or None."""
+    data = _baseline_data(ref, mtime)
+    rows = fit_rows(data)
+    return fittable_counts(data, rows, class_counts(data, rows, 1), kind)[1]
 
 
 @st.cache_resource(show_spinner="Fitting the map of the real data...", max_entries=4)
@@ -476,6 +484,9 @@ def baseline_section() -> None:
     if rows is None:
         return
     st.subheader(f"{rows.n_samples:,} rows from the {BASELINE_KINDS[shown['kind']]} baseline")
+    if left_out := baseline_left_out(ref, mtime, shown["kind"]):
+        st.warning(left_out.replace(" (--classes)", " (generate --classes on the command "
+                                    "line)"), icon=":material/warning:")
     fitted = int(rows.attrs.get("n_train_rows", 0))
     total = _baseline_data(ref, mtime).n_samples
     st.caption(f"Fitted on {fitted:,} of the {total:,} real rows"

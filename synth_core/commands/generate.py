@@ -119,11 +119,13 @@ def _write_audio(args: argparse.Namespace, generated, settings) -> dict:
             "sample_rate": settings.sample_rate}
 
 
-def _run_baseline(args: argparse.Namespace, workspace) -> dict:
+def _run_baseline(args: argparse.Namespace, workspace, callback) -> dict:
     """``--baseline KIND --data F.h5 --per-class N``: a baseline generator, no run needed."""
     from synth_core.data.datasets import load_dataset
     from synth_core.errors import InputError
-    from synth_core.generation.baselines import baseline_feature_set, class_counts, fit_rows
+    from synth_core.events import Log, emit
+    from synth_core.generation.baselines import (baseline_feature_set, class_counts,
+                                                 fit_rows, fittable_counts)
     from synth_core.generation.export import export_generated
 
     if args.run is not None:
@@ -147,10 +149,17 @@ def _run_baseline(args: argparse.Namespace, workspace) -> dict:
     audio = _audio_settings(args, data)
     train = fit_rows(data, folds, args.test_fraction)
     counts = class_counts(data, train, args.per_class, _split(args.classes, "--classes"))
+    warnings = []
+    if args.classes is None:  # every class by default: one too small does not stop the rest
+        counts, warning = fittable_counts(data, train, counts, args.baseline)
+        if warning:
+            warnings.append(warning)
+            emit(callback, Log(warning, level="warning"))
     generated = baseline_feature_set(data, args.baseline, counts, train_rows=train,
                                      random_state=args.seed)
     path = export_generated(generated, out, overwrite=args.overwrite)
-    return {**_write_audio(args, generated, audio), "out": str(path), "n_samples": generated.n_samples, "mode": generated.attrs["mode"],
+    return {**_write_audio(args, generated, audio), "warnings": warnings, "out": str(path),
+            "n_samples": generated.n_samples, "mode": generated.attrs["mode"],
             "baseline": args.baseline, "seed": args.seed,
             "n_train_rows": int(generated.attrs["n_train_rows"]),
             "n_held_out_rows": int(data.n_samples - train.size),
@@ -185,7 +194,7 @@ def run(args: argparse.Namespace, workspace, callback) -> dict:
     from synth_core.training.runs import Run
 
     if args.baseline:
-        return _run_baseline(args, workspace)
+        return _run_baseline(args, workspace, callback)
     if args.run is None:
         raise InputError("generate needs --run RUN_DIR (a trained run), or --baseline "
                          "gaussian|copula|smote with --data F.h5")

@@ -432,6 +432,27 @@ def class_counts(data: FeatureSet, rows: np.ndarray, per_class: int,
     return {c: int(per_class) for c in chosen}
 
 
+def fittable_counts(data: FeatureSet, rows: np.ndarray, counts: Mapping[int, int],
+                    kind: str) -> tuple[dict[int, int], str | None]:
+    """``counts`` without the classes too small for baseline ``kind`` to fit on ``rows``,
+    and a warning naming them (None when every class fits).
+
+    What a default request (every class) does, as Evaluate's baseline does: one class of
+    a single row does not stop the others. Classes the user named are left to
+    :func:`baseline_feature_set`, which refuses them with the reason.
+    """
+    need = _check_kind(kind).min_rows
+    sizes = dict(zip(*np.unique(data.labels[rows], return_counts=True)))
+    small = [c for c in counts if c >= 0 and sizes.get(c, 0) < need]
+    if not small or len(small) == len(counts):
+        return dict(counts), None
+    named = ", ".join(f"{data.class_names[c] if c < len(data.class_names) else c} "
+                      f"({int(sizes.get(c, 0))} row(s))" for c in small)
+    return ({c: n for c, n in counts.items() if c not in small},
+            f"class(es) {named} left out: the {kind} baseline needs at least {need} fitted rows "
+            "of a class; add rows to them, or choose the classes to draw (--classes)")
+
+
 def held_out_folds(data: FeatureSet, train_rows: np.ndarray) -> list[int]:
     """Folds of ``data`` none of whose rows are in ``train_rows`` (sorted; [] without folds)."""
     if data.folds is None:
