@@ -38,14 +38,18 @@ def test_gaussian_recovers_mean_and_covariance():
 def test_gaussian_singular_covariance_few_rows_many_features():
     rng = np.random.default_rng(1)
     X = rng.normal(size=(6, 50))
-    X[:, 7] = 3.0  # constant feature: must stay constant, not gain ridge noise
+    X[:, 7] = 3.0  # constant features: must stay exactly constant, not gain noise
+    X[:, 8] = 0.0
+    X[:, 9] = 0.1
     y = np.r_[0, 0, 0, 1, 1, 1]
     X_new, y_new = fit_baseline("gaussian", X, y).sample({0: 30, 1: 20}, random_state=0)
     assert X_new.shape == (50, 50) and np.isfinite(X_new).all()
     assert np.bincount(y_new).tolist() == [30, 20]
-    np.testing.assert_allclose(X_new[:, 7], 3.0)
+    assert (X_new[:, 7] == 3.0).all() and (X_new[:, 8] == 0.0).all()
+    assert (X_new[:, 9] == 0.1).all()
     # Rows vary (the ridge and the class spread), they are not copies of the mean.
-    assert X_new[y_new == 0].std(axis=0).min(where=np.arange(50) != 7, initial=np.inf) > 0
+    varying = ~np.isin(np.arange(50), [7, 8, 9])
+    assert X_new[y_new == 0].std(axis=0).min(where=varying, initial=np.inf) > 0
 
 
 def test_copula_keeps_marginal_quantiles_and_rank_correlation():

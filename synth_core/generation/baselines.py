@@ -206,8 +206,16 @@ class GaussianBaseline(_ClassBaseline):
                              "1, e.g. 1e-3")
 
     def _fit_class(self, X: np.ndarray) -> dict[str, np.ndarray]:
-        return {"mean": X.mean(axis=0), "factor": centred_factor(X),
-                "noise": np.sqrt(self.ridge * X.var(axis=0, ddof=1))}
+        var = X.var(axis=0, ddof=1)
+        factor = centred_factor(X)
+        # A constant stays exactly constant: the SVD leaves ~1e-10 in its factor row, and a
+        # mean of n copies of 0.1 can be off in the last bit.
+        constant = X.min(axis=0) == X.max(axis=0)
+        var[constant] = 0.0
+        factor[constant] = 0.0
+        mean = X.mean(axis=0)
+        mean[constant] = X[0, constant]
+        return {"mean": mean, "factor": factor, "noise": np.sqrt(self.ridge * var)}
 
     def _sample_class(self, state: dict[str, np.ndarray], n: int,
                       rng: np.random.Generator) -> np.ndarray:
