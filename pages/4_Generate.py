@@ -167,5 +167,7 @@ if shown and shown["run"] == run_dir:
             st.warning(spread_warning, icon=":material/warning:")
         if method:
             gen.result_map(run_dir, method, rows)
+        else:
+            gen.value_histogram(rows, data, key="gen-result-hist")
         audio_ui.class_samples(rows, data)
         gen.save_and_download(run, rows, shown_config, key="gen-batch")

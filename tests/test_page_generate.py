@@ -230,6 +230,12 @@ def test_page_generate_one_feature_data_generates_and_saves_without_a_map(worksp
     _no_exception(at)
     assert not at.error
     assert at.subheader[0].value == "10 generated samples"
+    # The histogram stands in for the map: real and generated values of classes 0 and 2.
+    import json
+
+    hist = json.loads(at.get("plotly_chart")[-1].proto.spec)
+    assert [t["name"] for t in hist["data"]] == ["low, real", "low, generated", "high, real",
+                                                 "high, generated"]
     next(b for b in at.button if b.label == "Save to workspace").click().run()
     saved = read_features(next(workspace.exports_dir.glob("*.h5")))
     assert saved.n_features == 1 and sorted(set(saved.labels.tolist())) == [0, 2]

@@ -25,7 +25,7 @@ from synth_core.generation.baselines import (baseline_feature_set, class_counts,
                                              fittable_counts)
 from synth_core.generation.codes import load_run_data
 from synth_core.generation.export import default_export_name, export_bytes, save_generated
-from synth_core.generation.figures import map_figure, selected_rows, source_row
+from synth_core.generation.figures import class_colors, map_figure, selected_rows, source_row
 from synth_core.generation.generator import GenerateConfig, generate, path_spread_warning
 from synth_core.generation.interpolation import (Endpoints, decode_path, encode_pair,
                                                  interpolate_pair, random_pair)
@@ -324,8 +324,9 @@ def map_picker(data: FeatureSet, *, key: str, help: str) -> str | None:
     feature per row): the rows are still generated, shown and saved without the map."""
     if data.n_features < 2:
         st.info(f"No map: these rows have {data.n_features} feature, and a 2-d map needs at "
-                "least 2. The generated values are shown below; the scorecard (Evaluate page) "
-                "compares their spread and shape with the real ones.", icon=":material/map:")
+                "least 2. The generated values are shown over the real ones in a histogram "
+                "instead; the scorecard (Evaluate page) compares their spread and shape.",
+                icon=":material/map:")
         return None
     return st.radio("Map", list(MAP_METHODS), format_func=MAP_METHODS.get, horizontal=True,
                     key=key, help=help)
@@ -407,6 +408,27 @@ def _on_map_click(run_dir: str, method: str) -> None:
         i, j = state.get(state.GEN_PAIR)
         first = state.get(state.GEN_CLICK, "first") == "first"
         state.put(state.GEN_PAIR, (index, j) if first else (i, index))
+
+
+def value_histogram(rows: FeatureSet, real: FeatureSet, *, key: str) -> None:
+    """For one-feature data (no map): the generated values over the real values of the same
+    classes, one colour per class, real bars faded."""
+    classes = [int(c) for c in np.unique(rows.labels)]
+    colors = class_colors(max(len(real.class_names), max(classes) + 1, 1))
+    fig = go.Figure()
+    for c in classes:
+        name = real.class_names[c] if 0 <= c < len(real.class_names) else "unlabeled"
+        color = colors[c] if c >= 0 else "#555555"
+        for source, values, opacity in (("real", real.features[real.labels == c, 0], 0.35),
+                                        ("generated", rows.features[rows.labels == c, 0], 0.8)):
+            fig.add_trace(go.Histogram(x=values, name=f"{name}, {source}", opacity=opacity,
+                                       histnorm="probability density", marker_color=color,
+                                       marker_pattern_shape="/" if source == "real" else ""))
+    fig.update_layout(barmode="overlay", height=360, margin=dict(l=10, r=10, t=40, b=10),
+                      title="Values of the generated rows (solid) over the real ones (hatched)",
+                      xaxis_title=str((real.attrs.get("feature_names") or ["value"])[0]),
+                      yaxis_title="density")
+    st.plotly_chart(fig, key=key, width="stretch", config={"displayModeBar": False})
 
 
 def result_map(run_dir: str, method: str, rows: FeatureSet) -> None:
@@ -494,6 +516,8 @@ def baseline_section() -> None:
                   else " (too few to leave any out for Evaluate)."))
     method = map_picker(_baseline_data(ref, mtime), key="gen-baseline-map",
                         help="Real points faded, baseline rows as stars.")
+    if method is None:
+        value_histogram(rows, _baseline_data(ref, mtime), key="gen-baseline-hist")
     real = ui.attempt(_baseline_map, ref, mtime, method) if method else None
     if real is not None:
         st.plotly_chart(map_figure(real.map_data(rows), height=560), key="gen-baseline-fig",
