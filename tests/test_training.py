@@ -144,6 +144,61 @@ def test_train_model_divergence_stops_and_keeps_good_weights(blobs, workspace, m
     assert np.isfinite(run.reconstruct(blobs.features)).all()
 
 
+class _JumpIn3rd(VAE):
+    """A VAE whose training loss is 1e12 times larger in the 3rd epoch only (6 batches an
+    epoch): finite, so not diverged, and back to normal afterwards."""
+
+    calls = 0
+
+    def loss(self, x, y=None, *, kl_weight=1.0):
+        parts = super().loss(x, y, kl_weight=kl_weight)
+        if self.training:
+            type(self).calls += 1
+            if 12 < type(self).calls <= 18:
+                return type(parts)(*(p * 1e12 for p in parts))
+        return parts
+
+
+def test_train_model_a_loss_jump_is_named_in_the_warnings(blobs, workspace, monkeypatch):
+    monkeypatch.setitem(MODELS, "vae", _JumpIn3rd)
+    _JumpIn3rd.calls = 0
+    events = []
+    result = train_model(blobs, _config(epochs=5, batch_size=16, val_fraction=0.0, lr=1e-3),
+                         run_dir=workspace.runs_dir / "jump", callback=events.append)
+    assert not result.diverged and result.epochs_run == 5
+    assert result.metrics["unstable"]["epoch"] == 3
+    warning = result.summary()["warnings"][0]
+    assert warning.startswith("training was unstable: the training loss jumped from ")
+    assert "in epoch 3" in warning and "--lr 0.00033" in warning
+    assert any(isinstance(e, Log) and e.message == warning for e in events)
+    assert Run.load(result.run_dir).metrics["unstable"]["epoch"] == 3
+    from pages.common.train_ui import collapse_notes  # the Train page shows it first
+
+    assert collapse_notes(Run.load(result.run_dir).metrics)[1][0] == warning
+
+
+def test_encoder_log_variance_has_a_soft_ceiling():
+    """A logvar head driven far up (wide rows, large Adam steps) stays below LOGVAR_MAX,
+    with a gradient; ordinary values pass unchanged."""
+    from synth_core.models import build_model, model_config
+    from synth_core.models.base import LOGVAR_MAX
+
+    model = build_model("vae", model_config("vae", n_features=4, latent_dim=2, hidden=(8,)))
+    x = torch.zeros(3, 4)
+    with torch.no_grad():
+        model.logvar.bias.fill_(500.0)
+        assert (model.encode(x)[1] <= LOGVAR_MAX).all()  # the KL stays finite: e^10, not e^500
+        model.logvar.bias.fill_(20.0)
+    _, logvar = model.encode(x)
+    assert (logvar < LOGVAR_MAX).all() and (logvar > LOGVAR_MAX - 1e-3).all()
+    logvar.sum().backward()
+    assert model.logvar.bias.grad.abs().min() > 0  # softplus, not a hard clamp
+    with torch.no_grad():
+        model.logvar.bias.fill_(0.0)
+        model.logvar.weight.zero_()
+        assert model.encode(x)[1].abs().max() < 1e-4
+
+
 def test_train_model_divergence_in_first_epoch_is_an_error(blobs):
     with pytest.raises(InputError, match="diverged.*lower the learning rate"):
         train_model(blobs, _config(model="vae", lr=1e30, epochs=3))

@@ -79,6 +79,12 @@ from synth_core.models.kinds import DECODER_KINDS as DECODERS
 CLOSED_FORM_DECODERS = ("sigma", "sigma-per-feature-closed")
 # calibrate(): a class's own output spread counts n_c / (n_c + this) against all rows'.
 CLASS_SPREAD_PRIOR_ROWS = 10
+# Soft ceiling on the encoder's log-variance (a posterior variance of e^10 ~ 22,000 against
+# the prior's 1 is never useful): on wide rows (a 36-clip spectrogram set of 12,864 numbers
+# a row) Adam's first steps moved a hidden unit by ~10 per step, logvar reached ~60 and the
+# KL term 1e27, where training stayed stuck. Softplus keeps the gradient; below ~5 the value
+# is unchanged to 1e-2 (at 0 it moves by 5e-5).
+LOGVAR_MAX = 10.0
 LOG_SIGMA_MIN = -6.0  # floor on log(sigma) (sigma ~ 0.0025 in model units), as in sigma-VAE
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
@@ -257,7 +263,9 @@ class Autoencoder(nn.Module):
                ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """[N, D] in [0, 1] -> (mu [N, latent], logvar [N, latent] or None)."""
         h = self.encoder(self._with_condition(self.encoder_body(x), y))
-        return self.mu(h), (self.logvar(h) if self.logvar is not None else None)
+        if self.logvar is None:
+            return self.mu(h), None
+        return self.mu(h), LOGVAR_MAX - F.softplus(LOGVAR_MAX - self.logvar(h))
 
     def decode_logits(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         return self.output(self.decoder(self._with_condition(z, y)))

@@ -79,6 +79,10 @@ SMALL_BATCH_WORK = 20_000_000
 ACTIVE_UNIT_NATS = 0.01
 LOW_SPREAD_RATIO = 0.5
 HIGH_SPREAD_RATIO = 1.0 / LOW_SPREAD_RATIO
+# An epoch whose training loss exceeds the lowest so far by this many times its size (at
+# least 1) marks the run as unstable: finite, so not diverged, but the weights were thrown
+# far off (a 12,864-feature spectrogram set went from 1e4 to 1e21 and back).
+UNSTABLE_JUMP = 1e3
 _PRIOR_SAMPLES = 2000  # rows decoded from the prior for the spread check
 
 
@@ -102,7 +106,9 @@ class TrainResult:
 
     @property
     def warnings(self) -> list[str]:
-        return list(self.metrics.get("collapse", {}).get("warnings", []))
+        unstable = self.metrics.get("unstable")
+        return ([unstable_message(unstable)] if unstable else []) + list(
+            self.metrics.get("collapse", {}).get("warnings", []))
 
     def summary(self) -> dict[str, Any]:
         """The JSON summary the CLI prints and the train job returns."""
@@ -117,6 +123,14 @@ class TrainResult:
 
 
 # ----------------------------------------------------------------------------- helpers
+def unstable_message(unstable: dict[str, Any]) -> str:
+    """The warning for ``metrics["unstable"]`` (the first loss jump of a run)."""
+    return (f"training was unstable: the training loss jumped from {unstable['before']:.4g} to "
+            f"{unstable['loss']:.4g} in epoch {unstable['epoch']}, so the kept weights may be "
+            f"poor; train again with a lower learning rate (--lr {unstable['lr'] / 3:.2g}, now "
+            f"{unstable['lr']:g}) or a larger batch (--batch-size)")
+
+
 def one_hot(labels: np.ndarray, n_classes: int, device: torch.device) -> torch.Tensor:
     """int labels [N] -> float one-hot [N, K] on ``device``."""
     index = torch.as_tensor(np.asarray(labels, dtype=np.int64), device=device)
@@ -544,6 +558,7 @@ def _fit(model: Autoencoder, config: TrainConfig, x_train: torch.Tensor,
     history: list[dict] = []
     best_val, best_epoch, best_state = math.inf, 0, None
     bad_epochs, stopped_early, diverged = 0, False, False
+    lowest_train, unstable = math.inf, None
     started = time.perf_counter()
     for epoch in range(1, config.epochs + 1):
         t0 = time.perf_counter()
@@ -582,6 +597,12 @@ def _fit(model: Autoencoder, config: TrainConfig, x_train: torch.Tensor,
             logger.warning(message)
             emit(callback, Log(message, level="warning"))
             break
+        if unstable is None and train_total > lowest_train + UNSTABLE_JUMP * max(
+                1.0, abs(lowest_train)):
+            unstable = {"epoch": epoch, "loss": train_total, "before": lowest_train,
+                        "lr": config.lr}
+            emit(callback, Log(unstable_message(unstable), level="warning"))
+        lowest_train = min(lowest_train, train_total)
         history.append({"epoch": epoch, "train_loss": train_total, "train_recon": train_recon,
                         "train_kl": train_kl, "val_loss": val_total, "val_recon": val_recon,
                         "val_kl": val_kl, "kl_weight": weight, "seconds": seconds})
@@ -606,7 +627,7 @@ def _fit(model: Autoencoder, config: TrainConfig, x_train: torch.Tensor,
     per_epoch = float(np.mean([h["seconds"] for h in history])) if history else 0.0
     best = history[best_epoch - 1] if best_epoch else {}
     metrics = {"best_val_loss": best_val, "best_epoch": best_epoch, "epochs_run": epochs_run,
-               "stopped_early": stopped_early, "diverged": diverged,
+               "stopped_early": stopped_early, "diverged": diverged, "unstable": unstable,
                "seconds_per_epoch": per_epoch, "seconds_total": elapsed,
                "val_recon": best.get("val_recon"), "val_kl": best.get("val_kl"),
                "train_loss": best.get("train_loss")}
