@@ -591,6 +591,37 @@ def test_leakage_generator_trained_on_the_test_fold_is_refused(tmp_path):
     assert card.real["n_test"] == 12 and not card.headline
 
 
+def test_folded_data_whose_generator_held_out_rows_not_folds_is_tested_on_those_rows(
+        tmp_path):
+    """UrbanSound8K-style folds, extracted without --test-folds: train held out 20 % of
+    each class from every fold. Evaluate with no options used to test on the last fold,
+    which the generator had seen, and refuse; it now tests on the rows it left out, and
+    on whole folds when those are what it left out."""
+    from synth_core.training.defaults import split_indices
+
+    real = _stored(tmp_path, "real", _folded(n_folds=4))
+    fitted, held = split_indices(real.labels, 0.2, seed=3)
+    share = _synthetic(n_per_class=20)
+    share.seen_ids = [real.ids[i] for i in fitted]
+    share.attrs.update(held_out_folds=[], train_folds=[1, 2, 3, 4])
+    card = scorecard(real, {"gen": _stored(tmp_path, "share", share)}, config=FAST)
+    assert card.real["n_test"] == len(held) and not card.headline
+    assert any("held out rows of every fold rather than whole folds" in n and
+               "train with --test-folds 4." in n for n in card.notes)
+    # Whole folds left out (fold 2, not the last): those folds are the test rows.
+    fold2 = _synthetic(n_per_class=20)
+    fold2.seen_ids = [i for i, f in zip(real.ids, real.folds) if f != 2]
+    fold2.attrs.update(held_out_folds=[2], train_folds=[1, 3, 4])
+    card = scorecard(real, {"gen": _stored(tmp_path, "fold2", fold2)}, config=FAST)
+    assert card.real["n_test"] == int((real.folds == 2).sum()) and not card.headline
+    assert any("predefined fold(s) [2]" in n for n in card.notes)
+    # A generator that saw every row is still refused on the last fold.
+    every = _synthetic(n_per_class=20)
+    every.seen_ids = list(real.ids)
+    with pytest.raises(InputError, match=r"trained on 30 of the 30 real test rows"):
+        scorecard(real, {"gen": _stored(tmp_path, "every", every)}, config=FAST)
+
+
 def test_leakage_by_row_ids_is_refused_whichever_way_rows_were_split(tmp_path):
     real = _stored(tmp_path, "real", make_blobs(n_per_class=40))
     seen_all = _synthetic(n_per_class=20)

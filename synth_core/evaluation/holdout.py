@@ -327,6 +327,21 @@ def split_real(real: FeatureSet, *, test_folds: Sequence[int] | None = None,
     the 70/30 split stands and the leakage check refuses the sets.
     """
     labelled = require_labels_or_none(real, "real data")
+    unseen = (np.array([i not in seen_ids for i in real.ids])
+              if seen_ids and real.ids is not None else None)
+    if unseen is not None and not (unseen.any() and not unseen.all()):
+        unseen = None  # every row seen (the leakage check refuses), or none recorded
+    if real.folds is not None and not test_folds and unseen is not None:
+        # Folds, but the generators may have held out a share of rows instead of a fold
+        # (train without test folds): the default last fold would be rows they saw. Test on
+        # the folds they left out whole, else on the rows they left out.
+        present = sorted(set(real.folds.tolist()))
+        whole = [f for f in present if unseen[real.folds == f].all()]
+        if present[-1] not in whole:
+            if whole and np.array_equal(np.isin(real.folds, whole), unseen):
+                test_folds = whole
+            else:
+                return _unseen_split(real, unseen, folds=True)
     if real.folds is not None:
         present = sorted(set(real.folds.tolist()))
         chosen = sorted(set(int(f) for f in test_folds)) if test_folds else [present[-1]]
@@ -346,15 +361,8 @@ def split_real(real: FeatureSet, *, test_folds: Sequence[int] | None = None,
     if test_folds:
         raise InputError(f"test folds {list(test_folds)} were given but the real data has no "
                          "folds; leave test folds out to split 70/30, or use data with /folds")
-    if seen_ids and real.ids is not None:
-        unseen = np.array([i not in seen_ids for i in real.ids])
-        if unseen.any() and not unseen.all():
-            test = real.subset(unseen)
-            note = (f"No real test set given: tested on the {int(unseen.sum())} real rows the "
-                    "generators were not fitted on (their recorded training and validation rows "
-                    f"left out) and trained on the other {int((~unseen).sum())}.")
-            return RealSplit(real.subset(~unseen), test, note,
-                             where="the rows the generators were not fitted on")
+    if unseen is not None:
+        return _unseen_split(real, unseen)
     train, test = stratified_split(real, test_size=test_size, random_state=random_state,
                                    name="real data", fix="or pass a real test set")
     note = (f"No real test set given: split the real rows {1 - test_size:.0%}/{test_size:.0%} "
@@ -362,6 +370,22 @@ def split_real(real: FeatureSet, *, test_folds: Sequence[int] | None = None,
             "was trained on all real rows, "
             "train-on-synthetic scores are optimistic; pass a held-out test set when you can.")
     return RealSplit(train, test, note, where=f"the {test_size:.0%} test split")
+
+
+def _unseen_split(real: FeatureSet, unseen: np.ndarray, *, folds: bool = False) -> RealSplit:
+    """Test on the ``unseen`` rows (no generator was fitted on them), train on the others."""
+    note = (f"No real test set given: tested on the {int(unseen.sum())} real rows the "
+            "generators were not fitted on (their recorded training and validation rows "
+            f"left out) and trained on the other {int((~unseen).sum())}.")
+    if folds:
+        note += (" The data has folds, but the generators held out rows of every fold rather "
+                 "than whole folds (train without --test-folds), so their held-out rows are the "
+                 f"test rows; to test on a fold (the thesis's protocol), train with "
+                 f"--test-folds {int(real.folds.max())}.")
+    train, test = real.subset(~unseen), real.subset(unseen)
+    if folds:  # the split follows the rows' ids, not the folds: the id check judges leakage
+        train.folds = test.folds = None
+    return RealSplit(train, test, note, where="the rows the generators were not fitted on")
 
 
 def stratified_split(data: FeatureSet, *, test_size: float, random_state: int,
