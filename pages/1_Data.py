@@ -82,6 +82,10 @@ with extract:
             st.caption(f"Clip length {length}{frames}: "
                        f"{result['duration_policy']}. {result.get('n_padded', 0)} clip(s) "
                        f"padded, {result.get('n_trimmed', 0)} trimmed.")
+        if result.get("layout_reading"):  # a guess about the folders, said once
+            st.caption(f"Read as: {result['layout_reading']}.")
+        for note in result.get("notes") or []:  # what the folders or the CSV left out
+            st.warning(note, icon=":material/info:")
         if result.get("skipped"):
             with st.expander(f"{result['n_skipped']} file(s) skipped"):
                 st.dataframe(result["skipped"], hide_index=True, width="stretch")

@@ -152,6 +152,7 @@ def test_extract_job_saves_and_refuses_overwrite(clip_folder, workspace):
     result = extract_job({"input": str(clip_folder), "out": "tones", "config": {}}, ctx)
     # Default policy: the 1.5 s clip is padded to the median 4 s; only the corrupt file is skipped.
     assert result["n_clips"] == 5 and result["n_skipped"] == 1 and result["dataset"] == "tones"
+    assert result["notes"] == []
     assert result["duration"] == 4.0 and result["frames"] == 4 and result["n_padded"] == 1
     assert read_features(workspace.dataset_path("tones")).features.shape == (5, 512)
     with pytest.raises(StorageError, match="already exists"):
@@ -159,6 +160,18 @@ def test_extract_job_saves_and_refuses_overwrite(clip_folder, workspace):
     again = extract_job({"input": str(clip_folder), "out": "tones", "overwrite": True,
                          "config": {"frames": 2}}, ctx)
     assert again["n_features"] == 256
+
+
+def test_extract_job_carries_the_layout_notes(clip_folder, workspace):
+    """How the folders were read (here: an empty folder is not a class) reaches the summary
+    the CLI prints and the Data page shows, the file's attrs and the job log."""
+    (clip_folder / "unused").mkdir()
+    ctx = FakeCtx(workspace)
+    result = extract_job({"input": str(clip_folder), "out": "tones", "config": {}}, ctx)
+    note = "folder(s) unused hold no audio files and are not classes"
+    assert result["notes"] == [note]
+    assert read_features(workspace.dataset_path("tones")).attrs["layout_notes"] == [note]
+    assert any(isinstance(e, Log) and e.message == note for e in ctx.events)
 
 
 def test_vggish_weights_of_another_network(monkeypatch, tmp_path):

@@ -28,6 +28,24 @@ def test_discover_looks_through_single_wrapper_folder(tmp_path):
     write_tone(tmp_path / "upload" / "data" / "b" / "y.wav", 0.2)
     found = discover_clips(tmp_path / "upload")
     assert found.class_names == ["a", "b"]
+    # The same shape may be one class with its takes in sub-folders: the summary says so.
+    assert found.reading == ("upload/data/ holds only folders, so it was read as a wrapper "
+                             "and its sub-folders are the classes (a, b); if 'data' is itself "
+                             "the class, give a labels CSV (--labels) or put the clips straight "
+                             "into its folder") and found.notes == []
+
+
+def test_discover_notes_empty_folders_and_names_that_differ_only_in_case(tmp_path):
+    for cls in ("dog", "Dog", "cat"):
+        write_tone(tmp_path / "clips" / cls / "x.wav", 0.2)
+    (tmp_path / "clips" / "empty_class").mkdir()
+    found = discover_clips(tmp_path / "clips")
+    # The same labels on every machine: the natural order, then the exact name.
+    assert found.class_names == ["cat", "Dog", "dog"]
+    assert found.notes == ["folder(s) empty_class hold no audio files and are not classes",
+                           "class folders 'Dog', 'dog' differ only in case: they are separate "
+                           "classes here, but would be one folder on macOS or Windows; rename "
+                           "one if they are the same class"]
 
 
 def test_discover_single_class_folder_is_a_class(tmp_path):
@@ -81,6 +99,35 @@ def test_discover_urbansound8k_keeps_folds_and_class_names(tmp_path):
     assert found.has_folds
     assert [s.file for s in found.skipped] == ["audio/fold3/103-0-0-0.wav"]
     assert found.clip_seconds == 4.0  # UrbanSound8K slices last at most 4 s
+
+
+def test_discover_urbansound8k_with_some_classes_numbers_them_and_notes_unlisted_files(
+        tmp_path):
+    """A metadata CSV cut down to classes 3, 5 and 9 (a legitimate subset) used to be
+    refused; files on disk that it does not list were dropped without a word."""
+    root = tmp_path / "UrbanSound8K"
+    (root / "metadata").mkdir(parents=True)
+    rows = [("1-3-0-0.wav", 1, 3, "dog_bark"), ("2-5-0-0.wav", 1, 5, "engine_idling"),
+            ("3-9-0-0.wav", 2, 9, "street_music"), ("4-3-0-0.wav", 2, 3, "dog_bark")]
+    lines = ["slice_file_name,fsID,start,end,salience,fold,classID,class"]
+    for name, fold, cid, cls in rows:
+        lines.append(f"{name},1,0,4,1,{fold},{cid},{cls}")
+        write_tone(root / "audio" / f"fold{fold}" / name, 0.2)
+    write_tone(root / "audio" / "fold1" / "5-0-0-0.wav", 0.2)  # on disk, not in the CSV
+    (root / "metadata" / "UrbanSound8K.csv").write_text("\n".join(lines) + "\n")
+    found = discover_clips(root)
+    assert found.class_names == ["dog_bark", "engine_idling", "street_music"]
+    assert [c.label for c in found.clips] == [0, 1, 2, 0]
+    assert found.notes == [
+        "UrbanSound8K.csv holds class ids 3, 5, 9 only, so they are numbered 0..2 here: "
+        "3 (dog_bark) -> 0, 5 (engine_idling) -> 1, 9 (street_music) -> 2",
+        "1 audio file(s) under audio/ are not listed in UrbanSound8K.csv and were left out "
+        "(e.g. audio/fold1/5-0-0-0.wav); add rows for them to the CSV to use them"]
+    # One id with two names is still refused, naming it.
+    (root / "metadata" / "UrbanSound8K.csv").write_text(
+        "\n".join(lines + ["6-3-0-0.wav,1,0,4,1,1,3,siren"]) + "\n")
+    with pytest.raises(InputError, match=r"classID 3 appear\(s\) with more than one class"):
+        discover_clips(root)
 
 
 def test_discover_esc50(tmp_path):

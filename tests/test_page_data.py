@@ -89,6 +89,10 @@ def _extract_tone_zip(workspace, tmp_path, choose) -> object:
     at.run()
     assert not at.exception
     assert any("extracted 2 clips" in s.value for s in at.success)
+    # The zip's clips/ folder was looked through (said once, quietly); notes are warnings.
+    assert any(c.value.startswith("Read as: ") and "clips/ holds only folders" in c.value
+               for c in at.caption)
+    assert not at.warning
     return at
 
 

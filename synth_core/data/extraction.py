@@ -303,6 +303,10 @@ def extract_clips(source: str | os.PathLike[str] | ClipList, config: ExtractConf
     skipped = list(clips.skipped)
     for item in skipped:
         emit(callback, Log(f"skipped {item.file}: {item.reason}", level="warning"))
+    if clips.reading:
+        emit(callback, Log(clips.reading))
+    for note in clips.notes:
+        emit(callback, Log(note, level="warning"))
     emit(callback, Progress(0.0, f"found {len(clips.clips)} clips ({clips.layout} layout); "
                                  "deciding the clip length", stage="extract"))
     config, policy = clip_policy(clips, config)
@@ -416,6 +420,7 @@ def _attrs(config: ExtractConfig, extractor: Extractor, clips: ClipList,
         "extract_config": asdict(config),
         "n_skipped": len(skipped),
         "skipped": [f"{s.file}: {s.reason}" for s in skipped[:_MAX_SKIPPED_ATTR]],
+        "layout_notes": list(clips.notes), "layout_reading": clips.reading,
         "duration_histogram": {"edges": [round(float(e), 4) for e in edges],
                                "counts": [int(c) for c in counts]},
         **extractor.attrs()}
@@ -497,5 +502,7 @@ def summary(result: Extraction, out: Path, ref: str, *, max_skipped: int = 200) 
         "n_padded": data.attrs.get("n_padded", 0), "n_trimmed": data.attrs.get("n_trimmed", 0),
         "n_skipped": len(result.skipped),
         "skipped": [s.to_dict() for s in result.skipped[:max_skipped]],
+        "notes": list(data.attrs.get("layout_notes") or []),
+        "layout_reading": data.attrs.get("layout_reading") or "",
         "seconds": round(result.seconds, 2),
         "clips_per_second": round(data.n_samples / result.seconds, 1) if result.seconds else None}

@@ -61,6 +61,8 @@ class ClipList:
     root: Path
     skipped: list[Skipped] = field(default_factory=list)
     clip_seconds: float | None = None  # the layout's own clip length (ESC-50: 5 s), if it has one
+    notes: list[str] = field(default_factory=list)  # what a user may not expect (warnings)
+    reading: str = ""  # how a guessed layout was read (a wrapper folder looked through)
 
     @property
     def has_folds(self) -> bool:
@@ -126,23 +128,33 @@ def _audio_or_skip(paths: list[Path], root: Path, skipped: list[Skipped]) -> lis
 def _from_folders(root: Path) -> ClipList:
     # A zip of class folders often wraps them in one top folder: look through it
     # (but one folder that holds audio itself is a single class, not a wrapper).
+    top, wrappers = root, []
     while True:
         entries = [p for p in root.iterdir() if not _ignored(Path(p.name))]
         dirs = [p for p in entries if p.is_dir() and not p.is_symlink()]
         if len(dirs) == 1 and not any(p.is_file() for p in entries) and not any(
                 p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS for p in dirs[0].iterdir()):
             root = dirs[0]
+            wrappers.append(root.name)
             continue
         break
     skipped: list[Skipped] = []
     walked = {d: _walk_files(d) for d in dirs}  # each tree is walked once
+    # Natural order, then the exact name: "Dog" and "dog" get the same labels on every machine.
     class_dirs = sorted((d for d in dirs if any(f.suffix.lower() in AUDIO_EXTENSIONS
                                                 for f in walked[d])),
-                        key=lambda d: _natural_key(d.name))
+                        key=lambda d: (_natural_key(d.name), d.name))
+    notes = _folder_notes(class_dirs, [d for d in dirs if d not in class_dirs])
+    reading = ""
+    if wrappers and class_dirs:  # a zip's wrapper, or one class whose takes sit in folders
+        reading = (f"{top.name}/{'/'.join(wrappers)}/ holds only folders, so it was read as a "
+                   f"wrapper and its sub-folders are the classes ({_names(class_dirs)}); if "
+                   f"{wrappers[-1]!r} is itself the class, give a labels CSV (--labels) or put "
+                   "the clips straight into its folder")
     if not class_dirs:  # loose files, no labels
         files = _audio_or_skip([p for p in entries if p.is_file()], root, skipped)
         clips = [ClipRef(p, -1, None, _rel(p, root)) for p in sorted(files)]
-        return ClipList(clips, [], "files", root, skipped)
+        return ClipList(clips, [], "files", root, skipped, notes=notes)
     clips = []
     for label, folder in enumerate(class_dirs):
         for path in _audio_or_skip(walked[folder], root, skipped):
@@ -151,7 +163,30 @@ def _from_folders(root: Path) -> ClipList:
         if path.is_file():
             skipped.append(Skipped(_rel(path, root), "not inside a class folder; move it into "
                                                      "the folder of its class"))
-    return ClipList(clips, [d.name for d in class_dirs], "folders", root, skipped)
+    return ClipList(clips, [d.name for d in class_dirs], "folders", root, skipped, notes=notes,
+                    reading=reading)
+
+
+def _folder_notes(class_dirs: list[Path], empty: list[Path]) -> list[str]:
+    """What a user may not expect from reading class folders: folders without audio, class
+    names that differ only in case."""
+    notes = []
+    if empty:
+        notes.append(f"folder(s) {_names(empty)} hold no audio files and are not classes")
+    lowered: dict[str, list[str]] = {}
+    for d in class_dirs:
+        lowered.setdefault(d.name.lower(), []).append(d.name)
+    for names in lowered.values():
+        if len(names) > 1:
+            notes.append(f"class folders {', '.join(repr(n) for n in names)} differ only in "
+                         "case: they are separate classes here, but would be one folder on "
+                         "macOS or Windows; rename one if they are the same class")
+    return notes
+
+
+def _names(dirs: list[Path], limit: int = 8) -> str:
+    shown = ", ".join(d.name for d in dirs[:limit])
+    return shown + (f" and {len(dirs) - limit} more" if len(dirs) > limit else "")
 
 
 def _read_csv(path: Path):
@@ -189,17 +224,29 @@ def _from_official(root: Path, layout: str) -> ClipList:
     csv_path = root / meta.csv
     table = _read_csv(csv_path)
     _require_columns(table, csv_path, (meta.file, "fold", meta.target, meta.name))
-    names = _class_names_by_id(table, meta.target, meta.name, csv_path)
-    clips, skipped = [], []
+    names, label_of, notes = _class_names_by_id(table, meta.target, meta.name, csv_path)
+    clips, skipped, listed = [], [], set()
     for row in table.to_dict("records"):
         fold = int(row["fold"])
         rel = Path(meta.folder.format(fold=fold)) / str(row[meta.file])
         path = root / rel
+        listed.add(rel)
         if not path.is_file():
             skipped.append(Skipped(str(rel), f"listed in {meta.csv.name} but missing on disk"))
             continue
-        clips.append(ClipRef(path, int(row[meta.target]), fold, str(rel)))
-    return ClipList(clips, names, layout, root, skipped, clip_seconds=meta.clip_seconds)
+        clips.append(ClipRef(path, label_of[int(row[meta.target])], fold, str(rel)))
+    # Clips on disk the CSV does not list are left out (a CSV cut down to some classes is a
+    # legitimate choice), in one note rather than one skipped entry each.
+    clip_root = root / Path(meta.folder).parts[0]
+    unlisted = sorted(p.relative_to(root) for p in _walk_files(clip_root)
+                      if p.suffix.lower() in AUDIO_EXTENSIONS
+                      and p.relative_to(root) not in listed) if clip_root.is_dir() else []
+    if unlisted:
+        notes.append(f"{len(unlisted)} audio file(s) under {clip_root.name}/ are not listed in "
+                     f"{meta.csv.name} and were left out (e.g. {unlisted[0]}); add rows for "
+                     "them to the CSV to use them")
+    return ClipList(clips, names, layout, root, skipped, clip_seconds=meta.clip_seconds,
+                    notes=notes)
 
 
 def _from_csv(csv_path: Path, root: Path, *, layout: str) -> ClipList:
@@ -250,13 +297,28 @@ def _require_columns(table, path: Path, needed: tuple[str, ...]) -> None:
                          "look like the official metadata - restore the original CSV")
 
 
-def _class_names_by_id(table, id_col: str, name_col: str, path: Path) -> list[str]:
+def _class_names_by_id(table, id_col: str, name_col: str, path: Path
+                       ) -> tuple[list[str], dict[int, int], list[str]]:
+    """(class names in id order, official id -> label 0..K-1, notes).
+
+    A CSV cut down to some classes (ids 3, 5, 9) is numbered 0..K-1 in id order, with a
+    note; an id with two names, or a name with two ids, is refused.
+    """
     pairs = table[[id_col, name_col]].drop_duplicates().sort_values(id_col)
     ids = pairs[id_col].astype(int).tolist()
+    names = [str(n) for n in pairs[name_col]]
+    for column, values in ((id_col, ids), (name_col, names)):
+        repeated = sorted({str(v) for v in values if values.count(v) > 1})
+        if repeated:
+            raise InputError(f"{path}: {column} {', '.join(repeated)} appear(s) with more than "
+                             f"one {name_col if column == id_col else id_col}; each class needs "
+                             "one id and one name - restore the original CSV")
+    notes = []
     if ids != list(range(len(ids))):
-        raise InputError(f"{path}: class ids {ids} are not 0..K-1 with one name each; restore "
-                         "the original CSV")
-    return [str(n) for n in pairs[name_col]]
+        shown = ", ".join(f"{i} ({n}) -> {k}" for k, (i, n) in enumerate(zip(ids, names)))
+        notes.append(f"{path.name} holds class ids {', '.join(map(str, ids))} only, so they "
+                     f"are numbered 0..{len(ids) - 1} here: {shown}")
+    return names, {i: k for k, i in enumerate(ids)}, notes
 
 
 def _natural_key(text: str) -> list:
