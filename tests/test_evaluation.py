@@ -213,6 +213,21 @@ def test_scorecard_notes_classes_without_test_rows():
     assert by_class[0].f1_synthetic > 0.5 and by_class[0].f1_real > 0.5
 
 
+def test_scorecard_default_split_keeps_a_one_row_class_for_training():
+    """A class of one real row used to refuse the whole report (by class number); it now
+    stays with the training rows, and the note names it."""
+    real = make_blobs(n_per_class=30)
+    real = real.subset(np.flatnonzero((real.labels < 2) | (np.cumsum(real.labels == 2) == 1)))
+    assert np.bincount(real.labels).tolist() == [30, 30, 1]
+    card = scorecard(real, {"synth": _synthetic(n_per_class=10)}, config=FAST)
+    assert card.real["n_test"] == 18
+    assert any("Class(es) 2 (class_2) have a single real row" in n for n in card.notes)
+    from synth_core.evaluation.holdout import stratified_split
+
+    with pytest.raises(InputError, match=r"class\(es\) 2 \(class_2\) have a single row"):
+        stratified_split(real, test_size=0.3, random_state=0)
+
+
 def test_classifier_utility_is_seeded():
     train, test = _real()
     a = classifier_utility(train, test, classifier="mlp", random_state=1)
@@ -423,7 +438,8 @@ def test_stratified_split_is_the_split_of_split_real():
     train, test = stratified_split(data, test_size=0.3, random_state=4)
     split = split_real(data, test_size=0.3, random_state=4)
     assert split.train.ids == train.ids and split.test.ids == test.ids
-    with pytest.raises(InputError, match=r"real data: class\(es\) \[0, 1, 2\] have a single "
+    with pytest.raises(InputError, match=r"real data: class\(es\) 0 \(class_0\), 1 "
+                                         r"\(class_1\), 2 \(class_2\) have a single "
                                          r"row.*or pass a real test set"):
         split_real(make_blobs(n_per_class=1))
 

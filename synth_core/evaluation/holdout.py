@@ -363,12 +363,18 @@ def split_real(real: FeatureSet, *, test_folds: Sequence[int] | None = None,
                          "folds; leave test folds out to split 70/30, or use data with /folds")
     if unseen is not None:
         return _unseen_split(real, unseen)
+    counts = np.bincount(real.labels[real.labels >= 0]) if labelled else np.zeros(0, int)
+    single = [int(c) for c in np.flatnonzero(counts == 1)]
     train, test = stratified_split(real, test_size=test_size, random_state=random_state,
-                                   name="real data", fix="or pass a real test set")
+                                   name="real data", fix="or pass a real test set",
+                                   single_rows="train")
     note = (f"No real test set given: split the real rows {1 - test_size:.0%}/{test_size:.0%} "
             f"{'by class' if labelled else 'at random'} (seed {random_state}). If the generator "
             "was trained on all real rows, "
             "train-on-synthetic scores are optimistic; pass a held-out test set when you can.")
+    if single:
+        note += (f" Class(es) {class_list(single, real)} have a single real row: it stays with "
+                 "the training rows, so no test row scores them.")
     return RealSplit(train, test, note, where=f"the {test_size:.0%} test split")
 
 
@@ -389,26 +395,31 @@ def _unseen_split(real: FeatureSet, unseen: np.ndarray, *, folds: bool = False) 
 
 
 def stratified_split(data: FeatureSet, *, test_size: float, random_state: int,
-                     name: str = "dataset", fix: str = "", min_train_rows: int = 1
-                     ) -> tuple[FeatureSet, FeatureSet]:
+                     name: str = "dataset", fix: str = "", min_train_rows: int = 1,
+                     single_rows: str = "refuse") -> tuple[FeatureSet, FeatureSet]:
     """Train and test rows split by class (70/30 for test_size 0.3), seeded; rows keep order.
 
     ``min_train_rows``: a class the split leaves fewer training rows gets its test rows
     back in training, up to that many (a class of 2 rows splits 1/1; a generator that
     pairs rows of a class needs both), and is then tested on fewer rows or none.
+    ``single_rows``: a class of one row is refused ("refuse"), or kept in training
+    ("train": the caller says that no test row scores it).
     """
     from sklearn.model_selection import train_test_split
 
     hint = f" {fix}" if fix else ""
     counts = np.bincount(data.labels[data.labels >= 0])
     small = [i for i, c in enumerate(counts) if 0 < c < 2]
-    if small:
-        raise InputError(f"{name}: class(es) {small} have a single row; a stratified train/test "
-                         f"split needs at least 2 rows per class; remove them or add rows{hint}")
-    index = np.arange(data.n_samples)
+    alone = np.isin(data.labels, small)  # [N] rows of one-row classes: training only
+    if small and (single_rows != "train" or alone.all()):
+        raise InputError(f"{name}: class(es) {class_list(small, data)} have a single row; a "
+                         "stratified train/test split needs at least 2 rows per class; remove "
+                         f"them or add rows{hint}")
+    index = np.flatnonzero(~alone)
     try:
-        train, test = train_test_split(index, test_size=test_size, stratify=data.labels,
-                                       random_state=random_state)
+        train, test = train_test_split(index, test_size=test_size,
+                                       stratify=data.labels[index], random_state=random_state)
+        train = np.r_[train, np.flatnonzero(alone)].astype(np.int64)
     except ValueError as exc:
         raise InputError(f"{name}: cannot split {data.n_samples} rows {1 - test_size:.0%}/"
                          f"{test_size:.0%} by class ({exc}); use a larger test share, add rows"
