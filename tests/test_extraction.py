@@ -193,6 +193,15 @@ def test_default_policy_pads_short_clips_to_the_median_length(clip_folder):
     assert "median" in data.attrs["duration_reason"]
 
 
+def test_clip_policy_of_spectrograms_names_no_frames(clip_folder):
+    """A spectrogram covers the whole clip: its reason said "4 frame(s) of 0.96 s fit"."""
+    clips = discover_clips(clip_folder)
+    _, policy = clip_policy(clips, ExtractConfig(extractor="spectrogram"))
+    assert policy.reason.endswith("; one spectrogram per clip") and "frame" not in policy.reason
+    _, policy = clip_policy(clips, ExtractConfig())
+    assert policy.reason.endswith("; 4 frame(s) of 0.96 s fit in 4 s")
+
+
 def test_clip_policy_uses_the_esc50_clip_length(tmp_path):
     root = tmp_path / "ESC-50"
     (root / "meta").mkdir(parents=True)

@@ -228,7 +228,9 @@ def clip_policy(clips: ClipList, config: ExtractConfig, *,
             lengths = clip_lengths(clips) if lengths is None else lengths
             basis = float(np.median(lengths)) if lengths else 4 * FRAME_SECONDS
         frames = int(min(MAX_FRAMES, max(1, np.floor(basis / FRAME_SECONDS + 1e-6))))
-        reason += f"; {frames} frame(s) of 0.96 s fit in {basis:g} s"
+        # A spectrogram covers the whole clip: its rows have no 0.96 s frames to speak of.
+        reason += ("; one spectrogram per clip" if config.extractor == "spectrogram"
+                   else f"; {frames} frame(s) of 0.96 s fit in {basis:g} s")
     elif source != "given" and duration is not None and duration + 1e-9 < frames * FRAME_SECONDS:
         duration = round(frames * FRAME_SECONDS, 2)  # the given frames need this much audio
         reason += f", raised to {duration:g} s for the {frames} frames asked for"

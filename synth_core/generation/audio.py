@@ -170,8 +170,9 @@ def check_audio_dir(out_dir: str | Path, *, overwrite: bool = False) -> Path:
 
 
 def _file_part(text: str) -> str:
-    """A class name made safe for a file name ("car horn/2" -> "car_horn_2")."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "class"
+    """A class name made safe for a file name ("car horn/2" -> "car_horn_2"); letters of
+    every script are kept ("Straßenbahn Lärm" -> "Straßenbahn_Lärm", "犬の鳴き声" stays)."""
+    return re.sub(r"[^\w.-]+", "_", text).strip("._") or "class"
 
 
 def write_wavs(data: "FeatureSet", out_dir: str | Path, *,
