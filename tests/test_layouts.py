@@ -81,17 +81,27 @@ def test_discover_csv_without_columns_explains(tmp_path):
         discover_clips(tmp_path, labels=str(csv))
 
 
-def test_discover_urbansound8k_keeps_folds_and_class_names(tmp_path):
-    root = tmp_path / "UrbanSound8K"
-    (root / "metadata").mkdir(parents=True)
-    rows = [("100-0-0-0.wav", 1, 0, "air_conditioner"), ("101-1-0-0.wav", 2, 1, "car_horn"),
-            ("102-1-0-1.wav", 2, 1, "car_horn"), ("103-0-0-0.wav", 3, 0, "air_conditioner")]
-    lines = ["slice_file_name,fsID,start,end,salience,fold,classID,class"]
+US8K_HEADER = "slice_file_name,fsID,start,end,salience,fold,classID,class"
+
+
+def _us8k(root, rows, *, missing=(), extra=()) -> list[str]:
+    """An UrbanSound8K folder: the metadata CSV of ``rows`` (file, fold, class id, name),
+    a short tone for each listed file but those ``missing``; returns the CSV's lines."""
+    (root / "metadata").mkdir(parents=True, exist_ok=True)
+    lines = [US8K_HEADER]
     for name, fold, cid, cls in rows:
         lines.append(f"{name},1,0,4,1,{fold},{cid},{cls}")
-        if name != "103-0-0-0.wav":  # one listed file is missing on disk
+        if name not in missing:
             write_tone(root / "audio" / f"fold{fold}" / name, 0.2)
-    (root / "metadata" / "UrbanSound8K.csv").write_text("\n".join(lines) + "\n")
+    (root / "metadata" / "UrbanSound8K.csv").write_text("\n".join([*lines, *extra]) + "\n")
+    return lines
+
+
+def test_discover_urbansound8k_keeps_folds_and_class_names(tmp_path):
+    root = tmp_path / "UrbanSound8K"
+    rows = [("100-0-0-0.wav", 1, 0, "air_conditioner"), ("101-1-0-0.wav", 2, 1, "car_horn"),
+            ("102-1-0-1.wav", 2, 1, "car_horn"), ("103-0-0-0.wav", 3, 0, "air_conditioner")]
+    _us8k(root, rows, missing=["103-0-0-0.wav"])  # one listed file is missing on disk
     found = discover_clips(root)
     assert found.layout == "urbansound8k"
     assert found.class_names == ["air_conditioner", "car_horn"]
@@ -106,15 +116,10 @@ def test_discover_urbansound8k_with_some_classes_numbers_them_and_notes_unlisted
     """A metadata CSV cut down to classes 3, 5 and 9 (a legitimate subset) used to be
     refused; files on disk that it does not list were dropped without a word."""
     root = tmp_path / "UrbanSound8K"
-    (root / "metadata").mkdir(parents=True)
     rows = [("1-3-0-0.wav", 1, 3, "dog_bark"), ("2-5-0-0.wav", 1, 5, "engine_idling"),
             ("3-9-0-0.wav", 2, 9, "street_music"), ("4-3-0-0.wav", 2, 3, "dog_bark")]
-    lines = ["slice_file_name,fsID,start,end,salience,fold,classID,class"]
-    for name, fold, cid, cls in rows:
-        lines.append(f"{name},1,0,4,1,{fold},{cid},{cls}")
-        write_tone(root / "audio" / f"fold{fold}" / name, 0.2)
+    _us8k(root, rows)
     write_tone(root / "audio" / "fold1" / "5-0-0-0.wav", 0.2)  # on disk, not in the CSV
-    (root / "metadata" / "UrbanSound8K.csv").write_text("\n".join(lines) + "\n")
     found = discover_clips(root)
     assert found.class_names == ["dog_bark", "engine_idling", "street_music"]
     assert [c.label for c in found.clips] == [0, 1, 2, 0]
@@ -124,8 +129,7 @@ def test_discover_urbansound8k_with_some_classes_numbers_them_and_notes_unlisted
         "1 audio file(s) under audio/ are not listed in UrbanSound8K.csv and were left out "
         "(e.g. audio/fold1/5-0-0-0.wav); add rows for them to the CSV to use them"]
     # One id with two names is still refused, naming it.
-    (root / "metadata" / "UrbanSound8K.csv").write_text(
-        "\n".join(lines + ["6-3-0-0.wav,1,0,4,1,1,3,siren"]) + "\n")
+    _us8k(root, rows, extra=["6-3-0-0.wav,1,0,4,1,1,3,siren"])
     with pytest.raises(InputError, match=r"classID 3 appear\(s\) with more than one class"):
         discover_clips(root)
 
