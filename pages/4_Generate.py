@@ -163,8 +163,9 @@ if shown and shown["run"] == run_dir:
     if rows is not None:
         st.subheader(f"{rows.n_samples:,} generated samples")
         spread_warning = gen.spread_warning(run_dir, config_json)
-        if spread_warning:
-            st.warning(spread_warning, icon=":material/warning:")
+        for warning in [*gen.generation_warnings(run_dir, config_json), spread_warning]:
+            if warning:
+                st.warning(warning, icon=":material/warning:")
         if method:
             gen.result_map(run_dir, method, rows)
         else:

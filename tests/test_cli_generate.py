@@ -250,3 +250,9 @@ def test_cli_generate_baseline_fits_only_the_classes_asked_for_and_balance_names
                                  tmp_path / "b.h5")
     assert code == 0 and summary["classes"] == [0, 1]
     assert any("'rare'" in w and "--per-class" in w for w in summary["warnings"])
+    # Prior draws that skip the rare class say so too.
+    code, summary, _ = _generate(capsys, ws, "--run", run_dir, "--prior", 20, "--out",
+                                 tmp_path / "p.h5")
+    assert code == 0 and 2 not in summary["classes"]
+    assert any(w.startswith("20 rows drawn from the prior have none of 1 class(es): 'rare'")
+               for w in summary["warnings"])

@@ -282,3 +282,30 @@ def test_page_generate_baseline_leaves_out_a_class_too_small_to_fit(workspace):
     at.button(key="gen-baseline-save").click().run()
     saved = read_features(next(workspace.exports_dir.glob("*.h5")))
     assert sorted(set(saved.labels.tolist())) == [0, 1]
+
+
+def test_page_generate_prior_names_a_class_the_draw_gave_no_rows(workspace):
+    """The warnings generation logs reach the page (they went only to the CLI): 20 prior
+    draws of a CVAE whose third class has 2 of 82 training rows give it none."""
+    import numpy as np
+
+    from synth_core.data.datasets import save_dataset
+    from synth_core.features import FeatureSet
+    from synth_core.training.config import TrainConfig
+    from synth_core.training.trainer import new_run_dir, train_model
+
+    labels = np.r_[np.zeros(40, int), np.ones(40, int), [2, 2]]
+    data = FeatureSet(features=np.random.default_rng(3).normal(size=(82, 4)) + labels[:, None],
+                      labels=labels, class_names=["a", "b", "rare"])
+    save_dataset(data, "imbalanced", workspace)
+    config = TrainConfig(model="cvae", latent_dim=2, hidden=(16,), epochs=2, batch_size=16,
+                         patience=0, seed=0, device="cpu")
+    train_model(data, config, run_dir=new_run_dir(workspace, "cvae"), dataset_ref="imbalanced")
+    at = app_test(PAGE).run()
+    at.button_group(key="gen-mode").set_value("Prior").run()
+    {n.label: n for n in at.number_input}["Samples"].set_value(20).run()
+    next(b for b in at.button if b.label.startswith("Generate")).click().run()
+    _no_exception(at)
+    assert at.subheader[0].value == "20 generated samples"
+    assert any(w.value.startswith("20 rows drawn from the prior have none of 1 class(es): "
+                                  "'rare'") for w in at.warning), [w.value for w in at.warning]

@@ -20,6 +20,7 @@ import streamlit as st
 from pages.common import audio_ui, state, ui
 from pages.common.explore_ui import train_link  # noqa: F401 - the pages share one link
 from synth_core.data.datasets import load_dataset
+from synth_core.events import Log
 from synth_core.features import FeatureSet
 from synth_core.generation.baselines import (baseline_feature_set, class_counts, fit_rows,
                                              fittable_counts)
@@ -80,11 +81,28 @@ def real_map(run_dir: str, method: str):
     return fit_map(load_data(run_dir), method=method, cache_dir=state.workspace().cache_dir)
 
 
-@st.cache_resource(show_spinner="Generating...", max_entries=8)
 def generated(run_dir: str, config_json: str) -> FeatureSet:
     """Generated rows for a config; seeded, so caching by the config is exact."""
+    return _generated_and_warnings(run_dir, config_json)[0]
+
+
+@st.cache_resource(show_spinner="Generating...", max_entries=8)
+def _generated_and_warnings(run_dir: str, config_json: str) -> tuple[FeatureSet, list[str]]:
+    """The rows and the warnings generation logged (a class the draw gave no rows, ...)."""
+    warnings: list[str] = []
+
+    def collect(event) -> None:
+        if isinstance(event, Log) and event.level == "warning":
+            warnings.append(event.message)
+
     config = GenerateConfig.from_dict(json.loads(config_json))
-    return generate(load_run(run_dir), load_data(run_dir), config)
+    return generate(load_run(run_dir), load_data(run_dir), config, callback=collect), warnings
+
+
+def generation_warnings(run_dir: str, config_json: str) -> list[str]:
+    """What generating these rows warned about, in the page's words (no CLI flags)."""
+    return [w.replace("(--per-class N)", "(By class, with the real class balance off)")
+            for w in _generated_and_warnings(run_dir, config_json)[1]]
 
 
 @st.cache_resource(max_entries=8)

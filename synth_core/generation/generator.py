@@ -157,8 +157,20 @@ def generate(run: "Run", data: FeatureSet | None, config: GenerateConfig, *,
                             data=data, callback=callback, prior=config.prior,
                             output=config.output)
     if config.mode == "prior":
-        return sample_prior(run, config.n_prior, data=data, random_state=config.seed,
+        rows = sample_prior(run, config.n_prior, data=data, random_state=config.seed,
                             prior=config.prior, output=config.output, callback=callback)
+        drawn = set(rows.labels.tolist())
+        names = _class_names(run, data)
+        missing = [c for c in range(len(names)) if c not in drawn]
+        if drawn - {-1} and missing:  # labelled draws that skipped a class: say which
+            shown = ", ".join(repr(names[c]) for c in missing[:5])
+            more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+            emit(callback, Log(
+                f"{config.n_prior} rows drawn from the prior have none of {len(missing)} "
+                f"class(es): {shown}{more} (the draw follows the training rows' classes, and "
+                "these are rare or unlucky); ask for more rows, or generate by class "
+                "(--per-class N) to give every class rows", level="warning"))
+        return rows
     classes = config.classes if config.classes else range(len(_class_names(run, data)))
     return synthesize(run, data, {c: config.per_class for c in classes},
                       random_state=config.seed, callback=callback, prior=config.prior,
