@@ -134,6 +134,31 @@ def test_discover_urbansound8k_with_some_classes_numbers_them_and_notes_unlisted
         discover_clips(root)
 
 
+def test_discover_urbansound8k_clips_without_their_csv_take_the_class_from_the_name(
+        tmp_path):
+    """UrbanSound8K's audio/ folder without metadata/: fold1..fold10 used to become ten
+    "classes"; loose clips had no class at all. The names carry the class id."""
+    root = tmp_path / "UrbanSound8K"
+    for name, fold in (("101415-3-0-2.wav", 1), ("7061-6-0-0.wav", 1), ("9031-3-1-0.wav", 2)):
+        write_tone(root / "audio" / f"fold{fold}" / name, 0.2)
+    found = discover_clips(root)  # the audio/ wrapper is looked through
+    assert found.layout == "urbansound8k-names" and found.has_folds
+    assert found.class_names == ["dog_bark", "gun_shot"]
+    assert sorted((c.id, c.label, c.fold) for c in found.clips) == [
+        ("fold1/101415-3-0-2.wav", 0, 1), ("fold1/7061-6-0-0.wav", 1, 1),
+        ("fold2/9031-3-1-0.wav", 0, 2)]
+    assert found.clip_seconds == 4.0
+    assert found.notes[0].startswith("no metadata/UrbanSound8K.csv here, but all 3 clip names "
+                                     "(in fold folders) follow UrbanSound8K's")
+    loose = tmp_path / "sample"
+    write_tone(loose / "101415-3-0-2.wav", 0.2)
+    found = discover_clips(loose)
+    assert found.class_names == ["dog_bark"] and found.clips[0].fold is None
+    # One name off the pattern: the usual reading (loose files, no labels).
+    write_tone(loose / "my recording.wav", 0.2)
+    assert discover_clips(loose).layout == "files"
+
+
 def test_discover_esc50(tmp_path):
     root = tmp_path / "ESC-50"
     (root / "meta").mkdir(parents=True)

@@ -9,6 +9,10 @@ label order, and the files it skipped with the reason. Layouts:
 * ``esc50`` – ``audio/*.wav`` + ``meta/esc50.csv`` (targets and folds kept);
 * ``csv`` – a CSV with a file column and a label column (optional fold);
 * ``folders`` – one sub-folder per class (audio anywhere below it);
+* ``urbansound8k-names`` – UrbanSound8K clips without their metadata CSV (loose,
+  or in ``fold1..10`` folders): every file name follows the dataset's
+  ``{fsID}-{classID}-{occurrenceID}-{sliceID}`` pattern, so the class comes from
+  the name and the fold from the folder, with a note;
 * ``files`` – loose audio files without labels (label -1).
 
 Which one applies is detected, or forced with ``labels="folder"`` / a CSV path.
@@ -28,6 +32,12 @@ from synth_core.errors import InputError
 US8K_CSV = Path("metadata") / "UrbanSound8K.csv"
 ESC50_CSV = Path("meta") / "esc50.csv"
 _IGNORED_NAMES = {"__MACOSX", "Thumbs.db", "desktop.ini"}
+# UrbanSound8K's class ids and names (Salamon, Jacoby and Bello, 2014), for clips whose
+# metadata CSV is not there: "101415-3-0-2.wav" is a dog_bark.
+US8K_CLASSES = ("air_conditioner", "car_horn", "children_playing", "dog_bark", "drilling",
+                "engine_idling", "gun_shot", "jackhammer", "siren", "street_music")
+_US8K_NAME = re.compile(r"^\d+-(\d)-\d+-\d+$")
+_FOLD_DIR = re.compile(r"^fold(\d+)$")
 _FILE_COLUMNS = ("file", "filename", "file_name", "path", "slice_file_name", "clip")
 _LABEL_COLUMNS = ("label", "class", "category", "classname", "class_name", "target")
 
@@ -144,6 +154,9 @@ def _from_folders(root: Path) -> ClipList:
     class_dirs = sorted((d for d in dirs if any(f.suffix.lower() in AUDIO_EXTENSIONS
                                                 for f in walked[d])),
                         key=lambda d: (_natural_key(d.name), d.name))
+    by_name = _us8k_by_name(root, entries, class_dirs, walked)
+    if by_name is not None:
+        return by_name
     notes = _folder_notes(class_dirs, [d for d in dirs if d not in class_dirs])
     reading = ""
     if wrappers and class_dirs:  # a zip's wrapper, or one class whose takes sit in folders
@@ -165,6 +178,44 @@ def _from_folders(root: Path) -> ClipList:
                                                      "the folder of its class"))
     return ClipList(clips, [d.name for d in class_dirs], "folders", root, skipped, notes=notes,
                     reading=reading)
+
+
+def _us8k_by_name(root: Path, entries: list[Path], class_dirs: list[Path],
+                  walked: dict[Path, list[Path]]) -> ClipList | None:
+    """UrbanSound8K clips without the metadata CSV (:data:`US8K_CLASSES`), or None.
+
+    Only when every audio file's name follows the dataset's pattern and the folders, if
+    any, are all ``foldN``: folders named fold1..fold10 would otherwise become ten
+    "classes", and loose clips would have no class at all.
+    """
+    if class_dirs and not all(_FOLD_DIR.match(d.name) for d in class_dirs):
+        return None
+    if class_dirs and any(p.is_file() for p in entries):
+        return None
+    found = ([(p, int(_FOLD_DIR.match(d.name).group(1))) for d in class_dirs
+              for p in walked[d] if p.suffix.lower() in AUDIO_EXTENSIONS] if class_dirs else
+             [(p, None) for p in sorted(entries) if p.is_file()
+              and p.suffix.lower() in AUDIO_EXTENSIONS])
+    matches = [_US8K_NAME.match(p.stem) for p, _ in found]
+    if not found or not all(matches):
+        return None
+    ids = sorted({int(m.group(1)) for m in matches})
+    label_of = {i: k for k, i in enumerate(ids)}
+    clips = [ClipRef(p, label_of[int(m.group(1))], fold, _rel(p, root))
+             for (p, fold), m in zip(found, matches)]
+    skipped = [Skipped(_rel(p, root), "not an audio file of the UrbanSound8K folders")
+               for d in class_dirs for p in walked[d] if p.suffix.lower() not in AUDIO_EXTENSIONS]
+    where = "in fold folders" if class_dirs else "without folders"
+    names = (f"all {len(clips)} clip names ({where}) follow" if len(clips) > 1
+             else f"the clip's name ({where}) follows")
+    note = (f"no {US8K_CSV} here, but {names} "
+            "UrbanSound8K's {fsID}-{classID}-{occurrenceID}-{sliceID} pattern, so each clip's "
+            f"class is read from its name (ids {', '.join(map(str, ids))}: "
+            f"{', '.join(US8K_CLASSES[i] for i in ids)})"
+            + ("" if class_dirs else " and the clips have no folds")
+            + f"; put the dataset's {US8K_CSV} beside audio/ to use it instead")
+    return ClipList(clips, [US8K_CLASSES[i] for i in ids], "urbansound8k-names", root, skipped,
+                    clip_seconds=_OFFICIAL["urbansound8k"].clip_seconds, notes=[note])
 
 
 def _folder_notes(class_dirs: list[Path], empty: list[Path]) -> list[str]:
