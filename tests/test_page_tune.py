@@ -62,6 +62,33 @@ def test_tune_page_refuses_inverted_range_without_starting(workspace):
     assert list_jobs(workspace, "tune") == []
 
 
+def test_tune_page_refuses_a_cvae_study_of_one_class_without_starting_a_job(workspace):
+    one = make_blobs()
+    one.labels[:] = 0
+    one.class_names = ["only"]
+    save_dataset(one, "one-class", workspace)
+    at = app_test(PAGE).run()
+    at.selectbox(key="tune-dataset").set_value("one-class").run()
+    at.radio(key="tune-model").set_value("cvae").run()
+    at.button(key="tune-start").click().run()
+    assert not at.exception
+    assert any("two classes" in e.value for e in at.error), [e.value for e in at.error]
+    assert list_jobs(workspace, "tune") == []
+
+
+def test_tune_page_narrowed_study_keeps_the_source_settings(workspace):
+    _study(workspace)
+    at = app_test(PAGE).run()
+    at.button(key="tune-narrow").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    job = list_jobs(workspace, "tune")[0]
+    config = job.params["config"]
+    assert config["study_name"] == "page-study-narrowed" and config["n_trials"] == 3
+    assert {"batch_size": 16, "device": "cpu"}.items() <= config["train"].items()  # kept
+    assert config["space"]["latent_dim"][1] <= 16  # blobs has 16 features
+    wait_for_job(workspace, job.id, timeout=240)
+
+
 def test_tune_page_starts_a_three_trial_study_as_a_job(workspace):
     save_dataset(make_blobs(), "blobs", workspace)
     at = app_test(PAGE).run()

@@ -232,6 +232,18 @@ def test_narrow_ranges_never_crosses_hard_limits():
     assert new.latent_dim[0] == 1 and new.epochs[0] == 1
 
 
+def test_narrow_ranges_caps_the_latent_size_at_the_data_width():
+    """Best values crowding the top of latent 2-5 widened it to 6 on 5-feature data, and
+    the narrowed study then failed in its job."""
+    space = SearchSpace(latent_dim=(2, 5), hidden=(8, 16), lr=(1e-4, 1e-2), epochs=(1, 10))
+    trials = [_trial(0.1 * i, latent=5, hidden=12, lr=1e-3, epochs=5) for i in range(1, 6)]
+    assert narrow_ranges(trials, space).space.latent_dim[1] > 5
+    proposal = narrow_ranges(trials, space, n_features=5)
+    assert proposal.space.latent_dim[1] == 5
+    change = next(c for c in proposal.changes if c.param == "latent_dim")
+    assert change.action == "capped" and "capped at the data's 5 features" in change.reason
+
+
 def test_narrow_ranges_needs_complete_trials():
     with pytest.raises(InputError, match="at least 3 complete trials; the study has 1"):
         narrow_ranges([_trial(0.1, 10, 200, 1e-3, 50)], RANGE_PRESETS["exploration"].space)

@@ -15,7 +15,7 @@ from pages.common import jobs_ui, state, ui
 from pages.common.navigation import page_link
 from synth_core.training import tuning
 from synth_core.jobs import JobStatus
-from synth_core.errors import InputError
+from synth_core.errors import InputError, SynthError
 from synth_core.training.tuning.space import PARAMS, RANGE_PRESETS, SearchSpace, TuneConfig
 
 STORAGES = {"db": "Workspace database (optuna.db)",
@@ -178,7 +178,19 @@ def _n_features(dataset: str) -> int:
 def _build_config(dataset: str, fields: dict[str, Any], ranges: dict[str, Any]
                   ) -> tuple[str, TuneConfig]:
     space = SearchSpace.from_dict({k: list(v) for k, v in ranges.items()})
-    return dataset, TuneConfig(space=space, **fields).validate()
+    config = TuneConfig(space=space, **fields).validate()
+    check_study_data(dataset, config)
+    return dataset, config
+
+
+def check_study_data(dataset: str, config: TuneConfig) -> bool:
+    """The data checks the study's job would make first (a CVAE on one class, a latent
+    wider than the rows...), made before a job is started that could only fail; True
+    when they pass (an InputError says why not)."""
+    from synth_core.data.datasets import load_dataset
+
+    tuning.fit_to_data(load_dataset(dataset, state.workspace()), config, name=dataset)
+    return True
 
 
 def start_study(dataset: str, config: TuneConfig) -> JobStatus:
@@ -270,9 +282,16 @@ def narrow(url: str, study) -> None:
     if space is None:
         st.info("This study has no recorded ranges (not made here), so it cannot be narrowed.")
         return
+    dataset = tuning.study_dataset(study) or state.current_dataset()
+    try:
+        width = (study.user_attrs.get(tuning.STUDY_ATTR, {}).get("n_features")
+                 or _n_features(dataset))
+    except (OSError, SynthError):  # the dataset is gone: propose without the data's width
+        width = None
     try:
         proposal = tuning.narrow_ranges(study.get_trials(deepcopy=False), space,
-                                        direction=study.direction.name.lower())
+                                        direction=study.direction.name.lower(),
+                                        n_features=width)
     except InputError as exc:  # too few complete trials yet: a state of the study, no error
         st.info(f"Narrower ranges will be proposed here: {exc}.")
         return
@@ -281,13 +300,16 @@ def narrow(url: str, study) -> None:
     name = tuning.unused_study_name(open_storage(url), f"{study.study_name}-narrowed")
     if st.button(f"Start {name} with these ranges", icon=":material/filter_center_focus:",
                  key="tune-narrow", help="A new study with the proposed ranges and the same "
-                                         "dataset, model and trial count."):
+                                         "dataset, model, trial count and settings."):
         summary = tuning.study_summary(study)
-        config = TuneConfig(model=tuning.study_model(study), study_name=name, storage=url,
-                            space=proposal.space, n_trials=max(summary.n_trials, 1))
-        dataset = tuning.study_dataset(study) or state.current_dataset()
-        start_study(dataset, config)
-        st.rerun()
+        # The source study's settings (pruner, patience, rows, seed...), new ranges and name.
+        settings = dict(study.user_attrs.get(tuning.STUDY_ATTR, {}).get("config") or {})
+        settings.update(model=tuning.study_model(study), study_name=name, storage=url,
+                        space=proposal.space, n_trials=max(summary.n_trials, 1))
+        config = ui.attempt(TuneConfig.from_dict, settings)
+        if config is not None and ui.attempt(check_study_data, dataset, config) is not None:
+            start_study(dataset, config)
+            st.rerun()
 
 
 def dashboard_controls(url: str) -> None:

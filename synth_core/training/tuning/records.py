@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Sequence
 
 from synth_core.errors import InputError
-from synth_core.training.tuning.space import PARAMS, SearchSpace, _fmt, train_config_from_dict
+from synth_core.training.tuning.space import (PARAMS, SearchSpace, _fmt, fit_latent_range,
+                                              train_config_from_dict)
 from synth_core.training.tuning.storage import CONFIG_ATTR, STUDY_ATTR, WORKER_ATTR
 
 if TYPE_CHECKING:
@@ -53,8 +54,8 @@ class RangeProposal:
 
 def narrow_ranges(trials: Sequence["optuna.trial.FrozenTrial"], space: SearchSpace, *,
                   top_fraction: float = 0.2, min_best: int = 3, edge: float = 0.1,
-                  widen: float = 0.5, margin: float = 0.25, direction: str = "minimize"
-                  ) -> RangeProposal:
+                  widen: float = 0.5, margin: float = 0.25, direction: str = "minimize",
+                  n_features: int | None = None) -> RangeProposal:
     """Propose the next study's ranges from the best complete trials.
 
     The best ``top_fraction`` of complete trials (at least ``min_best``) are
@@ -69,7 +70,8 @@ def narrow_ranges(trials: Sequence["optuna.trial.FrozenTrial"], space: SearchSpa
       explores around them.
 
     Bounds never cross a parameter's hard limit (latent size >= 1, learning
-    rate > 0...).
+    rate > 0...), nor the data's width: with ``n_features`` the latent size stays
+    at most the feature count (``fit_latent_range``), as ``check_data`` requires.
     """
     from optuna.trial import TrialState
 
@@ -109,6 +111,9 @@ def narrow_ranges(trials: Sequence["optuna.trial.FrozenTrial"], space: SearchSpa
         else:
             new_hi = min(hi_t, v_hi + pad)
         new = _clip_to_spec(name, inv(new_lo), inv(new_hi))
+        capped = name == "latent_dim" and n_features is not None and new[1] > n_features
+        if capped:
+            new = fit_latent_range(new, n_features)
         if reasons:
             action = "widened"
             if new == (low, high):
@@ -118,6 +123,10 @@ def narrow_ranges(trials: Sequence["optuna.trial.FrozenTrial"], space: SearchSpa
         else:
             action = "tightened"
             reasons.append("tightened around the best values")
+        if capped:
+            action = "capped" if action == "widened" else action
+            reasons.append(f"capped at the data's {n_features} features (a code is no wider "
+                           "than the rows)")
         ranges[name] = new
         changes.append(RangeChange(name, (low, high), new, (min(values), max(values)), action,
                                    "; ".join(reasons)))

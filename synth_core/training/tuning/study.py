@@ -174,6 +174,18 @@ def check_data(data: FeatureSet, config: TuneConfig, *, name: str = "dataset") -
                          f"rows of {name}; use a batch size of at most {len(train_idx)}")
 
 
+def fit_to_data(data: FeatureSet, config: TuneConfig, *, callback: Callback | None = None,
+                name: str = "dataset") -> TuneConfig:
+    """``config`` as a study on ``data`` runs it (batch size, validation share and a preset's
+    latent range fitted to the data), after the data checks; an InputError says what does
+    not fit. The Tune page calls it before starting a job, ``run_study`` when it starts."""
+    config.validate()
+    config = _fit_default_batch(data, config, callback)
+    config = _fit_preset_latent_range(data, config, callback)
+    check_data(data, config, name=name)
+    return config
+
+
 def _fit_default_batch(data: FeatureSet, config: TuneConfig,
                        callback: Callback | None) -> TuneConfig:
     """A study that sets no batch size or validation share of its own gets the ones derived
@@ -230,10 +242,7 @@ def run_study(data: FeatureSet, config: TuneConfig, *, workspace: Workspace | No
     import optuna
     from optuna.trial import TrialState
 
-    config.validate()
-    config = _fit_default_batch(data, config, callback)
-    config = _fit_preset_latent_range(data, config, callback)
-    check_data(data, config, name=dataset_ref or "dataset")
+    config = fit_to_data(data, config, callback=callback, name=dataset_ref or "dataset")
     base = config.base_train_config()
     url = resolve_storage_url(config.storage, workspace)
     storage = open_storage(url, heartbeat_interval=config.heartbeat_interval)
