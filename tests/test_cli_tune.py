@@ -37,6 +37,17 @@ def test_cli_tune_runs_study_in_workspace_db_and_writes_plots(workspace, blobs_f
     assert study.user_attrs["synth_core"]["space"]["epochs"] == [2, 3]
 
 
+def test_cli_tune_epochs_fixes_the_epochs_range(workspace, blobs_file, capsys):
+    """`tune --epochs N`, as `train --epochs N`: every trial trains at most N epochs."""
+    code = _tune(workspace, "--data", blobs_file, "--study", "short", "--trials", "2",
+                 "--ranges", '{"latent_dim": [2, 4], "hidden": [8, 16]}', "--epochs", "2",
+                 "--batch-size", "16")
+    assert code == 0, capsys.readouterr().err
+    study = optuna.load_study(study_name="short", storage=workspace.optuna_url)
+    assert study.user_attrs["synth_core"]["space"]["epochs"] == [2, 2]
+    assert all(t.params.get("epochs", 2) == 2 for t in study.trials)
+
+
 def test_cli_tune_journal_storage_and_preset(workspace, blobs_file, tmp_path, capsys):
     journal = tmp_path / "studies.journal"
     code = _tune(workspace, "--data", blobs_file, "--study", "j", "--trials", "2",
@@ -56,6 +67,9 @@ def test_cli_tune_journal_storage_and_preset(workspace, blobs_file, tmp_path, ca
     (["--ranges", '{"epochs": [50, 10]}'], "inverted or empty: low 50 > high 10"),
     (["--storage", "sqlite:////no/such/folder/x.db"], "folder /no/such/folder does not exist"),
     (["--preset", "fast"], "preset 'fast' is unknown"),
+    (["--epochs", "3", "--ranges", '{"epochs": [2, 3]}'], "--epochs 3 and an epochs range in "
+                                                          "--ranges both set the epochs"),
+    (["--epochs", "0"], "--epochs 0: give a whole number of at least 1"),
 ])
 def test_cli_tune_bad_input_is_one_line_error(workspace, blobs_file, capsys, args, message):
     code = _tune(workspace, "--data", blobs_file, "--study", "bad",

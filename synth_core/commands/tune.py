@@ -46,6 +46,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "preset's, e.g. '{\"latent_dim\": [3, 203], \"lr\": [1e-5, 1e-2], "
                              "\"batch_size\": [32, 256]}'; optional keys: batch_size, beta, "
                              "n_layers")
+    parser.add_argument("--epochs", type=int, default=None, metavar="N",
+                        help="train every trial for at most N epochs, the same as --ranges "
+                             "'{\"epochs\": [N, N]}' (default: the preset's epochs range, "
+                             "searched)")
     parser.add_argument("--plots", default=None, metavar="DIR",
                         help="write Optuna's plots (history, slice, importances, intermediate "
                              "values, timeline) as HTML files into DIR")
@@ -75,6 +79,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace) -> "object":
     """The TuneConfig the flags describe (no study is touched)."""
+    import dataclasses
+
+    from synth_core.errors import InputError
     from synth_core.training.tuning.space import TuneConfig, parse_ranges
 
     train = {key: value for key, value in (("batch_size", args.batch_size),
@@ -82,10 +89,17 @@ def config_from_args(args: argparse.Namespace) -> "object":
                                            ("val_fraction", args.val_fraction),
                                            ("device", args.device),
                                            ("seed", args.seed)) if value is not None}
+    space = parse_ranges(args.ranges, preset=args.preset)
+    if args.epochs is not None:
+        if args.epochs < 1:
+            raise InputError(f"--epochs {args.epochs}: give a whole number of at least 1")
+        if args.ranges and "epochs" in str(args.ranges):
+            raise InputError(f"--epochs {args.epochs} and an epochs range in --ranges both set "
+                             "the epochs; give one of them")
+        space = dataclasses.replace(space, epochs=(args.epochs, args.epochs))
     return TuneConfig(
         model=args.model, study_name=args.study, storage=args.storage, n_trials=args.trials,
-        n_jobs=args.jobs, timeout=args.timeout,
-        space=parse_ranges(args.ranges, preset=args.preset), seed=args.seed,
+        n_jobs=args.jobs, timeout=args.timeout, space=space, seed=args.seed,
         n_startup_trials=args.startup_trials, n_warmup_steps=args.warmup,
         interval_steps=args.interval, max_rows=args.max_rows, threads=args.threads,
         heartbeat_interval=args.heartbeat, train=train).validate()
