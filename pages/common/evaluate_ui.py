@@ -126,7 +126,8 @@ def options_form(*, key: str) -> dict[str, Any] | None:
     except SynthError as exc:
         ui.show_error(exc)
         return None  # unreadable folds: Run stays off rather than testing on other folds
-    return {"k": None if k is None else int(k), "classifiers": classifiers or ["logreg"], "detector": detector,
+    return {"k": None if k is None else int(k), "classifiers": classifiers or ["logreg"],
+            "detector": detector,
             "test_folds": list(test_folds) if test_folds else None, "random_state": int(seed),
             "augmentation": augmentation, "baseline": baseline,
             "frechet_frames": {"auto": None, "on": True, "off": False}[frames]}

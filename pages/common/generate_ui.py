@@ -467,21 +467,26 @@ def _baseline_data(ref: str, mtime: float) -> FeatureSet:
     return load_dataset(ref, state.workspace())
 
 
-@st.cache_resource(show_spinner="Fitting the baseline and drawing rows...", max_entries=8)
 def baseline_rows(ref: str, mtime: float, kind: str, per_class: int, seed: int) -> FeatureSet:
     """Rows of baseline ``kind`` fitted on the dataset (its test folds, or the rows train
     holds out, left out: ``fit_rows``); seeded."""
-    data = _baseline_data(ref, mtime)
-    rows = fit_rows(data)
-    counts, _ = fittable_counts(data, rows, class_counts(data, rows, per_class), kind)
-    return baseline_feature_set(data, kind, counts, train_rows=rows, random_state=seed)
+    return _baseline_rows_and_warning(ref, mtime, kind, per_class, seed)[0]
 
 
-def baseline_left_out(ref: str, mtime: float, kind: str) -> str | None:
-    """The classes :func:`baseline_rows` leaves out as too small to fit (a warning), or None."""
+def baseline_left_out(ref: str, mtime: float, kind: str, per_class: int, seed: int
+                      ) -> str | None:
+    """The classes :func:`baseline_rows` left out as too small to fit (a warning), or None."""
+    return _baseline_rows_and_warning(ref, mtime, kind, per_class, seed)[1]
+
+
+@st.cache_resource(show_spinner="Fitting the baseline and drawing rows...", max_entries=8)
+def _baseline_rows_and_warning(ref: str, mtime: float, kind: str, per_class: int, seed: int
+                               ) -> tuple[FeatureSet, str | None]:
     data = _baseline_data(ref, mtime)
     rows = fit_rows(data)
-    return fittable_counts(data, rows, class_counts(data, rows, 1), kind)[1]
+    counts, warning = fittable_counts(data, rows, class_counts(data, rows, per_class), kind)
+    return (baseline_feature_set(data, kind, counts, train_rows=rows, random_state=seed),
+            warning)
 
 
 @st.cache_resource(show_spinner="Fitting the map of the real data...", max_entries=4)
@@ -524,7 +529,8 @@ def baseline_section() -> None:
     if rows is None:
         return
     st.subheader(f"{rows.n_samples:,} rows from the {BASELINE_KINDS[shown['kind']]} baseline")
-    if left_out := baseline_left_out(ref, mtime, shown["kind"]):
+    if left_out := baseline_left_out(ref, mtime, shown["kind"], shown["per_class"],
+                                     shown["seed"]):
         st.warning(left_out.replace(" (--classes)", " (generate --classes on the command "
                                     "line)"), icon=":material/warning:")
     fitted = int(rows.attrs.get("n_train_rows", 0))

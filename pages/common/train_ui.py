@@ -26,7 +26,7 @@ from synth_core.models import BODY_KINDS, DECODER_KINDS, DECODER_TITLES, MODELS
 from synth_core.training.config import PRESET_DESCRIPTIONS, PRESETS, TrainConfig
 from synth_core.training.defaults import TrainPlan, plan_training
 from synth_core.training.runs import Run, latent_points, reconstruction_examples, run_summaries
-from synth_core.training.trainer import unstable_message
+from synth_core.training.trainer import run_warnings
 
 DEFAULTS = "defaults"  # TrainConfig(model): every size derived from the data, as `train` with no flags
 _CURVES = (("loss", "Total loss"), ("recon", "Reconstruction"), ("kl", "KL divergence"))
@@ -297,9 +297,8 @@ def collapse_notes(metrics: dict[str, Any]) -> tuple[str | None, list[str]]:
     """(a caption with the collapse check's figures, its warnings) from a run's metrics; the
     warnings start with a jump of the training loss where there was one."""
     collapse = metrics.get("collapse") or {}
-    unstable = [unstable_message(metrics["unstable"])] if metrics.get("unstable") else []
     if "active_units" not in collapse:
-        return None, unstable
+        return None, run_warnings(metrics)
     parts = [f"{collapse['active_units']} of {collapse.get('latent_dim', '?')} latent units "
              f"active (KL above {collapse.get('active_threshold', 0.01)} nats)"]
     if collapse.get("spread_ratio_generated") is not None:
@@ -311,5 +310,4 @@ def collapse_notes(metrics: dict[str, Any]) -> tuple[str | None, list[str]]:
                      "real rows (median per-feature std ratio)")
     if collapse.get("spread_ratio_sampled") is not None:
         parts.append(f"{collapse['spread_ratio_sampled']:.2f}x when sampling the decoder")
-    return ("Collapse check: " + "; ".join(parts) + ".",
-            unstable + list(collapse.get("warnings") or []))
+    return "Collapse check: " + "; ".join(parts) + ".", run_warnings(metrics)

@@ -331,11 +331,11 @@ def split_real(real: FeatureSet, *, test_folds: Sequence[int] | None = None,
               if seen_ids and real.ids is not None else None)
     if unseen is not None and not (unseen.any() and not unseen.all()):
         unseen = None  # every row seen (the leakage check refuses), or none recorded
-    if real.folds is not None and not test_folds and unseen is not None:
+    present = sorted(set(real.folds.tolist())) if real.folds is not None else []
+    if present and not test_folds and unseen is not None:
         # Folds, but the generators may have held out a share of rows instead of a fold
         # (train without test folds): the default last fold would be rows they saw. Test on
         # the folds they left out whole, else on the rows they left out.
-        present = sorted(set(real.folds.tolist()))
         whole = [f for f in present if unseen[real.folds == f].all()]
         if present[-1] not in whole:
             if whole and np.array_equal(np.isin(real.folds, whole), unseen):
@@ -343,7 +343,6 @@ def split_real(real: FeatureSet, *, test_folds: Sequence[int] | None = None,
             else:
                 return _unseen_split(real, unseen, folds=True)
     if real.folds is not None:
-        present = sorted(set(real.folds.tolist()))
         chosen = sorted(set(int(f) for f in test_folds)) if test_folds else [present[-1]]
         unknown = sorted(set(chosen) - set(present))
         if unknown:

@@ -139,15 +139,11 @@ def generate(run: "Run", data: FeatureSet | None, config: GenerateConfig, *,
         counts = class_balance(run, data, config.balance, classes=config.classes)
         left_out = [c for c, n in counts.items() if n == 0]
         if left_out:
-            names = _class_names(run, data)
-            shown = ", ".join(repr(names[c]) if 0 <= c < len(names) else str(c)
-                              for c in left_out[:5])
-            more = f" and {len(left_out) - 5} more" if len(left_out) > 5 else ""
             emit(callback, Log(
                 f"{config.balance} rows shared out in the real class proportions give none to "
                 f"{len(left_out)} class(es) with too few training rows for that total: "
-                f"{shown}{more}; ask for more rows, or give every class rows with a count per "
-                "class (--per-class N)", level="warning"))
+                f"{_shown_classes(run, data, left_out)}; ask for more rows, or give every "
+                "class rows with a count per class (--per-class N)", level="warning"))
         return sample_counts(run, counts, data=data, random_state=config.seed,
                              prior=config.prior, output=config.output, callback=callback,
                              balanced=True)
@@ -160,21 +156,25 @@ def generate(run: "Run", data: FeatureSet | None, config: GenerateConfig, *,
         rows = sample_prior(run, config.n_prior, data=data, random_state=config.seed,
                             prior=config.prior, output=config.output, callback=callback)
         drawn = set(rows.labels.tolist())
-        names = _class_names(run, data)
-        missing = [c for c in range(len(names)) if c not in drawn]
+        missing = [c for c in range(len(_class_names(run, data))) if c not in drawn]
         if drawn - {-1} and missing:  # labelled draws that skipped a class: say which
-            shown = ", ".join(repr(names[c]) for c in missing[:5])
-            more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
             emit(callback, Log(
                 f"{config.n_prior} rows drawn from the prior have none of {len(missing)} "
-                f"class(es): {shown}{more} (the draw follows the training rows' classes, and "
-                "these are rare or unlucky); ask for more rows, or generate by class "
-                "(--per-class N) to give every class rows", level="warning"))
+                f"class(es): {_shown_classes(run, data, missing)} (the draw follows the "
+                "training rows' classes, and these are rare or unlucky); ask for more rows, or "
+                "generate by class (--per-class N) to give every class rows", level="warning"))
         return rows
     classes = config.classes if config.classes else range(len(_class_names(run, data)))
     return synthesize(run, data, {c: config.per_class for c in classes},
                       random_state=config.seed, callback=callback, prior=config.prior,
                       output=config.output)
+
+
+def _shown_classes(run: "Run", data: FeatureSet | None, classes: list[int]) -> str:
+    """The first five of ``classes`` by name ("'siren', 'dog' and 3 more"), for warnings."""
+    names = _class_names(run, data)
+    shown = ", ".join(repr(names[c]) if 0 <= c < len(names) else str(c) for c in classes[:5])
+    return shown + (f" and {len(classes) - 5} more" if len(classes) > 5 else "")
 
 
 def path_output(run: "Run", mode: str) -> str:

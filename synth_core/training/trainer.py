@@ -106,9 +106,7 @@ class TrainResult:
 
     @property
     def warnings(self) -> list[str]:
-        unstable = self.metrics.get("unstable")
-        return ([unstable_message(unstable)] if unstable else []) + list(
-            self.metrics.get("collapse", {}).get("warnings", []))
+        return run_warnings(self.metrics)
 
     def summary(self) -> dict[str, Any]:
         """The JSON summary the CLI prints and the train job returns."""
@@ -129,6 +127,14 @@ def unstable_message(unstable: dict[str, Any]) -> str:
             f"{unstable['loss']:.4g} in epoch {unstable['epoch']}, so the kept weights may be "
             f"poor; train again with a lower learning rate (--lr {unstable['lr'] / 3:.2g}, now "
             f"{unstable['lr']:g}) or a larger batch (--batch-size)")
+
+
+def run_warnings(metrics: dict[str, Any]) -> list[str]:
+    """A run's warnings from its metrics: a jump of the training loss first, then the
+    collapse check's (the CLI summary and the Train page show the same list)."""
+    unstable = metrics.get("unstable")
+    return ([unstable_message(unstable)] if unstable else []) + list(
+        (metrics.get("collapse") or {}).get("warnings") or [])
 
 
 def one_hot(labels: np.ndarray, n_classes: int, device: torch.device) -> torch.Tensor:
