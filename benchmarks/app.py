@@ -7,14 +7,16 @@ Playwright) against a real ``streamlit run app.py`` on localhost:
   page's title being drawn in the browser (the browser is started beforehand;
   repeated ``--starts`` times, each with a fresh server);
 * **slider**: milliseconds from a click on the Generate page's path player
-  slider to its marker standing at the new point (the decoded sample changes
-  in the same plotly frame), on a workspace holding a small VAE trained on
+  slider to its marker standing at the new point (the decoded sample is redrawn
+  in the same move), on a workspace holding a small VAE trained on
   ``builtin:digits``; with 1 and with 10 browser sessions open at once. With N
   sessions, two cases: one session moves while the others are open (idle), and
   all N move at the same moment (each session's own latency counted).
   Timestamps are taken in the pages: the slider's ``mousedown`` (a capture
-  listener, before plotly's own handler) to a 5 ms poll of the marker's drawn
-  position, so the Python driver's own overhead is not counted. (Until
+  listener) to the first task after the next painted frame once the player has
+  moved (a 5 ms poll of the plotly marker's position while the player swapped
+  plotly frames), so the Python driver's own overhead is
+  not counted. (Until
   2026-12-04 the start was stamped when the page was armed, before Playwright
   located the slider and sent the click: 20-80 ms of driver round trips counted,
   more with many sessions.) The player moves in the browser, so the server is not
@@ -44,46 +46,37 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from synth_core.serve import free_port  # noqa: E402
-from tests.browser.conftest import (CHROMIUM_ARGS, StreamlitServer,  # noqa: E402
-                                    chromium_path, click_plotly_slider_step, wait_for_app)
+from tests.browser.conftest import (CHROMIUM_ARGS, PLAYER_SLIDER,  # noqa: E402
+                                    StreamlitServer, chromium_path, click_player_step,
+                                    wait_for_app)
 
 GOAL_FIRST_PAGE_S = 5.0
 GOAL_SLIDER_MS = 300.0
 
-# The Generate page's path player (synth_core.generation.player) moves in the browser: a
-# click on its slider swaps plotly frames. PLAYER_JS finds the player's plot; ARM_JS polls
-# every 5 ms until the slider reads ``target`` and the marker has left where it stood when
-# armed, then stamps window.__moved[target] = Date.now(); window.__down[target] is the page's
-# clock at the next mousedown (the click on the slider). It returns the page's clock when armed.
-PLAYER_JS = """() => [...document.querySelectorAll('.js-plotly-plot')]
-    .find(p => (p._fullData || []).some(t => t.name === 'decoded point')) || null"""
+# The Generate page's path player (synth_core.generation.player, pages/common/path_player.js)
+# moves in the browser: a click on its slider moves a star over the map and redraws the
+# decoded sample, then the player dispatches "synth-player-moved". ARM_JS stamps
+# window.__down[target] (the page's clock) at the next mousedown (the click on the slider)
+# and window.__moved[target] once the move to ``target`` is on screen: after the next
+# animation frame has been painted (requestAnimationFrame, then a task). It returns the
+# page's clock when armed. PLAYER_JS is true once the star stands on the map.
+PLAYER_JS = """() => { const s = document.querySelector('.synth-player-star');
+    return !!(s && s.dataset.t && s.isConnected); }"""
 
 _ARM_JS = """(target) => {
     window.__moved = window.__moved || {};
-    delete window.__moved[target];
-    const plot = (""" + PLAYER_JS + """)();
-    const marker = () => {
-        const m = plot._fullData.find(t => t.name === 'decoded point');
-        return m ? [Number(m.x[0]), Number(m.y[0])] : [NaN, NaN];
-    };
-    const label = () => [...plot.querySelectorAll('.slider-group text')]
-        .some(e => e.textContent === 'decoded at t = ' + target);
     window.__down = window.__down || {};
+    delete window.__moved[target];
     delete window.__down[target];
-    // The user's input: the slider's mousedown (capture phase, before plotly's handler).
     document.addEventListener('mousedown', () => { window.__down[target] = Date.now(); },
                               {capture: true, once: true});
-    const from = marker(), started = Date.now();
-    const check = () => {
-        const now = marker();
-        if (label() && (now[0] !== from[0] || now[1] !== from[1])) {
-            window.__moved[target] = Date.now();
-        } else if (Date.now() - started < 600000) {
-            setTimeout(check, 5);
-        }
+    const on = (e) => {
+        if (e.detail.t !== target) return;
+        window.removeEventListener('synth-player-moved', on);
+        requestAnimationFrame(() => setTimeout(() => { window.__moved[target] = Date.now(); }, 0));
     };
-    setTimeout(check, 5);
-    return started;
+    window.addEventListener('synth-player-moved', on);
+    return Date.now();
 }"""
 
 
@@ -152,7 +145,7 @@ def wait_for_player(page, timeout_ms: int) -> None:
     """The page is drawn and its path player's slider is on screen."""
     wait_for_app(page, timeout_ms=timeout_ms)
     page.wait_for_function(PLAYER_JS, timeout=timeout_ms)
-    page.locator(".slider-tick-rect").nth(20).wait_for(timeout=timeout_ms)
+    page.locator(PLAYER_SLIDER).wait_for(timeout=timeout_ms)
 
 
 def move(pages: list, step: int, timeout_s: float = 60.0) -> list[float]:
@@ -162,7 +155,7 @@ def move(pages: list, step: int, timeout_s: float = 60.0) -> list[float]:
     k, target = (11, "0.55") if step % 2 == 0 else (10, "0.50")
     for page in pages:
         page.evaluate(_ARM_JS, target)
-        click_plotly_slider_step(page, k)
+        click_player_step(page, k)
     latencies = []
     for page in pages:
         page.wait_for_function("(t) => window.__moved && window.__moved[t]", arg=target,

@@ -13,7 +13,8 @@ on a shared machine every figure scales with what else runs:
   sample) standing at the new point, all N sessions moving at the same moment
   (p50/p95), the bytes the server sent per move (websocket frames, per
   session) and the server's CPU per move. The player moves in the browser
-  (plotly frames), so the last two should be 0. The N browsers run on the same
+  (a star over the map and the decoded sample, pages/common/path_player.js), so the
+  last two should be 0. The N browsers run on the same
   cores as the server here (1-2.5 s of CPU each to parse Streamlit's frontend),
   so with 20 of them the first page mostly measures the browsers.
 * **sessions with ``--clients protocol``**: the server's side of a first page,
@@ -229,8 +230,8 @@ def each_count(counts: list[int], codes_all: list[str], workspace: Path, server_
 
 
 RECORD_CODE = "rec-first-page"   # the classroom code Chromium records the first page with
-NO_SLIDER = ("no slider figures: the Generate page's player moves in the browser (plotly "
-             "frames, 0 bytes to the server), so there is nothing for a protocol client to "
+NO_SLIDER = ("no slider figures: the Generate page's player moves in the browser (its "
+             "own component, 0 bytes to the server), so there is nothing for a protocol client to "
              "ask; --clients chromium measures it")
 
 

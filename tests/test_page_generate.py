@@ -34,43 +34,51 @@ def vae_workspace(workspace):
     return workspace
 
 
-def _player(at) -> dict:
-    """The path player's plotly figure (as sent to the browser) from the page's charts."""
+def _player(at) -> tuple[dict, dict]:
+    """The path player as sent to the browser: the map's plotly figure (key gen-map) and the
+    player component's data (st.components.v2, key gen-player)."""
     import json
 
-    for chart in at.get("plotly_chart"):
-        spec = json.loads(chart.proto.spec)
-        if spec.get("frames"):
-            return spec
-    raise AssertionError("no plotly chart with frames on the page")
+    spec = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                if c.proto.id.endswith("-gen-map"))
+    components = [e.proto for e in at.get("bidi_component")]
+    assert [c.component_name for c in components] == ["synth_core.path_player"]
+    return spec, json.loads(components[0].json)
+
+
+def _values(array):
+    """A plotly array as sent: a list, or a base64 typed array ({"dtype", "bdata"})."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(array, dict):
+        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"])
+    return np.asarray(array, dtype=np.float64)
 
 
 def test_page_generate_player_holds_every_step_of_the_path(vae_workspace):
-    """The map and the decoded sample move in the browser: the figure carries one frame per
-    slider step (marker position + decoded sample), so no step needs the server."""
+    """The map is drawn once and the decoded sample moves in the browser: the player
+    component carries every slider step (map position + decoded sample), so no step needs
+    the server, and the map figure carries the path but no frames."""
     import numpy as np
 
     at = app_test(PAGE).run()
     _no_exception(at)
     assert "gen-t" not in [s.key for s in at.slider]  # only sound needs a server-side slider
-    spec = _player(at)
-    frames = spec["frames"]
-    slider = spec["layout"]["sliders"][0]
-    assert [f["name"] for f in frames] == [f"{t:.2f}" for t in np.linspace(0, 1, 21)]
-    assert slider["active"] == 10 and slider["currentvalue"]["prefix"] == "decoded at t = "
-    assert all(s["args"][0] == [f["name"]] for s, f in zip(slider["steps"], frames))
+    spec, player = _player(at)
+    assert not spec.get("frames") and not spec["layout"].get("sliders")
     names = [trace.get("name") for trace in spec["data"]]
-    assert frames[0]["traces"] == [names.index("decoded point"), names.index("decoded sample")]
-
-    def sample(frame):  # plotly sends arrays as base64 typed arrays or as lists
-        z = frame["data"][1]["z"]  # a digit: an 8 x 8 heatmap
-        if isinstance(z, dict):
-            import base64
-            return np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"])
-        return np.asarray(z, dtype=np.float32).ravel()  # lists of rows
-
-    assert sample(frames[0]).size == 64  # an 8 x 8 digit
-    assert not np.allclose(sample(frames[0]), sample(frames[20]))
+    assert {"path (t = 0 to 1)", "decoded end points", "decoded point"} <= set(names)
+    assert player["t"] == [f"{t:.2f}" for t in np.linspace(0, 1, 21)]
+    assert player["start"] == 10 and player["prefix"] == "decoded at t = "
+    assert player["target"] == "gen-map" and player["shape"] == [8, 8] and player["image"]
+    samples = np.asarray(player["samples"])
+    assert samples.shape == (21, 64)  # an 8 x 8 digit at each step
+    assert not np.allclose(samples[0], samples[20])
+    # The marker walks the path drawn on the map.
+    path = next(t for t in spec["data"] if t.get("name") == "path (t = 0 to 1)")
+    np.testing.assert_allclose(np.asarray(player["xy"])[:, 0], _values(path["x"]), rtol=1e-4)
     # The strip shows the whole path: 12 decoded samples from t=0 to t=1.
     assert at.get("image")[0].captions == ["first", "second"]
     strip = at.get("image")[1]

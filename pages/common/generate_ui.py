@@ -17,7 +17,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages.common import audio_ui, state, ui
+from pages.common import audio_ui, player_ui, state, ui
 from pages.common.explore_ui import train_link  # noqa: F401 - the pages share one link
 from synth_core.data.datasets import load_dataset
 from synth_core.events import Log
@@ -32,7 +32,7 @@ from synth_core.generation.interpolation import (Endpoints, decode_path, encode_
                                                  interpolate_pair, random_pair)
 from synth_core.generation.maps import REAL, fit_map
 from synth_core.generation.neighbors import nearest_rows
-from synth_core.generation.player import PLAYER_T, path_player
+from synth_core.generation.player import PLAYER_T, path_map, player_data
 from synth_core.training.runs import Run
 from synth_core.workspace import read_json, safe_name
 
@@ -385,31 +385,41 @@ def value_range(data: FeatureSet) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-@st.cache_resource(max_entries=8, show_spinner="Building the path player...")
-def _player_figure(run_dir: str, method: str, i: int, j: int, path: str, codes: str
-                   ) -> go.Figure:
-    """The map with the path player (synth_core.generation.player), built once per pair and
-    never changed after: a rerun sends it as a reference to the browser's copy."""
+@st.cache_resource(max_entries=8, show_spinner="Drawing the path on the map...")
+def _path_map(run_dir: str, method: str, i: int, j: int, path: str, codes: str) -> go.Figure:
+    """The map with the path drawn on it (synth_core.generation.player.path_map), built once
+    per pair and never changed while the slider moves."""
+    return path_map(_map_figure(run_dir, method, None, gl=True),
+                    _placed_path(run_dir, method, i, j, path, codes),
+                    map_xy=real_map(run_dir, method).xy)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _player_data(run_dir: str, method: str, i: int, j: int, path: str, codes: str) -> dict:
+    """What the player component moves through: the path's map positions and decoded
+    samples (synth_core.generation.player.player_data)."""
     data = load_data(run_dir)
-    return path_player(_map_figure(run_dir, method, None, gl=True),
-                       _placed_path(run_dir, method, i, j, path, codes),
+    return player_data(_placed_path(run_dir, method, i, j, path, codes),
                        _decoded_path(run_dir, i, j, path, codes),
                        feature_shape=data.attrs.get("feature_shape"),
                        value_range=value_range(data), image=modality(data) == "image",
-                       map_xy=real_map(run_dir, method).xy)
+                       target="gen-map", key=f"{run_dir}|{method}|{i}|{j}|{path}|{codes}")
 
 
 def path_player_view(run_dir: str, method: str, ends: Endpoints) -> None:
-    """The path player: moving its slider moves the marker along the path and shows
-    the sample decoded there, in the browser, with no rerun. Clicking a real point on the
-    map picks it as an end point."""
-    fig = ui.attempt(_player_figure, run_dir, method, ends.index_a, ends.index_b, ends.path,
-                     ends.codes)
-    if fig is None:
+    """The path player: the map (a plotly chart, drawn once per pair) and under it the
+    player component, whose slider moves a star along the path over the map and shows the
+    sample decoded there, in the browser, with no rerun. Clicking a real point on the map
+    picks it as an end point."""
+    args = (run_dir, method, ends.index_a, ends.index_b, ends.path, ends.codes)
+    fig = ui.attempt(_path_map, *args)
+    data = None if fig is None else ui.attempt(_player_data, *args)
+    if data is None:
         return
     st.plotly_chart(fig, key="gen-map", on_select=functools.partial(_on_map_click, run_dir, method),
                     selection_mode="points", width="stretch",
                     config={"scrollZoom": False, "displaylogo": False})
+    player_ui.path_player(data, key="gen-player")
 
 
 def _on_map_click(run_dir: str, method: str) -> None:

@@ -189,12 +189,18 @@ def choose_option(page, box, option, *, tries: int = 3) -> None:
             page.keyboard.press("Escape")
 
 
-def click_plotly_slider_step(page, k: int) -> None:
-    """Click a plotly slider (the Generate page's path player) at its k-th step: plotly
-    sliders take clicks on their rail, and its tick marks sit at the steps."""
-    tick = page.locator(".slider-tick-rect").nth(k).bounding_box()
-    rail = page.locator(".slider-rail-touch-rect").bounding_box()
-    page.mouse.click(tick["x"] + tick["width"] / 2, rail["y"] + rail["height"] / 2)
+PLAYER_SLIDER = ".st-key-gen-player input[type=range]"  # the Generate page's path player
+PLAYER_THUMB_PX = 16  # its thumb's width (pages/common/path_player.css)
+
+
+def click_player_step(page, k: int) -> None:
+    """Click the Generate page's path player slider at its k-th step, as a user would: a
+    click on a range input's track moves the thumb there (its centre runs from half a
+    thumb to the width less half a thumb)."""
+    slider = page.locator(PLAYER_SLIDER)
+    box, steps = slider.bounding_box(), int(slider.get_attribute("max"))
+    x = box["x"] + PLAYER_THUMB_PX / 2 + (box["width"] - PLAYER_THUMB_PX) * k / steps
+    page.mouse.click(x, box["y"] + box["height"] / 2)
 
 
 def screenshot(page, name: str) -> Path:

@@ -6,27 +6,33 @@ import pytest
 
 from synth_core.workspace import get_workspace
 from tests.browser.conftest import (StreamlitServer, assert_no_exception, choose_option,
-                                    click_plotly_slider_step, screenshot, wait_for_app,
+                                    click_player_step, screenshot, wait_for_app,
                                     wait_for_charts)
 from tests.browser.test_workflow import settle
 from tests.test_generation import train_tiny_run
 
 pytestmark = pytest.mark.browser
 
-# The player's marker position and decoded sample, as plotly.js drew them (_fullData: the
-# typed arrays are decoded there), and the slider's current value text.
+# The player's state as drawn: the star over the map (its data-t, its data position, where
+# it stands in page pixels and where the map's axes put that position), the decoded sample's
+# pixels (the panel's canvas, inside the component's shadow root) and the label.
 _PLAYER_JS = """() => {
-    const plot = [...document.querySelectorAll('.js-plotly-plot')]
-        .find(p => (p._fullData || []).some(t => t.name === 'decoded point'));
-    if (!plot) return null;
-    const marker = plot._fullData.find(t => t.name === 'decoded point');
-    const sample = plot._fullData.find(t => t.name === 'decoded sample');
-    const value = [...plot.querySelectorAll('.slider-group text')]
-        .find(e => e.textContent.startsWith('decoded at t = '));
-    if (!marker || !sample || !value || marker.x[0] === undefined) return null;
-    return {marker: [Number(marker.x[0]), Number(marker.y[0])],
-            sample: Array.from(sample.z, row => Array.from(row)).flat().map(Number),
-            t: value.textContent};
+    const star = document.querySelector('.st-key-gen-map .synth-player-star');
+    const host = document.querySelector('.st-key-gen-player');
+    const root = host && [host, ...host.querySelectorAll('*')].map(e => e.shadowRoot)
+        .find(r => r && r.querySelector('.synth-player'));
+    if (!star || !star.dataset.t || !root) return null;
+    const plot = star.closest('.js-plotly-plot'), layout = plot._fullLayout;
+    const box = plot.getBoundingClientRect(), drawn = star.getBoundingClientRect();
+    const x = Number(star.dataset.x), y = Number(star.dataset.y);
+    const canvas = root.querySelector('canvas');
+    const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+    return {t: root.querySelector('.t-label').textContent, star_t: star.dataset.t,
+            marker: [x, y],
+            drawn: [drawn.left + drawn.width / 2 - box.left, drawn.top + drawn.height / 2 - box.top],
+            expected: [layout.xaxis._offset + layout.xaxis.l2p(x),
+                       layout.yaxis._offset + layout.yaxis.l2p(y)],
+            sample: Array.from(pixels.data).filter((v, i) => i % 4 === 0)};
 }"""
 
 # Where a real point of the player's map is drawn (page pixels) and its customdata, for one
@@ -77,8 +83,8 @@ def tall_page(browser):
 
 
 def test_Generate_player_moves_marker_and_sample_in_the_browser(generate_server, tall_page):
-    """The path player's slider moves the marker and swaps the decoded sample with no
-    message to the server (no rerun per move); a click on a real point picks an end."""
+    """The path player's slider moves the star over the map and redraws the decoded sample
+    with no message to the server (no rerun per move); a click on a real point picks an end."""
     page = tall_page
     sent: list[int] = [0]
     page.on("websocket", lambda ws: ws.on(
@@ -88,20 +94,25 @@ def test_Generate_player_moves_marker_and_sample_in_the_browser(generate_server,
     assert_no_exception(page)
     page.wait_for_function(_PLAYER_JS, timeout=60_000)
     before = page.evaluate(_PLAYER_JS)
-    assert before["t"] == "decoded at t = 0.50" and len(before["sample"]) == 64
-    assert page.locator(".slider-tick-rect").count() == 21
+    assert before["t"] == "decoded at t = 0.50" and before["star_t"] == "0.50"
+    assert len(before["sample"]) == 64  # the 8 x 8 digit's pixels
     wait_for_app(page)
     sent_before = sent[0]
 
-    click_plotly_slider_step(page, 14)
-    # The slider's label changes on the click, the frame (marker, sample) when plotly has
-    # animated to it, later on a busy machine: wait for both.
+    click_player_step(page, 14)
     page.wait_for_function(
         "(before) => { const p = (" + _PLAYER_JS + ")(); return p && p.t === 'decoded at t = "
-        "0.70' && (p.marker[0] !== before[0] || p.marker[1] !== before[1]); }",
+        "0.70' && p.star_t === '0.70' && p.marker[0] !== before[0]; }",
         arg=before["marker"], timeout=30_000)
     after = page.evaluate(_PLAYER_JS)
     assert after["marker"] != before["marker"] and after["sample"] != before["sample"]
+    # The star stands where the map's own axes put the path's point (its box is a pixel
+    # off its centre vertically: the star is taller above than below).
+    assert abs(after["drawn"][0] - after["expected"][0]) < 2.5, after
+    assert abs(after["drawn"][1] - after["expected"][1]) < 2.5, after
+    # The keyboard moves it too (a range input): one step right.
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => (" + _PLAYER_JS + ")().star_t === '0.75'", timeout=10_000)
     page.wait_for_timeout(500)
     assert sent[0] == sent_before, "a slider move sent a message to the server (a rerun)"
     screenshot(page, "4_Generate_slider")
