@@ -162,8 +162,12 @@ def slider_part(browser, url: str, codes: list[str], moves: int, server_pid: int
     from benchmarks.app import move, wait_for_player
 
     pages, _ = open_sessions(browser, url, codes, "Generate")
-    for page in pages:
-        wait_for_player(page, timeout_ms=300_000)
+    for k, page in enumerate(pages):
+        try:
+            wait_for_player(page, timeout_ms=300_000)
+        except Exception as exc:  # noqa: BLE001 - name the stage and the session
+            raise RuntimeError(f"session {k} ({codes[k]}): no path player on the Generate page "
+                               f"within 300 s: {str(exc)[:200]}") from exc
     latencies: list[float] = []
     sent: list[float] = []
     cpu_before = tree_cpu_seconds(server_pid)
@@ -198,7 +202,10 @@ def sessions_part(counts: list[int], moves: int, server_kind: str = "streamlit")
 
         def measure(server, codes: list[str]) -> dict:
             cpu_before = tree_cpu_seconds(server.proc.pid)
-            pages, seconds = open_sessions(browser, server.url, codes)
+            try:
+                pages, seconds = open_sessions(browser, server.url, codes)
+            except Exception as exc:  # noqa: BLE001 - name the stage
+                raise RuntimeError(f"first page: {str(exc)[:300]}") from exc
             first_cpu = (tree_cpu_seconds(server.proc.pid) - cpu_before) / len(codes)
             for page in pages:
                 page.context.close()
