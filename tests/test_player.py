@@ -72,3 +72,17 @@ def test_player_data_line_panel_flat_range_and_bad_lengths():
     with pytest.raises(ValueError, match="at least two"):
         player.player_data(np.zeros((1, 2)), np.ones((1, 7)), feature_shape=None,
                            value_range=(0, 1), image=False, t=[0.5])
+
+
+def test_player_data_sends_values_that_are_not_finite_as_null():
+    """A diverged model decodes NaN or inf: JSON has no NaN, so they go as null (the
+    browser leaves them out) and the rest of the path still plays."""
+    samples = np.ones((3, 4))
+    samples[1, 2], samples[2, 0] = np.nan, np.inf
+    xy = np.zeros((3, 2))
+    xy[2] = np.nan
+    data = player.player_data(xy, samples, feature_shape=None, value_range=(0, 1),
+                              image=False, t=[0.0, 0.5, 1.0])
+    back = json.loads(json.dumps(data, allow_nan=False))  # raises on NaN
+    assert back["samples"][1] == [1.0, 1.0, None, 1.0] and back["samples"][2][0] is None
+    assert back["xy"][2] == [None, None] and back["xy"][0] == [0.0, 0.0]

@@ -111,9 +111,9 @@ class Player {
     if (!xa || !ya || typeof xa.l2p !== "function") return;
     const k = Number(this.slider.value), [x, y] = this.data.xy[k];
     const px = xa._offset + xa.l2p(x), py = ya._offset + ya.l2p(y);
-    const inside = px >= xa._offset - 1 && px <= xa._offset + xa._length + 1 &&
+    const inside = x !== null && y !== null && px >= xa._offset - 1 && px <= xa._offset + xa._length + 1 &&
                    py >= ya._offset - 1 && py <= ya._offset + ya._length + 1;
-    this.star.setAttribute("transform", `translate(${px.toFixed(1)},${py.toFixed(1)})`);
+    if (inside) this.star.setAttribute("transform", `translate(${px.toFixed(1)},${py.toFixed(1)})`);
     this.star.style.display = inside ? "" : "none";
     this.star.dataset.t = this.data.t[k];
     this.star.dataset.x = String(x);
@@ -123,10 +123,11 @@ class Player {
   drawEnds() {
     const {samples, range} = this.data, n = samples[0].length;
     const points = (row) => row.map((v, i) => {
+      if (v === null) return "";  // not finite on the server (JSON null): left out
       const x = n > 1 ? (1000 * i) / (n - 1) : 500;
       const u = (v - range[0]) / (range[1] - range[0]);
       return `${x.toFixed(1)},${(1000 * (1 - Math.min(1.05, Math.max(-0.05, u)))).toFixed(1)}`;
-    }).join(" ");
+    }).filter(Boolean).join(" ");
     this.linePoints = points;
     const [first, last, current] = this.line.querySelectorAll("polyline");
     first.setAttribute("points", points(samples[0]));
@@ -143,8 +144,8 @@ class Player {
       this.current.setAttribute("points", this.linePoints(row));
     } else {
       const px = this.pixels.data, span = range[1] - range[0];
-      for (let i = 0; i < row.length; i++) {
-        const [r, g, b] = colour((row[i] - range[0]) / span, image);
+      for (let i = 0; i < row.length; i++) {  // null (not finite) is drawn as the lowest value
+        const [r, g, b] = colour(row[i] === null ? NaN : (row[i] - range[0]) / span, image);
         px[4 * i] = r; px[4 * i + 1] = g; px[4 * i + 2] = b; px[4 * i + 3] = 255;
       }
       this.canvas.getContext("2d").putImageData(this.pixels, 0, 0);

@@ -77,10 +77,12 @@ def path_map(base, path_xy: np.ndarray, *, map_xy: np.ndarray | None = None):
 
 def _rounded(values: np.ndarray) -> list:
     """``values`` as nested lists of floats with :data:`SIGNIFICANT` significant digits
-    (JSON for the browser: about half the bytes of full float32 text)."""
-    flat = np.asarray(values, dtype=np.float64)
-    out = np.array([float(f"{v:.{SIGNIFICANT}g}") for v in flat.ravel()]).reshape(flat.shape)
-    return out.tolist()
+    (JSON for the browser: about half the bytes of full float32 text). A value that is
+    not finite (a diverged model's output) becomes None: JSON has no NaN, and the player
+    draws it as missing."""
+    values = np.asarray(values, dtype=np.float64)
+    out = [float(f"{v:.{SIGNIFICANT}g}") if np.isfinite(v) else None for v in values.ravel()]
+    return np.array(out, dtype=object).reshape(values.shape).tolist()
 
 
 def player_data(path_xy: np.ndarray, samples: np.ndarray, *,
