@@ -81,8 +81,9 @@ if mode == "Interpolate":
     if ends is None:
         st.stop()
     st.caption(f"From row {i} ({gen.row_text(data, i)}) to row {j} ({gen.row_text(data, j)}). "
-               "Move the slider under the map: the star walks the path and "
-               "the panel beside the slider shows the sample decoded there.")
+               "Move the slider under the map (drag it, or click it and use the arrow keys): the "
+               "star walks the path and the panel beside the slider shows the sample decoded "
+               "there.")
     gen.show_ends(data, ends)
     if method:
         gen.path_player_view(run_dir, method, ends)

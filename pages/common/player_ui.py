@@ -32,8 +32,6 @@ HTML = """
     <div class="t-label"></div>
     <input type="range" min="0" max="20" step="1" value="10" aria-label="t along the path">
     <div class="ticks"></div>
-    <div class="hint">Drag the slider or use the arrow keys: the star walks the path on the map
-      and the panel shows the sample decoded there.</div>
   </div>
 </div>
 """
