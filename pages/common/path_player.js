@@ -57,8 +57,10 @@ class Player {
       const [h, w] = data.shape;
       this.canvas.width = w;
       this.canvas.height = h;
-      // An image keeps square pixels; other grids (spectrograms, VGGish frames) fill the panel.
-      this.canvas.style.width = data.image ? `${Math.round((PANEL_PX * w) / h)}px` : "";
+      // An image keeps square pixels (up to a width of 2.5 panel heights); other grids
+      // (spectrograms, VGGish frames) fill the panel.
+      this.canvas.style.width = data.image
+        ? `${Math.round(Math.min(2.5 * PANEL_PX, (PANEL_PX * w) / h))}px` : "";
       this.pixels = this.canvas.getContext("2d").createImageData(w, h);
     } else {
       this.drawEnds();
@@ -72,6 +74,7 @@ class Player {
 
   // The map's plotly chart: found again when Streamlit draws a new one.
   attach() {
+    if (!this.data) return;
     const gd = plotOf(this.data.target);
     if (gd === this.gd && this.star && this.star.isConnected) return;
     if (!gd || !gd._fullLayout || !gd._fullLayout.xaxis || typeof gd.on !== "function") return;

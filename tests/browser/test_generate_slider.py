@@ -59,6 +59,34 @@ _REAL_POINT_JS = """() => {
 }"""
 
 
+def _blobs_run(workspace) -> None:
+    """A tiny VAE on 16-feature tabular blobs: its samples are drawn as lines."""
+    from synth_core.data.datasets import save_dataset
+    from synth_core.training.config import TrainConfig
+    from synth_core.training.trainer import new_run_dir, train_model
+    from tests.conftest import make_blobs
+
+    blobs = make_blobs()
+    save_dataset(blobs, "blobs", workspace)
+    config = TrainConfig(model="vae", latent_dim=2, hidden=(16,), epochs=3, batch_size=16,
+                         patience=0, device="cpu", seed=0)
+    train_model(blobs, config, run_dir=new_run_dir(workspace, "vae"), dataset_ref="blobs")
+
+
+# The line panel of a tabular sample: the current line's points and the label.
+_LINE_JS = """() => {
+    const host = document.querySelector('.st-key-gen-player');
+    const root = host && [host, ...host.querySelectorAll('*')].map(e => e.shadowRoot)
+        .find(r => r && r.querySelector('.synth-player'));
+    const box = root && root.querySelector('.line-box');
+    if (!box || box.hidden) return null;
+    return {points: root.querySelector('polyline.now').getAttribute('points'),
+            ends: [...root.querySelectorAll('polyline.end')].map(p => p.getAttribute('points')),
+            canvas_hidden: root.querySelector('canvas').hidden,
+            t: root.querySelector('.t-label').textContent};
+}"""
+
+
 @pytest.fixture(scope="module")
 def generate_server(tmp_path_factory, chromium):
     """A server on a workspace holding one tiny VAE trained on a digits subsample."""
@@ -67,6 +95,7 @@ def generate_server(tmp_path_factory, chromium):
     from tests.test_app import _spectrogram_run
 
     _spectrogram_run(workspace, model="vae")
+    _blobs_run(workspace)
     # A few seconds; a small KL weight keeps the decoded digits recognisable in the screenshot.
     train_tiny_run(workspace, epochs=40, hidden=(64,), beta=0.05)
     server = StreamlitServer(workspace.root).start()
@@ -160,3 +189,23 @@ def test_Generate_plays_the_decoded_spectrogram(generate_server, tall_page):
     # Every decoded point of the strip has a player too (slider point + 12 path points).
     page.wait_for_function("() => document.querySelectorAll('audio').length >= 13",
                            timeout=60_000)
+
+
+def test_Generate_player_draws_a_tabular_sample_as_a_line(generate_server, tall_page):
+    import re
+
+    page = tall_page
+    page.goto(f"{generate_server.url}/Generate")
+    wait_for_app(page)
+    choose_option(page, page.locator('[data-testid="stSelectbox"]').first, re.compile("blobs"))
+    wait_for_app(page)
+    page.wait_for_function(_LINE_JS, timeout=60_000)
+    before = page.evaluate(_LINE_JS)
+    assert before["canvas_hidden"] and before["t"] == "decoded at t = 0.50"
+    assert len(before["points"].split()) == 16  # one point per feature
+    assert all(len(e.split()) == 16 for e in before["ends"]) and before["ends"][0] != before["ends"][1]
+    click_player_step(page, 2)
+    page.wait_for_function("(p) => { const l = (" + _LINE_JS + ")(); return l && "
+                           "l.t === 'decoded at t = 0.10' && l.points !== p; }",
+                           arg=before["points"], timeout=30_000)
+    assert_no_exception(page)
