@@ -80,6 +80,25 @@ def test_cli_tune_bad_input_is_one_line_error(workspace, blobs_file, capsys, arg
     assert json.loads(captured.out) == {"ok": False, "error": captured.err.strip()[len("error: "):]}
 
 
+def test_cli_tune_epochs_beside_a_ranges_file(workspace, blobs_file, tmp_path, capsys):
+    """--epochs reads what a ranges file sets, not its name: a file that sets epochs is
+    refused (it was silently overridden), one whose name only says "epochs" is not."""
+    sets = tmp_path / "with.json"
+    sets.write_text('{"latent_dim": [2, 3], "hidden": [8, 8], "epochs": [5, 9]}')
+    assert _tune(workspace, "--data", blobs_file, "--study", "f1", "--ranges", str(sets),
+                 "--epochs", "2", "--trials", "1") == 2
+    err = capsys.readouterr().err
+    assert "--epochs 2 and an epochs range in --ranges both set the epochs" in err
+    named = tmp_path / "epochs-free.json"
+    named.write_text('{"latent_dim": [2, 3], "hidden": [8, 8]}')
+    assert _tune(workspace, "--data", blobs_file, "--study", "f2", "--ranges", str(named),
+                 "--epochs", "1", "--trials", "1", "--batch-size", "16") == 0, \
+        capsys.readouterr().err
+    study = optuna.load_study(study_name="f2", storage=workspace.optuna_url)
+    assert study.user_attrs["synth_core"]["space"]["epochs"] == [1, 1]
+    assert study.user_attrs["synth_core"]["space"]["latent_dim"] == [2, 3]  # from the file
+
+
 # ----------------------------------------------------------------------------- PostgreSQL
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,9 @@ HTML = """
   <div class="panel">
     <canvas aria-label="decoded sample"></canvas>
     <div class="line-box" hidden>
-      <div class="y-axis"><span class="y-hi"></span><span>value</span><span class="y-lo"></span></div>
+      <div class="y-axis">
+        <span class="y-hi"></span><span>value</span><span class="y-lo"></span>
+      </div>
       <svg class="line" viewBox="0 -60 1000 1120" preserveAspectRatio="none">
         <polyline class="end"></polyline><polyline class="end"></polyline>
         <polyline class="now"></polyline>

@@ -82,7 +82,7 @@ def config_from_args(args: argparse.Namespace) -> "object":
     import dataclasses
 
     from synth_core.errors import InputError
-    from synth_core.training.tuning.space import TuneConfig, parse_ranges
+    from synth_core.training.tuning.space import TuneConfig, parse_ranges, read_ranges
 
     train = {key: value for key, value in (("batch_size", args.batch_size),
                                            ("patience", args.patience),
@@ -93,7 +93,8 @@ def config_from_args(args: argparse.Namespace) -> "object":
     if args.epochs is not None:
         if args.epochs < 1:
             raise InputError(f"--epochs {args.epochs}: give a whole number of at least 1")
-        if args.ranges and "epochs" in str(args.ranges):
+        ranges = read_ranges(args.ranges)
+        if isinstance(ranges, dict) and "epochs" in ranges:  # a JSON string or a file
             raise InputError(f"--epochs {args.epochs} and an epochs range in --ranges both set "
                              "the epochs; give one of them")
         space = dataclasses.replace(space, epochs=(args.epochs, args.epochs))

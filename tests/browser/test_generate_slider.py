@@ -29,7 +29,8 @@ _PLAYER_JS = """() => {
     const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
     return {t: root.querySelector('.t-label').textContent, star_t: star.dataset.t,
             marker: [x, y],
-            drawn: [drawn.left + drawn.width / 2 - box.left, drawn.top + drawn.height / 2 - box.top],
+            drawn: [drawn.left + drawn.width / 2 - box.left,
+                    drawn.top + drawn.height / 2 - box.top],
             expected: [layout.xaxis._offset + layout.xaxis.l2p(x),
                        layout.yaxis._offset + layout.yaxis.l2p(y)],
             sample: Array.from(pixels.data).filter((v, i) => i % 4 === 0)};
@@ -203,7 +204,8 @@ def test_Generate_player_draws_a_tabular_sample_as_a_line(generate_server, tall_
     before = page.evaluate(_LINE_JS)
     assert before["canvas_hidden"] and before["t"] == "decoded at t = 0.50"
     assert len(before["points"].split()) == 16  # one point per feature
-    assert all(len(e.split()) == 16 for e in before["ends"]) and before["ends"][0] != before["ends"][1]
+    assert all(len(e.split()) == 16 for e in before["ends"])
+    assert before["ends"][0] != before["ends"][1]  # the path's two decoded ends
     click_player_step(page, 2)
     page.wait_for_function("(p) => { const l = (" + _LINE_JS + ")(); return l && "
                            "l.t === 'decoded at t = 0.10' && l.points !== p; }",

@@ -216,6 +216,26 @@ def presets_for(model: str) -> list[str]:
     return [name for name, preset in RANGE_PRESETS.items() if model in preset.models]
 
 
+def read_ranges(text_or_dict: str | dict | None) -> dict:
+    """The ranges a user gave, as a mapping: a JSON string, a path to a JSON file, or a
+    dict (empty for none). Names and values are checked by :func:`parse_ranges`."""
+    if text_or_dict is None or (isinstance(text_or_dict, str) and not text_or_dict.strip()):
+        return {}
+    if not isinstance(text_or_dict, str):
+        return text_or_dict
+    import json
+
+    text = text_or_dict.strip()
+    if not text.startswith("{") and Path(text).expanduser().is_file():
+        text = Path(text).expanduser().read_text(encoding="utf-8")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"ranges: not valid JSON ({exc.msg} at character {exc.pos}): "
+                         f"{text_or_dict[:80]!r}; write e.g. "
+                         "'{\"latent_dim\": [3, 203], \"lr\": [1e-5, 1e-2]}'") from exc
+
+
 def parse_ranges(text_or_dict: str | dict | None, *, preset: str | None = None) -> SearchSpace:
     """A search space from a preset name and/or ranges JSON (a string, a dict or a file path).
 
@@ -224,22 +244,8 @@ def parse_ranges(text_or_dict: str | dict | None, *, preset: str | None = None) 
     if preset is not None and preset not in RANGE_PRESETS:
         raise InputError(f"preset {preset!r} is unknown; choose one of {', '.join(RANGE_PRESETS)}")
     base = RANGE_PRESETS[preset or "exploration"].space
-    if text_or_dict is None or (isinstance(text_or_dict, str) and not text_or_dict.strip()):
-        return base
-    ranges: Any = text_or_dict
-    if isinstance(text_or_dict, str):
-        import json
-
-        text = text_or_dict.strip()
-        if not text.startswith("{") and Path(text).expanduser().is_file():
-            text = Path(text).expanduser().read_text(encoding="utf-8")
-        try:
-            ranges = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"ranges: not valid JSON ({exc.msg} at character {exc.pos}): "
-                             f"{text_or_dict[:80]!r}; write e.g. "
-                             "'{\"latent_dim\": [3, 203], \"lr\": [1e-5, 1e-2]}'") from exc
-    return SearchSpace.from_dict(ranges, base=base)
+    ranges = read_ranges(text_or_dict)
+    return SearchSpace.from_dict(ranges, base=base) if ranges else base
 
 
 # --------------------------------------------------------------------------- config
