@@ -68,3 +68,17 @@ def test_tsne_cli_errors_are_one_line(workspace, tmp_path, capsys):
     code = main(["--workspace", str(workspace.root), "-q", "tsne", "--data", str(data),
                  "--out", str(tmp_path / "m.svg")])
     assert code == 2 and "unknown format" in capsys.readouterr().err
+
+
+def test_tsne_cli_names_a_one_feature_dataset(workspace, tmp_path, capsys):
+    """One feature per row cannot be mapped in 2-d: the message names the dataset given."""
+    import numpy as np
+
+    one = FeatureSet(features=np.linspace(0, 1, 30)[:, None].astype(np.float32),
+                     labels=np.repeat([0, 1, 2], 10), class_names=["a", "b", "c"])
+    save_dataset(one, "petal-width", workspace)
+    code = main(["--workspace", str(workspace.root), "-q", "tsne", "--data", "petal-width",
+                 "--out", str(tmp_path / "map.html")])
+    err = capsys.readouterr().err
+    assert code == 2 and "dataset petal-width has 1 feature per row" in err, err
+    assert not (tmp_path / "map.html").exists()

@@ -88,7 +88,7 @@ def check_map_inputs(params: dict[str, Any], workspace: Workspace) -> tuple[int,
 
     n_real, width = _shape(params["dataset"])
     if not params["run"]:  # a latent map shows the codes, whatever the data's width
-        check_mappable(width)
+        check_mappable(width, f"dataset {params['dataset']}")
     else:
         from synth_core.workspace import read_json
 

@@ -353,10 +353,11 @@ def _real_map_path(cache_dir: Path, method: str, key: str) -> Path:
     return cache_dir / "maps" / f"real-{method}-{key}.npz"
 
 
-def check_mappable(n_features: int) -> None:
-    """Refuse data of fewer than 2 features per row, which no 2-d map of the rows can show."""
+def check_mappable(n_features: int, what: str = "the real data") -> None:
+    """Refuse data of fewer than 2 features per row, which no 2-d map of the rows can show
+    (``what`` names the data in the message: "dataset iris-petal")."""
     if n_features < 2:
-        raise InputError(f"the real data has {n_features} feature per row; a 2-d map needs "
+        raise InputError(f"{what} has {n_features} feature per row; a 2-d map needs "
                          "at least 2 features; compare the real and generated values of one "
                          "feature with the per-feature spread and shape of the scorecard "
                          "(Evaluate page, or the evaluate verb)")
