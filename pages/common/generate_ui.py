@@ -10,6 +10,7 @@ alone. Session state holds only row indices and configs (see
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 from pathlib import Path
 
@@ -403,7 +404,8 @@ def _player_data(run_dir: str, method: str, i: int, j: int, path: str, codes: st
                        _decoded_path(run_dir, i, j, path, codes),
                        feature_shape=data.attrs.get("feature_shape"),
                        value_range=value_range(data), image=modality(data) == "image",
-                       target="gen-map", key=f"{run_dir}|{method}|{i}|{j}|{path}|{codes}")
+                       target="gen-map", key=hashlib.sha1(  # names the pair, not the folders
+                           f"{run_dir}|{method}|{i}|{j}|{path}|{codes}".encode()).hexdigest()[:16])
 
 
 def path_player_view(run_dir: str, method: str, ends: Endpoints) -> None:
