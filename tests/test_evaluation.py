@@ -530,6 +530,28 @@ def test_feature_agreement_known_spread_and_shift_with_names():
     assert feature_names(make_blobs())[:2] == ["f0", "f1"]  # no names stored
 
 
+def test_feature_agreement_constant_columns_of_images():
+    """Images: border pixels constant on both sides agree (ratio 1, distance 0); one held-out
+    row lighting a pixel that the training rows never lit is a small distance, not 18,716
+    standard deviations; synthetic spread where the real rows have none is still flagged."""
+    rng = np.random.default_rng(0)
+    real = np.zeros((300, 6))
+    real[:, 2:] = rng.uniform(0, 1, size=(300, 4))  # f0, f1: always 0 (the border)
+    held = np.zeros((100, 6))
+    held[:, 2:] = rng.uniform(0, 1, size=(100, 4))
+    held[0, 1] = 0.5  # one border pixel lit once
+    result = feature_agreement(real, held)
+    assert result.std_ratio[0] == 1.0 and result.distance[0] == 0.0
+    assert 0 < result.distance[1] < 0.5  # in the pooled spread, not in a floor of 1e-6
+    assert result.median_std_ratio == pytest.approx(1.0, abs=0.15)
+    speckled = held.copy()
+    speckled[:, 0] = rng.uniform(0, 0.3, size=100)  # noise on a border that is always 0
+    result = feature_agreement(real, speckled)
+    assert result.worst_spread[0] == {"feature": "f0", "std_ratio": pytest.approx(
+        result.std_ratio[0])} and result.std_ratio[0] > 1e3
+    assert result.worst_shape[0]["feature"] == "f0"
+
+
 def test_scorecard_reports_spread_and_shape_per_feature():
     real, test = _real()
     narrow = _synthetic()

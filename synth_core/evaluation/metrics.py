@@ -528,12 +528,18 @@ def feature_agreement(real: np.ndarray | FeatureSet, fake: np.ndarray | FeatureS
     # means keeps the between-class spread, so the overall std would hide it).
     spread_real = _spread(real, np.asarray(real_labels) if within else None)  # [D]
     spread_fake = _spread(fake, np.asarray(fake_labels) if within else None)  # [D]
-    # A constant real column would divide by zero: measure it against a floor far below
-    # the typical spread, so any synthetic spread there counts as far too much.
+    # A constant real column would divide by zero: measure its spread against a floor far
+    # below the typical spread, so any synthetic spread there counts as far too much; a
+    # column constant on both sides (an image's empty border) agrees: ratio 1.
     floor = 1e-6 * (float(np.median(real_std)) or 1.0)
-    scale = np.maximum(real_std, floor)
-    ratio = spread_fake / np.maximum(spread_real, floor)
+    flat = (spread_real <= floor) & (spread_fake <= floor)
+    ratio = np.where(flat, 1.0, spread_fake / np.maximum(spread_real, floor))
+    # Shapes are in real standard deviations; a column constant in the real rows has none,
+    # so its distance is in the spread of both sides pooled (a held-out row that lights
+    # one border pixel was 18,716 "standard deviations" away), and 0 when both are equal.
     mean = real.mean(axis=0)
+    pooled = np.concatenate([real, fake]).std(axis=0, ddof=1)
+    scale = np.where(real_std > floor, real_std, np.where(pooled > floor, pooled, 1.0))
     distance = wasserstein_columns((real - mean) / scale, (fake - mean) / scale)
     off = np.abs(np.log(np.maximum(ratio, 1e-300)))  # distance from 1 on a log scale
     by_spread = np.argsort(-off, kind="stable")[:n_worst]
