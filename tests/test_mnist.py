@@ -54,7 +54,15 @@ def test_load_mnist_idx_folder(tmp_path):
     assert data.features.shape == (7, 784) and data.features.max() <= 1.0
     assert data.folds.tolist() == [0] * 5 + [1] * 2
     assert data.attrs["feature_shape"] == [28, 28] and data.attrs["modality"] == "image"
+    assert data.attrs["test_folds"] == [1]  # t10k stays out of training by default
     assert import_features(tmp_path).n_samples == 7
+    from synth_core.training.defaults import held_out_rows
+
+    assert held_out_rows(data, None)[1].tolist() == [False] * 5 + [True] * 2
+    # Only the training files: no test split to hold out.
+    for name in ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        (tmp_path / name).unlink()
+    assert "test_folds" not in load_mnist_idx(tmp_path).attrs
 
 
 def test_load_mnist_idx_empty_folder(tmp_path):

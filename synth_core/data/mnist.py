@@ -83,12 +83,17 @@ def load_mnist_idx(folder: str | os.PathLike[str]) -> FeatureSet:
         raise InputError(f"{folder}: no MNIST IDX files found; the folder must hold "
                          "train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz]")
     y = np.concatenate(labels)
+    folds_all = np.concatenate(folds)
+    attrs = {"source": f"MNIST IDX files in {folder}", "modality": "image",
+             "feature_shape": shape, "extractor": "pixels",
+             "folds_meaning": "0 = train, 1 = t10k test"}
+    if len(np.unique(folds_all)) == 2:
+        # The official test split stays out of training by default (train --test-folds, the
+        # Train page), as extraction's --test-folds does for audio; evaluate tests on it.
+        attrs["test_folds"] = [1]
     return FeatureSet(features=np.concatenate(features), labels=y,
                       class_names=[str(i) for i in range(int(y.max()) + 1)],
-                      ids=[f"mnist-{i}" for i in range(len(y))], folds=np.concatenate(folds),
-                      attrs={"source": f"MNIST IDX files in {folder}", "modality": "image",
-                             "feature_shape": shape, "extractor": "pixels",
-                             "folds_meaning": "0 = train, 1 = t10k test"})
+                      ids=[f"mnist-{i}" for i in range(len(y))], folds=folds_all, attrs=attrs)
 
 
 def fetch_mnist_openml(workspace: Workspace) -> FeatureSet:
@@ -111,4 +116,5 @@ def fetch_mnist_openml(workspace: Workspace) -> FeatureSet:
                       folds=(np.arange(len(y)) >= 60000).astype(np.int64),
                       attrs={"source": "OpenML mnist_784", "modality": "image",
                              "feature_shape": [28, 28], "extractor": "pixels",
-                             "folds_meaning": "0 = first 60000 (train), 1 = last 10000 (test)"})
+                             "folds_meaning": "0 = first 60000 (train), 1 = last 10000 (test)",
+                             "test_folds": [1]})
