@@ -121,7 +121,13 @@ def test_page_generate_batch_protocol_saves_to_exports(vae_workspace):
     assert len(files) == 1
     saved = read_features(files[0])
     assert saved.n_samples == 40 and saved.parents.shape == (40, 2)
-    assert saved.attrs["mode"] == "interpolate"
+    assert saved.attrs["mode"] == "interpolate" and "-protocol-" in files[0].name
+    # Another mode's rows get their own name (the box kept the first name once).
+    at.button_group(key="gen-mode").set_value("Prior").run()
+    next(b for b in at.button if b.label.startswith("Generate")).click().run()
+    _no_exception(at)
+    names = [t.value for t in at.text_input if t.label == "File name"]
+    assert len(names) == 1 and "-prior-" in names[0], names
 
 
 def test_page_generate_batch_protocol_of_a_thesis_decoder_run_decodes_means(workspace):

@@ -308,8 +308,12 @@ def sampling_options(run: Run, *, by_class: bool, key: str) -> dict[str, str]:
 
 
 def save_and_download(run: Run, rows: FeatureSet, config: GenerateConfig, *, key: str) -> None:
-    """Name box + save to exports/ (never overwriting) + HDF5/CSV/NPZ downloads."""
-    name = st.text_input("File name", default_export_name(run, config), key=f"{key}-name",
+    """Name box + save to exports/ (never overwriting) + HDF5/CSV/NPZ downloads.
+
+    The box is keyed by its default name, so it follows the run and mode shown: a fixed
+    key kept the first name, and batch rows of a prior were saved as "...-class-..."."""
+    default = default_export_name(run, config)
+    name = st.text_input("File name", default, key=f"{key}-name-{default}",
                          help="Saved as exports/<name>.h5 in the workspace; an existing file "
                               "is never replaced (a -2, -3... suffix is added).")
     cols = st.columns(4)
