@@ -109,6 +109,18 @@ def test_page_train_fcn_body_on_images_derives_its_code(workspace):
     assert run.config.body == "fcn" and run.config.hidden == () and run.config.latent_dim == 16
 
 
+def test_page_train_fcn_latent_off_its_grid_is_refused_before_a_job(workspace):
+    """An fcn code must be a multiple of its grid (16 cells on 8x8 digits): the page says
+    so when Train is pressed, as for other bad settings, instead of starting a job that can
+    only fail in the background."""
+    at = app_test(PAGE, timeout=180).run()
+    at.radio(key=f"{K}-body").set_value("fcn")
+    at = fill_train_form(at, latent=20, hidden="", epochs=1, batch=128)
+    _no_exception(at)
+    assert any("must be a multiple of 16; got 20; try 16 or 32" in e.value for e in at.error)
+    assert list_jobs(workspace, "train") == []
+
+
 @pytest.mark.parametrize("labels, counts", [([0] * 50, "50 rows x 1 feature, 1 class"),
                                             ([-1] * 50, "50 rows x 1 feature, no labels")])
 def test_page_train_caption_counts_in_words(workspace, labels, counts):

@@ -171,7 +171,18 @@ def check_training_data(data: FeatureSet, config: TrainConfig, *,
         if int(present.max()) >= data.n_classes:
             raise InputError(f"{name}: label {int(present.max())} has no class name (only "
                              f"{data.n_classes} classes named); fix the labels or class_names")
+    # The model's own shape rules (an fcn code a multiple of its grid, no hidden layers...)
+    # before any job starts: the Train page checks here, and a job failed in the background.
+    _model_config(data, plan.config, data.n_classes if MODELS[config.model].is_conditional else 0)
     return plan
+
+
+def _model_config(data: FeatureSet, config: TrainConfig, n_classes: int):
+    """The model's config for ``data`` and a planned ``config`` (every value filled in)."""
+    return model_config(config.model, n_features=data.n_features, n_classes=n_classes,
+                        feature_shape=_feature_shape(data), latent_dim=config.latent_dim,
+                        hidden=config.hidden, body=config.body, l1=config.l1,
+                        noise_std=config.noise_std, decoder=config.decoder)
 
 
 def _feature_shape(data: FeatureSet) -> tuple[int, ...] | None:
@@ -440,10 +451,7 @@ def train_model(data: FeatureSet, config: TrainConfig, *, run_dir: Path | str | 
     device = resolve_device(config.device)
     conditional = MODELS[config.model].is_conditional
     n_classes = data.n_classes if conditional else 0
-    mconfig = model_config(config.model, n_features=data.n_features, n_classes=n_classes,
-                           feature_shape=_feature_shape(data), latent_dim=config.latent_dim,
-                           hidden=config.hidden, body=config.body, l1=config.l1,
-                           noise_std=config.noise_std, decoder=config.decoder)
+    mconfig = _model_config(data, config, n_classes)
     train_idx, val_idx = plan.train_index, plan.val_index
     scaler = make_transform(config.transform).fit(data.features[train_idx])
     scaler.fit_domain(data.features[train_idx])  # whole-number columns decode as whole numbers
