@@ -857,3 +857,16 @@ def test_scorecard_warns_when_test_rows_repeat_training_rows():
     assert not any("exact copies" in line for line in few.headline)
     assert any(f"1 of {test.n_samples} rows" in line and "exact copies" in line
                for line in few.notes)
+
+
+def test_stratified_split_with_more_classes_than_test_rows_names_the_share():
+    """300 classes of 3 rows: a 30 % test share is 270 rows, fewer than the classes. The
+    message says so and names a share that works (scikit-learn's own text was passed on)."""
+    data = FeatureSet(features=np.random.default_rng(0).normal(size=(900, 4)),
+                      labels=np.repeat(np.arange(300), 3))
+    with pytest.raises(InputError, match=r"leaves 270 test rows for 300 classes.*at least 0\.34"):
+        stratified_split(data, test_size=0.3, random_state=0)
+    train, test = stratified_split(data, test_size=0.34, random_state=0)
+    assert len(np.unique(test.labels)) == 300 and len(np.unique(train.labels)) == 300
+    with pytest.raises(InputError, match=r"leaves 270 training rows.*at most 0\.66"):
+        stratified_split(data, test_size=0.7, random_state=0)

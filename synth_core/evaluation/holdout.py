@@ -415,6 +415,16 @@ def stratified_split(data: FeatureSet, *, test_size: float, random_state: int,
                          "stratified train/test split needs at least 2 rows per class; remove "
                          f"them or add rows{hint}")
     index = np.flatnonzero(~alone)
+    n, k = len(index), len(np.unique(data.labels[index]))
+    n_test = int(np.ceil(test_size * n))
+    if 0 < n_test < k or 0 < n - n_test < k:  # sklearn's words: "The test_size = 270 should..."
+        side, need = (("test", np.ceil(100 * k / n) / 100) if n_test < k
+                      else ("training", np.floor(100 * (n - k) / n) / 100))
+        raise InputError(
+            f"{name}: a {test_size:.0%} test share leaves {min(n_test, n - n_test)} {side} rows "
+            f"for {k} classes, and a split by class needs one {side} row of each; use a test "
+            f"share of {'at least' if side == 'test' else 'at most'} {need:.2f}, or add rows"
+            f"{hint}")
     try:
         train, test = train_test_split(index, test_size=test_size,
                                        stratify=data.labels[index], random_state=random_state)
