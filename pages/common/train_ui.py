@@ -153,7 +153,9 @@ def settings_form(model: str, preset: str, data: FeatureSet) -> TrainConfig | No
             noise = c.number_input("Input noise (DAE)", 0.0, 1.0, base.noise_std, key=f"{k}-noise",
                                    disabled=model != "dae",
                                    help="Std of the Gaussian noise added to the transformed "
-                                        "input of the denoising autoencoder.")
+                                        "input of the denoising autoencoder: about a standard "
+                                        "deviation of each feature under quantile or standard, "
+                                        "the [0, 1] range under minmax.")
             l1 = d.number_input("L1 on the code (AE)", 0.0, 10.0, base.l1, key=f"{k}-l1",
                                 disabled=model != "ae",
                                 help="Weight of an L1 penalty on the code: a sparse code.")

@@ -67,7 +67,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kl-warmup", type=int, default=None,
                         help="epochs over which the KL weight grows linearly to beta (default 0)")
     parser.add_argument("--noise-std", type=float, default=None,
-                        help=f"dae: std of the Gaussian input noise (default {d.noise_std:g})")
+                        help=f"dae: std of the Gaussian input noise, in the transformed units "
+                             "(about a standard deviation of each feature for quantile or "
+                             "standard, the [0, 1] range for minmax; default "
+                             f"{d.noise_std:g})")
     parser.add_argument("--l1", type=float, default=None,
                         help="ae: weight of the L1 penalty on the code (default 0)")
     parser.add_argument("--body", choices=list(BODY_KINDS), default=None,

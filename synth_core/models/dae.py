@@ -18,7 +18,9 @@ from synth_core.models.ae import AE, AEConfig
 
 @dataclass(frozen=True)
 class DAEConfig(AEConfig):
-    noise_std: float = 0.1  # sigma of the input noise, in scaled [0, 1] units
+    noise_std: float = 0.1  # sigma of the input noise, in the units the model sees after the
+    # run's transform: about one standard deviation per unit for quantile/standard, the
+    # [0, 1] range for minmax (benchmarks/images.py's DAE rows use minmax)
 
     def __post_init__(self) -> None:
         super().__post_init__()
