@@ -18,7 +18,8 @@ ui.page_header(
     "rebuild it: a VAE (as in the thesis, for interpolating between samples) or a conditional "
     "VAE that also takes the class, so new samples of a chosen class can be drawn. Training runs "
     "in the background with early stopping; the run is saved for the Generate, Explore and "
-    "Evaluate steps.",
+    "Evaluate steps. Deterministic and denoising autoencoders (AE, DAE) are there as "
+    "baselines, scored by PSNR on images.",
     icon=":material/model_training:")
 
 ref = ui.dataset_picker(help="The data to learn from. Embedded datasets need no download; your "
@@ -85,8 +86,10 @@ if run is None:
     st.stop()
 st.subheader(f"Run {run.name}")
 held = (f", holding out folds {', '.join(map(str, run.test_folds))}" if run.test_folds else "")
-st.caption(f"A {run.config.model} with latent {run.latent_dim}, hidden "
-           f"{','.join(map(str, run.config.hidden))}, {run.config.decoder} decoder on "
+layers = (f"hidden {','.join(map(str, run.config.hidden))}" if run.config.hidden
+          else f"{run.config.body} body, no hidden layers")
+st.caption(f"A {run.config.model} with latent {run.latent_dim}, {layers}, {run.config.decoder} "
+           "decoder on "
            f"{run.config.transform} features, trained on {run.dataset_ref or 'unknown data'}"
            f"{held} on {run.meta.get('trained_on', '?')}."
            + (f" Derived from the data: {', '.join(f'{k} {v}' for k, v in run.derived.items())}."
