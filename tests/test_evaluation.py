@@ -847,6 +847,9 @@ def test_scorecard_warns_when_test_rows_repeat_training_rows():
                               f"{card.real['n_test']} rows (100%) are exact copies of real "
                               "training rows")
     assert "cannot be ruled out" in warning and "drop_duplicates" in warning
+    # Where the copies are, and that genuinely identical samples (a blank class) stay.
+    assert "most in class(es) " in warning and "class_" in warning
+    assert "if they are genuinely the same sample" in warning and "keep them" in warning
     real, test = _real()
     clean = scorecard(real, {"gen": _synthetic()}, test, config=FAST)
     assert not any("exact copies" in line for line in clean.headline + clean.notes)

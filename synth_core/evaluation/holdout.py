@@ -288,15 +288,22 @@ def repeated_test_rows(real_train: FeatureSet, real_test: FeatureSet, *,
     if not repeats.any():
         return None
     where = f" ({test_source})" if test_source else ""
+    labels = real_test.labels[repeats]
+    classes, counts = np.unique(labels[labels >= 0], return_counts=True)
+    order = np.argsort(-counts, kind="stable")[:3]
+    in_classes = (f", most in class(es) {class_list([int(classes[i]) for i in order], real_test)}"
+                  if len(classes) else "")
     return RepeatedRows(share=float(repeats.mean()), text=(
             f"real test set{where}: {int(repeats.sum())} of {real_test.n_samples} rows "
-            f"({repeats.mean():.0%}) are exact copies of real training rows (the data repeats "
-            "rows), so a generator trained on the training rows has seen them under other ids, "
-            "which the id check cannot tell: leakage of those test rows into the generator "
-            "cannot be ruled out, train-on-synthetic scores may be optimistic, and the near-"
-            "copies of the reference (real held-out) count them as copies; remove repeated "
-            "rows from the data before importing (e.g. pandas drop_duplicates), then train and "
-            "generate again."))
+            f"({repeats.mean():.0%}) are exact copies of real training rows{in_classes} (the "
+            "data repeats rows), so a generator trained on the training rows has seen them "
+            "under other ids, which the id check cannot tell: leakage of those test rows into "
+            "the generator cannot be ruled out, train-on-synthetic scores may be optimistic, and "
+            "the near-copies of the reference (real held-out) count them as copies. If the "
+            "repeated rows are copies made by mistake, remove them before importing (e.g. pandas "
+            "drop_duplicates), then train and generate again; if they are genuinely the same "
+            "sample (a class of blank images, a constant reading), keep them: removing them "
+            "would remove that class."))
 
 
 def class_list(labels: Sequence[int], data: FeatureSet) -> str:
