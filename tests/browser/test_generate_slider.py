@@ -171,14 +171,19 @@ def test_Generate_player_moves_marker_and_sample_in_the_browser(generate_server,
     assert_no_exception(page)
 
 
-def test_Generate_plays_the_decoded_spectrogram(generate_server, tall_page):
+def _open_run(page, url: str, dataset: str) -> None:
+    """The Generate page with the run trained on ``dataset`` chosen."""
     import re
 
+    page.goto(f"{url}/Generate")
+    wait_for_app(page)
+    choose_option(page, page.locator('[data-testid="stSelectbox"]').first, re.compile(dataset))
+    wait_for_app(page)
+
+
+def test_Generate_plays_the_decoded_spectrogram(generate_server, tall_page):
     page = tall_page
-    page.goto(f"{generate_server.url}/Generate")
-    wait_for_app(page)
-    choose_option(page, page.locator('[data-testid="stSelectbox"]').first, re.compile("tones"))
-    wait_for_app(page)
+    _open_run(page, generate_server.url, "tones")
     audio = page.locator("audio").first
     try:
         audio.wait_for(state="attached", timeout=150_000)  # first inversion imports librosa
@@ -193,13 +198,8 @@ def test_Generate_plays_the_decoded_spectrogram(generate_server, tall_page):
 
 
 def test_Generate_player_draws_a_tabular_sample_as_a_line(generate_server, tall_page):
-    import re
-
     page = tall_page
-    page.goto(f"{generate_server.url}/Generate")
-    wait_for_app(page)
-    choose_option(page, page.locator('[data-testid="stSelectbox"]').first, re.compile("blobs"))
-    wait_for_app(page)
+    _open_run(page, generate_server.url, "blobs")
     page.wait_for_function(_LINE_JS, timeout=60_000)
     before = page.evaluate(_LINE_JS)
     assert before["canvas_hidden"] and before["t"] == "decoded at t = 0.50"
