@@ -105,8 +105,10 @@ seed = st.number_input("Seed", 0, 2**31 - 1, 0, help="Same seed, same samples.")
 config = None
 if mode == "By class":
     names = run.class_names
-    chosen = st.multiselect("Classes", range(k), default=[0], format_func=lambda c: names[c],
-                            help="The classes to generate rows of.")
+    chosen = st.multiselect("Classes", range(k), default=list(range(k)),
+                            format_func=lambda c: names[c],
+                            help="The classes to generate rows of (all of them to begin with, "
+                                 "as generate --per-class does).")
     balance = st.toggle("Follow the real class balance", key="gen-balance",
                         help="Share a total out over the chosen classes in the proportions of "
                              "the model's training rows, instead of the same count for each.")

@@ -144,6 +144,10 @@ def test_page_generate_cvae_by_class(workspace):
     train_tiny_run(workspace, model="cvae", epochs=2)
     at = app_test(PAGE).run()
     _no_exception(at)
+    # Every class to begin with, as generate --per-class does (it started with class 0 alone).
+    assert at.multiselect[0].value == list(range(10))
+    assert next(b for b in at.button if b.label.startswith("Generate")).label == \
+        "Generate 800 samples"
     at.multiselect[0].set_value([2, 5])
     {n.label: n for n in at.number_input}["Samples per class"].set_value(6).run()
     next(b for b in at.button if b.label.startswith("Generate")).click().run()
