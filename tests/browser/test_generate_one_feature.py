@@ -43,7 +43,7 @@ def test_Generate_one_feature_run_has_no_map_and_still_generates(one_feature_ser
     page.locator('[data-testid="stButtonGroup"]').get_by_text("By class", exact=True).click()
     wait_for_app(page)
     page.get_by_role("button", name=re.compile(r"^Generate \d+ samples")).click()
-    page.get_by_text(re.compile(r"^80 generated samples")).wait_for(timeout=60_000)
+    page.get_by_text(re.compile(r"^240 generated samples")).wait_for(timeout=60_000)  # 3 x 80
     wait_for_app(page)
     assert_no_exception(page)
     histogram = page.locator('[data-testid="stPlotlyChart"]').last  # in place of the map
@@ -51,5 +51,5 @@ def test_Generate_one_feature_run_has_no_map_and_still_generates(one_feature_ser
     histogram.scroll_into_view_if_needed()
     screenshot(page, "4_Generate_one_feature")
     page.get_by_role("button", name="Save to workspace").click()
-    page.get_by_text(re.compile(r"Saved 80 samples to exports/")).wait_for(timeout=30_000)
+    page.get_by_text(re.compile(r"Saved 240 samples to exports/")).wait_for(timeout=30_000)
     assert list((one_feature_server.workspace / "exports").glob("*.h5"))
