@@ -102,7 +102,12 @@ cols[1].metric("Best validation loss", f"{m.get('best_val_loss') or float('nan')
                help="Reconstruction + beta x KL per row on the held-out rows.")
 cols[2].metric("Seconds per epoch", f"{m.get('seconds_per_epoch') or 0:.3f}",
                help="Mean wall time of one epoch, validation included.")
-if m.get("psnr_db") is not None:
+if m.get("psnr_held_out_db") is not None:
+    cols[3].metric("PSNR (held-out)", f"{m['psnr_held_out_db']:.1f} dB",
+                   help="Peak signal-to-noise ratio of reconstructions of the held-out test "
+                        "rows, never trained or validated on (pixels in [0, 1]); higher is "
+                        f"better. On the validation rows: {m.get('psnr_db', float('nan')):.1f} dB.")
+elif m.get("psnr_db") is not None:
     cols[3].metric("PSNR", f"{m['psnr_db']:.1f} dB", help="Peak signal-to-noise ratio of "
                    "validation reconstructions (pixels in [0, 1]); higher is better.")
 else:

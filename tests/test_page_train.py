@@ -74,7 +74,7 @@ def test_page_train_runs_a_job_and_shows_the_result(workspace):
     assert at.subheader[0].value == f"Run {run.name}"
     assert [m.label for m in at.metric][:3] == ["Epochs", "Best validation loss",
                                                  "Seconds per epoch"]
-    assert at.metric[3].label == "PSNR"  # digits are images
+    assert at.metric[3].label == "PSNR (held-out)"  # digits are images; a fifth held out
     assert any("reconstructions" in c.value for c in at.caption)
     assert any("Latent means" in c.value for c in at.caption)
     assert any("Collapse check: " in c.value and "latent units active" in c.value

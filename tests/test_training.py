@@ -363,7 +363,24 @@ def test_train_model_conv_body_reports_psnr_on_images():
                         attrs={"modality": "image", "feature_shape": [4, 4]})
     result = train_model(images, _config(model="vae", body="conv", epochs=2))
     assert result.metrics["psnr_db"] > 0
+    # The default holds out a fifth of the rows for testing: PSNR on those too.
+    assert result.metrics["n_held_out"] == 8 and result.metrics["psnr_held_out_db"] > 0
     assert "psnr_db" not in train_model(make_blobs(), _config(epochs=1)).metrics
+
+
+def test_train_model_reports_psnr_on_the_held_out_test_rows():
+    """Images with a test fold (MNIST's t10k): PSNR on those rows too, which the model
+    never saw; a CVAE reconstructs them with their own classes."""
+    rng = np.random.default_rng(0)
+    images = FeatureSet(features=rng.random((60, 16)), labels=np.arange(60) % 2,
+                        folds=(np.arange(60) >= 45).astype(np.int64),
+                        attrs={"modality": "image", "feature_shape": [4, 4], "test_folds": [1]})
+    for model in ("vae", "cvae"):
+        result = train_model(images, _config(model=model, epochs=2))
+        assert result.metrics["n_held_out"] == 15
+        assert 0 < result.metrics["psnr_held_out_db"] < 60
+        # Uniform noise pixels: the held-out rows are no easier than the validation rows.
+        assert abs(result.metrics["psnr_held_out_db"] - result.metrics["psnr_db"]) < 3
 
 
 def test_new_run_dir_is_fresh(workspace):

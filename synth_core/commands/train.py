@@ -135,4 +135,5 @@ def run(args: argparse.Namespace, workspace, callback) -> dict:
                          dataset_ref=str(args.data))
     return {**result.summary(), "model": config.model, "decoder": config.decoder,
             "transform": config.transform,
-            **({"psnr_db": result.metrics["psnr_db"]} if "psnr_db" in result.metrics else {})}
+            **{key: result.metrics[key] for key in ("psnr_db", "psnr_held_out_db")
+               if key in result.metrics}}
