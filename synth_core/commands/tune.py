@@ -89,12 +89,12 @@ def config_from_args(args: argparse.Namespace) -> "object":
                                            ("val_fraction", args.val_fraction),
                                            ("device", args.device),
                                            ("seed", args.seed)) if value is not None}
-    space = parse_ranges(args.ranges, preset=args.preset)
+    ranges = read_ranges(args.ranges)  # a JSON string or a file, read once
+    space = parse_ranges(ranges, preset=args.preset)
     if args.epochs is not None:
         if args.epochs < 1:
             raise InputError(f"--epochs {args.epochs}: give a whole number of at least 1")
-        ranges = read_ranges(args.ranges)
-        if isinstance(ranges, dict) and "epochs" in ranges:  # a JSON string or a file
+        if isinstance(ranges, dict) and "epochs" in ranges:
             raise InputError(f"--epochs {args.epochs} and an epochs range in --ranges both set "
                              "the epochs; give one of them")
         space = dataclasses.replace(space, epochs=(args.epochs, args.epochs))

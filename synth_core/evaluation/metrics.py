@@ -538,8 +538,11 @@ def feature_agreement(real: np.ndarray | FeatureSet, fake: np.ndarray | FeatureS
     # so its distance is in the spread of both sides pooled (a held-out row that lights
     # one border pixel was 18,716 "standard deviations" away), and 0 when both are equal.
     mean = real.mean(axis=0)
-    pooled = np.concatenate([real, fake]).std(axis=0, ddof=1)
-    scale = np.where(real_std > floor, real_std, np.where(pooled > floor, pooled, 1.0))
+    scale = real_std.copy()
+    flat_real = real_std <= floor
+    if flat_real.any():  # pooled only where needed: a wide table would copy every column
+        pooled = np.concatenate([real[:, flat_real], fake[:, flat_real]]).std(axis=0, ddof=1)
+        scale[flat_real] = np.where(pooled > floor, pooled, 1.0)
     distance = wasserstein_columns((real - mean) / scale, (fake - mean) / scale)
     off = np.abs(np.log(np.maximum(ratio, 1e-300)))  # distance from 1 on a log scale
     by_spread = np.argsort(-off, kind="stable")[:n_worst]

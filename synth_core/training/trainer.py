@@ -508,12 +508,9 @@ def train_model(data: FeatureSet, config: TrainConfig, *, run_dir: Path | str | 
 
         result.metrics["psnr_db"] = psnr(val_idx if len(val_idx) else train_idx, x_val, y_val)
         held = np.asarray(plan.held_out_index, dtype=np.int64)
-        if len(held):
-            x_held = scaler.transform(data.features[held])
-            if config.decoder == "thesis":
-                x_held = np.clip(x_held, 0.0, 1.0)
+        if len(held):  # the rows as the model sees them: transformed (and clipped) above
             result.metrics["psnr_held_out_db"] = psnr(
-                held, torch.as_tensor(x_held, device=device),
+                held, torch.as_tensor(scaled[held], device=device),
                 one_hot(data.labels[held], n_classes, device) if conditional else None)
     if run_dir is not None:
         meta = _run_meta(data, config, mconfig, dataset_ref=dataset_ref, device=device)
