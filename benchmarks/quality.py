@@ -300,7 +300,7 @@ def score_draws(gen: Generator, train: FeatureSet, test: FeatureSet, dataset: st
                 rows_per_real: int = 1, extra: Callable[[FeatureSet], dict[str, float]]
                 | None = None) -> dict[str, Any]:
     """The figures of ``draws`` synthetic copies from one fitted generator, averaged
-    (``--draws``): one copy of a small table is a noisy measure (README: the log-mel fold's
+    (``--draws``): one copy of a small table is a noisy measure (docs/quality.md: the log-mel fold's
     RF ratio 0.81 with one copy per run, 0.86 over nine). Adds ``draws`` and, with more than
     one, ``ratio_forest_draw_std`` (the spread between copies). ``seconds``: the fit and
     the first copy."""

@@ -25,7 +25,7 @@ Decoders (``ModelConfig.decoder``):
   from the batch error of its own feature, sigma_d^2 = mean over rows of
   (x_d - mean_d)^2 (floored likewise). Not the default: features the decoder
   reconstructs almost exactly (blank image borders) get a sigma at the floor and
-  their errors then outweigh every other feature's (README: TSTR/TRTR on digits
+  their errors then outweigh every other feature's (docs/quality.md: TSTR/TRTR on digits
   0.97 with the shared sigma, 0.24 with this).
 
 Every decoder can also *sample* (``sample_output``): the decoded mean plus
@@ -39,13 +39,13 @@ feature given the trained decoder, for every decoder but "sigma-per-feature"
 and samples with one per feature, so a feature the decoder reconstructs closely
 is not blurred by the error of the others: on the fold stand-in of
 ``benchmarks/quality.py --folds`` detection AUC 0.85 -> 0.80 (CVAE) and
-0.85 -> 0.78 (VAE) at the same TSTR (README).
+0.85 -> 0.78 (VAE) at the same TSTR (docs/quality.md).
 
 An unconditional model (VAE, AE, DAE) trained on labelled rows also keeps each
 class's residual std per feature (``class_log_sigma`` [K, D]), and draws a row of
 a known class with its class's sigma: its decoder is not told the class, so one
 spread for all rows blurs a tight class with the error of a loose one (a CVAE's
-decoder is given the class and keeps one spread). README: on the fold stand-ins of
+decoder is given the class and keeps one spread). docs/quality.md: on the fold stand-ins of
 ``benchmarks/quality.py`` the default VAE's detection AUC 0.81 -> 0.79 (37
 features) and 0.74 -> 0.70 (log-mel), precision up, TSTR the same within the seeds.
 

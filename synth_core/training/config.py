@@ -116,10 +116,10 @@ class TrainConfig:
     # sampled); active latent units 0 -> 7 and 0 -> 3. Digits (1 seed): TSTR/TRTR 0.88 -> 0.93.
     # Standardisation was worse (AUC 0.71 and 0.95; digits TSTR/TRTR 0.73).
     # "sigma-per-feature-closed" (one closed-form sigma per feature) was measured against it
-    # (README, quality.py --set decoder=...): even on wine and breast cancer, far worse on
+    # (docs/quality.md, quality.py --set decoder=...): even on wine and breast cancer, far worse on
     # digits (TSTR/TRTR 0.97 -> 0.24) and demo sounds; the shared sigma stays the default.
     decoder: str = "sigma"         # "thesis", "sigma", "sigma-per-feature[-closed]" (base.py)
-    # "quantile-hazen" rather than "quantile" (README, quality.py --set transform=...): the
+    # "quantile-hazen" rather than "quantile" (docs/quality.md, quality.py --set transform=...): the
     # training extremes at norm.ppf(0.5 / n), not +-5.2; detection AUC nearer 0.5 and the
     # nearest-real ratio nearer 1 on all four tables (digits 1.00 -> 0.81), TSTR within noise.
     transform: str = "quantile-hazen"  # "minmax", "standard", "quantile" or "quantile-hazen"

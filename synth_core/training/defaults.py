@@ -21,7 +21,7 @@ dataset minus its held-out test folds):
   rows had a fifth to two thirds of the real difference between the class
   means, and they trained a classifier to 0.64 (VAE) and 0.68 (CVAE), seeds
   0-5 (the per-class Gaussian 0.86); on the training loss the VAE trains 50-100
-  epochs, keeps 0.54-0.81 of that difference and reaches 0.80 (README, the
+  epochs, keeps 0.54-0.81 of that difference and reaches 0.80 (docs/quality.md, the
   augmentation protocol);
 * batch size: the largest power of two that is at most
   :data:`MAX_BATCH` (fast per epoch, ``benchmarks/train.py``) and at most a
@@ -51,7 +51,7 @@ dataset minus its held-out test folds):
   fold 10 at detection AUC 0.90, 256 units to 0.99x at 0.86 (VAE 0.88x / 0.91 ->
   0.91x / 0.87); on wine, breast cancer, digits and iris 256 units were as good
   or better on TSTR and detection but for the iris VAE's TSTR (0.89 -> 0.86,
-  within one seed's spread), and digits trained faster (README). Two layers of
+  within one seed's spread), and digits trained faster (docs/quality.md). Two layers of
   128 were worse on the 512 log-mel numbers (CVAE 0.88x -> 0.80x);
 * with the fully convolutional ``fcn`` body the code is maps of the coarse grid
   and there are no hidden layers: as many maps as keep the code at the feature
