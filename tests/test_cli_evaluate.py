@@ -147,6 +147,9 @@ def test_cli_evaluate_headline_baseline_and_worst_features(workspace, tmp_path, 
     assert "cannot be ruled out" in summary["headline"][0]
     assert summary["headline"][1].startswith("Synthetic set 'generated-cvae' ")
     assert "random forest accuracy" in summary["headline"][1]
+    # The rows are real digits plus a little noise: near-copies, said after the verdict.
+    assert summary["headline"][2].startswith("generated-cvae: its rows sit 0.")
+    assert "near-copies of training rows" in summary["headline"][2]
     scores = summary["scores"]["generated-cvae"]
     assert {"tstr_accuracy[forest]", "baseline_tstr_accuracy[forest]", "baseline_detection_auc",
             "spread_ratio", "marginal_distance"} <= set(scores)
@@ -157,7 +160,7 @@ def test_cli_evaluate_headline_baseline_and_worst_features(workspace, tmp_path, 
                 "--no-augmentation", "--no-baseline")
     summary = json.loads(capsys.readouterr().out)
     assert code == 0 and "baseline_detection_auc" not in summary["scores"]["generated-cvae"]
-    assert len(summary["headline"]) == 1
+    assert len(summary["headline"]) == 2 and "near-copies" in summary["headline"][1]
 
 
 def test_cli_evaluate_refuses_generator_that_saw_the_test_fold(workspace, capsys):

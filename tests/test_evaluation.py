@@ -592,6 +592,43 @@ def test_scorecard_headline_compares_with_the_gaussian_baseline():
         "copy", "baseline_detection_auc") is None  # baseline=False: not run
 
 
+def test_scorecard_headline_names_near_copies_of_the_training_rows():
+    real, test = _real(n_per_class=40)
+    rng = np.random.default_rng(3)
+    copies = real.subset(np.arange(real.n_samples))
+    copies.features = copies.features + 0.01 * rng.standard_normal(copies.features.shape)
+    fresh = test.subset(np.arange(test.n_samples))  # rows of the distribution, not trained on
+    card = scorecard(real, {"copies": copies, "fresh": fresh}, test, config=FAST)
+    lines = [line for line in card.headline if "near-copies" in line]
+    assert len(lines) == 1 and lines[0].startswith("copies: its rows sit 0.")
+    assert "(real held-out rows: " in lines[0]
+    assert card.metric("copies", "nn_distance_ratio").value < 0.7
+    assert card.metric("fresh", "nn_distance_ratio").value > 0.7
+
+
+def test_scorecard_distances_on_a_table_do_not_depend_on_column_units():
+    real, test = _real(n_per_class=40)
+    synthetic = _synthetic(n_per_class=40, noise_seed=11)
+    synthetic.features = synthetic.features + 0.3
+    card = scorecard(real, {"s": synthetic}, test, config=FAST)
+    # One column in other units (grams instead of kilograms): k-NN figures must not move.
+    scaled = [data.subset(np.arange(data.n_samples)) for data in (real, synthetic, test)]
+    for data in scaled:
+        data.features = data.features.copy()
+        data.features[:, 0] *= 1000.0
+    card_scaled = scorecard(scaled[0], {"s": scaled[1]}, scaled[2], config=FAST)
+    for metric in ("precision", "recall", "density", "coverage", "nn_distance_ratio"):
+        assert card_scaled.metric("s", metric).value == pytest.approx(
+            card.metric("s", metric).value, rel=1e-6), metric
+    # Images (and audio) share one unit: their pixels are measured as they are.
+    image = [data.subset(np.arange(data.n_samples)) for data in scaled]
+    for data in image:
+        data.attrs["modality"] = "image"
+    card_image = scorecard(image[0], {"s": image[1]}, image[2], config=FAST)
+    assert card_image.metric("s", "nn_distance_ratio").value != pytest.approx(
+        card.metric("s", "nn_distance_ratio").value, rel=1e-3)
+
+
 # --------------------------------------------------------------------------- leakage
 
 def _folded(n_folds: int = 10, n_per_class: int = 40) -> FeatureSet:

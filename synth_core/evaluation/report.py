@@ -68,7 +68,8 @@ METRICS: dict[str, MetricInfo] = {
     "precision": MetricInfo(
         "Precision", "fidelity", "0 to 1, higher is better",
         "Share of synthetic rows that fall inside the real data's k-NN balls: are they "
-        "realistic?"),
+        "realistic? (k-NN distances on a table are in each column's real standard "
+        "deviations; images and audio keep their own unit.)"),
     "density": MetricInfo(
         "Density", "fidelity", "0 and up, about 1 for real data",
         "How many real k-NN balls hold each synthetic row, over k; well above 1 means "
@@ -100,7 +101,7 @@ METRICS: dict[str, MetricInfo] = {
     "nn_distance_ratio": MetricInfo(
         "Distance to training / real-to-real", "copying", "about 1 is expected, near 0 is "
         "copying", "Median distance to the nearest training row over the median real-to-real "
-        "nearest distance."),
+        "nearest distance; below 0.7 the report's first lines call the rows near-copies."),
     "spread_ratio": MetricInfo(
         "Spread ratio (median over features)", "per feature",
         "about 1 is best; well below 1 is collapse",

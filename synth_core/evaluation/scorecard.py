@@ -48,6 +48,10 @@ BASELINE_KIND = "gaussian"  # the baseline every scorecard compares against
 
 DEFAULT_K = 5       # neighbours for precision/recall/density/coverage
 DEFAULT_FOLDS = 5   # cross-validation folds of the detection test
+# A set whose rows sit closer to their nearest training row than this share of the real
+# nearest-neighbour distance gets a headline: SMOTE-style interpolation lands at 0.24-0.6,
+# real held-out rows at about 1 and above (docs/quality.md).
+COPY_RATIO_WARNING = 0.7
 
 
 @dataclass(frozen=True)
@@ -215,7 +219,9 @@ def _scorecard(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
     real_frames = (_gaussian(frame_rows(train_X, frame_shape, "real training set",
                                         frames_last=columns),
                              "real training set frames") if frame_shape else None)
-    neighbours = _TrainNeighbours(train_X, quantile=config.copy_quantile,
+    unit = distance_unit(real_train, train_X)
+    near_X = train_X / unit  # the rows k-NN distances are measured on (distance_unit)
+    neighbours = _TrainNeighbours(near_X, quantile=config.copy_quantile,
                                   max_reference_rows=min(config.max_rows, 2000),
                                   random_state=seed)
     step("real-to-real distances")
@@ -268,7 +274,7 @@ def _scorecard(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
                     metrics += _utility_rows(name, "augmented", aug)
                     step(f"{name}: real + synthetic, test on real ({clf})")
         # Fidelity and diversity: k-NN balls on equal-size sets (Naeem et al. compare n to n).
-        result = balls.prdc("all", train_X, X, min(len(X), len(train_X), config.max_rows))
+        result = balls.prdc("all", near_X, X / unit, min(len(X), len(train_X), config.max_rows))
         metrics += [MetricRow(name, key, getattr(result, key))
                     for key in ("precision", "recall", "density", "coverage")]
         step(f"{name}: precision, recall, density, coverage")
@@ -291,7 +297,7 @@ def _scorecard(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
                        MetricRow(name, "detection_auc", detection.auc,
                                  low=min(detection.fold_aucs), high=max(detection.fold_aucs)))
         step(f"{name}: real-vs-synthetic detection")
-        copies[name] = neighbours.check(X)
+        copies[name] = neighbours.check(X / unit)
         metrics.append(MetricRow(name, "copy_fraction", copies[name].fraction_flagged))
         metrics.append(MetricRow(name, "nn_distance_ratio", copies[name].distance_ratio))
         step(f"{name}: copy check")
@@ -306,7 +312,7 @@ def _scorecard(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
             own = base if is_ref else next((s for s in scores if s.set == name
                                             and s.mode == "tstr" and s.classifier == first), None)
             per_class += _per_class_rows(name, real_train, data, config, base, own,
-                                         class_gaussians, balls)
+                                         class_gaussians, balls, unit)
         emit(callback, Log(f"evaluated {name}"))
 
     if with_baseline:
@@ -316,6 +322,9 @@ def _scorecard(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
         metrics += rows
         headline += verdicts
         notes += baseline_notes
+    headline += [copying_warning(name, copies[name], copies.get(REFERENCE))
+                 for name in synthetic_sets
+                 if name in copies and copies[name].distance_ratio < COPY_RATIO_WARNING]
     if fewer_folds:
         notes.append(_fewer_folds_note(fewer_folds, config.n_folds))
     if config.reference:
@@ -602,10 +611,44 @@ def _frame_shape(data: FeatureSet, wanted: bool | None) -> tuple[int, int] | Non
     return int(shape[0]), int(shape[1])
 
 
+def copying_warning(name: str, check: CopyCheck, reference: CopyCheck | None) -> str:
+    """The headline for a set of near-copies of the real training rows."""
+    real = (f" (real held-out rows: {reference.distance_ratio:.2f}x)"
+            if reference is not None else "")
+    return (f"{name}: its rows sit {check.distance_ratio:.2f}x as far from their nearest real "
+            f"training row as training rows are from each other{real}, and "
+            f"{check.fraction_flagged:.0%} are closer than 99 % of real pairs: many are "
+            "near-copies of training rows, which score well on utility and detection without "
+            "being new data. A model that does this has memorised its training rows (few rows "
+            "a class, many epochs): train fewer epochs or a smaller latent size, generate "
+            "with codes from the mixture (--prior-kind mixture), or add rows; interpolation "
+            "between neighbours (SMOTE) lands here by design")
+
+
+# Modalities whose features share one unit (pixels, dB, an embedding's coordinates).
+SHARED_UNIT_MODALITIES = ("audio", "image")
+
+
+def distance_unit(real_train: FeatureSet, train_X: np.ndarray) -> np.ndarray:
+    """What each feature is divided by before k-NN distances (precision, recall, density,
+    coverage and the copy check) [D].
+
+    A table's columns come in their own units: on wine, proline (hundreds) would be the whole
+    distance and hue (about 1) nothing, so a table's columns are measured in the real training
+    rows' standard deviations (a constant column keeps its own unit). Images and audio
+    features share one unit, where a near-constant border pixel must not weigh as much as a
+    stroke: they stay as they are (all ones).
+    """
+    if real_train.attrs.get("modality") in SHARED_UNIT_MODALITIES:
+        return np.ones(train_X.shape[1])
+    spread = train_X.std(axis=0)
+    return np.where(spread > 0, spread, 1.0)
+
+
 def _per_class_rows(name: str, real_train: FeatureSet, data: FeatureSet, config: EvaluateConfig,
                     trtr: ClassifierScore | None, tstr: ClassifierScore | None,
-                    real_gaussians: dict[int, _Gaussian], balls: _RealBalls
-                    ) -> list[ClassRow]:
+                    real_gaussians: dict[int, _Gaussian], balls: _RealBalls,
+                    unit: np.ndarray) -> list[ClassRow]:
     rows = []
     for index, class_name in enumerate(real_train.class_names):
         real = real_train.features[real_train.labels == index].astype(np.float64)
@@ -613,7 +656,7 @@ def _per_class_rows(name: str, real_train: FeatureSet, data: FeatureSet, config:
         row = ClassRow(name, index, class_name, len(real), len(fake))
         n = min(len(real), len(fake), config.max_rows)
         if n > config.k:
-            result = balls.prdc(index, real, fake, n)
+            result = balls.prdc(index, real / unit, fake / unit, n)
             row.precision, row.recall = result.precision, result.recall
             row.density, row.coverage = result.density, result.coverage
         if len(real) >= 2 and len(fake) >= 2:
