@@ -307,6 +307,10 @@ def collapse_notes(metrics: dict[str, Any]) -> tuple[str | None, list[str]]:
         parts.append(f"rows made as Generate makes them spread "
                      f"{collapse['spread_ratio_generated']:.2f}x the real rows (median "
                      "per-feature std ratio)")
+    if collapse.get("copy_ratio") is not None:
+        parts.append(f"they sit {collapse['copy_ratio']:.2f}x as far from their nearest "
+                     "training row as training rows are from each other (near 1: new rows; "
+                     "below 0.7: near-copies)")
     if collapse.get("spread_ratio") is not None:
         parts.append(f"rows decoded from the prior spread {collapse['spread_ratio']:.2f}x the "
                      "real rows (median per-feature std ratio)")

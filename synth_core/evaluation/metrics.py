@@ -36,6 +36,12 @@ from synth_core.evaluation.classifiers import make_detector
 from synth_core.features import FeatureSet
 from synth_core.gaussians import centred_factor, trace_sqrt_product
 
+# Rows nearer their closest real training row than this share of the training rows' own
+# nearest-neighbour distance are called near-copies, by the scorecard's first lines and by
+# training's check of the rows it would generate: SMOTE-style interpolation lands at
+# 0.24-0.6, real held-out rows at about 1 and above (docs/quality.md).
+COPY_RATIO_WARNING = 0.7
+
 _EPS = 1e-12
 
 

@@ -31,7 +31,7 @@ from synth_core.evaluation.classifiers import (CLASSIFIER_LABELS, CLASSIFIERS, D
 from synth_core.evaluation.holdout import (REPEATED_ROWS_WARNING, check_leakage, check_sets,
                                            class_list, n_classes_of, repeated_test_rows,
                                            split_real)
-from synth_core.evaluation.metrics import (CopyCheck, Detection, FeatureAgreement, NotComputable,
+from synth_core.evaluation.metrics import (COPY_RATIO_WARNING, CopyCheck, Detection, FeatureAgreement, NotComputable,
                                            _Gaussian, _RealBalls, _TrainNeighbours, _frechet,
                                            _gaussian, classifier_two_sample_test,
                                            feature_agreement, feature_names, frame_rows, psnr)
@@ -48,10 +48,6 @@ BASELINE_KIND = "gaussian"  # the baseline every scorecard compares against
 
 DEFAULT_K = 5       # neighbours for precision/recall/density/coverage
 DEFAULT_FOLDS = 5   # cross-validation folds of the detection test
-# A set whose rows sit closer to their nearest training row than this share of the real
-# nearest-neighbour distance gets a headline: SMOTE-style interpolation lands at 0.24-0.6,
-# real held-out rows at about 1 and above (docs/quality.md).
-COPY_RATIO_WARNING = 0.7
 
 
 @dataclass(frozen=True)

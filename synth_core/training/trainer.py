@@ -52,6 +52,7 @@ import torch
 from synth_core import __version__
 from synth_core.devices import resolve_device
 from synth_core.errors import InputError, StorageError
+from synth_core.evaluation.metrics import COPY_RATIO_WARNING
 from synth_core.events import Callback, EpochEnd, Log, Progress, emit
 from synth_core.features import FeatureSet
 from synth_core.models import MODELS, Autoencoder, build_model, model_config
@@ -297,6 +298,27 @@ def _generation_codes(codes: np.ndarray, labels: np.ndarray, groups: list[np.nda
     return [np.concatenate(made)], [np.concatenate(made_classes)]
 
 
+def copy_ratio(train: np.ndarray, made: np.ndarray, *, max_rows: int = 2000,
+               seed: int = 0) -> float:
+    """Median distance from a made row to its nearest training row over the median distance
+    from a training row to its nearest other one (the scorecard's ``nn_distance_ratio``, in the
+    model's units). About 1 or more: new rows; well below: near-copies. At most ``max_rows``
+    training rows (seeded) are the reference, for both sides alike."""
+    from sklearn.neighbors import NearestNeighbors
+
+    rng = np.random.default_rng(seed)
+    if len(train) > max_rows:
+        train = train[rng.choice(len(train), max_rows, replace=False)]
+    if len(made) > max_rows:
+        made = made[rng.choice(len(made), max_rows, replace=False)]
+    if len(train) < 2 or not len(made):
+        return float("nan")
+    index = NearestNeighbors(n_neighbors=2, algorithm="brute").fit(train)
+    real = index.kneighbors(train, n_neighbors=2)[0][:, 1]          # nearest other row
+    near = index.kneighbors(made, n_neighbors=1)[0][:, 0]
+    return float(np.median(near) / max(float(np.median(real)), 1e-12))
+
+
 @torch.no_grad()
 def collapse_report(model: Autoencoder, x_train: torch.Tensor, y_train: torch.Tensor | None,
                     labels: np.ndarray, scaler: FeatureTransform, *,
@@ -348,6 +370,7 @@ def collapse_report(model: Autoencoder, x_train: torch.Tensor, y_train: torch.Te
     if not model.is_conditional:  # a VAE: the codes, and the class each was drawn for
         generated, generated_classes = generated
     ratios: dict[str, list[float]] = {"mean": [], "sampled": [], "generated": []}
+    made_rows: list[np.ndarray] = []  # the generated rows, model space, for the copy check
     for members, z_made, made_classes in zip(groups, generated, generated_classes):
         if len(members) < 2:
             continue
@@ -370,6 +393,7 @@ def collapse_report(model: Autoencoder, x_train: torch.Tensor, y_train: torch.Te
                                            made_classes is None else
                                            torch.as_tensor(made_classes, device=made.device))
             outputs.append(("generated", made))
+            made_rows.append(made.cpu().numpy())
         for key, out in outputs:
             std = scaler.inverse_transform(out.cpu().numpy()).std(0)
             ratios[key].append(float(np.median(std[keep] / real_std[keep])))
@@ -377,6 +401,10 @@ def collapse_report(model: Autoencoder, x_train: torch.Tensor, y_train: torch.Te
                       ("generated", "spread_ratio_generated")):
         if ratios[key]:
             report[name] = round(float(np.median(ratios[key])), 4)
+    if made_rows:
+        ratio = copy_ratio(x_train.cpu().numpy(), np.concatenate(made_rows))
+        if np.isfinite(ratio):
+            report["copy_ratio"] = round(ratio, 4)
     # Name only the changes this run has not already made.
     options = ["the calibrated decoder (--decoder sigma)"] if getattr(
         model.config, "decoder", "thesis") == "thesis" else []
@@ -421,6 +449,29 @@ def collapse_report(model: Autoencoder, x_train: torch.Tensor, y_train: torch.Te
             f"per-feature std ratio): the model collapses towards prototypes; {fixes}"
             + ("" if model.can_sample_output else
                ", or sample the decoder output when generating"))
+    elif report.get("copy_ratio", 1.0) < COPY_RATIO_WARNING:
+        from synth_core.generation.sampling import class_codes_prior
+
+        if not model.is_conditional:
+            made_how = ("rows interpolated between neighbouring training codes of a class "
+                        "(as augment-benchmark and the batch protocol make them)")
+            other = ("rows by class from the codes' mixture (generate --per-class, By class "
+                     "on the Generate page) rather than interpolation")
+        elif groups and class_codes_prior(min(len(g) for g in groups)) == "posterior":
+            made_how = ("rows made as Generate makes them (codes from the posterior of random "
+                        "training rows of each class)")
+            other = "codes from the mixture (generate --prior-kind mixture)"
+        else:
+            made_how = ("rows made as Generate makes them (codes from each class's mixture of "
+                        "training codes)")
+            other = ("a smaller latent size (--latent-dim)" if model.config.latent_dim > 2
+                     else "")
+        report["warnings"].append(
+            f"{made_how} sit "
+            f"{report['copy_ratio']:.2f}x as far from their nearest training row as the "
+            f"{x_train.shape[0]} training rows are from each other: they are near-copies of "
+            "training rows, which a model learns on few rows a class; try fewer epochs "
+            f"(--epochs), {other + ', ' if other else ''}or more rows")
     elif spread is not None and spread > HIGH_SPREAD_RATIO:
         report["warnings"].append(
             f"rows made as Generate makes them spread {spread:.2f}x as much as the real "
