@@ -31,10 +31,11 @@ from synth_core.evaluation.classifiers import (CLASSIFIER_LABELS, CLASSIFIERS, D
 from synth_core.evaluation.holdout import (REPEATED_ROWS_WARNING, check_leakage, check_sets,
                                            class_list, n_classes_of, repeated_test_rows,
                                            split_real)
-from synth_core.evaluation.metrics import (COPY_RATIO_WARNING, CopyCheck, Detection, FeatureAgreement, NotComputable,
-                                           _Gaussian, _RealBalls, _TrainNeighbours, _frechet,
-                                           _gaussian, classifier_two_sample_test,
-                                           feature_agreement, feature_names, frame_rows, psnr)
+from synth_core.evaluation.metrics import (COPY_RATIO_WARNING, CopyCheck, Detection,
+                                           FeatureAgreement, NotComputable, _Gaussian, _RealBalls,
+                                           _TrainNeighbours, _frechet, _gaussian,
+                                           classifier_two_sample_test, feature_agreement,
+                                           feature_names, frame_rows, psnr)
 from synth_core.evaluation.report import (REFERENCE, ClassRow, MetricRow, Scorecard,
                                           reports_dir, save_report, set_names)
 from synth_core.events import Callback, Log, Progress, emit

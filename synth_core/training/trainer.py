@@ -298,24 +298,27 @@ def _generation_codes(codes: np.ndarray, labels: np.ndarray, groups: list[np.nda
     return [np.concatenate(made)], [np.concatenate(made_classes)]
 
 
-def copy_ratio(train: np.ndarray, made: np.ndarray, *, max_rows: int = 2000,
-               seed: int = 0) -> float:
+def copy_ratio(train: np.ndarray, made: np.ndarray, *, max_reference: int = 5000,
+               max_queries: int = 1000, seed: int = 0) -> float:
     """Median distance from a made row to its nearest training row over the median distance
     from a training row to its nearest other one (the scorecard's ``nn_distance_ratio``, in the
-    model's units). About 1 or more: new rows; well below: near-copies. At most ``max_rows``
-    training rows (seeded) are the reference, for both sides alike."""
+    model's units). About 1 or more: new rows; well below: near-copies. Tables of up to
+    ``max_reference`` rows are searched whole, where a model can learn its rows; beyond, a
+    seeded subsample of that size is the reference for both sides alike, and at most
+    ``max_queries`` rows of each side are measured."""
     from sklearn.neighbors import NearestNeighbors
 
     rng = np.random.default_rng(seed)
-    if len(train) > max_rows:
-        train = train[rng.choice(len(train), max_rows, replace=False)]
-    if len(made) > max_rows:
-        made = made[rng.choice(len(made), max_rows, replace=False)]
+
+    def some(rows: np.ndarray, n: int) -> np.ndarray:
+        return rows[rng.choice(len(rows), n, replace=False)] if len(rows) > n else rows
+
+    train = some(train, max_reference)
     if len(train) < 2 or not len(made):
         return float("nan")
     index = NearestNeighbors(n_neighbors=2, algorithm="brute").fit(train)
-    real = index.kneighbors(train, n_neighbors=2)[0][:, 1]          # nearest other row
-    near = index.kneighbors(made, n_neighbors=1)[0][:, 0]
+    real = index.kneighbors(some(train, max_queries), n_neighbors=2)[0][:, 1]  # other row
+    near = index.kneighbors(some(made, max_queries), n_neighbors=1)[0][:, 0]
     return float(np.median(near) / max(float(np.median(real)), 1e-12))
 
 
