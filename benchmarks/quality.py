@@ -23,7 +23,7 @@ baselines of :mod:`synth_core.generation.baselines` (per-class Gaussian,
 Gaussian copula, SMOTE). Datasets: the embedded digits and demo sounds and
 scikit-learn's bundled breast-cancer and wine tables (and iris, by name).
 ``--rows-per-real K`` makes K synthetic rows per real training row instead of a
-copy of the same size (the tables and ``--folds``); ``--draws K`` scores K synthetic
+copy of the same size (the tables, ``--folds`` and ``--augmentation``); ``--draws K`` scores K synthetic
 copies of each fitted generator and averages them (one copy of a small table is a
 noisy measure).
 
@@ -522,6 +522,8 @@ def run_quality(args: argparse.Namespace) -> None:
     print(f"# quality benchmark, {time.strftime('%Y-%m-%d')}, seeds {seeds}, "
           f"{os.cpu_count()} cores, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}"
           + (f", epochs capped at {args.max_epochs}" if args.max_epochs else "")
+          + (f", {args.rows_per_real} synthetic rows per real one" if args.rows_per_real > 1
+             else "")
           + (f", default-* with {' '.join(args.set)}" if args.set else "")
           + _rows_note(args))
     print(table(results, trtr))
@@ -701,6 +703,8 @@ def run_folds(args: argparse.Namespace) -> None:
               f"{seeds}, {os.cpu_count()} cores, OMP_NUM_THREADS="
               f"{os.environ.get('OMP_NUM_THREADS', 'unset')}"
               + (f", epochs capped at {args.max_epochs}" if args.max_epochs else "")
+          + (f", {args.rows_per_real} synthetic rows per real one" if args.rows_per_real > 1
+             else "")
               + (f", default-* with {' '.join(args.set)}" if args.set else "")
               + _rows_note(args)
               + f"\nstreet sounds (UrbanSound8K-like, generated, {made:.0f} s to make and "
@@ -765,14 +769,14 @@ AUGMENT_GENERATORS = (*BASELINE_KINDS, "default-vae", "default-cvae", "thesis-va
 
 
 def augment_config(name: str, seeds: tuple[int, ...], max_epochs: int | None,
-                   settings: dict[str, Any] | None = None):
+                   settings: dict[str, Any] | None = None, rows_per_real: int = 1):
     """AugmentConfig for a generator name: a preset, the no-flag defaults (with ``settings``,
-    ``--set``), or a baseline."""
+    ``--set``), or a baseline; ``rows_per_real`` synthetic rows per real one."""
     from synth_core.evaluation.augmentation import AugmentConfig
     from synth_core.training.config import PRESETS
 
     if name in BASELINE_KINDS:
-        return AugmentConfig(model=name, seeds=seeds)
+        return AugmentConfig(model=name, seeds=seeds, rows_per_real=rows_per_real)
     kind, model = name.split("-", 1)
     # The thesis preset as it is, or the no-flag defaults (augment-benchmark's own default)
     # with the --set settings.
@@ -781,7 +785,8 @@ def augment_config(name: str, seeds: tuple[int, ...], max_epochs: int | None,
     epochs = PRESETS[preset].epochs if preset else default_config(model, settings).epochs
     if max_epochs is not None:
         train["epochs"] = min(epochs, max_epochs)
-    return AugmentConfig(model=model, seeds=seeds, preset=preset, train=train)
+    return AugmentConfig(model=model, seeds=seeds, preset=preset, train=train,
+                         rows_per_real=rows_per_real)
 
 
 def run_augmentation(args: argparse.Namespace) -> None:
@@ -801,6 +806,8 @@ def run_augmentation(args: argparse.Namespace) -> None:
     print(f"# augmentation protocol (70/30, MLP, seeds {list(seeds)}), "
           f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores"
           + (f", epochs capped at {args.max_epochs}" if args.max_epochs else "")
+          + (f", {args.rows_per_real} synthetic rows per real one" if args.rows_per_real > 1
+             else "")
           + (f", default-* with {' '.join(args.set)}" if args.set else ""))
     print(f"{'dataset':<15}{'generator':<15}{'real acc':>12}{'synthetic acc':>15}"
           f"{'study real/synth':>18}{'time s':>9}")
@@ -808,7 +815,8 @@ def run_augmentation(args: argparse.Namespace) -> None:
         for name in names:
             started = time.perf_counter()
             try:
-                config = augment_config(name, seeds, args.max_epochs, settings)
+                config = augment_config(name, seeds, args.max_epochs, settings,
+                                        args.rows_per_real)
                 summary = augment_benchmark(data, config, dataset_ref=dataset).summary()
             except Exception as exc:
                 print(f"{dataset:<15}{name:<15}  failed: {type(exc).__name__}: {exc}"[:220],
@@ -855,7 +863,8 @@ def main() -> None:
                              "noisy measure (default 1)")
     parser.add_argument("--rows-per-real", type=int, default=1, metavar="K",
                         help="synthetic rows per real training row, class by class (default 1: "
-                             "a copy of the training set's size; the tables and --folds)")
+                             "a copy of the training set's size; the tables, --folds and "
+                             "--augmentation)")
     args = parser.parse_args()
     if args.seeds < 1:
         raise SystemExit("--seeds must be at least 1")

@@ -107,6 +107,10 @@ def test_augment_config_checks():
         AugmentConfig(model="gan")
     with pytest.raises(InputError, match="repeat a seed"):
         AugmentConfig(seeds=(0, 0))
+    for bad in (0, 21, 1.5, True):
+        with pytest.raises(InputError, match="rows per real row must be a whole number from 1"):
+            AugmentConfig(rows_per_real=bad)
+    assert AugmentConfig.from_dict({"model": "vae"}).rows_per_real == 1  # reports saved before
     with pytest.raises(InputError, match="preset 'nope' is unknown"):
         AugmentConfig(preset="nope").train_config(0)
     with pytest.raises(InputError, match="trains a cvae, not a vae"):
@@ -204,6 +208,10 @@ def test_augment_benchmark_with_a_baseline_generator(digits):
     run = result.runs[0]
     assert run.n_synthetic == run.n_train == 210
     assert result.summary()["synthetic_accuracy"]["mean"] > 0.5  # digits: a fair Gaussian
+    # Three synthetic rows per real one, class by class.
+    tripled = augment_benchmark(digits, AugmentConfig(model="gaussian", rows_per_real=3))
+    assert tripled.runs[0].n_synthetic == 3 * tripled.runs[0].n_train == 630
+    assert tripled.config["rows_per_real"] == 3
     with pytest.raises(InputError, match="fitted, not trained"):
         AugmentConfig(model="smote", preset="quick-vae").train_config(0)
 
@@ -213,8 +221,8 @@ def test_augment_benchmark_refuses_a_generator_that_saw_test_rows(digits, monkey
 
     fitted = augmentation._baseline
 
-    def leaky(kind, train, seed):
-        out = fitted(kind, train, seed)
+    def leaky(kind, train, seed, rows_per_real=1):
+        out = fitted(kind, train, seed, rows_per_real)
         out.seen_ids = list(digits.ids)  # as if fitted on every row, the test rows included
         return out
 
@@ -234,3 +242,9 @@ def test_cli_augment_benchmark_generator_flag(workspace, digits, capsys):
     assert code == 0, captured.err
     summary = json.loads(captured.out.strip().splitlines()[-1])
     assert summary["model"] == "smote" and summary["synthetic_rows"] == 210
+    code = main(["--workspace", str(workspace.root), "-q", "augment-benchmark", "--json",
+                 "--data", "digits300", "--generator", "smote", "--seeds", "0",
+                 "--rows-per-real", "2"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert json.loads(captured.out.strip().splitlines()[-1])["synthetic_rows"] == 420

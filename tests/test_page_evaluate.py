@@ -94,11 +94,15 @@ def test_evaluate_page_augment_benchmark_with_a_baseline_generator(workspace):
     assert any("Seeds ' , ' names no seed" in e.value for e in at.error)
     assert not list_jobs(workspace, "augment")
     at.text_input(key="aug-seeds").set_value("0").run()
+    at.number_input(key="aug-rows").set_value(2).run()
     at.button(key="aug_start").click().run()
     jobs = list_jobs(workspace, "augment")
     assert len(jobs) == 1 and jobs[0].params["config"]["model"] == "gaussian"
     assert jobs[0].params["config"]["preset"] is None
+    assert jobs[0].params["config"]["rows_per_real"] == 2
     assert wait_for_job(workspace, jobs[0].id, timeout=240).state == "done"
+    at.run()
+    assert any("2 synthetic rows per real training row" in c.value for c in at.caption)
 
 
 def test_evaluate_page_augment_benchmark_trains_the_defaults_unless_a_preset_is_picked(workspace):

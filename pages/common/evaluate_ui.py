@@ -316,7 +316,14 @@ def augment_form(*, key: str) -> dict[str, Any]:
                                         "(176-180 epochs, latent 42 / 8: tables of fewer "
                                         "features need the defaults).")
         preset = None if choice == "defaults" else choice
-    return {"model": model, "test_size": float(test_size), "seeds": seeds, "preset": preset}
+    rows_per_real = st.number_input(
+        "Synthetic rows per real row", 1, 20, 1, key=f"{key}-rows",
+        help="1: a synthetic copy of the training rows' size and class balance, the study's "
+             "protocol. More rows take away the classifier's own sampling noise: on a "
+             "leukemia-like table (50 training rows, 7,129 genes) the default CVAE's rows "
+             "trained the MLP to 0.86 with 1 and 0.92, as good as the real rows, with 5.")
+    return {"model": model, "test_size": float(test_size), "seeds": seeds, "preset": preset,
+            "rows_per_real": int(rows_per_real)}
 
 
 def augment_params(dataset: str, form: dict[str, Any]) -> dict[str, Any] | None:
@@ -331,7 +338,8 @@ def augment_params(dataset: str, form: dict[str, Any]) -> dict[str, Any] | None:
         st.error(f"Seeds {form['seeds']!r} names no seed; write e.g. 0,1,2 or 0-4.")
         return None
     config = ui.attempt(AugmentConfig, model=form["model"], test_size=form["test_size"],
-                        seeds=seeds, preset=form["preset"])
+                        seeds=seeds, preset=form["preset"],
+                        rows_per_real=form.get("rows_per_real", 1))
     return {"dataset": dataset, "config": config.to_dict()} if config else None
 
 
@@ -350,6 +358,10 @@ def show_augment(job: JobStatus) -> None:
                    help=f"Mean over seeds on the real test rows; spread (std) {s['std']:.3f}, "
                         f"range {s['min']:.3f} to {s['max']:.3f}.")
     st.dataframe(report["per_class"], hide_index=True, width="stretch")
+    per_real = report["config"].get("rows_per_real", 1)
     st.caption(f"Dataset {report['dataset']}, generator {report['config']['model']}, seeds "
-               f"{report['config']['seeds']}. Rows: precision, recall and F1 per class, seed "
-               "means (std where there are several seeds).")
+               f"{report['config']['seeds']}, "
+               + (f"{per_real} synthetic rows per real training row"
+                  if per_real > 1 else "a synthetic copy of the training rows' size")
+               + ". Rows: precision, recall and F1 per class, seed means (std where there are "
+               "several seeds).")

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 HELP = ("split 70/30 by class, train a VAE/CVAE (or fit a baseline) on the 70%%, generate a "
-        "training set of the same size, and compare an MLP trained on real vs on synthetic "
+        "training set of the same size (or --rows-per-real times it), and compare an MLP trained on real vs on synthetic "
         "rows on the real 30%%")
 
 
@@ -24,6 +24,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     seeds.add_argument("--seed", type=int, default=None, help="one seed (default 0)")
     seeds.add_argument("--seeds", default=None,
                        help="several seeds for mean and spread, e.g. 0,1,2 or 0-4")
+    parser.add_argument("--rows-per-real", dest="rows_per_real", type=int, default=1,
+                        metavar="K",
+                        help="synthetic training rows per real training row, class by class "
+                             "(default 1: a copy of the same size, the study's protocol; more "
+                             "rows take away the classifier's own sampling noise)")
     parser.add_argument("--classifier", choices=["mlp", "logreg"], default="mlp",
                         help="classifier trained on each side (default mlp, as in the study)")
     parser.add_argument("--preset", default=None,
@@ -65,7 +70,8 @@ def run(args: argparse.Namespace, workspace, callback) -> dict:
     else:
         seeds = (args.seed if args.seed is not None else 0,)
     config = AugmentConfig(model=args.model, test_size=args.test_size, seeds=seeds,
-                           classifier=args.classifier, preset=args.preset, train=overrides)
+                           classifier=args.classifier, preset=args.preset, train=overrides,
+                           rows_per_real=args.rows_per_real)
     config.train_config(seeds[0])  # refuse bad training options before loading anything
     out = Path(args.out) if args.out else None
     if out is not None and out.exists() and not args.overwrite:
