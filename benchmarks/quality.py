@@ -280,14 +280,17 @@ class Trainer:
 def _collapse_figures(collapse: dict[str, Any]) -> dict[str, Any]:
     """The trainer's collapse check (metrics.json "collapse"), in a few numbers: mean KL per
     latent unit (nats), units at or below the trainer's "active" threshold, the latent
-    size, and the spread of rows drawn from N(0, I) over the real spread (within class for
-    a CVAE; decoder draws where the model samples them, else decoded means)."""
+    size, the spread of rows drawn from N(0, I) over the real spread (within class for
+    a CVAE; decoder draws where the model samples them, else decoded means), the copy
+    ratio of the rows it would generate and how many warnings training gave."""
     per_unit = collapse.get("kl_per_unit") or []
     threshold = collapse.get("active_threshold", 0.01)
     spread = collapse.get("spread_ratio_sampled", collapse.get("spread_ratio"))
     return {"kl_mean": float(np.mean(per_unit)) if per_unit else None,
             "inactive_units": int(sum(v <= threshold for v in per_unit)) if per_unit else None,
-            "latent_dim": collapse.get("latent_dim"), "prior_spread_ratio": spread}
+            "latent_dim": collapse.get("latent_dim"), "prior_spread_ratio": spread,
+            "copy_ratio": collapse.get("copy_ratio"),
+            "warned": len(collapse.get("warnings") or [])}
 
 
 def make_synthetic(gen: Generator, train: FeatureSet, dataset: str, seed: int,
