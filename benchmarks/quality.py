@@ -20,8 +20,10 @@ Generators: the thesis VAE/CVAE (presets thesis-vae / thesis-cvae), the
 default VAE/CVAE (what ``train`` uses with no flags), each with the sampling
 options :func:`synth_core.generation.sampling.synthesize` offers, and the
 baselines of :mod:`synth_core.generation.baselines` (per-class Gaussian,
-Gaussian copula, SMOTE). Datasets: the embedded digits and demo sounds and
-scikit-learn's bundled breast-cancer and wine tables (and iris, by name).
+Gaussian copula, SMOTE); by name only, outside peers (``tvae``: SDV's TVAE, issue
+#12's peer, ``pip install sdv``; see ``benchmarks/peers.py``). Datasets: the embedded
+digits and demo sounds and scikit-learn's bundled breast-cancer and wine tables (and
+iris, by name).
 ``--rows-per-real K`` makes K synthetic rows per real training row instead of a
 copy of the same size (the tables, ``--folds`` and ``--augmentation``); ``--draws K`` scores K synthetic
 copies of each fitted generator and averages them (one copy of a small table is a
@@ -140,6 +142,25 @@ class Generator:
     preset: str = ""                # a training preset; "" = the defaults
     sampling: dict[str, Any] = field(default_factory=dict)  # extra synthesize() options
     baseline: str = ""
+    peer: str = ""                  # an outside generator of benchmarks/peers.py ("tvae")
+
+
+# Outside generators, run only when named in --generators (optional packages: peers.py).
+PEER_GENERATORS = (Generator(name="tvae", peer="tvae"),)
+
+
+def _peers():
+    """benchmarks/peers.py as a module, loaded by path (benchmarks/ stays off sys.path)."""
+    import importlib.util
+
+    name = "_bench_peers"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            name, Path(__file__).resolve().parent / "peers.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
 def _sampling_options() -> list[tuple[str, dict[str, Any]]]:
@@ -172,7 +193,8 @@ def _sampling_options() -> list[tuple[str, dict[str, Any]]]:
     return variants
 
 
-def all_generators() -> list[Generator]:
+def all_generators(peers: bool = False) -> list[Generator]:
+    """The table's generators; with ``peers``, also the outside ones (by name only)."""
     out = []
     for model in ("vae", "cvae"):
         for preset in (f"thesis-{model}", ""):
@@ -180,6 +202,8 @@ def all_generators() -> list[Generator]:
                 name = f"{preset or 'default-' + model}" + (f"/{suffix}" if suffix else "")
                 out.append(Generator(name=name, model=model, preset=preset, sampling=options))
     out.extend(Generator(name=kind, baseline=kind) for kind in BASELINE_KINDS)
+    if peers:
+        out.extend(PEER_GENERATORS)
     return out
 
 
@@ -308,6 +332,8 @@ def make_synthetic(gen: Generator, train: FeatureSet, dataset: str, seed: int,
 
         rows = baseline_feature_set(train, gen.baseline, wanted, random_state=sample_seed)
         return rows, time.perf_counter() - started, {}
+    if gen.peer:
+        return _peer_synthetic(gen, train, dataset, seed, trainer, wanted, sample_seed)
     from synth_core.generation.sampling import synthesize
 
     run, train_seconds, details = trainer.run(gen, train, dataset, seed)
@@ -317,6 +343,28 @@ def make_synthetic(gen: Generator, train: FeatureSet, dataset: str, seed: int,
 
 
 DRAW_SEED_STEP = 1000  # --draws: copy d of seed s samples with seed s + 1000 d
+
+
+def _peer_synthetic(gen: Generator, train: FeatureSet, dataset: str, seed: int,
+                    trainer: Trainer | None, wanted: dict[int, int], sample_seed: int
+                    ) -> tuple[FeatureSet, float, dict[str, Any]]:
+    """An outside generator's copy: fitted once per dataset and seed (kept in the trainer's
+    cache, as a model is, so --draws reuses it), seconds = fit + this copy's sampling.
+    ``--max-epochs`` caps its epochs too."""
+    peers = _peers()
+    epochs = peers.TVAE_EPOCHS
+    if trainer is not None and trainer.max_epochs is not None:
+        epochs = min(epochs, trainer.max_epochs)
+    key = (dataset, seed, "peer", gen.peer)
+    cached = trainer.trained.get(key) if trainer is not None else None
+    rows, fitted, details = peers.tvae_feature_set(
+        train, wanted, random_state=sample_seed, epochs=epochs,
+        fitted=cached[0] if cached else None)
+    fit_seconds = cached[1] if cached else details["fit_seconds"]
+    if trainer is not None and not cached:
+        trainer.trained[key] = (fitted, fit_seconds, {})
+    details["fit_seconds"] = fit_seconds
+    return rows, fit_seconds + details["sample_seconds"], details
 
 
 def score_draws(gen: Generator, train: FeatureSet, test: FeatureSet, dataset: str, seed: int,
@@ -478,11 +526,14 @@ def run_quality(args: argparse.Namespace) -> None:
     generators = all_generators()
     if args.generators:
         wanted = [g.strip() for g in args.generators.split(",") if g.strip()]
+        generators = all_generators(peers=True)
         known = {g.name for g in generators}
         unknown = sorted(set(wanted) - known)
         if unknown:
             raise SystemExit(f"--generators: unknown {unknown}; known: {', '.join(sorted(known))}")
         generators = [g for g in generators if g.name in wanted]
+    if any(g.peer for g in generators):
+        _peers().require_sdv()  # before any clock starts, with the install line
     # Import the heavy libraries before any clock starts: wall times are fits, not imports.
     import imblearn.over_sampling  # noqa: F401
     import synth_core.training.trainer  # noqa: F401
@@ -656,11 +707,13 @@ def run_folds(args: argparse.Namespace) -> None:
     seeds = list(range(args.seeds))
     names = ([g.strip() for g in args.generators.split(",") if g.strip()] if args.generators
              else list(FOLD_GENERATORS))
-    known = {g.name: g for g in all_generators()}
+    known = {g.name: g for g in all_generators(peers=True)}
     unknown = sorted(set(names) - set(known))
     if unknown:
         raise SystemExit(f"--generators: unknown {unknown}; known: {', '.join(sorted(known))}")
     generators = [known[n] for n in names]
+    if any(g.peer for g in generators):
+        _peers().require_sdv()  # before any clock starts, with the install line
     import imblearn.over_sampling  # noqa: F401  (imports before any clock starts)
     import synth_core.training.trainer  # noqa: F401
 
@@ -840,7 +893,9 @@ def main() -> None:
                         help="1 seed, digits and wine, epochs capped at 30: a smoke run")
     parser.add_argument("--datasets", default="digits,demo-sounds,breast-cancer,wine")
     parser.add_argument("--generators", default="",
-                        help="comma-separated generator names (default: all)")
+                        help="comma-separated generator names (default: all but the outside "
+                             "peers; name tvae to add SDV's TVAE, which needs `pip install "
+                             "sdv`)")
     parser.add_argument("--max-epochs", type=int, default=None,
                         help="cap every model's epochs (default: the config's own)")
     parser.add_argument("--workspace", default=None,
