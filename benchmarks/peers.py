@@ -22,13 +22,12 @@ says which path made the rows).
 from __future__ import annotations
 
 import time
-from dataclasses import fields
 from typing import Any, Callable, Mapping
 
 import numpy as np
 
 from synth_core.features import FeatureSet
-from synth_core.generation.baselines import held_out_folds
+from synth_core.generation.baselines import fitted_feature_set, held_out_folds
 
 LABEL_COLUMN = "class_label"
 TVAE_EPOCHS = 300  # SDV's default
@@ -180,17 +179,6 @@ def tvae_feature_set(data: FeatureSet, counts: Mapping[int, int], *, random_stat
                   "source": "benchmarks/peers.py (SDV TVAESynthesizer)",
                   "source_dataset": str(source), "n_train_rows": int(data.n_samples),
                   "held_out_folds": held_out_folds(data, rows)})
-    per_class: dict[int, int] = {}
-    ids = []
-    for label in y.tolist():
-        k = per_class.get(label, 0)
-        per_class[label] = k + 1
-        ids.append(f"tvae-{label}-{k}")
-    extra: dict[str, Any] = {}
-    if "seen_ids" in {f.name for f in fields(FeatureSet)}:
-        extra["seen_ids"] = None if data.ids is None else list(data.ids)
-    out = FeatureSet(features=X.astype(np.float32), labels=y,
-                     class_names=list(data.class_names), ids=ids,
-                     parents=np.full((len(y), 2), -1), attrs=attrs, **extra)
+    out = fitted_feature_set(data, rows, X, y, id_prefix="tvae", attrs=attrs)
     return out, fitted, {"fit_seconds": fit_seconds, "sample_seconds": sample_seconds,
                          "tvae_epochs": int(epochs), "sampling": path}

@@ -520,12 +520,21 @@ def baseline_feature_set(data: FeatureSet, kind: str, counts: Mapping[int, int] 
                   "n_train_rows": int(len(rows)),
                   # A list: write_features stores it as JSON, read_features returns a list.
                   "held_out_folds": held_out_folds(data, rows)})
+    return fitted_feature_set(data, rows, X_new, y_new, id_prefix=kind, attrs=attrs)
+
+
+def fitted_feature_set(data: FeatureSet, rows: np.ndarray, X_new: np.ndarray,
+                       y_new: np.ndarray, *, id_prefix: str, attrs: dict[str, Any]
+                       ) -> FeatureSet:
+    """Rows a generator fitted on ``data``'s ``rows`` made, as a FeatureSet: ids
+    ``<id_prefix>-<class>-<k>``, the classes' names, and the ids of the rows it saw
+    (``seen_ids``, for the leakage checks)."""
     per_class: dict[int, int] = {}
     ids = []
     for label in y_new.tolist():
         k = per_class.get(label, 0)
         per_class[label] = k + 1
-        ids.append(f"{kind}-{label}-{k}")
+        ids.append(f"{id_prefix}-{label}-{k}")
     extra: dict[str, Any] = {}
     if "seen_ids" in {f.name for f in fields(FeatureSet)}:
         extra["seen_ids"] = _seen_ids(data, rows)
