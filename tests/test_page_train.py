@@ -78,7 +78,7 @@ def test_page_train_runs_a_job_and_shows_the_result(workspace):
     assert any("reconstructions" in c.value for c in at.caption)
     assert any("Latent means" in c.value for c in at.caption)
     assert any("Collapse check: " in c.value and "latent units active" in c.value
-               for c in at.caption)
+               and "as far from their nearest training row" in c.value for c in at.caption)
     assert any("Derived from the data: " in c.value and "latent_dim 16" in c.value
                for c in at.caption)
     assert "finished after 2 epochs" in at.success[0].value
