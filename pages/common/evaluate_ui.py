@@ -15,7 +15,8 @@ import streamlit as st
 from pages.common import state, ui
 from synth_core.data.datasets import list_dataset_refs, load_dataset
 from synth_core.errors import SynthError
-from synth_core.evaluation.augmentation import BASELINE_GENERATORS, GENERATORS
+from synth_core.evaluation.augmentation import (BASELINE_GENERATORS, GENERATORS,
+                                                MAX_ROWS_PER_REAL)
 from synth_core.evaluation.classifiers import CLASSIFIER_LABELS, DETECTORS
 from synth_core.numbers import parse_ints
 from synth_core.evaluation.report import REFERENCE, Scorecard, load_report
@@ -317,7 +318,7 @@ def augment_form(*, key: str) -> dict[str, Any]:
                                         "features need the defaults).")
         preset = None if choice == "defaults" else choice
     rows_per_real = st.number_input(
-        "Synthetic rows per real row", 1, 20, 1, key=f"{key}-rows",
+        "Synthetic rows per real row", 1, MAX_ROWS_PER_REAL, 1, key=f"{key}-rows",
         help="1: a synthetic copy of the training rows' size and class balance, the study's "
              "protocol. More rows take away the classifier's own sampling noise: on a "
              "leukemia-like table (50 training rows, 7,129 genes) the default CVAE's rows "

@@ -6,8 +6,8 @@ import argparse
 import sys
 
 HELP = ("split 70/30 by class, train a VAE/CVAE (or fit a baseline) on the 70%%, generate a "
-        "training set of the same size (or --rows-per-real times it), and compare an MLP trained on real vs on synthetic "
-        "rows on the real 30%%")
+        "training set of the same size (or --rows-per-real times it), and compare an MLP "
+        "trained on real vs on synthetic rows on the real 30%%")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
