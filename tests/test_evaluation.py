@@ -617,7 +617,8 @@ def test_scorecard_distances_on_a_table_do_not_depend_on_column_units():
         data.features = data.features.copy()
         data.features[:, 0] *= 1000.0
     card_scaled = scorecard(scaled[0], {"s": scaled[1]}, scaled[2], config=FAST)
-    for metric in ("precision", "recall", "density", "coverage", "nn_distance_ratio"):
+    for metric in ("precision", "recall", "density", "coverage", "nn_distance_ratio",
+                   "frechet"):
         assert card_scaled.metric("s", metric).value == pytest.approx(
             card.metric("s", metric).value, rel=1e-6), metric
     # Images (and audio) share one unit: their pixels are measured as they are.

@@ -84,8 +84,9 @@ METRICS: dict[str, MetricInfo] = {
         "outliers, unlike recall."),
     "frechet": MetricInfo(
         "Frechet distance", "fidelity", "0 and up, lower is better",
-        "Distance between Gaussians fitted to real and synthetic rows (as FID/FAD); depends "
-        "on the number of rows, so compare sets of equal size."),
+        "Distance between Gaussians fitted to real and synthetic rows (as FID/FAD; on a table "
+        "in each column's real standard deviations); depends on the number of rows, so compare "
+        "sets of equal size."),
     "frechet_frames": MetricInfo(
         "Frechet distance per frame", "fidelity", "0 and up, lower is better",
         "The same on single frames (rows reshaped to feature_shape), as in the Frechet "

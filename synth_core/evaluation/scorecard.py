@@ -211,13 +211,13 @@ def _scorecard(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
                                         n_boot=config.bootstrap)
         scores.append(trtr[name])
         step(f"train on real, test on real ({name})")
-    real_gauss = _gaussian(train_X, "real training set")
+    unit = distance_unit(real_train, train_X)
+    near_X = train_X / unit  # the rows distances are measured on (distance_unit)
+    real_gauss = _gaussian(near_X, "real training set")
     columns = bool(real_train.attrs.get("spectrogram"))  # spectrogram frames are its columns
     real_frames = (_gaussian(frame_rows(train_X, frame_shape, "real training set",
                                         frames_last=columns),
                              "real training set frames") if frame_shape else None)
-    unit = distance_unit(real_train, train_X)
-    near_X = train_X / unit  # the rows k-NN distances are measured on (distance_unit)
     neighbours = _TrainNeighbours(near_X, quantile=config.copy_quantile,
                                   max_reference_rows=min(config.max_rows, 2000),
                                   random_state=seed)
@@ -275,7 +275,8 @@ def _scorecard(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
         metrics += [MetricRow(name, key, getattr(result, key))
                     for key in ("precision", "recall", "density", "coverage")]
         step(f"{name}: precision, recall, density, coverage")
-        metrics.append(MetricRow(name, "frechet", _frechet(real_gauss, _gaussian(X, label))))
+        metrics.append(MetricRow(name, "frechet", _frechet(real_gauss,
+                                                            _gaussian(X / unit, label))))
         if frame_shape:
             metrics.append(MetricRow(name, "frechet_frames", _frechet(
                 real_frames, _gaussian(frame_rows(X, frame_shape, label, frames_last=columns),
@@ -627,8 +628,8 @@ SHARED_UNIT_MODALITIES = ("audio", "image")
 
 
 def distance_unit(real_train: FeatureSet, train_X: np.ndarray) -> np.ndarray:
-    """What each feature is divided by before k-NN distances (precision, recall, density,
-    coverage and the copy check) [D].
+    """What each feature is divided by before distances between rows and sets (precision,
+    recall, density, coverage, the copy check and the Frechet distance) [D].
 
     A table's columns come in their own units: on wine, proline (hundreds) would be the whole
     distance and hue (about 1) nothing, so a table's columns are measured in the real training
@@ -658,9 +659,9 @@ def _per_class_rows(name: str, real_train: FeatureSet, data: FeatureSet, config:
             row.density, row.coverage = result.density, result.coverage
         if len(real) >= 2 and len(fake) >= 2:
             if index not in real_gaussians:
-                real_gaussians[index] = _gaussian(real, f"real class {class_name}")
+                real_gaussians[index] = _gaussian(real / unit, f"real class {class_name}")
             row.frechet = _frechet(real_gaussians[index],
-                                   _gaussian(fake, f"{name} class {class_name}"))
+                                   _gaussian(fake / unit, f"{name} class {class_name}"))
         for score, attr in ((tstr, "f1_synthetic"), (trtr, "f1_real")):
             # A class with no test rows gets no F1 (scikit-learn reports 0.0, read as a score).
             report = score.report.get(class_name) if score is not None else None
