@@ -27,12 +27,10 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from synth_core.features import FeatureSet
-from synth_core.generation.baselines import fitted_feature_set, held_out_folds
+from synth_core.generation.baselines import fitted_feature_set
 
 LABEL_COLUMN = "class_label"
 TVAE_EPOCHS = 300  # SDV's default
-_COPIED_ATTRS = ("feature_shape", "modality", "extractor", "frames", "sample_rate", "dataset",
-                 "column_names", "feature_names", "spectrogram")
 
 
 def require_sdv():
@@ -168,17 +166,12 @@ def tvae_feature_set(data: FeatureSet, counts: Mapping[int, int], *, random_stat
     X, y, path = sample_tvae(synth, columns, counts, random_state=random_state)
     sample_seconds = time.perf_counter() - started
     rows = np.arange(data.n_samples)
-    attrs: dict[str, Any] = {k: data.attrs[k] for k in _COPIED_ATTRS if k in data.attrs}
-    source = data.attrs.get("dataset") or data.attrs.get("source") or ""
     import sdv
 
-    attrs.update({"mode": "peer:tvae", "seed": int(random_state), "model": "tvae",
-                  "model_run": "", "peer": f"sdv {sdv.__version__} TVAESynthesizer",
-                  "peer_params": {"epochs": int(epochs), "enable_gpu": False},
-                  "sampling": path,
-                  "source": "benchmarks/peers.py (SDV TVAESynthesizer)",
-                  "source_dataset": str(source), "n_train_rows": int(data.n_samples),
-                  "held_out_folds": held_out_folds(data, rows)})
+    attrs = {"mode": "peer:tvae", "seed": int(random_state), "model": "tvae",
+             "model_run": "", "peer": f"sdv {sdv.__version__} TVAESynthesizer",
+             "peer_params": {"epochs": int(epochs), "enable_gpu": False},
+             "sampling": path, "source": "benchmarks/peers.py (SDV TVAESynthesizer)"}
     out = fitted_feature_set(data, rows, X, y, id_prefix="tvae", attrs=attrs)
     return out, fitted, {"fit_seconds": fit_seconds, "sample_seconds": sample_seconds,
                          "tvae_epochs": int(epochs), "sampling": path}

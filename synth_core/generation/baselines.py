@@ -509,17 +509,10 @@ def baseline_feature_set(data: FeatureSet, kind: str, counts: Mapping[int, int] 
     X_new, y_new = model.sample(counts, random_state=seed)
     if len(y_new) == 0:
         raise InputError("counts asks for 0 rows; give at least one class a positive count")
-    attrs: dict[str, Any] = {k: data.attrs[k] for k in _COPIED_ATTRS if k in data.attrs}
-    source = data.attrs.get("dataset") or data.attrs.get("source") or ""
-    attrs.update({"mode": f"baseline:{kind}", "seed": seed, "model": kind,
-                  "model_run": "", "baseline": cls.kind,
-                  "baseline_params": {k: v for k, v in vars(model).items()
-                                      if not k.endswith("_")},
-                  "source": f"synth_core.generation.baselines ({kind})",
-                  "source_dataset": str(source),
-                  "n_train_rows": int(len(rows)),
-                  # A list: write_features stores it as JSON, read_features returns a list.
-                  "held_out_folds": held_out_folds(data, rows)})
+    attrs = {"mode": f"baseline:{kind}", "seed": seed, "model": kind,
+             "model_run": "", "baseline": cls.kind,
+             "baseline_params": {k: v for k, v in vars(model).items() if not k.endswith("_")},
+             "source": f"synth_core.generation.baselines ({kind})"}
     return fitted_feature_set(data, rows, X_new, y_new, id_prefix=kind, attrs=attrs)
 
 
@@ -527,8 +520,14 @@ def fitted_feature_set(data: FeatureSet, rows: np.ndarray, X_new: np.ndarray,
                        y_new: np.ndarray, *, id_prefix: str, attrs: dict[str, Any]
                        ) -> FeatureSet:
     """Rows a generator fitted on ``data``'s ``rows`` made, as a FeatureSet: ids
-    ``<id_prefix>-<class>-<k>``, the classes' names, and the ids of the rows it saw
-    (``seen_ids``, for the leakage checks)."""
+    ``<id_prefix>-<class>-<k>``, the classes' names, the data's shape and feature attrs,
+    what it was fitted on (source dataset, row count, held-out folds) and the ids of the
+    rows it saw (``seen_ids``, for the leakage checks); ``attrs`` adds the generator's own."""
+    source = data.attrs.get("dataset") or data.attrs.get("source") or ""
+    attrs = {**{k: data.attrs[k] for k in _COPIED_ATTRS if k in data.attrs},
+             "source_dataset": str(source), "n_train_rows": int(len(rows)),
+             # A list: write_features stores it as JSON, read_features returns a list.
+             "held_out_folds": held_out_folds(data, rows), **attrs}
     per_class: dict[int, int] = {}
     ids = []
     for label in y_new.tolist():

@@ -300,26 +300,32 @@ def _generation_codes(codes: np.ndarray, labels: np.ndarray, groups: list[np.nda
 
 def copy_ratio(train: np.ndarray, made: np.ndarray, *, max_reference: int = 5000,
                max_queries: int = 1000, seed: int = 0) -> float:
-    """Median distance from a made row to its nearest training row over the median distance
-    from a training row to its nearest other one (the scorecard's ``nn_distance_ratio``, in the
-    model's units). About 1 or more: new rows; well below: near-copies. Tables of up to
-    ``max_reference`` rows are searched whole, where a model can learn its rows; beyond, a
-    seeded subsample of that size is the reference for both sides alike, and at most
-    ``max_queries`` rows of each side are measured."""
-    from sklearn.neighbors import NearestNeighbors
+    """The scorecard's copy check (:func:`~synth_core.evaluation.metrics.copy_check`) on the
+    model's units: median distance from a made row to its nearest training row over the
+    median distance from a training row to its nearest other one. About 1 or more: new rows;
+    well below: near-copies; NaN with fewer than 2 training rows or none made. Tables of up
+    to ``max_reference`` rows are searched whole, where a model can learn its rows; beyond,
+    a seeded subsample of that size is the reference for both sides alike."""
+    from synth_core.evaluation.metrics import copy_check
 
-    rng = np.random.default_rng(seed)
-
-    def some(rows: np.ndarray, n: int) -> np.ndarray:
-        return rows[rng.choice(len(rows), n, replace=False)] if len(rows) > n else rows
-
-    train = some(train, max_reference)
+    if len(train) > max_reference:
+        train = train[np.random.default_rng(seed).choice(len(train), max_reference,
+                                                         replace=False)]
     if len(train) < 2 or not len(made):
         return float("nan")
-    index = NearestNeighbors(n_neighbors=2, algorithm="brute").fit(train)
-    real = index.kneighbors(some(train, max_queries), n_neighbors=2)[0][:, 1]  # other row
-    near = index.kneighbors(some(made, max_queries), n_neighbors=1)[0][:, 0]
-    return float(np.median(near) / max(float(np.median(real)), 1e-12))
+    return copy_check(train, made, max_reference_rows=max_queries,
+                      random_state=seed).distance_ratio
+
+
+def _codes_from(model: Autoencoder, groups: list[np.ndarray]) -> str:
+    """Where the rows Generate makes by class take their codes, for a warning's words."""
+    from synth_core.generation.sampling import class_codes_prior
+
+    if not model.is_conditional:
+        return "lines between neighbouring training codes of a class"
+    if groups and class_codes_prior(min(len(g) for g in groups)) == "posterior":
+        return "the posterior of random training rows of each class"
+    return "each class's mixture of training codes"
 
 
 @torch.no_grad()
@@ -436,14 +442,7 @@ def collapse_report(model: Autoencoder, x_train: torch.Tensor, y_train: torch.Te
         else:
             report["warnings"].append(f"{unused}, so generated rows all look alike; {fixes}")
     if spread is not None and spread < LOW_SPREAD_RATIO:
-        from synth_core.generation.sampling import class_codes_prior
-
-        if not model.is_conditional:
-            codes_from = "lines between neighbouring training codes of a class"
-        elif groups and class_codes_prior(min(len(g) for g in groups)) == "posterior":
-            codes_from = "the posterior of random training rows of each class"
-        else:
-            codes_from = "each class's mixture of training codes"
+        codes_from = _codes_from(model, groups)
         draws = ", then the decoder's distribution" if model.can_sample_output else ""
         rows = (f"rows made as Generate makes them (codes from {codes_from}{draws})"
                 if "spread_ratio_generated" in report else "rows decoded from the prior")
@@ -453,21 +452,17 @@ def collapse_report(model: Autoencoder, x_train: torch.Tensor, y_train: torch.Te
             + ("" if model.can_sample_output else
                ", or sample the decoder output when generating"))
     elif report.get("copy_ratio", 1.0) < COPY_RATIO_WARNING:
-        from synth_core.generation.sampling import class_codes_prior
-
+        codes_from = _codes_from(model, groups)
         if not model.is_conditional:
             made_how = ("rows interpolated between neighbouring training codes of a class "
                         "(as augment-benchmark and the batch protocol make them)")
             other = ("rows by class from the codes' mixture (generate --per-class, By class "
                      "on the Generate page) rather than interpolation")
-        elif groups and class_codes_prior(min(len(g) for g in groups)) == "posterior":
-            made_how = ("rows made as Generate makes them (codes from the posterior of random "
-                        "training rows of each class)")
-            other = "codes from the mixture (generate --prior-kind mixture)"
         else:
-            made_how = ("rows made as Generate makes them (codes from each class's mixture of "
-                        "training codes)")
-            other = ("a smaller latent size (--latent-dim)" if model.config.latent_dim > 2
+            made_how = f"rows made as Generate makes them (codes from {codes_from})"
+            other = ("codes from the mixture (generate --prior-kind mixture)"
+                     if codes_from.startswith("the posterior") else
+                     "a smaller latent size (--latent-dim)" if model.config.latent_dim > 2
                      else "")
         report["warnings"].append(
             f"{made_how} sit "
