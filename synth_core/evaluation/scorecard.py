@@ -271,12 +271,12 @@ def _scorecard(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
                     metrics += _utility_rows(name, "augmented", aug)
                     step(f"{name}: real + synthetic, test on real ({clf})")
         # Fidelity and diversity: k-NN balls on equal-size sets (Naeem et al. compare n to n).
-        result = balls.prdc("all", near_X, X / unit, min(len(X), len(train_X), config.max_rows))
+        near = X / unit  # this set in the units distances are measured in
+        result = balls.prdc("all", near_X, near, min(len(X), len(train_X), config.max_rows))
         metrics += [MetricRow(name, key, getattr(result, key))
                     for key in ("precision", "recall", "density", "coverage")]
         step(f"{name}: precision, recall, density, coverage")
-        metrics.append(MetricRow(name, "frechet", _frechet(real_gauss,
-                                                            _gaussian(X / unit, label))))
+        metrics.append(MetricRow(name, "frechet", _frechet(real_gauss, _gaussian(near, label))))
         if frame_shape:
             metrics.append(MetricRow(name, "frechet_frames", _frechet(
                 real_frames, _gaussian(frame_rows(X, frame_shape, label, frames_last=columns),
@@ -295,7 +295,7 @@ def _scorecard(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
                        MetricRow(name, "detection_auc", detection.auc,
                                  low=min(detection.fold_aucs), high=max(detection.fold_aucs)))
         step(f"{name}: real-vs-synthetic detection")
-        copies[name] = neighbours.check(X / unit)
+        copies[name] = neighbours.check(near)
         metrics.append(MetricRow(name, "copy_fraction", copies[name].fraction_flagged))
         metrics.append(MetricRow(name, "nn_distance_ratio", copies[name].distance_ratio))
         step(f"{name}: copy check")
