@@ -22,8 +22,9 @@ options :func:`synth_core.generation.sampling.synthesize` offers, and the
 baselines of :mod:`synth_core.generation.baselines` (per-class Gaussian,
 Gaussian copula, SMOTE); by name only, outside peers (``tvae``: SDV's TVAE, issue
 #12's peer, ``pip install sdv``; see ``benchmarks/peers.py``). Datasets: the embedded
-digits and demo sounds and scikit-learn's bundled breast-cancer and wine tables (and
-iris, by name).
+digits and demo sounds and scikit-learn's bundled breast-cancer and wine tables (and,
+by name, iris, the real recordings fsdd-summary / fsdd-logmel of ../shared/data, and
+golub, real leukemia data from a package registry).
 ``--rows-per-real K`` makes K synthetic rows per real training row instead of a
 copy of the same size (the tables, ``--folds`` and ``--augmentation``); ``--draws K`` scores K synthetic
 copies of each fitted generator and averages them (one copy of a small table is a
@@ -31,11 +32,14 @@ noisy measure).
 
     python benchmarks/quality.py [--seeds 3] [--quick] [--datasets digits,wine]
                                  [--generators gaussian,default-cvae] [--json OUT.json]
-    python benchmarks/quality.py --augmentation [--seeds 3]
+    python benchmarks/quality.py --augmentation [--seeds 3] [--datasets golub]
 
 ``--augmentation`` runs the tabular study's augmentation protocol instead (70/30,
 MLP, seed means) on offline stand-ins for leukemia and madelon, which cannot be
-downloaded here: see :func:`augmentation_datasets`.
+downloaded here: see :func:`augmentation_datasets`; ``--datasets golub`` runs it on
+real leukemia data, Golub's training set as Bioconductor's multtest ships it (38 x
+3,051), fetched from Debian's package registry (``benchmarks/real_tables.py``; needs
+``pip install pyreadr``). ``golub`` also works in the table mode.
 
     python benchmarks/quality.py --folds [--seeds 3] [--generators default-cvae,gaussian]
                                  [--clips-per-class 80] [--set KEY=VALUE]
@@ -123,6 +127,8 @@ def load_datasets(names: list[str], workspace) -> dict[str, FeatureSet]:
         # Real recordings, by name only (../shared/data; not in a fresh clone's tests).
         "fsdd-summary": lambda: _fsdd("summary"),
         "fsdd-logmel": lambda: _fsdd("logmel"),
+        # A real public table fetched from Debian's registry, by name only (real_tables.py).
+        "golub": lambda: _sibling("real_tables").golub(),
     }
     unknown = sorted(set(names) - set(loaders))
     if unknown:
@@ -149,18 +155,24 @@ class Generator:
 PEER_GENERATORS = (Generator(name="tvae", peer="tvae"),)
 
 
-def _peers():
-    """benchmarks/peers.py as a module, loaded by path (benchmarks/ stays off sys.path)."""
+def _sibling(module: str):
+    """A script beside this one (peers.py, real_tables.py) as a module, loaded by path
+    (benchmarks/ stays off sys.path)."""
     import importlib.util
 
-    name = "_bench_peers"
+    name = f"_bench_{module}"
     if name not in sys.modules:
         spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).resolve().parent / "peers.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
+            name, Path(__file__).resolve().parent / f"{module}.py")
+        loaded = importlib.util.module_from_spec(spec)
+        sys.modules[name] = loaded
+        spec.loader.exec_module(loaded)
     return sys.modules[name]
+
+
+def _peers():
+    """benchmarks/peers.py: the outside generators (optional packages)."""
+    return _sibling("peers")
 
 
 def _sampling_options() -> list[tuple[str, dict[str, Any]]]:
@@ -817,7 +829,13 @@ def augmentation_datasets(seed: int = 0) -> dict[str, FeatureSet]:
     return {"leukemia-like": leukemia, "madelon-like": madelon}
 
 
-STUDY = {"leukemia-like": (0.82, 0.95), "madelon-like": (0.55, 0.57)}  # real, synthetic
+# The study's real- and synthetic-trained figures; golub is real leukemia data (its
+# 38-row training set, benchmarks/real_tables.py), so it is held to the leukemia figures.
+STUDY = {"leukemia-like": (0.82, 0.95), "madelon-like": (0.55, 0.57),
+         "golub": (0.82, 0.95)}
+# Real tables for the protocol, by name only (fetched from a package registry).
+REAL_AUGMENTATION_TABLES: dict[str, Callable[[], FeatureSet]] = {
+    "golub": lambda: _sibling("real_tables").golub()}
 
 
 AUGMENT_GENERATORS = (*BASELINE_KINDS, "default-vae", "default-cvae", "thesis-vae",
@@ -858,7 +876,14 @@ def run_augmentation(args: argparse.Namespace) -> None:
         raise SystemExit(f"--generators: unknown {unknown}; known: {', '.join(AUGMENT_GENERATORS)}")
     datasets = augmentation_datasets()
     if args.datasets != "digits,demo-sounds,breast-cancer,wine":
-        datasets = {k: v for k, v in datasets.items() if k in args.datasets.split(",")}
+        wanted = [name.strip() for name in args.datasets.split(",") if name.strip()]
+        known = [*datasets, *REAL_AUGMENTATION_TABLES]
+        unknown = sorted(set(wanted) - set(known))
+        if unknown:
+            raise SystemExit(f"--augmentation --datasets: unknown {unknown}; choose from "
+                             f"{', '.join(known)}")
+        datasets = {name: (datasets[name] if name in datasets
+                           else REAL_AUGMENTATION_TABLES[name]()) for name in wanted}
     print(f"# augmentation protocol (70/30, MLP, seeds {list(seeds)}), "
           f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores"
           + (f", epochs capped at {args.max_epochs}" if args.max_epochs else "")
@@ -906,7 +931,9 @@ def main() -> None:
                              "e.g. --set decoder=sigma-per-feature-closed; the thesis presets "
                              "stay as they are")
     parser.add_argument("--augmentation", action="store_true",
-                        help="run the augmentation protocol on the leukemia/madelon stand-ins")
+                        help="run the augmentation protocol on the leukemia/madelon stand-ins "
+                             "(--datasets golub: on Golub's real leukemia table, fetched from "
+                             "Debian's registry; see benchmarks/real_tables.py)")
     parser.add_argument("--folds", action="store_true",
                         help="run issue #12's UrbanSound8K protocol (folds 1-9 train, fold 10 "
                              "test) on the generated street-sounds stand-in")
