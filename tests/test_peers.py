@@ -4,27 +4,15 @@ conditional sampling fails. None of these needs SDV."""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+from tests.bench_scripts import load_benchmark
 
-
-def _load(name: str):
-    """A benchmark script as a module, without putting benchmarks/ on sys.path."""
-    spec = importlib.util.spec_from_file_location(f"_bench_{name}", BENCHMARKS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-quality = _load("quality")
-peers = _load("peers")
+quality = load_benchmark("quality")
+peers = load_benchmark("peers")
 
 
 def test_tvae_is_run_only_when_named():

@@ -6,7 +6,6 @@ shaped as pyreadr returns them, and the search and the fetch get files the tests
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -14,18 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+from tests.bench_scripts import load_benchmark
 
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"_bench_{name}", BENCHMARKS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-real_tables = _load("real_tables")
+real_tables = load_benchmark("real_tables")
 
 
 def _frames(genes: int = 5, samples: int = 4):
@@ -127,7 +117,7 @@ def test_missing_pyreadr_says_how_to_install_it(monkeypatch, tmp_path):
 
 
 def test_the_augmentation_protocol_names_the_real_table_among_its_datasets(monkeypatch):
-    quality = _load("quality")
+    quality = load_benchmark("quality")
     assert "golub" in quality.REAL_AUGMENTATION_TABLES and "golub" in quality.STUDY
     monkeypatch.setattr(sys, "argv", ["quality.py", "--augmentation", "--datasets", "leukemia"])
     with pytest.raises(SystemExit, match=r"unknown \['leukemia'\].*golub"):

@@ -4,31 +4,15 @@ fold 10 kept out of everything a generator learns from."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from synth_core.features import FeatureSet
 from synth_core.training.defaults import plan_training
+from tests.bench_scripts import load_benchmark
 
-BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
-
-
-def _load(name: str):
-    """A benchmark script as a module, without putting benchmarks/ on sys.path (its app.py
-    would shadow the dashboard's)."""
-    spec = importlib.util.spec_from_file_location(f"_bench_{name}", BENCHMARKS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while being built
-    spec.loader.exec_module(module)
-    return module
-
-
-street_sounds = _load("street_sounds")
-quality = _load("quality")
+street_sounds = load_benchmark("street_sounds")
+quality = load_benchmark("quality")
 
 
 def test_street_sounds_clip_is_deterministic():
