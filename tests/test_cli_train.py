@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import subprocess
 import sys
 
@@ -93,6 +94,10 @@ def test_cli_train_no_flags_derives_and_reports_defaults(workspace, capsys):
     assert summary["derived"]["latent_dim"] == 4 and summary["derived"]["batch_size"] == 8
     assert summary["decoder"] == "sigma" and summary["transform"] == "quantile-hazen"
     assert "active_units" in summary and isinstance(summary["warnings"], list)
+    # The figures the warnings judge (the rows Generate makes), not only the prior's means.
+    collapse = json.loads((Path(summary["run_dir"]) / "metrics.json").read_text())["collapse"]
+    assert summary["spread_ratio_generated"] == collapse["spread_ratio_generated"] > 0
+    assert summary["copy_ratio"] == collapse["copy_ratio"] > 0
     run = Run.load(summary["run_dir"])
     assert run.config.latent_dim == 4 and run.derived["latent_dim"] == 4
 

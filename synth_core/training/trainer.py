@@ -118,6 +118,10 @@ class TrainResult:
                 "diverged": self.diverged, "derived": dict(self.derived),
                 "test_folds": list(self.config.test_folds or ()) if self.config else [],
                 "active_units": collapse.get("active_units"),
+                # What the warnings judge: the rows Generate makes (their spread, and how
+                # near they sit to training rows); spread_ratio is the prior's mean rows.
+                "spread_ratio_generated": collapse.get("spread_ratio_generated"),
+                "copy_ratio": collapse.get("copy_ratio"),
                 "spread_ratio": collapse.get("spread_ratio"), "warnings": self.warnings}
 
 
