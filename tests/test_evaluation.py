@@ -606,6 +606,30 @@ def test_scorecard_headline_names_near_copies_of_the_training_rows():
     assert card.metric("fresh", "nn_distance_ratio").value > 0.7
 
 
+def test_near_copy_advice_follows_how_the_set_was_made():
+    real, test = _real(n_per_class=40)
+    rng = np.random.default_rng(3)
+    sets = {}
+    for name, attrs in {"mixture": {"mode": "class", "prior": "mixture"},
+                        "posterior": {"mode": "class", "prior": "posterior"},
+                        "pairs": {"mode": "interpolate"},
+                        "smote": {"mode": "baseline:smote", "baseline": "smote"},
+                        "unknown": {}}.items():
+        copies = real.subset(np.arange(real.n_samples))
+        copies.features = copies.features + 0.01 * rng.standard_normal(copies.features.shape)
+        copies.attrs = dict(attrs)
+        sets[name] = copies
+    card = scorecard(real, sets, test, config=FAST)
+    said = {line.split(":", 1)[0]: line for line in card.headline if "near-copies" in line}
+    assert set(said) == set(sets)
+    # Codes already from the mixture: it must not be told to use the mixture.
+    assert "--prior-kind mixture" not in said["mixture"] and "add rows" in said["mixture"]
+    assert "--prior-kind mixture" in said["posterior"] and "from the posterior" in said["posterior"]
+    assert "generate --per-class" in said["pairs"]
+    assert "SMOTE-style interpolation" in said["smote"] and "epochs" not in said["smote"]
+    assert "--prior-kind mixture" in said["unknown"]  # no provenance: every fix
+
+
 def test_scorecard_distances_on_a_table_do_not_depend_on_column_units():
     real, test = _real(n_per_class=40)
     synthetic = _synthetic(n_per_class=40, noise_seed=11)

@@ -320,7 +320,8 @@ def _scorecard(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
         metrics += rows
         headline += verdicts
         notes += baseline_notes
-    headline += [copying_warning(name, copies[name], copies.get(REFERENCE))
+    headline += [copying_warning(name, copies[name], copies.get(REFERENCE),
+                                 synthetic_sets[name].attrs)
                  for name in synthetic_sets
                  if name in copies and copies[name].distance_ratio < COPY_RATIO_WARNING]
     if fewer_folds:
@@ -609,18 +610,42 @@ def _frame_shape(data: FeatureSet, wanted: bool | None) -> tuple[int, int] | Non
     return int(shape[0]), int(shape[1])
 
 
-def copying_warning(name: str, check: CopyCheck, reference: CopyCheck | None) -> str:
-    """The headline for a set of near-copies of the real training rows."""
+def copying_warning(name: str, check: CopyCheck, reference: CopyCheck | None,
+                    provenance: dict[str, Any] | None = None) -> str:
+    """The headline for a set of near-copies of the real training rows; its advice follows
+    how the set was made where its ``provenance`` (the generated file's attrs) says."""
     real = (f" (real held-out rows: {reference.distance_ratio:.2f}x)"
             if reference is not None else "")
     return (f"{name}: its rows sit {check.distance_ratio:.2f}x as far from their nearest real "
             f"training row as training rows are from each other{real}, and "
             f"{check.fraction_flagged:.0%} are closer than 99 % of real pairs: many are "
             "near-copies of training rows, which score well on utility and detection without "
-            "being new data. A model that does this has memorised its training rows (few rows "
-            "a class, many epochs): train fewer epochs or a smaller latent size, generate "
-            "with codes from the mixture (--prior-kind mixture), or add rows; interpolation "
-            "between neighbours (SMOTE) lands here by design")
+            f"being new data. {_copying_advice(provenance or {})}")
+
+
+def _copying_advice(attrs: dict[str, Any]) -> str:
+    """What to change, from how the set was made (attrs ``mode``, ``prior``, ``baseline``)."""
+    mode, prior = str(attrs.get("mode") or ""), str(attrs.get("prior") or "")
+    if mode.startswith("baseline:"):
+        kind = attrs.get("baseline") or mode.split(":", 1)[1]
+        if kind == "smote":
+            return ("SMOTE-style interpolation between neighbouring rows lands here by design: "
+                    "read it as the near-copy end of the scale, not as new data")
+        return (f"a {kind} baseline fitted on few rows a class lands near them; add rows, or "
+                "compare with a model's rows")
+    memorised = ("A model that does this has memorised its training rows (few rows a class, "
+                 "many epochs): train fewer epochs or a smaller latent size")
+    if mode == "interpolate":
+        return (f"{memorised}, or generate by class from the codes' mixture (generate "
+                "--per-class, By class on the Generate page) rather than between two rows, "
+                "whose straight line stays near them; or add rows")
+    if prior == "mixture":
+        return f"{memorised}, or add rows (these rows' codes already come from the mixture)"
+    if prior:
+        return (f"{memorised}, generate with codes from the mixture (--prior-kind mixture; "
+                f"these came from the {prior}), or add rows")
+    return (f"{memorised}, generate with codes from the mixture (--prior-kind mixture), or add "
+            "rows; interpolation between neighbours (SMOTE) lands here by design")
 
 
 # Modalities whose features share one unit (pixels, dB, an embedding's coordinates).
