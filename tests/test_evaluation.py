@@ -606,6 +606,38 @@ def test_scorecard_headline_names_near_copies_of_the_training_rows():
     assert card.metric("fresh", "nn_distance_ratio").value > 0.7
 
 
+def _survey(n: int, seed: int) -> FeatureSet:
+    """A table of coded answers that repeats rows: 5 columns of 0/1/2, mostly 0."""
+    rng = np.random.default_rng(seed)
+    features = rng.choice(3, size=(n, 5), p=[0.7, 0.2, 0.1]).astype(np.float64)
+    return FeatureSet(features=features, labels=(features[:, 0] > 0).astype(np.int64),
+                      class_names=["no", "yes"], ids=[f"s{seed}-{i}" for i in range(n)],
+                      attrs={"modality": "tabular"})
+
+
+def test_copy_check_on_a_table_that_repeats_rows_compares_with_real_rows():
+    """Real rows repeat (most held-out rows equal a training row), so a set drawn from the
+    same table sits at 0 from a training row as often as real rows do: no near-copy line (it
+    read 0.00x and "memorised" beside real rows at 0.00x). Rows that all copy training rows
+    (float noise of 1e-9 on the way) are still named, and counted as copies every one (a
+    threshold of 0 counted 15 %), with the real rows' figures beside theirs."""
+    real, test = _survey(400, 0), _survey(200, 1)
+    like = _survey(400, 2)
+    rng = np.random.default_rng(3)
+    copies = real.subset(rng.integers(0, real.n_samples, 400))
+    copies.features = copies.features + 1e-9 * rng.standard_normal(copies.features.shape)
+    card = scorecard(real, {"like": like, "copies": copies}, test, config=FAST)
+    said = {line.split(":", 1)[0]: line for line in card.headline
+            if "near-copies of training rows, which score well" in line}
+    assert set(said) == {"copies"}
+    assert ("copies: its rows repeat training rows more often than real rows do: 100% sit at "
+            "copy distance") in said["copies"] and "% of real held-out rows" in said["copies"]
+    assert card.metric("copies", "copy_fraction").value == 1.0
+    for name in ("like", "copies", REFERENCE):  # a finite scale: nearest *different* row
+        assert 0 <= card.metric(name, "nn_distance_ratio").value < 2
+    assert card.copies[REFERENCE].real_repeats > 0.5
+
+
 def test_near_copy_advice_follows_how_the_set_was_made():
     real, test = _real(n_per_class=40)
     rng = np.random.default_rng(3)
@@ -623,7 +655,7 @@ def test_near_copy_advice_follows_how_the_set_was_made():
     said = {line.split(":", 1)[0]: line for line in card.headline if "near-copies" in line}
     assert set(said) == set(sets)
     # Codes already from the mixture: it must not be told to use the mixture.
-    assert "--prior-kind mixture" not in said["mixture"] and "add rows" in said["mixture"]
+    assert "--prior-kind mixture" not in said["mixture"] and "more rows" in said["mixture"]
     assert "--prior-kind mixture" in said["posterior"] and "from the posterior" in said["posterior"]
     assert "generate --per-class" in said["pairs"]
     assert "SMOTE-style interpolation" in said["smote"] and "epochs" not in said["smote"]

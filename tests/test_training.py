@@ -517,15 +517,41 @@ def test_train_model_reports_collapse(blobs):
     assert result.summary()["active_units"] == collapse["active_units"]
 
 
-def test_copy_ratio_known_answers():
-    from synth_core.training.trainer import copy_ratio
+def test_made_copy_check_known_answers():
+    from synth_core.training.trainer import made_copy_check
+
+    def ratio(train, made):
+        return made_copy_check(train, made).distance_ratio
 
     rng = np.random.default_rng(0)
     train = rng.standard_normal((200, 6))
-    assert copy_ratio(train, train + 1e-3 * rng.standard_normal(train.shape)) < 0.01
-    fresh = copy_ratio(train, rng.standard_normal((200, 6)))  # same distribution, new rows
+    assert ratio(train, train + 1e-3 * rng.standard_normal(train.shape)) < 0.01
+    fresh = ratio(train, rng.standard_normal((200, 6)))  # same distribution, new rows
     assert 0.8 < fresh < 1.6
-    assert copy_ratio(train, train[:50] + 0.5 * (train[50:100] - train[:50])) < 1.0
+    assert ratio(train, train[:50] + 0.5 * (train[50:100] - train[:50])) < 1.0
+    assert made_copy_check(np.ones((5, 3)), train[:4, :3]) is None  # one distinct row
+
+
+def test_training_judges_copies_against_training_rows_that_repeat():
+    """A table whose rows repeat (a zoo's animals, a survey's answers): half the training rows
+    sit at distance 0 from another. The check's scale is the distance to the nearest
+    *different* row, so the ratio stays finite (it read ~1e12 dividing by a zero median), and
+    rows that repeat training rows as often as the training rows do are not near-copies,
+    while rows that are all exact copies still are."""
+    from synth_core.evaluation.metrics import near_copies
+    from synth_core.training.trainer import made_copy_check
+
+    rng = np.random.default_rng(1)
+    distinct = rng.integers(0, 4, (120, 5)).astype(float) + rng.normal(0, 0.3, (120, 5))
+    train = np.concatenate([distinct, distinct[:60]])          # 120 of 180 rows repeat
+    like_data = np.concatenate([distinct[60:120] + rng.normal(0, 0.3, (60, 5)),
+                                distinct[:60]])                # as often repeated as real
+    check = made_copy_check(train, like_data)
+    assert check.real_self_ratio == 0 and check.real_repeats > 0.6  # most rows repeat
+    assert check.distance_ratio < 10 and not near_copies(check)
+    copies = made_copy_check(train, train[rng.integers(0, 180, 100)] + 1e-7)
+    assert copies.distance_ratio < 1e-3 and copies.fraction_flagged == 1.0
+    assert near_copies(copies)
 
 
 def test_training_says_when_the_rows_it_would_make_copy_its_few_training_rows():
@@ -784,3 +810,16 @@ def test_collapse_warning_names_where_a_cvaes_codes_come_from():
         report = collapse_report(model, x, y, data.labels, scaler)
         warning = next(w for w in report["warnings"] if "collapses towards prototypes" in w)
         assert f"codes from {source}" in warning
+
+
+def test_train_caption_gives_the_training_rows_own_copy_figures_where_they_repeat():
+    from pages.common.train_ui import collapse_notes
+
+    collapse = {"active_units": 2, "latent_dim": 2, "copy_ratio": 0.0, "copy_fraction": 0.83,
+                "copy_real_repeats": 0.65, "copy_ratio_real": 0.0, "copy_fraction_real": 0.71}
+    caption, _ = collapse_notes({"collapse": collapse})
+    assert ("65% of the training rows repeat another, so training rows themselves read 0.00x "
+            "with 71% at copy distance, against 83% of the made rows") in caption
+    del collapse["copy_real_repeats"]
+    assert "repeat another" not in collapse_notes({"collapse": collapse})[0]
+

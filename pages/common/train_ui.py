@@ -309,8 +309,14 @@ def collapse_notes(metrics: dict[str, Any]) -> tuple[str | None, list[str]]:
                      "per-feature std ratio)")
     if collapse.get("copy_ratio") is not None:
         parts.append(f"they sit {collapse['copy_ratio']:.2f}x as far from their nearest "
-                     "training row as training rows are from each other (near 1: new rows; "
-                     "below 0.7: near-copies)")
+                     "training row as training rows are from their nearest other one (near 1: "
+                     "new rows; below 0.7: near-copies)")
+    if collapse.get("copy_real_repeats") is not None:
+        parts.append(f"{collapse['copy_real_repeats']:.0%} of the training rows repeat "
+                     f"another, so training rows themselves read "
+                     f"{collapse['copy_ratio_real']:.2f}x with "
+                     f"{collapse['copy_fraction_real']:.0%} at copy distance, against "
+                     f"{collapse['copy_fraction']:.0%} of the made rows")
     if collapse.get("spread_ratio") is not None:
         parts.append(f"rows decoded from the prior spread {collapse['spread_ratio']:.2f}x the "
                      "real rows (median per-feature std ratio)")

@@ -42,8 +42,6 @@ from synth_core.gaussians import centred_factor, trace_sqrt_product
 # 0.24-0.6, real held-out rows at about 1 and above (docs/quality.md).
 COPY_RATIO_WARNING = 0.7
 
-_EPS = 1e-12
-
 
 @dataclass(frozen=True)
 class PRDC:
@@ -88,20 +86,100 @@ class Detection:
 
 @dataclass
 class CopyCheck:
-    """Nearest-training-row distances of a set against real-to-real distances."""
+    """Nearest-training-row distances of a set against real-to-real distances.
+
+    Real-to-real distances skip identical rows: a training row's distance is to its
+    nearest *different* training row, so tables that repeat rows (a zoo's animals, a
+    survey's answers) still have a scale. What the training rows themselves read when
+    their repeats count (``real_self_ratio``, ``real_self_fraction_flagged``) is the
+    yardstick where no held-out real rows are at hand: 1 and about ``quantile`` without
+    repeated rows, lower and higher when the data repeat rows.
+    """
 
     median_distance: float        # synthetic row -> nearest training row
-    real_median_distance: float   # training row -> nearest other training row
+    real_median_distance: float   # training row -> nearest different training row
     threshold: float              # flag rows at or below this distance
     quantile: float               # threshold = this quantile of the real-to-real distances
     n_flagged: int
     fraction_flagged: float
     flagged_rows: list[int]       # first rows flagged (row numbers in the set)
     nearest_train_rows: list[int]  # their nearest training rows
+    real_repeats: float = 0.0     # share of training rows identical to another training row
+    real_self_ratio: float = 1.0  # training rows' own distance_ratio, repeats counted
+    real_self_fraction_flagged: float = 0.0  # ... and their own fraction_flagged
 
     @property
     def distance_ratio(self) -> float:
-        return self.median_distance / max(self.real_median_distance, _EPS)
+        """NaN where the training rows are all one row (no real-to-real distance)."""
+        if not self.real_median_distance > 0:
+            return float("nan")
+        return self.median_distance / self.real_median_distance
+
+
+def near_copies(check: CopyCheck, reference: CopyCheck | None = None) -> bool:
+    """Do a set's rows copy training rows more than real rows do?
+
+    Two readings, each against what real rows show (``reference``: real held-out rows
+    checked the same way; without it, the training rows themselves with their repeats):
+    the median distance ratio below :data:`COPY_RATIO_WARNING` of the real one (capped at
+    1, the ratio new rows reach), or the share of rows that are not at copy distance
+    below that fraction of the real share. On data without repeated rows the first is
+    the plain "below 0.7x"; on data that repeats rows, where real rows themselves sit at
+    0 from a training row, the second still tells a generator that copies more often.
+    """
+    if not np.isfinite(check.distance_ratio):
+        return False
+    if reference is not None:
+        real_ratio, real_flagged = reference.distance_ratio, reference.fraction_flagged
+    else:
+        real_ratio, real_flagged = check.real_self_ratio, check.real_self_fraction_flagged
+    return bool(check.distance_ratio < COPY_RATIO_WARNING * min(1.0, real_ratio)
+                or 1.0 - check.fraction_flagged < COPY_RATIO_WARNING * (1.0 - real_flagged))
+
+
+def copy_figures(check: CopyCheck, reference: CopyCheck | None = None, *,
+                 rows: str = "its rows") -> str:
+    """The copy check's figures for a warning, beside what real rows read (``reference``:
+    real held-out rows; without it, the training rows themselves). Where the training rows
+    repeat, the share of rows at copy distance is the figure that tells (the median
+    distance is 0 for real rows too)."""
+    if check.real_repeats > 0:
+        real_share, whose = ((reference.fraction_flagged, "real held-out rows")
+                             if reference is not None else
+                             (check.real_self_fraction_flagged, "the training rows themselves"))
+        return (f"{rows} repeat training rows more often than real rows do: "
+                f"{check.fraction_flagged:.0%} sit at copy distance from a training row "
+                f"(closer than 99 % of pairs of different training rows) against "
+                f"{real_share:.0%} of {whose}, as the data repeat rows "
+                f"({check.real_repeats:.0%} of the training rows repeat another)")
+    real = (f" (real held-out rows: {reference.distance_ratio:.2f}x, "
+            f"{reference.fraction_flagged:.0%})" if reference is not None else "")
+    return (f"{rows} sit {check.distance_ratio:.2f}x as far from their nearest training row as "
+            f"training rows are from their nearest other one, and "
+            f"{check.fraction_flagged:.0%} are closer than 99 % of those pairs{real}")
+
+
+def copy_fixes(made: str = "", prior: str = "", *, latent_dim: int | None = None) -> list[str]:
+    """What to change when a model's rows are near-copies, from how they were made: ``made``
+    "interpolate" (on lines between two training codes of a class) or "class" (codes drawn
+    per class from ``prior``: "mixture", "posterior", ...); "" where that is unknown. Fewer
+    epochs come first and more rows last: a model learns its rows on few rows a class or
+    over many epochs. Training's check and the scorecard's first lines both say these."""
+    fixes = ["fewer epochs (--epochs)"]
+    if made == "interpolate":
+        fixes.append("rows by class from the codes' mixture (generate --per-class, By class on "
+                     "the Generate page) rather than interpolation, whose straight line stays "
+                     "near its two rows")
+    elif prior == "mixture":  # the codes already come from the mixture
+        if latent_dim is None or latent_dim > 2:
+            fixes.append("a smaller latent size (--latent-dim)")
+    elif prior:
+        fixes.append(f"codes from the mixture (generate --prior-kind mixture; these came from "
+                     f"the {prior})")
+    else:
+        fixes += ["a smaller latent size (--latent-dim)",
+                  "codes from the mixture (generate --prior-kind mixture)"]
+    return fixes + ["more rows"]
 
 
 @dataclass(frozen=True)
@@ -110,7 +188,6 @@ class PSNRResult:
     median_db: float
     data_range: float
     n_rows: int
-
 
 
 # --------------------------------------------------------------------------- k-NN metrics
@@ -365,7 +442,11 @@ def _group_splits(X: np.ndarray, y: np.ndarray, groups: np.ndarray, n_folds: int
 # --------------------------------------------------------------------------- copying
 
 class _TrainNeighbours:
-    """Nearest training rows, fitted once and queried for every set."""
+    """Nearest training rows, fitted once and queried for every set.
+
+    The index holds each distinct training row once; real-to-real distances are from a
+    training row to its nearest different one (see :class:`CopyCheck`).
+    """
 
     def __init__(self, train: np.ndarray, *, quantile: float, max_reference_rows: int,
                  random_state: int) -> None:
@@ -374,19 +455,34 @@ class _TrainNeighbours:
         if len(train) < 2:
             raise InputError(f"real training set: has {len(train)} row(s); the copy check needs "
                              "at least 2 to measure real-to-real distances")
+        groups = row_groups(train)
+        first = np.unique(groups, return_index=True)[1]      # one row per distinct row
+        counts = np.bincount(groups)
         self.train = train
-        self.index = NearestNeighbors(n_neighbors=2, algorithm="brute").fit(train)
+        self.distinct = first                                 # row number of each group
+        self.index = NearestNeighbors(n_neighbors=min(2, len(first)),
+                                      algorithm="brute").fit(train[first])
         rng = np.random.default_rng(random_state)
         query = (rng.choice(len(train), size=max_reference_rows, replace=False)
                  if len(train) > max_reference_rows else np.arange(len(train)))
-        distances, _ = self.index.kneighbors(train[query], n_neighbors=2)
-        self.real_distances = distances[:, 1]  # nearest other training row
+        asked, back = np.unique(groups[query], return_inverse=True)
+        if len(first) > 1:
+            distances, _ = self.index.kneighbors(train[first[asked]], n_neighbors=2)
+            self.real_distances = distances[:, 1][back]      # nearest different training row
+        else:  # every row the same: no real-to-real scale, only exact copies are flagged
+            self.real_distances = np.zeros(len(query))
+        repeated = counts[groups[query]] > 1
         self.quantile = quantile
         self.threshold = float(np.quantile(self.real_distances, quantile))
+        scale = float(np.median(self.real_distances))
+        own = np.where(repeated, 0.0, self.real_distances)   # nearest other row, repeats counted
+        self.real_repeats = float(repeated.mean())
+        self.real_self_ratio = float(np.median(own)) / scale if scale > 0 else float("nan")
+        self.real_self_flagged = float(np.mean(own <= self.threshold))
 
     def check(self, X: np.ndarray, *, max_listed: int = 100) -> CopyCheck:
         distances, nearest = self.index.kneighbors(X, n_neighbors=1)
-        distances, nearest = distances[:, 0], nearest[:, 0]
+        distances, nearest = distances[:, 0], self.distinct[nearest[:, 0]]
         flagged = np.flatnonzero(distances <= self.threshold)
         return CopyCheck(
             median_distance=float(np.median(distances)),
@@ -394,7 +490,9 @@ class _TrainNeighbours:
             threshold=self.threshold, quantile=self.quantile, n_flagged=int(len(flagged)),
             fraction_flagged=float(len(flagged) / max(len(X), 1)),
             flagged_rows=flagged[:max_listed].tolist(),
-            nearest_train_rows=nearest[flagged[:max_listed]].tolist())
+            nearest_train_rows=nearest[flagged[:max_listed]].tolist(),
+            real_repeats=self.real_repeats, real_self_ratio=self.real_self_ratio,
+            real_self_fraction_flagged=self.real_self_flagged)
 
 
 def copy_check(train: np.ndarray | FeatureSet, synthetic: np.ndarray | FeatureSet, *,
@@ -402,8 +500,9 @@ def copy_check(train: np.ndarray | FeatureSet, synthetic: np.ndarray | FeatureSe
                random_state: int = 0) -> CopyCheck:
     """Flag synthetic rows closer to a training row than ``quantile`` of real-to-real pairs.
 
-    The real-to-real distances are from training rows to their nearest other
-    training row (at most ``max_reference_rows`` of them, seeded). A generator
+    The real-to-real distances are from training rows to their nearest different
+    training row (at most ``max_reference_rows`` of them, seeded); identical
+    training rows are skipped, so tables that repeat rows keep a scale. A generator
     that makes new rows is flagged about as often as ``quantile``; one that
     copies its training rows is flagged far more often.
     """

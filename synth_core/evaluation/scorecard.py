@@ -31,11 +31,13 @@ from synth_core.evaluation.classifiers import (CLASSIFIER_LABELS, CLASSIFIERS, D
 from synth_core.evaluation.holdout import (REPEATED_ROWS_WARNING, check_leakage, check_sets,
                                            class_list, n_classes_of, repeated_test_rows,
                                            split_real)
-from synth_core.evaluation.metrics import (COPY_RATIO_WARNING, CopyCheck, Detection,
-                                           FeatureAgreement, NotComputable, _Gaussian, _RealBalls,
+from synth_core.evaluation.metrics import (CopyCheck, Detection, FeatureAgreement,
+                                           NotComputable, _Gaussian, _RealBalls,
                                            _TrainNeighbours, _frechet, _gaussian,
-                                           classifier_two_sample_test, feature_agreement,
-                                           feature_names, frame_rows, psnr)
+                                           classifier_two_sample_test, copy_figures,
+                                           copy_fixes,
+                                           feature_agreement, feature_names, frame_rows,
+                                           near_copies, psnr)
 from synth_core.evaluation.report import (REFERENCE, ClassRow, MetricRow, Scorecard,
                                           reports_dir, save_report, set_names)
 from synth_core.events import Callback, Log, Progress, emit
@@ -297,7 +299,9 @@ def _scorecard(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
         step(f"{name}: real-vs-synthetic detection")
         copies[name] = neighbours.check(near)
         metrics.append(MetricRow(name, "copy_fraction", copies[name].fraction_flagged))
-        metrics.append(MetricRow(name, "nn_distance_ratio", copies[name].distance_ratio))
+        ratio = copies[name].distance_ratio  # NaN: every training row the same, no scale
+        metrics.append(MetricRow(name, "nn_distance_ratio",
+                                 ratio if np.isfinite(ratio) else None))
         step(f"{name}: copy check")
         if reconstructors and name in reconstructors:
             reconstructed = reconstructors[name](real_test.features, real_test.labels)
@@ -323,7 +327,7 @@ def _scorecard(real_train: FeatureSet, synthetic_sets: dict[str, FeatureSet],
     headline += [copying_warning(name, copies[name], copies.get(REFERENCE),
                                  synthetic_sets[name].attrs)
                  for name in synthetic_sets
-                 if name in copies and copies[name].distance_ratio < COPY_RATIO_WARNING]
+                 if name in copies and near_copies(copies[name], copies.get(REFERENCE))]
     if fewer_folds:
         notes.append(_fewer_folds_note(fewer_folds, config.n_folds))
     if config.reference:
@@ -614,13 +618,9 @@ def copying_warning(name: str, check: CopyCheck, reference: CopyCheck | None,
                     provenance: dict[str, Any] | None = None) -> str:
     """The headline for a set of near-copies of the real training rows; its advice follows
     how the set was made where its ``provenance`` (the generated file's attrs) says."""
-    real = (f" (real held-out rows: {reference.distance_ratio:.2f}x)"
-            if reference is not None else "")
-    return (f"{name}: its rows sit {check.distance_ratio:.2f}x as far from their nearest real "
-            f"training row as training rows are from each other{real}, and "
-            f"{check.fraction_flagged:.0%} are closer than 99 % of real pairs: many are "
-            "near-copies of training rows, which score well on utility and detection without "
-            f"being new data. {_copying_advice(provenance or {})}")
+    return (f"{name}: {copy_figures(check, reference)}: many are near-copies of training "
+            "rows, which score well on utility and detection without being new data. "
+            f"{_copying_advice(provenance or {})}")
 
 
 def _copying_advice(attrs: dict[str, Any]) -> str:
@@ -633,19 +633,12 @@ def _copying_advice(attrs: dict[str, Any]) -> str:
                     "read it as the near-copy end of the scale, not as new data")
         return (f"a {kind} baseline fitted on few rows a class lands near them; add rows, or "
                 "compare with a model's rows")
-    memorised = ("A model that does this has memorised its training rows (few rows a class, "
-                 "many epochs): train fewer epochs or a smaller latent size")
-    if mode == "interpolate":
-        return (f"{memorised}, or generate by class from the codes' mixture (generate "
-                "--per-class, By class on the Generate page) rather than between two rows, "
-                "whose straight line stays near them; or add rows")
-    if prior == "mixture":
-        return f"{memorised}, or add rows (these rows' codes already come from the mixture)"
-    if prior:
-        return (f"{memorised}, generate with codes from the mixture (--prior-kind mixture; "
-                f"these came from the {prior}), or add rows")
-    return (f"{memorised}, generate with codes from the mixture (--prior-kind mixture), or add "
-            "rows; interpolation between neighbours (SMOTE) lands here by design")
+    fixes = copy_fixes("interpolate" if mode == "interpolate" else mode, prior)
+    advice = ("A model that does this has learnt its training rows, as it does on few rows a "
+              f"class or over many epochs: try {', '.join(fixes[:-1])} or {fixes[-1]}")
+    if not mode and not prior:
+        advice += "; interpolation between neighbours (SMOTE) lands here by design"
+    return advice
 
 
 # Modalities whose features share one unit (pixels, dB, an embedding's coordinates).

@@ -52,7 +52,7 @@ import torch
 from synth_core import __version__
 from synth_core.devices import resolve_device
 from synth_core.errors import InputError, StorageError
-from synth_core.evaluation.metrics import COPY_RATIO_WARNING
+from synth_core.evaluation.metrics import CopyCheck, copy_figures, copy_fixes, near_copies
 from synth_core.events import Callback, EpochEnd, Log, Progress, emit
 from synth_core.features import FeatureSet
 from synth_core.models import MODELS, Autoencoder, build_model, model_config
@@ -302,23 +302,25 @@ def _generation_codes(codes: np.ndarray, labels: np.ndarray, groups: list[np.nda
     return [np.concatenate(made)], [np.concatenate(made_classes)]
 
 
-def copy_ratio(train: np.ndarray, made: np.ndarray, *, max_reference: int = 5000,
-               max_queries: int = 1000, seed: int = 0) -> float:
-    """The scorecard's copy check (:func:`~synth_core.evaluation.metrics.copy_check`) on the
-    model's units: median distance from a made row to its nearest training row over the
-    median distance from a training row to its nearest other one. About 1 or more: new rows;
-    well below: near-copies; NaN with fewer than 2 training rows or none made. Tables of up
-    to ``max_reference`` rows are searched whole, where a model can learn its rows; beyond,
-    a seeded subsample of that size is the reference for both sides alike."""
+def made_copy_check(train: np.ndarray, made: np.ndarray, *, max_reference: int = 5000,
+                    max_queries: int = 1000, seed: int = 0) -> CopyCheck | None:
+    """The scorecard's copy check (:func:`~synth_core.evaluation.metrics.copy_check`) of made
+    rows against the training rows, in the model's units; its ``distance_ratio`` is the
+    median distance from a made row to its nearest training row over the median distance
+    from a training row to its nearest different one. About 1 or more: new rows; well
+    below: near-copies (:func:`~synth_core.evaluation.metrics.near_copies` judges, against
+    the training rows' own figures where they repeat rows). None with fewer than 2
+    different training rows or none made. Tables of up to ``max_reference`` rows are
+    searched whole, where a model can learn its rows; beyond, a seeded subsample of that
+    size is the reference for both sides alike."""
     from synth_core.evaluation.metrics import copy_check
 
     if len(train) > max_reference:
         train = train[np.random.default_rng(seed).choice(len(train), max_reference,
                                                          replace=False)]
-    if len(train) < 2 or not len(made):
-        return float("nan")
-    return copy_check(train, made, max_reference_rows=max_queries,
-                      random_state=seed).distance_ratio
+    if len(train) < 2 or not len(made) or len(np.unique(train, axis=0)) < 2:
+        return None
+    return copy_check(train, made, max_reference_rows=max_queries, random_state=seed)
 
 
 def _codes_from(model: Autoencoder, groups: list[np.ndarray]) -> str:
@@ -414,10 +416,15 @@ def collapse_report(model: Autoencoder, x_train: torch.Tensor, y_train: torch.Te
                       ("generated", "spread_ratio_generated")):
         if ratios[key]:
             report[name] = round(float(np.median(ratios[key])), 4)
-    if made_rows:
-        ratio = copy_ratio(x_train.cpu().numpy(), np.concatenate(made_rows))
-        if np.isfinite(ratio):
-            report["copy_ratio"] = round(ratio, 4)
+    copies = (made_copy_check(x_train.cpu().numpy(), np.concatenate(made_rows))
+              if made_rows else None)
+    if copies is not None:
+        report.update(copy_ratio=round(copies.distance_ratio, 4),
+                      copy_fraction=round(copies.fraction_flagged, 4))
+        if copies.real_repeats > 0:  # what the training rows read themselves, repeats counted
+            report.update(copy_real_repeats=round(copies.real_repeats, 4),
+                          copy_ratio_real=round(copies.real_self_ratio, 4),
+                          copy_fraction_real=round(copies.real_self_fraction_flagged, 4))
     # Name only the changes this run has not already made.
     options = ["the calibrated decoder (--decoder sigma)"] if getattr(
         model.config, "decoder", "thesis") == "thesis" else []
@@ -455,25 +462,20 @@ def collapse_report(model: Autoencoder, x_train: torch.Tensor, y_train: torch.Te
             f"per-feature std ratio): the model collapses towards prototypes; {fixes}"
             + ("" if model.can_sample_output else
                ", or sample the decoder output when generating"))
-    elif report.get("copy_ratio", 1.0) < COPY_RATIO_WARNING:
+    elif copies is not None and near_copies(copies):
         codes_from = _codes_from(model, groups)
         if not model.is_conditional:
             made_how = ("rows interpolated between neighbouring training codes of a class "
                         "(as augment-benchmark and the batch protocol make them)")
-            other = ("rows by class from the codes' mixture (generate --per-class, By class "
-                     "on the Generate page) rather than interpolation")
+            fixes = copy_fixes("interpolate")
         else:
             made_how = f"rows made as Generate makes them (codes from {codes_from})"
-            other = ("codes from the mixture (generate --prior-kind mixture)"
-                     if codes_from.startswith("the posterior") else
-                     "a smaller latent size (--latent-dim)" if model.config.latent_dim > 2
-                     else "")
+            fixes = copy_fixes("class", "posterior" if codes_from.startswith("the posterior")
+                               else "mixture", latent_dim=model.config.latent_dim)
         report["warnings"].append(
-            f"{made_how} sit "
-            f"{report['copy_ratio']:.2f}x as far from their nearest training row as the "
-            f"{x_train.shape[0]} training rows are from each other: they are near-copies of "
-            "training rows, which a model learns on few rows a class; try fewer epochs "
-            f"(--epochs), {other + ', ' if other else ''}or more rows")
+            f"{copy_figures(copies, rows=made_how)} (on the {x_train.shape[0]} training "
+            "rows): they are near-copies of training rows, which a model learns on few rows a "
+            f"class or over many epochs; try {', '.join(fixes[:-1])} or {fixes[-1]}")
     elif spread is not None and spread > HIGH_SPREAD_RATIO:
         report["warnings"].append(
             f"rows made as Generate makes them spread {spread:.2f}x as much as the real "
