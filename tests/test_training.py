@@ -823,3 +823,29 @@ def test_train_caption_gives_the_training_rows_own_copy_figures_where_they_repea
     del collapse["copy_real_repeats"]
     assert "repeat another" not in collapse_notes({"collapse": collapse})[0]
 
+
+def test_watched_loss_uses_the_epochs_sigma_not_the_last_batchs():
+    """One feature, 49 rows, batches of 8: the last batch is one row. A closed-form decoder
+    sets sigma from each training batch; evaluated with the last batch's sigma, the loss
+    early stopping watched jumped between epochs (chickwts: 1.4 to 34) and it kept epoch 2.
+    With the epoch's sigma it moves as the model does; the log names the training loss it
+    watches when there are no validation rows."""
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(6), 9)[:49]
+    data = FeatureSet(features=(200 + 40 * labels + rng.normal(0, 50, 49))[:, None],
+                      labels=labels, class_names=[f"feed{i}" for i in range(6)],
+                      attrs={"modality": "tabular"})
+    events = []
+    result = train_model(data, TrainConfig.from_dict(
+        {"model": "vae", "seed": 0, "device": "cpu", "epochs": 40, "patience": 0,
+         "val_fraction": 0.0, "batch_size": 8}), callback=events.append)
+    watched = [e.val_loss for e in events if isinstance(e, EpochEnd)]
+    assert result.epochs_run == len(watched) == 40
+    steps = np.abs(np.diff(watched))
+    assert steps.max() < 0.5, watched
+    stopped = train_model(data, TrainConfig.from_dict(
+        {"model": "vae", "seed": 0, "device": "cpu", "epochs": 300, "patience": 3,
+         "val_fraction": 0.0, "batch_size": 8}), callback=events.append)
+    assert stopped.stopped_early
+    assert any(isinstance(e, Log) and "no better training loss for 3 epochs" in e.message
+               for e in events)

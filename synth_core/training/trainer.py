@@ -56,7 +56,7 @@ from synth_core.evaluation.metrics import CopyCheck, copy_figures, copy_fixes, n
 from synth_core.events import Callback, EpochEnd, Log, Progress, emit
 from synth_core.features import FeatureSet
 from synth_core.models import MODELS, Autoencoder, build_model, model_config
-from synth_core.models.base import kl_per_unit
+from synth_core.models.base import CLOSED_FORM_DECODERS, kl_per_unit
 from synth_core.training.config import (CONFIG_FILE, HISTORY_FILE, METRICS_FILE, RUN_FORMAT,
                                         SCALER_FILE, SPLIT_FILE, WEIGHTS_FILE, TrainConfig,
                                         kl_weight)
@@ -530,7 +530,8 @@ def train_model(data: FeatureSet, config: TrainConfig, *, run_dir: Path | str | 
         generator = torch.Generator(device=device).manual_seed(config.seed)
         model = build_model(config.model, mconfig).to(device)
         with _cpu_threads(model, config.batch_size, device):
-            result = _fit(model, config, x_train, y_train, x_val, y_val, generator, callback, name)
+            result = _fit(model, config, x_train, y_train, x_val, y_val, generator, callback, name,
+                          watched="validation" if len(val_idx) else "training")
             # The output spread at the end of training, saved with the weights (sample_output).
             # With the training rows' classes: an unconditional model also keeps each
             # class's own spread (Autoencoder.calibrate).
@@ -627,12 +628,16 @@ def _free_cores() -> int:
 
 def _fit(model: Autoencoder, config: TrainConfig, x_train: torch.Tensor,
          y_train: torch.Tensor | None, x_val: torch.Tensor, y_val: torch.Tensor | None,
-         generator: torch.Generator, callback: Callback | None, name: str) -> TrainResult:
-    """The epoch loop. Data are already tensors on the model's device."""
+         generator: torch.Generator, callback: Callback | None, name: str, *,
+         watched: str = "validation") -> TrainResult:
+    """The epoch loop. Data are already tensors on the model's device; ``x_val`` holds the
+    rows early stopping watches, ``watched`` says which ("training" when there are no
+    validation rows) for the log."""
     # fused: one kernel for the whole Adam update; it dominates a step at small batch sizes.
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr,
                                  fused=x_train.device.type in ("cpu", "cuda"))
     n_train, batch_size = x_train.shape[0], config.batch_size
+    closed_form = getattr(model.config, "decoder", "") in CLOSED_FORM_DECODERS
     history: list[dict] = []
     best_val, best_epoch, best_state = math.inf, 0, None
     bad_epochs, stopped_early, diverged = 0, False, False
@@ -647,6 +652,7 @@ def _fit(model: Autoencoder, config: TrainConfig, x_train: torch.Tensor,
         xs = x_train[perm]                                           # [N_train, D]
         ys = y_train[perm] if y_train is not None else None          # [N_train, K]
         sums = torch.zeros(3, device=x_train.device)  # summed on the device: one sync an epoch
+        sigma_sq = torch.zeros_like(model.log_sigma) if closed_form else None
         for start in range(0, n_train, batch_size):
             xb = xs[start:start + batch_size]
             parts = model.loss(xb, ys[start:start + batch_size] if ys is not None else None,
@@ -656,6 +662,15 @@ def _fit(model: Autoencoder, config: TrainConfig, x_train: torch.Tensor,
             optimizer.step()
             with torch.no_grad():
                 sums.add_(torch.stack(parts), alpha=xb.shape[0])
+                if sigma_sq is not None:
+                    sigma_sq.add_(torch.exp(2.0 * model.log_sigma), alpha=xb.shape[0])
+        if sigma_sq is not None:
+            # A closed-form decoder stores each training batch's sigma, so the loss watched
+            # below would use the last batch's alone: one row of 49 (batches of 8), or 8 values
+            # of a one-feature table, put the watched loss of chickwts anywhere from 1.4 to 34
+            # between epochs, and early stopping kept epoch 2. Evaluate with the epoch's sigma.
+            with torch.no_grad():
+                model.log_sigma.copy_(0.5 * torch.log(sigma_sq / n_train))
         train_total, train_recon, train_kl = (sums / n_train).tolist()
         # Report the full-beta objective so train and validation compare during warm-up.
         train_total += (config.beta - weight) * train_kl
@@ -695,7 +710,7 @@ def _fit(model: Autoencoder, config: TrainConfig, x_train: torch.Tensor,
             seconds=seconds, extra={"kl_weight": weight, "best_val_loss": best_val}))
         if config.patience and bad_epochs >= config.patience:
             stopped_early = True
-            emit(callback, Log(f"early stopping after epoch {epoch}: no better validation loss "
+            emit(callback, Log(f"early stopping after epoch {epoch}: no better {watched} loss "
                                f"for {config.patience} epochs; keeping epoch {best_epoch}"))
             break
     if best_state is not None and not diverged:
@@ -813,6 +828,7 @@ def train_job(params: dict, ctx) -> dict:
     how = ("diverged; kept the last good weights" if result.diverged
            else "stopped early" if result.stopped_early else "finished")
     return {**result.summary(), "dataset": ref, "model": config.model,
-            "message": f"{how} after {result.epochs_run} epochs; best validation loss "
+            "message": f"{how} after {result.epochs_run} epochs; best "
+                       f"{'validation' if result.metrics.get('n_val') else 'training'} loss "
                        f"{result.best_val_loss:.4g} (epoch {result.best_epoch})"}
 
