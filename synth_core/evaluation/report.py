@@ -60,6 +60,11 @@ METRICS: dict[str, MetricInfo] = {
         "The same classifier trained on rows of a multivariate Gaussian fitted per class to "
         "the real training rows, as many per class as this set has; a generator worth using "
         "scores higher."),
+    "baseline_tstr_macro_f1": MetricInfo(
+        "Per-class Gaussian baseline: train on it, test real, macro-F1", "baseline",
+        "0 to 1; this set should beat it",
+        "Macro-F1 of the same classifier trained on the Gaussian baseline's rows; the "
+        "headline compares it where the real test classes are imbalanced."),
     "baseline_detection_auc": MetricInfo(
         "Per-class Gaussian baseline: real-vs-synthetic AUC", "baseline",
         "0.5 is best; this set should be closer to 0.5",
