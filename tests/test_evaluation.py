@@ -997,3 +997,22 @@ def test_stratified_split_with_more_classes_than_test_rows_names_the_share():
     assert len(np.unique(test.labels)) == 300 and len(np.unique(train.labels)) == 300
     with pytest.raises(InputError, match=r"leaves 270 training rows.*at most 0\.66"):
         stratified_split(data, test_size=0.7, random_state=0)
+
+
+def test_copy_figures_give_the_figure_that_judged():
+    """Few repeats (chickwts: 7 % of rows): the median ratio judges and is given, with the
+    training rows' own figures; most rows repeating (arrests): the share at copy distance."""
+    from synth_core.evaluation.metrics import CopyCheck, copy_figures, near_copies
+
+    few = CopyCheck(0.28, 1.0, 0.1, 0.01, 88, 0.88, [], [], real_repeats=0.07,
+                    real_self_ratio=0.93, real_self_fraction_flagged=0.10)
+    assert near_copies(few)
+    assert copy_figures(few) == (
+        "its rows sit 0.28x as far from their nearest training row as training rows are from "
+        "their nearest other one, and 88% are closer than 99 % of those pairs (the training "
+        "rows themselves, 7% of which repeat another: 0.93x, 10%)")
+    most = CopyCheck(0.0, 1.0, 0.1, 0.01, 83, 0.83, [], [], real_repeats=0.65,
+                     real_self_ratio=0.0, real_self_fraction_flagged=0.71)
+    assert near_copies(most)  # 17 % new rows against 29 %: below 0.7 of it
+    assert copy_figures(most).startswith(
+        "its rows repeat training rows more often than real rows do: 83% sit at copy distance")

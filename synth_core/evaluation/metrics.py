@@ -141,9 +141,13 @@ def copy_figures(check: CopyCheck, reference: CopyCheck | None = None, *,
                  rows: str = "its rows") -> str:
     """The copy check's figures for a warning, beside what real rows read (``reference``:
     real held-out rows; without it, the training rows themselves). Where the training rows
-    repeat, the share of rows at copy distance is the figure that tells (the median
-    distance is 0 for real rows too)."""
-    if check.real_repeats > 0:
+    repeat so often that the median ratio cannot tell (:func:`near_copies` judged by the
+    share), the share of rows at copy distance is the figure given."""
+    real_ratio = (reference.distance_ratio if reference is not None
+                  else check.real_self_ratio)
+    if check.real_repeats > 0 and not (
+            check.distance_ratio < COPY_RATIO_WARNING * min(1.0, real_ratio)):
+        # Real rows sit at 0 from a training row as often as not: the share tells.
         real_share, whose = ((reference.fraction_flagged, "real held-out rows")
                              if reference is not None else
                              (check.real_self_fraction_flagged, "the training rows themselves"))
@@ -153,7 +157,10 @@ def copy_figures(check: CopyCheck, reference: CopyCheck | None = None, *,
                 f"{real_share:.0%} of {whose}, as the data repeat rows "
                 f"({check.real_repeats:.0%} of the training rows repeat another)")
     real = (f" (real held-out rows: {reference.distance_ratio:.2f}x, "
-            f"{reference.fraction_flagged:.0%})" if reference is not None else "")
+            f"{reference.fraction_flagged:.0%})" if reference is not None else
+            f" (the training rows themselves, {check.real_repeats:.0%} of which repeat another: "
+            f"{check.real_self_ratio:.2f}x, {check.real_self_fraction_flagged:.0%})"
+            if check.real_repeats > 0 else "")
     return (f"{rows} sit {check.distance_ratio:.2f}x as far from their nearest training row as "
             f"training rows are from their nearest other one, and "
             f"{check.fraction_flagged:.0%} are closer than 99 % of those pairs{real}")
