@@ -117,6 +117,12 @@ def _fsdd(extractor: str) -> FeatureSet:
     return data
 
 
+# Real public tables fetched from a package registry (real_tables.py), by name only: in
+# the table mode and in the augmentation protocol.
+REAL_AUGMENTATION_TABLES: dict[str, Callable[[], FeatureSet]] = {
+    "golub": lambda: _sibling("real_tables").golub()}
+
+
 def load_datasets(names: list[str], workspace) -> dict[str, FeatureSet]:
     from sklearn.datasets import load_breast_cancer, load_iris, load_wine
 
@@ -131,8 +137,7 @@ def load_datasets(names: list[str], workspace) -> dict[str, FeatureSet]:
         # Real recordings, by name only (../shared/data; not in a fresh clone's tests).
         "fsdd-summary": lambda: _fsdd("summary"),
         "fsdd-logmel": lambda: _fsdd("logmel"),
-        # A real public table fetched from Debian's registry, by name only (real_tables.py).
-        "golub": lambda: _sibling("real_tables").golub(),
+        **REAL_AUGMENTATION_TABLES,
     }
     unknown = sorted(set(names) - set(loaders))
     if unknown:
@@ -837,9 +842,6 @@ def augmentation_datasets(seed: int = 0) -> dict[str, FeatureSet]:
 # 38-row training set, benchmarks/real_tables.py), so it is held to the leukemia figures.
 STUDY = {"leukemia-like": (0.82, 0.95), "madelon-like": (0.55, 0.57),
          "golub": (0.82, 0.95)}
-# Real tables for the protocol, by name only (fetched from a package registry).
-REAL_AUGMENTATION_TABLES: dict[str, Callable[[], FeatureSet]] = {
-    "golub": lambda: _sibling("real_tables").golub()}
 
 
 AUGMENT_GENERATORS = (*BASELINE_KINDS, "default-vae", "default-cvae", "thesis-vae",
