@@ -143,8 +143,16 @@ def test_import_csv_auto_takes_the_only_repeated_text_column_as_labels(tmp_path)
     with pytest.raises(InputError, match="column .city. holds non-numeric text"):
         import_features(path)
     path.write_text("f1,kind,colour\n0.1,a,red\n0.2,b,red\n0.3,a,blue\n0.4,b,blue\n")
-    with pytest.raises(InputError, match="column 'kind' holds non-numeric text"):
+    # Both text columns are named at once (it took one try a column), and the advice
+    # follows whether a label column was given.
+    with pytest.raises(InputError, match=r"2 columns hold non-numeric text: 'kind' \('a' on "
+                       r"line 2\), 'colour' \('red' on line 2\); .*pass it as --label-column"):
         import_features(path)
+    with pytest.raises(InputError) as given:
+        import_features(path, label_column="kind")
+    assert "column 'colour' holds non-numeric text ('red' on line 2)" in str(given.value)
+    assert "the classes come from --label-column 'kind'" in str(given.value)
+    assert "if it holds the classes" not in str(given.value)
 
 
 def test_import_csv_auto_prefers_label_over_y_and_keeps_a_continuous_target_as_a_feature(

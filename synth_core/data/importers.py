@@ -193,6 +193,29 @@ def _read_project_hdf5(path: Path, stored: np.ndarray | None) -> FeatureSet:
     return data
 
 
+def _text_columns_message(path: Path, block, non_numeric: np.ndarray,
+                          label_col: str | None) -> str:
+    """Every feature column holding text, with its first text cell, and what to do: one
+    message, so a table of several category columns is not refused one column a try."""
+    columns = np.flatnonzero(non_numeric.any(axis=0))
+    cells = []
+    for col in columns[:8]:
+        row = int(np.flatnonzero(non_numeric[:, col])[0])
+        cells.append((block.columns[col], f"{block.iat[row, col]!r} on line {row + 2}"))
+    more = f" and {len(columns) - 8} more" if len(columns) > 8 else ""
+    text = (f"input {path.name}: column {cells[0][0]!r} holds non-numeric text ({cells[0][1]})"
+            if len(columns) == 1 else
+            f"input {path.name}: {len(columns)} columns hold non-numeric text: "
+            + ", ".join(f"{name!r} ({cell})" for name, cell in cells) + more)
+    fix = ("features must be numbers - encode each as numbers (a category as 0/1 columns, "
+           "e.g. pandas.get_dummies) or remove it")
+    if label_col is not None:
+        return f"{text}; {fix}; the classes come from --label-column {label_col!r}"
+    if len(columns) == 1:
+        return f"{text}; {fix}, or if it holds the classes pass --label-column {cells[0][0]!r}"
+    return f"{text}; {fix}; if one of them holds the classes, pass it as --label-column NAME"
+
+
 def _read_csv(path: Path, label_column: str | None) -> FeatureSet:
     import pandas as pd
 
@@ -248,11 +271,7 @@ def _read_csv(path: Path, label_column: str | None) -> FeatureSet:
     numeric = numbers[feature_cols]
     non_numeric = numeric.isna() & block.notna()
     if non_numeric.to_numpy().any():
-        row, col = np.argwhere(non_numeric.to_numpy())[0]
-        raise InputError(
-            f"input {path.name}: column {feature_cols[col]!r} holds non-numeric text "
-            f"({block.iat[row, col]!r} on line {row + 2}); features must be numbers - remove text "
-            f"columns, or if it holds the classes pass --label-column {feature_cols[col]!r}")
+        raise InputError(_text_columns_message(path, block, non_numeric.to_numpy(), label_col))
     missing = numeric.isna().to_numpy()
     if missing.any():
         rows = np.flatnonzero(missing.any(axis=1))
