@@ -174,9 +174,8 @@ def copy_fixes(made: str = "", prior: str = "", *, latent_dim: int | None = None
     over many epochs. Training's check and the scorecard's first lines both say these."""
     fixes = ["fewer epochs (--epochs)"]
     if made == "interpolate":
-        fixes.append("rows by class from the codes' mixture (generate --per-class, By class on "
-                     "the Generate page) rather than interpolation, whose straight line stays "
-                     "near its two rows")
+        fixes.append("rows by class from the codes' mixture rather than between two rows "
+                     "(generate --per-class, By class on the Generate page)")
     elif prior == "mixture":  # the codes already come from the mixture
         if latent_dim is None or latent_dim > 2:
             fixes.append("a smaller latent size (--latent-dim)")
