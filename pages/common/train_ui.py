@@ -318,7 +318,7 @@ def collapse_notes(metrics: dict[str, Any]) -> tuple[str | None, list[str]]:
                      f"{collapse['copy_fraction_real']:.0%} at copy distance, against "
                      f"{collapse['copy_fraction']:.0%} of the made rows")
     if collapse.get("class_agreement") is not None:
-        parts.append(f"a nearest-neighbour classifier of the training rows gives "
+        parts.append(f"a classifier of the training rows gives "
                      f"{collapse['class_agreement']:.0%} of them their class (training rows: "
                      f"{collapse['class_agreement_real']:.0%})")
     if collapse.get("spread_ratio") is not None:
