@@ -666,8 +666,11 @@ def fold_verdict(rows: list[dict[str, Any]]) -> str:
         if value is None:
             missed.append(f"{label} missing")
         elif (value < bar) if kind == "min" else (value > bar):
-            # Three decimals: a mean of 0.852 against a bar of 0.85 must not read "0.85 > 0.85".
-            missed.append(f"{label} {value:.3f} {'<' if kind == 'min' else '>'} {bar:g}")
+            # Enough decimals that the figure never reads as the bar itself: 0.852 against
+            # 0.85 must not read "0.85 > 0.85", nor 0.9497 against 0.95 "0.950 < 0.95".
+            shown = next(f"{value:.{d}f}" for d in (3, 4, 5, 6, 12)
+                         if float(f"{value:.{d}f}") != bar)
+            missed.append(f"{label} {shown} {'<' if kind == 'min' else '>'} {bar:g}")
     return "PASS" if not missed else "FAIL: " + ", ".join(missed)
 
 

@@ -130,3 +130,11 @@ def test_score_draws_averages_copies_of_one_fitted_generator():
     each = [quality.score(train, test, c, seed=0, trtr=real)["ratio_forest"] for c in copies]
     assert three["draws"] == 3 and three["ratio_forest"] == pytest.approx(np.mean(each))
     assert three["ratio_forest_draw_std"] == pytest.approx(np.std(each))
+
+
+def test_fold_verdict_never_shows_a_missed_goal_as_the_bar_itself():
+    """A seed mean of 0.9497 printed "0.950 < 0.95"; 0.852 against 0.85 "0.85 > 0.85"."""
+    row = {"ratio_forest": 0.9497, "detection_auc": 0.852, "nn_ratio": 1.2}
+    verdict = quality.fold_verdict([row])
+    assert verdict == "FAIL: TSTR/TRTR RF 0.9497 < 0.95, detect AUC 0.852 > 0.85"
+    assert quality.fold_verdict([{**row, "ratio_forest": 0.96, "detection_auc": 0.7}]) == "PASS"
