@@ -867,6 +867,14 @@ def test_class_agreement_known_answers():
     assert lost < 0.05
     assert class_agreement(train, np.zeros(120, dtype=int), made, made_labels) is None
     assert class_agreement(train, np.full(120, -1), made, made_labels) is None  # unlabelled
+    tiny = np.repeat(np.arange(3), 4)  # 4 rows a class: too few to cross-validate on
+    assert class_agreement(train[:12], tiny, made, made_labels) is None
+    # Rows wider than a fold is long (84 clips of 512 numbers: folds of 56 rows).
+    wide = np.repeat(np.eye(3), 28, axis=0) @ rng.normal(0, 1, (3, 512)) \
+        + rng.normal(0, 0.5, (84, 512))
+    wide_labels = np.repeat(np.arange(3), 28)
+    kept, real = class_agreement(wide, wide_labels, wide[::2], wide_labels[::2])
+    assert kept > 0.95 and real > 0.95
 
 
 def test_training_warns_when_its_rows_lose_their_class(monkeypatch, blobs):

@@ -91,6 +91,7 @@ _PRIOR_SAMPLES = 2000  # rows decoded from the prior for the spread check
 # them for 0.59-0.65 of that, and trained an MLP to 0.56 against the real rows' 0.96.
 CLASS_AGREEMENT_WARNING = 0.8
 CLASS_NEIGHBOURS = 5
+CLASS_MIN_ROWS = 5  # fewer rows in a class: no class check (folds of 3 would hold 1-2 of them)
 CLASS_COMPONENTS = 64  # the linear judge of wider rows works on this many principal components
 
 
@@ -339,8 +340,8 @@ def class_agreement(train: np.ndarray, labels: np.ndarray, made: np.ndarray,
                     seed: int = 0) -> tuple[float, float] | None:
     """Do made rows keep their class? (share of ``made`` rows that a classifier of the
     training rows gives the class they were made for, the same classifier's cross-validated
-    accuracy on the training rows); None with fewer than 2 classes or too few rows a class
-    to cross-validate. The classifier is whichever tells the real classes apart better:
+    accuracy on the training rows); None with fewer than 2 classes or a class of fewer than
+    :data:`CLASS_MIN_ROWS` rows, too few to cross-validate a classifier on. The classifier is whichever tells the real classes apart better:
     :data:`CLASS_NEIGHBOURS`-nearest neighbours (local structure) or a shrinkage linear
     discriminant (classes told apart by a direction, as crabs' species by ratios of sizes,
     where neighbours read 0.67-0.77 and the discriminant 0.85-0.91), on at most
@@ -363,16 +364,16 @@ def class_agreement(train: np.ndarray, labels: np.ndarray, made: np.ndarray,
         pick = rng.choice(len(made), max_rows, replace=False)
         made, made_labels = made[pick], made_labels[pick]
     counts = np.unique(labels, return_counts=True)[1]
-    folds = min(3, int(counts.min())) if len(counts) > 1 else 0
-    if folds < 2 or not len(made):
+    if len(counts) < 2 or counts.min() < CLASS_MIN_ROWS or not len(made):
         return None
+    folds = 3
     cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    fold_rows = len(train) - -(-len(train) // folds)  # the fewest rows a fold trains on
     linear = LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto")
-    if train.shape[1] > CLASS_COMPONENTS and len(train) > CLASS_COMPONENTS:
-        linear = make_pipeline(PCA(CLASS_COMPONENTS, random_state=seed), linear)
-    judges = [KNeighborsClassifier(n_neighbors=min(CLASS_NEIGHBOURS,
-                                                   len(train) - len(train) // folds - 1)),
-              linear]
+    components = min(CLASS_COMPONENTS, fold_rows - 1)
+    if train.shape[1] > components:
+        linear = make_pipeline(PCA(components, random_state=seed), linear)
+    judges = [KNeighborsClassifier(n_neighbors=min(CLASS_NEIGHBOURS, fold_rows)), linear]
     scored = [(float(cross_val_score(judge, train, labels, cv=cv).mean()), i)
               for i, judge in enumerate(judges)]
     real, best = max(scored)
