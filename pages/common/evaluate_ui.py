@@ -185,10 +185,13 @@ def show_scorecard(card: Scorecard, *, key: str) -> None:
         st.dataframe([{"set": name, "near-copies": c.n_flagged, "share": c.fraction_flagged,
                        "median distance to training": c.median_distance,
                        "real-to-real median": c.real_median_distance,
+                       "training rows repeated": c.real_repeats,
                        "first flagged rows": ", ".join(map(str, c.flagged_rows[:10]))}
                       for name, c in card.copies.items()], hide_index=True, width="stretch")
-        st.caption("A row is flagged when it is closer to a training row than 99 % of real "
-                   "rows are to their nearest neighbour; about 1 % is expected by chance.")
+        st.caption("A row is flagged when it is closer to a training row than 99 % of "
+                   "training rows are to their nearest different one; about 1 % is expected "
+                   "by chance, more where the data repeat rows (compare with the real "
+                   "held-out rows).")
     data = card.to_dict()
     cols = st.columns(2)
     cols[0].download_button("Download JSON", json.dumps(data, indent=2, default=str),

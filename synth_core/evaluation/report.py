@@ -102,12 +102,15 @@ METRICS: dict[str, MetricInfo] = {
         "means it cannot."),
     "copy_fraction": MetricInfo(
         "Near-copies", "copying", "0 to 1, about the reference is expected",
-        "Share of rows closer to a training row than 99 % of real rows are to each other; "
-        "well above the reference means memorised training rows."),
+        "Share of rows closer to a training row than 99 % of training rows are to their "
+        "nearest different one; well above the reference means memorised training rows (on "
+        "data that repeats rows the reference is high too)."),
     "nn_distance_ratio": MetricInfo(
         "Distance to training / real-to-real", "copying", "about 1 is expected, near 0 is "
-        "copying", "Median distance to the nearest training row over the median real-to-real "
-        "nearest distance; below 0.7 the report's first lines call the rows near-copies."),
+        "copying", "Median distance to the nearest training row over the median distance "
+        "from a training row to its nearest different one; below 0.7x of the reference's "
+        "(or a share of new rows below 0.7x of its), the first lines call the rows "
+        "near-copies."),
     "spread_ratio": MetricInfo(
         "Spread ratio (median over features)", "per feature",
         "about 1 is best; well below 1 is collapse",
