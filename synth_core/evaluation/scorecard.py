@@ -35,9 +35,8 @@ from synth_core.evaluation.metrics import (CopyCheck, Detection, FeatureAgreemen
                                            NotComputable, _Gaussian, _RealBalls,
                                            _TrainNeighbours, _frechet, _gaussian,
                                            classifier_two_sample_test, copy_figures,
-                                           copy_fixes,
-                                           feature_agreement, feature_names, frame_rows,
-                                           near_copies, psnr)
+                                           copy_fixes, feature_agreement, feature_names,
+                                           frame_rows, near_copies, psnr)
 from synth_core.evaluation.report import (REFERENCE, ClassRow, MetricRow, Scorecard,
                                           reports_dir, save_report, set_names)
 from synth_core.events import Callback, Log, Progress, emit
@@ -485,9 +484,10 @@ def _verdict(name: str, metrics: list[MetricRow], clf: str | None,
         auc, theirs = row.value, baseline_detection.auc
         low, high = min(baseline_detection.fold_aucs), max(baseline_detection.fold_aucs)
         what = "it" if parts else "a per-class Gaussian baseline"
-        ranges = (f"{auc:.2f}, folds {row.low:.2f}-{row.high:.2f}, vs {theirs:.2f}, folds "
-                  f"{low:.2f}-{high:.2f}")
-        if row.low is not None and row.high is not None and row.low <= high and low <= row.high:
+        folds = row.low is not None and row.high is not None
+        ranges = (f"{auc:.2f}" + (f", folds {row.low:.2f}-{row.high:.2f}" if folds else "")
+                  + f", vs {theirs:.2f}, folds {low:.2f}-{high:.2f}")
+        if folds and row.low <= high and low <= row.high:
             parts.append(f"ties with {what} on detection AUC ({ranges}: the fold ranges "
                          "overlap, so neither is told from real rows better than the other)")
         else:
