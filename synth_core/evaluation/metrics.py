@@ -116,25 +116,39 @@ class CopyCheck:
         return self.median_distance / self.real_median_distance
 
 
+def _real_yardstick(check: CopyCheck, reference: CopyCheck | None
+                    ) -> tuple[float, float, str]:
+    """What real rows read on the copy check: (distance ratio, share at copy distance,
+    whose); the real held-out rows (``reference``) where there are any, else the training
+    rows themselves with their repeats counted."""
+    if reference is not None:
+        return reference.distance_ratio, reference.fraction_flagged, "real held-out rows"
+    return (check.real_self_ratio, check.real_self_fraction_flagged,
+            "the training rows themselves")
+
+
+def _closer_than_real(check: CopyCheck, reference: CopyCheck | None) -> bool:
+    """The median reading: a distance ratio below COPY_RATIO_WARNING of the real one (capped
+    at 1, the ratio new rows reach)."""
+    return bool(check.distance_ratio
+                < COPY_RATIO_WARNING * min(1.0, _real_yardstick(check, reference)[0]))
+
+
 def near_copies(check: CopyCheck, reference: CopyCheck | None = None) -> bool:
     """Do a set's rows copy training rows more than real rows do?
 
-    Two readings, each against what real rows show (``reference``: real held-out rows
-    checked the same way; without it, the training rows themselves with their repeats):
-    the median distance ratio below :data:`COPY_RATIO_WARNING` of the real one (capped at
-    1, the ratio new rows reach), or the share of rows that are not at copy distance
-    below that fraction of the real share. On data without repeated rows the first is
-    the plain "below 0.7x"; on data that repeats rows, where real rows themselves sit at
-    0 from a training row, the second still tells a generator that copies more often.
+    Two readings, each against what real rows show (:func:`_real_yardstick`): the median
+    distance ratio (:func:`_closer_than_real`), or the share of rows that are not at copy
+    distance below :data:`COPY_RATIO_WARNING` of the real share. On data without repeated
+    rows the first is the plain "below 0.7x"; on data that repeats rows, where real rows
+    themselves sit at 0 from a training row, the second still tells a generator that
+    copies more often.
     """
     if not np.isfinite(check.distance_ratio):
         return False
-    if reference is not None:
-        real_ratio, real_flagged = reference.distance_ratio, reference.fraction_flagged
-    else:
-        real_ratio, real_flagged = check.real_self_ratio, check.real_self_fraction_flagged
-    return bool(check.distance_ratio < COPY_RATIO_WARNING * min(1.0, real_ratio)
-                or 1.0 - check.fraction_flagged < COPY_RATIO_WARNING * (1.0 - real_flagged))
+    real_flagged = _real_yardstick(check, reference)[1]
+    return (_closer_than_real(check, reference)
+            or 1.0 - check.fraction_flagged < COPY_RATIO_WARNING * (1.0 - real_flagged))
 
 
 def copy_figures(check: CopyCheck, reference: CopyCheck | None = None, *,
@@ -143,14 +157,9 @@ def copy_figures(check: CopyCheck, reference: CopyCheck | None = None, *,
     real held-out rows; without it, the training rows themselves). Where the training rows
     repeat so often that the median ratio cannot tell (:func:`near_copies` judged by the
     share), the share of rows at copy distance is the figure given."""
-    real_ratio = (reference.distance_ratio if reference is not None
-                  else check.real_self_ratio)
-    if check.real_repeats > 0 and not (
-            check.distance_ratio < COPY_RATIO_WARNING * min(1.0, real_ratio)):
+    if check.real_repeats > 0 and not _closer_than_real(check, reference):
         # Real rows sit at 0 from a training row as often as not: the share tells.
-        real_share, whose = ((reference.fraction_flagged, "real held-out rows")
-                             if reference is not None else
-                             (check.real_self_fraction_flagged, "the training rows themselves"))
+        _, real_share, whose = _real_yardstick(check, reference)
         return (f"{rows} repeat training rows more often than real rows do: "
                 f"{check.fraction_flagged:.0%} sit at copy distance from a training row "
                 f"(closer than 99 % of pairs of different training rows) against "
@@ -464,7 +473,6 @@ class _TrainNeighbours:
         groups = row_groups(train)
         first = np.unique(groups, return_index=True)[1]      # one row per distinct row
         counts = np.bincount(groups)
-        self.train = train
         self.distinct = first                                 # row number of each group
         self.index = NearestNeighbors(n_neighbors=min(2, len(first)),
                                       algorithm="brute").fit(train[first])
