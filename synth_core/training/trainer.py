@@ -330,9 +330,10 @@ def made_copy_check(train: np.ndarray, made: np.ndarray, *, max_reference: int =
     if len(train) > max_reference:
         train = train[np.random.default_rng(seed).choice(len(train), max_reference,
                                                          replace=False)]
-    if len(train) < 2 or not len(made) or len(np.unique(train, axis=0)) < 2:
+    if len(train) < 2 or not len(made):
         return None
-    return copy_check(train, made, max_reference_rows=max_queries, random_state=seed)
+    check = copy_check(train, made, max_reference_rows=max_queries, random_state=seed)
+    return check if np.isfinite(check.distance_ratio) else None  # NaN: one distinct row
 
 
 def class_agreement(train: np.ndarray, labels: np.ndarray, made: np.ndarray,
@@ -477,8 +478,9 @@ def collapse_report(model: Autoencoder, x_train: torch.Tensor, y_train: torch.Te
                       ("generated", "spread_ratio_generated")):
         if ratios[key]:
             report[name] = round(float(np.median(ratios[key])), 4)
-    copies = (made_copy_check(x_train.cpu().numpy(), np.concatenate(made_rows))
-              if made_rows else None)
+    train_rows = x_train.cpu().numpy()               # [N, D] model units, for both checks
+    made_all = np.concatenate(made_rows) if made_rows else None
+    copies = made_copy_check(train_rows, made_all) if made_rows else None
     if copies is not None:
         report.update(copy_ratio=round(copies.distance_ratio, 4),
                       copy_fraction=round(copies.fraction_flagged, 4))
@@ -486,8 +488,8 @@ def collapse_report(model: Autoencoder, x_train: torch.Tensor, y_train: torch.Te
             report.update(copy_real_repeats=round(copies.real_repeats, 4),
                           copy_ratio_real=round(copies.real_self_ratio, 4),
                           copy_fraction_real=round(copies.real_self_fraction_flagged, 4))
-    kept = (class_agreement(x_train.cpu().numpy(), labels, np.concatenate(made_rows),
-                            np.concatenate(made_labels)) if made_rows else None)
+    kept = (class_agreement(train_rows, labels, made_all, np.concatenate(made_labels))
+            if made_rows else None)
     if kept is not None:
         report.update(class_agreement=round(kept[0], 4), class_agreement_real=round(kept[1], 4))
     # Name only the changes this run has not already made.
